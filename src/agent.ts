@@ -1,0 +1,139 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { parseListenAddress, type Config } from './config/schema.ts';
+import { HistoryStore } from './history/store.ts';
+import type { Logger } from './log.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import type { Probe, ProbeDeps } from './probes/probe.ts';
+import type { ProbeRegistry } from './probes/registry.ts';
+import { systemClock, type Clock, type TimerHandle } from './runner/clock.ts';
+import { ProbeRunner, errorText } from './runner/runner.ts';
+import { createApp } from './server/app.ts';
+import { LocalStatus } from './status/local.ts';
+import { revision, version } from './version.ts';
+
+export interface AgentDeps {
+  registry: ProbeRegistry;
+  logger: Logger;
+  clock?: Clock;
+  random?: () => number;
+  env?: Record<string, string | undefined>;
+}
+
+export interface Agent {
+  /** http://host:port of the listening server. */
+  url: string;
+  port: number;
+  metrics: Metrics;
+  status: LocalStatus;
+  history: HistoryStore;
+  runner: ProbeRunner;
+  /** Graceful shutdown: finishes in-flight runs within the grace period, closes the server and the database. */
+  stop(): Promise<void>;
+}
+
+const PURGE_EVERY_MS = 3_600_000;
+
+/** Wires config into a running agent: store, metrics, probes, runner, HTTP server. */
+export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent> {
+  const clock = deps.clock ?? systemClock;
+  const { logger } = deps;
+  const history = new HistoryStore(path.join(config.storage.path, 'history.db'));
+  const cleanup: (() => Promise<void> | void)[] = [() => history.close()];
+  try {
+    const metrics = createMetrics(new Registry());
+    metrics.buildInfo.set({ version, revision: revision(deps.env), nodejs_version: process.version }, 1);
+
+    const purge = () => {
+      try {
+        const n = history.purge(clock.now() - config.storage.retention);
+        if (n > 0) logger.info({ deleted: n }, 'purged history past the retention');
+      } catch (err) {
+        logger.error({ err }, 'purging history failed');
+      }
+    };
+    purge();
+    let purgeTimer: TimerHandle | undefined;
+    const schedulePurge = () => {
+      purgeTimer = clock.setTimeout(() => {
+        purge();
+        schedulePurge();
+      }, PURGE_EVERY_MS);
+    };
+    schedulePurge();
+    cleanup.push(() => {
+      if (purgeTimer) clock.clearTimeout(purgeTimer);
+    });
+
+    const probeDeps: ProbeDeps = { node: config.node, config, metrics, clock, logger, store: history };
+    const enabled = deps.registry.enabled(config);
+    const probes: { probe: Probe; interval: number; timeout: number; reasons: readonly string[] }[] = [];
+    for (const e of enabled) {
+      const probe = e.definition.create({ ...probeDeps, logger: logger.child({ probe: e.definition.name }) }, e.options);
+      cleanup.push(async () => probe.close?.());
+      probes.push({ probe, interval: e.common.interval, timeout: e.common.timeout, reasons: e.definition.reasons });
+    }
+
+    const status = new LocalStatus({
+      node: config.node.name,
+      probes: probes.map((p) => p.probe.name),
+      now: () => clock.now(),
+      onTransition: (t) => {
+        logger.info({ probe: t.probe, from: t.from, to: t.to, reason: t.reason }, `${t.probe}: ${t.from} -> ${t.to}: ${t.message}`);
+        try {
+          history.append(t);
+        } catch (err) {
+          logger.error({ err, probe: t.probe }, 'could not record a transition in the history');
+        }
+      },
+    });
+    const runner = new ProbeRunner({ probes, clock, metrics, logger, random: deps.random, onResult: (run) => status.record(run) });
+
+    let ready = false;
+    const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready });
+    const listen = parseListenAddress(config.web.listenAddress)!;
+    const server: Server = await new Promise((resolve, reject) => {
+      const s = app.listen(listen.port, listen.host ?? '::');
+      s.once('listening', () => resolve(s));
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        reject(new Error(`cannot listen on ${config.web.listenAddress}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : errorText(err)}`, { cause: err }));
+      });
+    });
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    const port = (server.address() as AddressInfo).port;
+    const host = listen.host === undefined || listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+    runner.start();
+    ready = true;
+    logger.info({ address: config.web.listenAddress, port, probes: runner.names, storage: history.path }, 'vigil agent started');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url: `http://${host}:${port}`,
+      port,
+      metrics,
+      status,
+      history,
+      runner,
+      stop: () =>
+        (stopping ??= (async () => {
+          ready = false;
+          if (purgeTimer) clock.clearTimeout(purgeTimer);
+          await runner.stop(config.shutdown.gracePeriod);
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeIdleConnections();
+            setTimeout(() => server.closeAllConnections(), 1000).unref();
+          });
+          history.close();
+          logger.info('vigil agent stopped');
+        })()),
+    };
+  } catch (err) {
+    for (const fn of cleanup.reverse()) await fn();
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+import { startAgent } from '../agent.ts';
+import { ConfigError, loadConfig, readConfigFile, type Flags } from '../config/load.ts';
+import { createLogger } from '../log.ts';
+import { builtinProbes } from '../probes/index.ts';
+import { ProbeRegistry } from '../probes/registry.ts';
+
+export async function agentCommand(opts: Record<string, string | undefined>): Promise<number> {
+  const flags: Flags = {
+    'web.listen-address': opts['web.listenAddress'],
+    'storage.path': opts['storage.path'],
+    'storage.retention': opts['storage.retention'],
+    'log.level': opts['log.level'],
+    'node.name': opts['node.name'],
+  };
+  const file = opts['config.file'];
+  let config;
+  try {
+    config = loadConfig({ probes: builtinProbes, file: file === undefined ? undefined : readConfigFile(file), env: process.env, flags });
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const p of e.problems) process.stderr.write(`${p}\n`);
+    return 2;
+  }
+  const logger = createLogger(config.log.level);
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (kept running)'));
+  let agent;
+  try {
+    agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger, env: process.env });
+  } catch (err) {
+    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down');
+      process.removeListener('SIGTERM', onSignal);
+      process.removeListener('SIGINT', onSignal);
+      agent.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

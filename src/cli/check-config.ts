@@ -1,0 +1,15 @@
+import { ConfigError, loadConfig, readConfigFile } from '../config/load.ts';
+import { builtinProbes } from '../probes/index.ts';
+
+export function checkConfigCommand(file: string, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
+  try {
+    const config = loadConfig({ probes: builtinProbes, file: readConfigFile(file) });
+    const enabled = Object.entries(config.probes).filter(([, p]) => p.enabled).map(([n]) => n);
+    out.write(`${file}: valid; probes enabled: ${enabled.join(', ') || 'none'}\n`);
+    return 0;
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    for (const p of e.problems) err.write(`${p}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { agentCommand } from './agent.ts';
+import { checkConfigCommand } from './check-config.ts';
+import { version } from '../version.ts';
+
+/** Exit codes: 0 fine, 1 a failure at run time (or, for status, a degraded cluster), 2 a usage or config error. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('vigil')
+    .description('Cluster-health exporter: exercises etcd, the scheduler, the network and the control plane, and exports what it finds.')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`vigil: ${str.replace(/^error: /, '')}`) });
+  let code = 0;
+  program
+    .command('agent')
+    .description('run the agent: probes, /metrics, the status API and the history')
+    .option('--config.file <path>', 'YAML configuration file')
+    .option('--web.listen-address <host:port>', 'address for /metrics and the API (default ":10924")')
+    .option('--storage.path <dir>', 'directory of the history database (default "./data")')
+    .option('--storage.retention <duration>', 'how long history is kept (default "7d")')
+    .option('--log.level <level>', 'trace, debug, info, warn, error or silent (default "info")')
+    .option('--node.name <name>', 'this node\'s name (default $NODE_NAME, else the hostname)')
+    .action(async (opts: Record<string, string | undefined>) => {
+      code = await agentCommand(opts);
+    });
+  program
+    .command('check-config')
+    .description('validate a configuration file; exit 0 when valid, 2 otherwise')
+    .argument('<file>', 'YAML configuration file')
+    .action((file: string) => {
+      code = checkConfigCommand(file);
+    });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  return code;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

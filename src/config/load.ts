@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { buildConfigSchema, describe, type Config } from './schema.ts';
+import type { ProbeDefinition } from '../probes/probe.ts';
+
+/** A configuration that cannot be used; each problem names the key path and what was expected. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Command-line flags that override file values, keyed by the config path they set. */
+export const FLAG_PATHS = {
+  'web.listen-address': 'web.listenAddress',
+  'storage.path': 'storage.path',
+  'storage.retention': 'storage.retention',
+  'log.level': 'log.level',
+  'node.name': 'node.name',
+} as const;
+export type Flags = Partial<Record<keyof typeof FLAG_PATHS, string>>;
+
+/** Environment variables the DaemonSet sets from the downward API. */
+export const ENV_PATHS = { NODE_NAME: 'node.name', POD_IP: 'node.podIP', HOST_IP: 'node.hostIP' } as const;
+
+export interface LoadOptions {
+  probes: readonly ProbeDefinition[];
+  /** YAML text and the name to report it by; absent: defaults only. */
+  file?: { name: string; text: string };
+  env?: Record<string, string | undefined>;
+  flags?: Flags;
+}
+
+export function readConfigFile(path: string): { name: string; text: string } {
+  try {
+    return { name: path, text: readFileSync(path, 'utf8') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new ConfigError([`${path}: cannot read the config file: ${why}`]);
+  }
+}
+
+/** Parses YAML text into a plain value, or throws ConfigError naming the line and column. */
+export function parseYaml(name: string, text: string): unknown {
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const where = pos ? `${name}:${pos.line}:${pos.col}` : name;
+        return `${where}: invalid YAML: ${e.message.split('\n')[0]}`;
+      }),
+    );
+  }
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (err) {
+    throw new ConfigError([`${name}: invalid YAML: ${(err as Error).message}`]);
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let obj = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = obj[key];
+    if (next === undefined || next === null) obj = obj[key] = {};
+    else if (typeof next === 'object' && !Array.isArray(next)) obj = next as Record<string, unknown>;
+    else return; // the schema will report the wrong type at this key
+  }
+  obj[keys.at(-1)!] = value;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  return out;
+}
+
+function issueMessage(iss: z.core.$ZodIssue): string {
+  switch (iss.code) {
+    case 'invalid_type':
+      if (iss.input === undefined) return 'is required';
+      if (iss.message && !iss.message.startsWith('Invalid input')) return iss.message;
+      return `expected ${iss.expected === 'object' ? 'a mapping' : iss.expected === 'array' ? 'a list' : `a ${iss.expected}`}, got ${describe(iss.input)}`;
+    case 'unrecognized_keys':
+      return iss.message.startsWith('Unrecognized key') ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}` : iss.message;
+    case 'invalid_value':
+      return `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(iss.input)}`;
+    case 'too_small':
+      if (!iss.message.startsWith('Too small')) return iss.message;
+      return iss.origin === 'array' ? `must have at least ${iss.minimum} entries` : `must be at least ${iss.minimum}, got ${describe(iss.input)}`;
+    case 'too_big':
+      if (!iss.message.startsWith('Too big')) return iss.message;
+      return iss.origin === 'array' ? `must have at most ${iss.maximum} entries` : `must be at most ${iss.maximum}, got ${describe(iss.input)}`;
+    default:
+      return iss.message;
+  }
+}
+
+/** Merges defaults, the file, the environment and flags (in rising precedence), then validates once. */
+export function loadConfig(opts: LoadOptions): Config {
+  const source = opts.file?.name ?? 'config';
+  const raw = opts.file ? parseYaml(opts.file.name, opts.file.text) : {};
+  if (raw !== null && raw !== undefined && (typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ConfigError([`${source}: expected a mapping at the top level, got ${describe(raw)}`]);
+  }
+  const merged = structuredClone((raw ?? {}) as Record<string, unknown>);
+  for (const [name, path] of Object.entries(ENV_PATHS)) {
+    const value = opts.env?.[name];
+    if (value !== undefined && value !== '') setPath(merged, path, value);
+  }
+  for (const [flag, path] of Object.entries(FLAG_PATHS)) {
+    const value = opts.flags?.[flag as keyof Flags];
+    if (value !== undefined) setPath(merged, path, value);
+  }
+  const result = buildConfigSchema(opts.probes).safeParse(merged, { reportInput: true });
+  if (!result.success) {
+    const flagFor = Object.fromEntries(Object.entries(FLAG_PATHS).map(([f, p]) => [p, f]));
+    const envFor = Object.fromEntries(Object.entries(ENV_PATHS).map(([e, p]) => [p, e]));
+    throw new ConfigError(
+      result.error.issues.map((iss) => {
+        const path = formatPath(iss.path);
+        const from = opts.flags?.[flagFor[path] as keyof Flags] !== undefined ? ` (from --${flagFor[path]})` : envFor[path] && opts.env?.[envFor[path]] ? ` (from $${envFor[path]})` : '';
+        return `${source}: ${path === '' ? '' : `${path}${from}: `}${issueMessage(iss)}`;
+      }),
+    );
+  }
+  return result.data as Config;
+}

@@ -1,0 +1,123 @@
+import os from 'node:os';
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+import type { ProbeDefinition } from '../probes/probe.ts';
+
+/** A duration such as "30s" or "1m30s", as milliseconds. */
+export const duration = (opts: { min?: number } = {}) =>
+  z.string({ error: (iss) => `expected a duration such as "30s" or "5m", got ${describe(iss.input)}` }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as "30s" or "5m", got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    if (opts.min !== undefined && ms < opts.min) {
+      ctx.addIssue({ code: 'custom', message: `must be at least ${opts.min} ms, got ${JSON.stringify(text)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const ratio = () => z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+
+/** host:port, [v6]:port or :port, with a port in 1–65535 (0 allowed: pick a free port). */
+export const listenAddress = z.string().refine((s) => parseListenAddress(s) !== undefined, {
+  error: (iss) => `expected host:port or :port, got ${describe(iss.input)}`,
+});
+
+export function parseListenAddress(s: string): { host: string | undefined; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(s);
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  const host = m[1] ?? m[2];
+  if (m[1] !== undefined && isIP(m[1]) !== 6) return undefined;
+  return { host: host === '' ? undefined : host, port };
+}
+
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${value}`;
+  return typeof value;
+}
+
+const ip = z.string().refine((s) => isIP(s) !== 0, { error: (iss) => `expected an IP address, got ${describe(iss.input)}` });
+
+const nodeSchema = z.strictObject({
+  name: z.string().min(1, 'must not be empty').default(() => os.hostname()),
+  podIP: ip.optional(),
+  hostIP: ip.optional(),
+});
+
+const webSchema = z.strictObject({
+  listenAddress: listenAddress.default(':10924'),
+});
+
+const storageSchema = z.strictObject({
+  path: z.string().min(1, 'must not be empty').default('./data'),
+  retention: duration({ min: 60_000 }).prefault('7d'),
+});
+
+const logSchema = z.strictObject({
+  level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+const shutdownSchema = z.strictObject({
+  gracePeriod: duration().prefault('10s'),
+});
+
+/** Fields every probe accepts besides its own options. */
+export interface ProbeCommon {
+  enabled: boolean;
+  interval: number;
+  timeout: number;
+}
+
+function probeSchema(def: ProbeDefinition) {
+  return def.options
+    .extend({
+      enabled: z.boolean().default(def.defaultEnabled),
+      interval: duration({ min: 1000 }).optional(),
+      timeout: duration({ min: 100 }).optional(),
+    })
+    .strict()
+    .transform((p, ctx) => {
+      const interval = (p.interval as number | undefined) ?? def.defaultInterval;
+      const timeout = (p.timeout as number | undefined) ?? Math.min(def.defaultTimeout, Math.floor(interval * 0.9));
+      if (timeout >= interval) {
+        ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be shorter than the interval (${interval} ms), got ${timeout} ms` });
+      }
+      return { ...p, interval, timeout };
+    });
+}
+
+export function buildConfigSchema(probes: readonly ProbeDefinition[]) {
+  const probeShape = Object.fromEntries(probes.map((d) => [d.name, probeSchema(d).prefault({})]));
+  const known = probes.map((d) => d.name).join(', ');
+  return z.strictObject({
+    node: nodeSchema.prefault({}),
+    web: webSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    log: logSchema.prefault({}),
+    shutdown: shutdownSchema.prefault({}),
+    probes: z
+      .strictObject(probeShape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown probe ${iss.keys.map((k) => `"${k}"`).join(', ')} (known probes: ${known})` : undefined) })
+      .prefault({}),
+  });
+}
+
+export type NodeIdentity = z.output<typeof nodeSchema>;
+
+export interface Config {
+  node: NodeIdentity;
+  web: z.output<typeof webSchema>;
+  storage: z.output<typeof storageSchema>;
+  log: z.output<typeof logSchema>;
+  shutdown: z.output<typeof shutdownSchema>;
+  probes: Record<string, ProbeCommon & Record<string, unknown>>;
+}

@@ -1,0 +1,134 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Transition } from '../status/local.ts';
+
+export interface HistoryEvent {
+  id: number;
+  time: string;
+  probe: string;
+  from: string;
+  to: string;
+  reason: string | null;
+  message: string;
+}
+
+export interface HistoryQuery {
+  /** Milliseconds since the epoch; events at or after. */
+  since?: number;
+  /** Milliseconds since the epoch; events before. */
+  until?: number;
+  probe?: string;
+  /** Page size; at most MAX_LIMIT. */
+  limit?: number;
+  /** From a previous page's `next`: events older than this one. */
+  before?: number;
+}
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 1000;
+
+const MIGRATIONS = [
+  `CREATE TABLE transitions (
+     id INTEGER PRIMARY KEY,
+     time_ms INTEGER NOT NULL,
+     probe TEXT NOT NULL,
+     from_verdict TEXT NOT NULL,
+     to_verdict TEXT NOT NULL,
+     reason TEXT,
+     message TEXT NOT NULL
+   );
+   CREATE INDEX transitions_time ON transitions (time_ms);
+   CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL);`,
+];
+
+interface Row {
+  id: number;
+  time_ms: number;
+  probe: string;
+  from_verdict: string;
+  to_verdict: string;
+  reason: string | null;
+  message: string;
+}
+
+/**
+ * The node's timeline in SQLite. WAL with synchronous=NORMAL: a committed event survives the
+ * process being killed (the OS holds it), and a transition costs no fsync on the event loop.
+ */
+export class HistoryStore {
+  readonly #db: Database.Database;
+  readonly #insert: Database.Statement;
+  readonly path: string;
+
+  constructor(file: string) {
+    this.path = file;
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    try {
+      this.#db = new Database(file);
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.pragma('busy_timeout = 2000');
+      this.#migrate();
+    } catch (err) {
+      throw new Error(`cannot open the history database ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    this.#insert = this.#db.prepare('INSERT INTO transitions (time_ms, probe, from_verdict, to_verdict, reason, message) VALUES (?, ?, ?, ?, ?, ?)');
+  }
+
+  #migrate(): void {
+    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.#db.transaction(() => {
+        this.#db.exec(MIGRATIONS[v]!);
+        this.#db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  append(t: Transition): number {
+    return Number(this.#insert.run(t.time, t.probe, t.from, t.to, t.reason, t.message).lastInsertRowid);
+  }
+
+  /** Newest first; `next` is the cursor for the following (older) page, null on the last one. */
+  query(q: HistoryQuery = {}): { events: HistoryEvent[]; next: number | null } {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const add = (clause: string, arg: string | number | undefined) => {
+      if (arg === undefined) return;
+      where.push(clause);
+      args.push(arg);
+    };
+    add('time_ms >= ?', q.since);
+    add('time_ms < ?', q.until);
+    add('probe = ?', q.probe);
+    add('id < ?', q.before);
+    const limit = Math.min(Math.max(1, q.limit ?? DEFAULT_LIMIT), MAX_LIMIT);
+    const sql = `SELECT * FROM transitions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit + 1}`;
+    const rows = this.#db.prepare(sql).all(...args) as Row[];
+    const page = rows.slice(0, limit);
+    return {
+      events: page.map((r) => ({ id: r.id, time: new Date(r.time_ms).toISOString(), probe: r.probe, from: r.from_verdict, to: r.to_verdict, reason: r.reason, message: r.message })),
+      next: rows.length > limit ? page.at(-1)!.id : null,
+    };
+  }
+
+  /** Deletes events older than the retention; returns how many went. */
+  purge(olderThanMs: number): number {
+    return this.#db.prepare('DELETE FROM transitions WHERE time_ms < ?').run(olderThanMs).changes;
+  }
+
+  /** Small named values that must outlive a restart (the last known peer list, say). */
+  getValue<T>(key: string): { value: T; updated: number } | undefined {
+    const row = this.#db.prepare('SELECT value, updated_ms FROM kv WHERE key = ?').get(key) as { value: string; updated_ms: number } | undefined;
+    return row ? { value: JSON.parse(row.value) as T, updated: row.updated_ms } : undefined;
+  }
+
+  setValue(key: string, value: unknown, now: number): void {
+    this.#db.prepare('INSERT INTO kv (key, value, updated_ms) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms').run(key, JSON.stringify(value), now);
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}

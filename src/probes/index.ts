@@ -1,0 +1,5 @@
+import type { ProbeDefinition } from './probe.ts';
+import { nodeProbe } from './node.ts';
+
+/** Every probe vigil ships; the order is the order of the status table. */
+export const builtinProbes: readonly ProbeDefinition[] = [nodeProbe];

@@ -1,0 +1,47 @@
+import type { Config, ProbeCommon } from '../config/schema.ts';
+import { COMMON_REASONS, type ProbeDefinition } from './probe.ts';
+
+export interface EnabledProbe {
+  definition: ProbeDefinition;
+  common: ProbeCommon;
+  /** The validated probe section, including its own options. */
+  options: Record<string, unknown>;
+}
+
+/** The set of probes an agent can run; each probe file contributes one definition. */
+export class ProbeRegistry {
+  readonly #defs = new Map<string, ProbeDefinition>();
+
+  constructor(definitions: readonly ProbeDefinition[]) {
+    for (const def of definitions) {
+      if (!/^[a-z][a-z0-9-]*$/.test(def.name)) throw new Error(`probe name "${def.name}" must be lower-case words joined by dashes`);
+      if (this.#defs.has(def.name)) throw new Error(`probe "${def.name}" is registered twice`);
+      if (def.defaultTimeout >= def.defaultInterval) throw new Error(`probe "${def.name}": default timeout must be below its default interval`);
+      this.#defs.set(def.name, def);
+    }
+  }
+
+  get definitions(): ProbeDefinition[] {
+    return [...this.#defs.values()];
+  }
+
+  get(name: string): ProbeDefinition | undefined {
+    return this.#defs.get(name);
+  }
+
+  /** Every reason a probe may report: its own and the runner's. */
+  reasonsOf(name: string): readonly string[] {
+    return [...COMMON_REASONS, ...(this.#defs.get(name)?.reasons ?? [])];
+  }
+
+  enabled(config: Config): EnabledProbe[] {
+    const out: EnabledProbe[] = [];
+    for (const def of this.#defs.values()) {
+      const section = config.probes[def.name];
+      if (!section?.enabled) continue;
+      const { enabled, interval, timeout, ...options } = section;
+      out.push({ definition: def, common: { enabled, interval, timeout }, options });
+    }
+    return out;
+  }
+}
