@@ -1,0 +1,77 @@
+import type { LocalStatusReport, StatusVerdict } from './local.ts';
+
+/**
+ * The shapes of the cluster status API (GET /api/v1/status), shared by the fan-out, the CLI
+ * and the status page.
+ */
+
+export type Network = 'pod' | 'host';
+
+/** One agent's view of one peer over one network, as it reports in its local status. */
+export interface PeerObservation {
+  peer: string;
+  network: Network;
+  up: boolean;
+  rttSeconds: number | null;
+  /** Peer clock minus ours, in seconds; null when unknown. */
+  clockOffsetSeconds: number | null;
+  /** When the last ping finished (RFC 3339). */
+  lastChecked: string;
+  error: string | null;
+}
+
+/** The local status an agent serves to its peers: its probes plus what it sees of the mesh. */
+export interface LocalStatusWithPeers extends LocalStatusReport {
+  peers: PeerObservation[];
+}
+
+export type ClusterVerdict = 'healthy' | 'degraded' | 'unknown';
+
+export type CauseKind = 'node-down' | 'overlay-broken' | 'host-network-broken' | 'partition' | 'probe-failing' | 'node-unknown';
+
+export interface Cause {
+  kind: CauseKind;
+  severity: 'warning' | 'critical';
+  /** The nodes concerned: the node down, the two ends of a broken link, or every node of a partition. */
+  nodes: string[];
+  /** For probe-failing: the failing probes. */
+  probes?: string[];
+  /** For partition: the groups of nodes that reach each other but not the rest. */
+  sides?: string[][];
+  /** A sentence a person can act on: "node c is down or isolated: unreachable from 4 of 4 observers on both networks". */
+  message: string;
+}
+
+export interface ClusterNode {
+  name: string;
+  /** The node's own verdict, or unreachable when its agent did not answer the fan-out. */
+  verdict: StatusVerdict | 'unreachable';
+  /** Whether the asking agent got this node's local status. */
+  answered: boolean;
+  /** Why the fan-out got nothing ("timeout after 2000 ms", "HTTP 401"), when it got nothing. */
+  error: string | null;
+  /** The node's probes as it reported them; empty when it did not answer. */
+  probes: LocalStatusReport['probes'];
+  /** Observers that report this node down, per network. */
+  unreachableFrom: Record<Network, string[]>;
+}
+
+export interface ReachabilityEdge {
+  observer: string;
+  peer: string;
+  network: Network;
+  up: boolean;
+  rttSeconds: number | null;
+}
+
+export interface ClusterStatus {
+  /** The node whose agent answered this request. */
+  observer: string;
+  time: string;
+  verdict: ClusterVerdict;
+  causes: Cause[];
+  nodes: ClusterNode[];
+  reachability: ReachabilityEdge[];
+  /** Groups of nodes that reach each other and not the rest; empty when there is no partition. */
+  partitions: string[][];
+}
