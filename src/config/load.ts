@@ -25,7 +25,7 @@ export const FLAG_PATHS = {
 export type Flags = Partial<Record<keyof typeof FLAG_PATHS, string>>;
 
 /** Environment variables the DaemonSet sets from the downward API. */
-export const ENV_PATHS = { NODE_NAME: 'node.name', POD_IP: 'node.podIP', HOST_IP: 'node.hostIP' } as const;
+export const ENV_PATHS = { NODE_NAME: 'node.name', POD_IP: 'node.podIP', HOST_IP: 'node.hostIP', POD_NAMESPACE: 'kubernetes.namespace' } as const;
 
 export interface LoadOptions {
   probes: readonly ProbeDefinition[];

@@ -67,6 +67,14 @@ const logSchema = z.strictObject({
   level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 
+const kubernetesSchema = z.strictObject({
+  /** A kubeconfig file; absent: the in-cluster service account. */
+  kubeconfig: z.string().min(1, 'must not be empty').optional(),
+  context: z.string().min(1, 'must not be empty').optional(),
+  /** The namespace vigil runs in; default $POD_NAMESPACE, else "vigil". */
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a Kubernetes namespace name').max(63).default('vigil'),
+});
+
 const shutdownSchema = z.strictObject({
   gracePeriod: duration().prefault('10s'),
 });
@@ -105,6 +113,7 @@ export function buildConfigSchema(probes: readonly ProbeDefinition[]) {
     storage: storageSchema.prefault({}),
     log: logSchema.prefault({}),
     shutdown: shutdownSchema.prefault({}),
+    kubernetes: kubernetesSchema.prefault({}),
     probes: z
       .strictObject(probeShape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown probe ${iss.keys.map((k) => `"${k}"`).join(', ')} (known probes: ${known})` : undefined) })
       .prefault({}),
@@ -119,5 +128,6 @@ export interface Config {
   storage: z.output<typeof storageSchema>;
   log: z.output<typeof logSchema>;
   shutdown: z.output<typeof shutdownSchema>;
+  kubernetes: z.output<typeof kubernetesSchema>;
   probes: Record<string, ProbeCommon & Record<string, unknown>>;
 }
