@@ -1,5 +1,4 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { parseListenAddress, type Config } from './config/schema.ts';
@@ -9,8 +8,11 @@ import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { Probe, ProbeDeps } from './probes/probe.ts';
 import type { ProbeRegistry } from './probes/registry.ts';
 import { systemClock, type Clock, type TimerHandle } from './runner/clock.ts';
-import { ProbeRunner, errorText } from './runner/runner.ts';
+import { ProbeRunner } from './runner/runner.ts';
 import { createApp } from './server/app.ts';
+import { requestGuards } from './server/guards.ts';
+import { serve } from './server/listen.ts';
+import { WebConfigSource } from './server/web-config-source.ts';
 import { LocalStatus } from './status/local.ts';
 import { revision, version } from './version.ts';
 
@@ -26,6 +28,8 @@ export interface Agent {
   /** http://host:port of the listening server. */
   url: string;
   port: number;
+  /** Whether the endpoints are served over TLS. */
+  tls: boolean;
   metrics: Metrics;
   status: LocalStatus;
   history: HistoryStore;
@@ -92,18 +96,27 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     const runner = new ProbeRunner({ probes, clock, metrics, logger, random: deps.random, onResult: (run) => status.record(run) });
 
     let ready = false;
-    const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready });
-    const listen = parseListenAddress(config.web.listenAddress)!;
-    const server: Server = await new Promise((resolve, reject) => {
-      const s = app.listen(listen.port, listen.host ?? '::');
-      s.once('listening', () => resolve(s));
-      s.once('error', (err: NodeJS.ErrnoException) => {
-        reject(new Error(`cannot listen on ${config.web.listenAddress}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : errorText(err)}`, { cause: err }));
-      });
+    const { limits } = config.web;
+    const onRejected = (reason: string) => metrics.httpRequestsRejected.inc({ reason });
+    const webConfig = config.web.configFile === undefined ? undefined : new WebConfigSource({
+      file: config.web.configFile,
+      logger,
+      now: () => Date.now(),
+      onReload: (ok, c) => {
+        metrics.webConfigReloadSuccess.set(ok ? 1 : 0);
+        if (c.tls) metrics.webTlsCertificateExpiry.set(c.tls.material.notAfter / 1000);
+      },
     });
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
+    if (webConfig) {
+      metrics.webConfigReloadSuccess.set(1);
+      const tls = webConfig.current().tls;
+      if (tls) metrics.webTlsCertificateExpiry.set(tls.material.notAfter / 1000);
+    }
+    const guards = requestGuards({ limits, webConfig, onRejected, onInFlight: (n) => metrics.httpRequestsInFlight.set(n) });
+    const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, guards });
+    const listen = parseListenAddress(config.web.listenAddress)!;
+    const server = await serve({ app, listenAddress: config.web.listenAddress, limits, webConfig, logger, onRejected });
+    const tls = Boolean(webConfig?.current().tls);
     const port = (server.address() as AddressInfo).port;
     const host = listen.host === undefined || listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
     runner.start();
@@ -112,8 +125,9 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
 
     let stopping: Promise<void> | undefined;
     return {
-      url: `http://${host}:${port}`,
+      url: `${tls ? 'https' : 'http'}://${host}:${port}`,
       port,
+      tls,
       metrics,
       status,
       history,

@@ -7,6 +7,7 @@ import { ProbeRegistry } from '../probes/registry.ts';
 export async function agentCommand(opts: Record<string, string | undefined>): Promise<number> {
   const flags: Flags = {
     'web.listen-address': opts['web.listenAddress'],
+    'web.config.file': opts['web.config.file'],
     'storage.path': opts['storage.path'],
     'storage.retention': opts['storage.retention'],
     'log.level': opts['log.level'],
@@ -27,6 +28,10 @@ export async function agentCommand(opts: Record<string, string | undefined>): Pr
   try {
     agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger, env: process.env });
   } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) process.stderr.write(`${p}\n`);
+      return 2;
+    }
     logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
     return 1;
   }

@@ -1,9 +1,11 @@
 import { ConfigError, loadConfig, readConfigFile } from '../config/load.ts';
 import { builtinProbes } from '../probes/index.ts';
+import { loadWebConfig } from '../server/web-config.ts';
 
 export function checkConfigCommand(file: string, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
   try {
     const config = loadConfig({ probes: builtinProbes, file: readConfigFile(file) });
+    if (config.web.configFile) loadWebConfig(config.web.configFile);
     const enabled = Object.entries(config.probes).filter(([, p]) => p.enabled).map(([n]) => n);
     out.write(`${file}: valid; probes enabled: ${enabled.join(', ') || 'none'}\n`);
     return 0;

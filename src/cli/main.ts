@@ -17,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('run the agent: probes, /metrics, the status API and the history')
     .option('--config.file <path>', 'YAML configuration file')
     .option('--web.listen-address <host:port>', 'address for /metrics and the API (default ":10924")')
+    .option('--web.config.file <path>', 'web config file (TLS, basic auth), in the format Prometheus exporters share')
     .option('--storage.path <dir>', 'directory of the history database (default "./data")')
     .option('--storage.retention <duration>', 'how long history is kept (default "7d")')
     .option('--log.level <level>', 'trace, debug, info, warn, error or silent (default "info")')

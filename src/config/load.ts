@@ -17,6 +17,7 @@ export class ConfigError extends Error {
 /** Command-line flags that override file values, keyed by the config path they set. */
 export const FLAG_PATHS = {
   'web.listen-address': 'web.listenAddress',
+  'web.config.file': 'web.configFile',
   'storage.path': 'storage.path',
   'storage.retention': 'storage.retention',
   'log.level': 'log.level',
@@ -39,10 +40,14 @@ export function readConfigFile(path: string): { name: string; text: string } {
   try {
     return { name: path, text: readFileSync(path, 'utf8') };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new ConfigError([`${path}: cannot read the config file: ${why}`]);
+    throw new ConfigError([`${path}: cannot read the config file: ${fileErrorText(err)}`]);
   }
+}
+
+/** Why a file could not be read, in a few words. */
+export function fileErrorText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
 }
 
 /** Parses YAML text into a plain value, or throws ConfigError naming the line and column. */
@@ -82,7 +87,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function issueMessage(iss: z.core.$ZodIssue): string {
+export function issueMessage(iss: z.core.$ZodIssue): string {
   switch (iss.code) {
     case 'invalid_type':
       if (iss.input === undefined) return 'is required';

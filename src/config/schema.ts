@@ -54,8 +54,24 @@ const nodeSchema = z.strictObject({
   hostIP: ip.optional(),
 });
 
+const count = (min: number, def: number) => z.number().int('must be a whole number').min(min).default(def);
+
+/** See src/server/limits.ts for what each bounds. */
+const webLimitsSchema = z.strictObject({
+  maxConnections: count(1, 512),
+  maxConcurrentRequests: count(1, 128),
+  maxRequestBodyBytes: count(0, 65_536),
+  maxHeaderBytes: count(1024, 16_384),
+  headerTimeout: duration({ min: 100 }).prefault('10s'),
+  requestTimeout: duration({ min: 100 }).prefault('30s'),
+  idleTimeout: duration({ min: 100 }).prefault('65s'),
+});
+
 const webSchema = z.strictObject({
   listenAddress: listenAddress.default(':10924'),
+  /** exporter-toolkit's web config file: TLS, basic auth users, extra headers. */
+  configFile: z.string().min(1, 'must not be empty').optional(),
+  limits: webLimitsSchema.prefault({}),
 });
 
 const storageSchema = z.strictObject({

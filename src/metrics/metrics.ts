@@ -56,6 +56,12 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
     peerClockOffset: g('vigil_peer_clock_offset_seconds', 'Estimated offset of the peer\'s clock from this node\'s (positive: the peer is ahead).', ['peer_node']),
     peersKnown: g('vigil_peers_known', 'Peers currently known from discovery.'),
     peersProbed: g('vigil_peers_probed', 'Peers this agent pings (its share of the bounded mesh).'),
+
+    // HTTP server and web config
+    httpRequestsInFlight: g('vigil_http_requests_in_flight', 'HTTP requests being answered (liveness and readiness not counted).'),
+    httpRequestsRejected: c('vigil_http_requests_rejected_total', 'HTTP requests and connections refused before a handler, by reason.', ['reason']),
+    webConfigReloadSuccess: g('vigil_web_config_last_reload_successful', 'Whether the last reload of the web config file took effect (1) or was refused (0).'),
+    webTlsCertificateExpiry: g('vigil_web_tls_certificate_expiry_timestamp_seconds', 'When the serving TLS certificate expires.'),
   };
 }
 

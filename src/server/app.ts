@@ -15,6 +15,8 @@ export interface AppOptions {
   now: () => number;
   /** False while starting and shutting down: /readyz answers 503. */
   ready: () => boolean;
+  /** Middleware every request passes first: limits and authentication. */
+  guards?: express.RequestHandler[];
   /** Routers contributed by other parts (the peer API), mounted before the 404 handler. */
   routers?: express.Router[];
 }
@@ -23,9 +25,15 @@ export function createApp(opts: AppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  for (const g of opts.guards ?? []) app.use(g);
 
+  // Scrapes that arrive while one is being serialised share its result: same instant, same figures.
+  let serialising: Promise<string> | undefined;
   app.get('/metrics', async (_req, res) => {
-    const body = await opts.registry.metrics();
+    serialising ??= opts.registry.metrics().finally(() => {
+      serialising = undefined;
+    });
+    const body = await serialising;
     res.type(opts.registry.contentType).send(body);
   });
   app.get('/healthz', (_req, res) => {

@@ -1,0 +1,86 @@
+import { statSync } from 'node:fs';
+import { ConfigError } from '../config/load.ts';
+import type { Logger } from '../log.ts';
+import { loadWebConfig, type WebConfig } from './web-config.ts';
+
+export interface WebConfigSourceOptions {
+  file: string;
+  logger: Logger;
+  now: () => number;
+  /** At most one look at the files' modification times per this many milliseconds. */
+  checkEvery?: number;
+  /** Called after every reload attempt (not the first load), with whether it took effect. */
+  onReload?: (ok: boolean, config: WebConfig) => void;
+}
+
+/** What identifies a file's content cheaply: a rewrite or a rename over it changes one of these. */
+function signature(files: readonly string[]): string {
+  return files
+    .map((f) => {
+      try {
+        const s = statSync(f);
+        return `${s.ino}:${s.size}:${s.mtimeMs}`;
+      } catch {
+        return 'missing';
+      }
+    })
+    .join('|');
+}
+
+/**
+ * The web config in force. The file and the certificates it names are re-read when any of them
+ * changes, so rotated certificates and changed users take effect without a restart. A change
+ * that does not validate is logged and the previous configuration stays in force; turning TLS
+ * on or off needs a restart (the listener is either TLS or not).
+ */
+export class WebConfigSource {
+  readonly #opts: WebConfigSourceOptions;
+  #config: WebConfig;
+  #signature: string;
+  #checkedAt: number;
+  #generation = 0;
+
+  /** Loads the file once; throws ConfigError when it is invalid. */
+  constructor(opts: WebConfigSourceOptions) {
+    this.#opts = opts;
+    this.#config = loadWebConfig(opts.file);
+    this.#signature = signature(this.#config.files);
+    this.#checkedAt = opts.now();
+  }
+
+  /** Bumped on every change that took effect; lets users of the config rebuild what they derived from it. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  current(): WebConfig {
+    const now = this.#opts.now();
+    if (now - this.#checkedAt >= (this.#opts.checkEvery ?? 1000)) {
+      this.#checkedAt = now;
+      const sig = signature(this.#config.files);
+      if (sig !== this.#signature) this.#reload(sig);
+    }
+    return this.#config;
+  }
+
+  #reload(sig: string): void {
+    const { logger, file } = this.#opts;
+    try {
+      const next = loadWebConfig(file);
+      if (Boolean(next.tls) !== Boolean(this.#config.tls)) {
+        throw new ConfigError([`${file}: tls_server_config: turning TLS ${next.tls ? 'on' : 'off'} needs a restart; keeping the running configuration`]);
+      }
+      this.#config = next;
+      this.#signature = signature(next.files);
+      this.#generation++;
+      logger.info({ file, users: next.users.size, tls: Boolean(next.tls) }, 'web config reloaded');
+      this.#opts.onReload?.(true, next);
+    } catch (err) {
+      // Remember the broken state so it is reported once, not on every request.
+      this.#signature = sig;
+      const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+      logger.error({ file, problems }, `web config not reloaded: ${problems.join('; ')}`);
+      this.#opts.onReload?.(false, this.#config);
+    }
+  }
+}
