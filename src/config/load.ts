@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { buildConfigSchema, describe, type Config } from './schema.ts';
+import { buildConfigSchema, describe, quoteKeys, type Config } from './schema.ts';
 import type { ProbeDefinition } from '../probes/probe.ts';
 
 /** A configuration that cannot be used; each problem names the key path and what was expected. */
@@ -47,7 +47,8 @@ export function readConfigFile(path: string): { name: string; text: string } {
 /** Why a file could not be read, in a few words. */
 export function fileErrorText(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+  // The code alone otherwise: the message repeats the path, which the caller names already.
+  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error).message);
 }
 
 /** Parses YAML text into a plain value, or throws ConfigError naming the line and column. */
@@ -83,7 +84,12 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    // Keys from the file are shown as written unless they are long or hold unusual characters.
+    else if (typeof key === 'symbol' || !/^[\w:/@$-]{1,60}$/.test(key)) out += `[${describe(String(key))}]`;
+    else out += out === '' ? key : `.${key}`;
+  }
   return out;
 }
 
@@ -94,7 +100,7 @@ export function issueMessage(iss: z.core.$ZodIssue): string {
       if (iss.message && !iss.message.startsWith('Invalid input')) return iss.message;
       return `expected ${iss.expected === 'object' ? 'a mapping' : iss.expected === 'array' ? 'a list' : `a ${iss.expected}`}, got ${describe(iss.input)}`;
     case 'unrecognized_keys':
-      return iss.message.startsWith('Unrecognized key') ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}` : iss.message;
+      return iss.message.startsWith('Unrecognized key') ? `unknown key${iss.keys.length > 1 ? 's' : ''} ${quoteKeys(iss.keys)}` : iss.message;
     case 'invalid_value':
       return `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(iss.input)}`;
     case 'too_small':

@@ -9,11 +9,11 @@ export const duration = (opts: { min?: number } = {}) =>
   z.string({ error: (iss) => `expected a duration such as "30s" or "5m", got ${describe(iss.input)}` }).transform((text, ctx) => {
     const ms = parseDuration(text);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as "30s" or "5m", got ${JSON.stringify(text)}` });
+      ctx.addIssue({ code: 'custom', message: `expected a duration such as "30s" or "5m", got ${describe(text)}` });
       return z.NEVER;
     }
     if (opts.min !== undefined && ms < opts.min) {
-      ctx.addIssue({ code: 'custom', message: `must be at least ${opts.min} ms, got ${JSON.stringify(text)}` });
+      ctx.addIssue({ code: 'custom', message: `must be at least ${opts.min} ms, got ${describe(text)}` });
       return z.NEVER;
     }
     return ms;
@@ -44,6 +44,12 @@ export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${value}`;
   return typeof value;
+}
+
+/** Unknown keys as a short, escaped list: a hostile file must not produce a huge or multi-line message. */
+export function quoteKeys(keys: readonly string[]): string {
+  const shown = keys.slice(0, 5).map((k) => describe(k));
+  return keys.length > 5 ? `${shown.join(', ')} and ${keys.length - 5} more` : shown.join(', ');
 }
 
 const ip = z.string().refine((s) => isIP(s) !== 0, { error: (iss) => `expected an IP address, got ${describe(iss.input)}` });
@@ -131,7 +137,7 @@ export function buildConfigSchema(probes: readonly ProbeDefinition[]) {
     shutdown: shutdownSchema.prefault({}),
     kubernetes: kubernetesSchema.prefault({}),
     probes: z
-      .strictObject(probeShape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown probe ${iss.keys.map((k) => `"${k}"`).join(', ')} (known probes: ${known})` : undefined) })
+      .strictObject(probeShape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown probe ${quoteKeys(iss.keys)} (known probes: ${known})` : undefined) })
       .prefault({}),
   });
 }

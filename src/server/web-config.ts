@@ -51,7 +51,11 @@ const tlsSchema = z
     if (t.client_ca_file !== undefined && t.client_auth_type === 'NoClientCert') {
       ctx.addIssue({ code: 'custom', path: ['client_auth_type'], message: 'client_ca_file is set but client_auth_type is NoClientCert; set VerifyClientCertIfGiven or RequireAndVerifyClientCert' });
     }
-    if (TLS_VERSIONS[t.min_version].rank > TLS_VERSIONS[t.max_version].rank) {
+    // Runs even when a field above failed its own check: look the versions up defensively.
+    const versions: Partial<Record<string, { rank: number }>> = TLS_VERSIONS;
+    const min = versions[t.min_version];
+    const max = versions[t.max_version];
+    if (min && max && min.rank > max.rank) {
       ctx.addIssue({ code: 'custom', path: ['min_version'], message: `must not be above max_version (${t.max_version}), got ${t.min_version}` });
     }
   });
@@ -134,7 +138,7 @@ export function parseWebConfig(name: string, text: string, readFile: (p: string)
     try {
       return readFile(full);
     } catch (err) {
-      problems.push(`${name}: tls_server_config.${key}: cannot read ${full}: ${fileErrorText(err)}`);
+      problems.push(`${name}: tls_server_config.${key}: cannot read ${shown(full)}: ${fileErrorText(err)}`);
       return undefined;
     }
   };
@@ -164,6 +168,12 @@ export function parseWebConfig(name: string, text: string, readFile: (p: string)
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { files, tls, users: new Map(Object.entries((c.basic_auth_users ?? {}) as Record<string, string>)), headers: c.http_server_config?.headers ?? {} };
+}
+
+/** A path as written, unless it is long or holds control characters. */
+function shown(text: string): string {
+  const control = [...text].some((c) => c.charCodeAt(0) < 0x20 || c === '\u007f');
+  return text.length > 120 || control ? describe(text) : text;
 }
 
 function parsePem<T>(parse: () => T, message: string, problems: string[]): T | undefined {
