@@ -87,7 +87,7 @@ basic_auth_users:
     ['a header that cannot be set', 'http_server_config:\n  headers:\n    Set-Cookie: x=1\n', ['<dir>/web.yml: http_server_config.headers.Set-Cookie: this header cannot be configured (allowed: Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy)']],
     ['a header value outside its set', 'http_server_config:\n  headers:\n    X-Frame-Options: allow\n', ['<dir>/web.yml: http_server_config.headers.X-Frame-Options: expected one of deny, sameorigin, got "allow"']],
     ['users as a list', 'basic_auth_users: [alice]\n', ['<dir>/web.yml: basic_auth_users: expected a record, got a list']],
-    ['invalid YAML', 'tls_server_config: [\n', ['<dir>/web.yml: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']],
+    ['invalid YAML', 'tls_server_config: [\n', ['<dir>/web.yml:2:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']],
   ];
   for (const [what, text, expected] of bad) {
     void test(`refused: ${what}`, () => {
