@@ -6,7 +6,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { makeCa, makeCert, type KeyPair } from './support/certs.ts';
-import { httpsGet, waitFor } from './support/https-get.ts';
+import { eventually } from './support/agent-process.ts';
+import { httpsGet } from './support/https-get.ts';
 import { startLocalAgent, type LocalAgent } from './support/local-agent.ts';
 
 /** Replaces a file the way Kubernetes updates a mounted secret: a new file renamed over the old one. */
@@ -107,16 +108,16 @@ ${users}`;
     const next = makeCert(dir, 'server-2', ca, 'second');
     replaceFile(path.join(dir, 'server.key'), next.key);
     replaceFile(path.join(dir, 'server.crt'), next.cert);
-    await waitFor('the rotated certificate', async () => (await ok('prometheus:s3cret')).serverCert.subject.CN === 'second');
+    await eventually(async () => ((await ok('prometheus:s3cret')).serverCert.subject.CN === 'second' ? true : undefined), 15_000, 'the rotated certificate');
 
     writeFileSync(path.join(dir, 'web.yml.src'), webYml(`  prometheus: ${bcrypt.hashSync('n3w', 4)}\n`));
     replaceFile(path.join(dir, 'web.yml'), path.join(dir, 'web.yml.src'));
-    await waitFor('the new password', async () => (await ok('prometheus:n3w')).status === 200);
+    await eventually(async () => ((await ok('prometheus:n3w')).status === 200 ? true : undefined), 15_000, 'the new password');
     assert.equal((await ok('prometheus:s3cret')).status, 401);
 
     writeFileSync(path.join(dir, 'web.yml.src'), 'basic_auth_users:\n  prometheus: plain-text\n');
     replaceFile(path.join(dir, 'web.yml'), path.join(dir, 'web.yml.src'));
-    await waitFor('the refused reload', async () => /^vigil_web_config_last_reload_successful 0$/m.test((await ok('prometheus:n3w')).body));
+    await eventually(async () => (/^vigil_web_config_last_reload_successful 0$/m.test((await ok('prometheus:n3w')).body) ? true : undefined), 15_000, 'the refused reload');
     assert.equal((await ok('prometheus:n3w')).serverCert.subject.CN, 'second');
     assert.equal((await ok('prometheus:s3cret')).status, 401);
   });
