@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { makeCa, makeCert } from '../test/support/certs.ts';
+import { makeCa, makeCert } from '../test/support/tls-certs.ts';
 import { spawnAgent } from '../test/support/agent-process.ts';
 
 const SECONDS = Number(process.env.VIGIL_BENCH_SECONDS ?? 60);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { makeCa, makeCert, type KeyPair } from './support/certs.ts';
+import { makeCa, makeCert, type KeyPair } from './support/tls-certs.ts';
 import { eventually } from './support/agent-process.ts';
 import { httpsGet } from './support/https-get.ts';
 import { startLocalAgent, type LocalAgent } from './support/local-agent.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../config/load.ts';
-import { makeCa, makeCert } from '../../test/support/certs.ts';
+import { makeCa, makeCert } from '../../test/support/tls-certs.ts';
 import { loadWebConfig, parseWebConfig } from './web-config.ts';
 
 const HASH = '$2b$10$iQGkmf2LuHte10FVtuKKH.xYZSRtLRTNkli7jCmbQWEXCjClx/9SC';
