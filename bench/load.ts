@@ -13,7 +13,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { makeCa, makeCert } from '../test/support/tls-certs.ts';
@@ -97,8 +97,8 @@ async function watchRuns(t: Target, seconds: number): Promise<Map<string, Set<nu
   return seen;
 }
 
-function sample(metrics: string, name: string, probe: string): number {
-  const m = new RegExp(`^${name}\\{probe="${probe}"\\} (\\S+)$`, 'm').exec(metrics);
+function sample(metrics: string, name: string, probe?: string): number {
+  const m = new RegExp(`^${name}${probe === undefined ? '' : `\\{probe="${probe}"\\}`} (\\S+)$`, 'm').exec(metrics);
   return m ? Number(m[1]) : NaN;
 }
 
@@ -163,6 +163,7 @@ async function main(): Promise<void> {
       maxMs: Number((r.latencies.at(-1) ?? NaN).toFixed(1)),
       errors: Object.fromEntries(r.errors),
     });
+    const cpu = sample(after, 'process_cpu_seconds_total') - sample(before, 'process_cpu_seconds_total');
     const report = {
       mode: TLS ? 'https + basic auth' : 'http',
       seconds: SECONDS,
@@ -171,6 +172,9 @@ async function main(): Promise<void> {
       metricsBytes: Buffer.byteLength(after),
       oneScraper: fmt(baseline, Math.min(10, SECONDS)),
       loaded: fmt(loaded, elapsed),
+      // The agent's own CPU time: what the load cost it, whatever else the machine was doing.
+      agentCpu: { seconds: Number(cpu.toFixed(2)), perScrapeMs: Number(((cpu * 1000) / Math.max(1, loaded.latencies.length)).toFixed(3)), shareOfOneCore: Number((cpu / elapsed).toFixed(2)) },
+      machineLoadAvg1m: Number(loadavg()[0]!.toFixed(1)),
       schedule,
       rssMiB: { start: Number(rssStart.toFixed(1)), end: Number(rssMiB(agentProc.pid).toFixed(1)), afterLoad: Number(rssEnd.toFixed(1)) },
       agentAlive: agentProc.child.exitCode === null,
