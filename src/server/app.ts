@@ -27,13 +27,12 @@ export function createApp(opts: AppOptions): express.Express {
   app.set('query parser', 'simple');
   for (const g of opts.guards ?? []) app.use(g);
 
-  // Scrapes that arrive while one is being serialised share its result: same instant, same figures.
-  let serialising: Promise<string> | undefined;
+  // Scrapes that arrive while one is being serialised share its result: the exposition is the
+  // same, and concurrent scrapers cost one serialisation instead of one each.
+  let inFlight: Promise<string> | undefined;
   app.get('/metrics', async (_req, res) => {
-    serialising ??= opts.registry.metrics().finally(() => {
-      serialising = undefined;
-    });
-    const body = await serialising;
+    inFlight ??= opts.registry.metrics().finally(() => (inFlight = undefined));
+    const body = await inFlight;
     res.type(opts.registry.contentType).send(body);
   });
   app.get('/healthz', (_req, res) => {
