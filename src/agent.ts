@@ -12,7 +12,7 @@ import { ProbeRunner } from './runner/runner.ts';
 import { createApp } from './server/app.ts';
 import { requestGuards } from './server/guards.ts';
 import { serve } from './server/listen.ts';
-import { WebConfigSource } from './server/web-config-source.ts';
+import { openWebConfig } from './server/web-config-source.ts';
 import { LocalStatus } from './status/local.ts';
 import { revision, version } from './version.ts';
 
@@ -95,23 +95,10 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     });
     const runner = new ProbeRunner({ probes, clock, metrics, logger, random: deps.random, onResult: (run) => status.record(run) });
 
+    const webConfig = openWebConfig(config.web.configFile, { logger, metrics });
     let ready = false;
     const { limits } = config.web;
     const onRejected = (reason: string) => metrics.httpRequestsRejected.inc({ reason });
-    const webConfig = config.web.configFile === undefined ? undefined : new WebConfigSource({
-      file: config.web.configFile,
-      logger,
-      now: () => Date.now(),
-      onReload: (ok, c) => {
-        metrics.webConfigReloadSuccess.set(ok ? 1 : 0);
-        if (c.tls) metrics.webTlsCertificateExpiry.set(c.tls.material.notAfter / 1000);
-      },
-    });
-    if (webConfig) {
-      metrics.webConfigReloadSuccess.set(1);
-      const tls = webConfig.current().tls;
-      if (tls) metrics.webTlsCertificateExpiry.set(tls.material.notAfter / 1000);
-    }
     const guards = requestGuards({ limits, webConfig, onRejected, onInFlight: (n) => metrics.httpRequestsInFlight.set(n) });
     const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, guards });
     const listen = parseListenAddress(config.web.listenAddress)!;

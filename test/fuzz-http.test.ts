@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import bcrypt from 'bcryptjs';
-import { Fuzz } from './support/fuzz.ts';
+import { Fuzz, uriEncode } from './support/fuzz.ts';
 import { parseRaw, rawExchange } from './support/raw-http.ts';
 import { startLocalAgent, type LocalAgent } from './support/local-agent.ts';
 
@@ -30,7 +30,7 @@ function encode(f: Fuzz, text: string): string {
   const k = f.int(10);
   if (k === 0) return f.pick(['%', '%z', '%zz', '%E0%A4', '%C0%AF', '%00', '%ff%fe', '%%', '%u0041', '%2', '+%+']);
   if (k === 1) return text.replace(/[^\x21-\x7e]/g, '').replace(/[#?]/g, '');
-  return encodeURIComponent(text.replace(/[\ud800-\udfff]/g, '\ufffd'));
+  return uriEncode(text);
 }
 
 function makeCase(f: Fuzz): Case {

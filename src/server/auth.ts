@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 
 /** Compared against when the user is unknown, so an unknown user costs as much as a wrong password. */
 const DUMMY_HASH = '$2b$10$iQGkmf2LuHte10FVtuKKH.xYZSRtLRTNkli7jCmbQWEXCjClx/9SC';
@@ -84,13 +84,15 @@ export interface AuthMiddlewareOptions {
   users: () => ReadonlyMap<string, string>;
   /** Paths answered without credentials (liveness and readiness, which reveal nothing). */
   exempt: ReadonlySet<string>;
+  /** Requests let in on other grounds (the peer token other agents present). */
+  acceptAlso?: (req: Request) => boolean;
   onRejected?: () => void;
 }
 
 export function basicAuthMiddleware(opts: AuthMiddlewareOptions): RequestHandler {
   return (req, res, next) => {
     const users = opts.users();
-    if (users.size === 0 || opts.exempt.has(req.path)) {
+    if (users.size === 0 || opts.exempt.has(req.path) || opts.acceptAlso?.(req)) {
       next();
       return;
     }

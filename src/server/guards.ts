@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { BasicAuth, basicAuthMiddleware } from './auth.ts';
 import { bodyLimit, concurrencyLimit, type RejectReason, type ServerLimits } from './limits.ts';
 import type { WebConfigSource } from './web-config-source.ts';
@@ -11,6 +11,8 @@ export interface GuardOptions {
   webConfig?: WebConfigSource;
   onRejected?: (reason: RejectReason) => void;
   onInFlight?: (n: number) => void;
+  /** Requests that pass basic auth without credentials: other agents presenting the peer token. */
+  acceptAlso?: (req: Request) => boolean;
 }
 
 /** The middleware every request passes before a handler: extra headers, the request cap, the body limit, basic auth. */
@@ -26,7 +28,7 @@ export function requestGuards(opts: GuardOptions): RequestHandler[] {
   guards.push(concurrencyLimit({ max: opts.limits.maxConcurrentRequests, exempt: OPEN_PATHS, onChange: opts.onInFlight, onRejected: () => opts.onRejected?.('concurrency') }));
   guards.push(bodyLimit({ maxBytes: opts.limits.maxRequestBodyBytes, onRejected: () => opts.onRejected?.('body-too-large') }));
   if (webConfig) {
-    guards.push(basicAuthMiddleware({ auth: new BasicAuth(), users: () => webConfig.current().users, exempt: OPEN_PATHS, onRejected: () => opts.onRejected?.('unauthorized') }));
+    guards.push(basicAuthMiddleware({ auth: new BasicAuth(), users: () => webConfig.current().users, exempt: OPEN_PATHS, acceptAlso: opts.acceptAlso, onRejected: () => opts.onRejected?.('unauthorized') }));
   }
   return guards;
 }

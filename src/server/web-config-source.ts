@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { ConfigError } from '../config/load.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics/metrics.ts';
 import { loadWebConfig, type WebConfig } from './web-config.ts';
 
 export interface WebConfigSourceOptions {
@@ -14,7 +15,7 @@ export interface WebConfigSourceOptions {
 }
 
 /** What identifies a file's content cheaply: a rewrite or a rename over it changes one of these. */
-function signature(files: readonly string[]): string {
+export function fileSignature(files: readonly string[]): string {
   return files
     .map((f) => {
       try {
@@ -44,7 +45,7 @@ export class WebConfigSource {
   constructor(opts: WebConfigSourceOptions) {
     this.#opts = opts;
     this.#config = loadWebConfig(opts.file);
-    this.#signature = signature(this.#config.files);
+    this.#signature = fileSignature(this.#config.files);
     this.#checkedAt = opts.now();
   }
 
@@ -57,7 +58,7 @@ export class WebConfigSource {
     const now = this.#opts.now();
     if (now - this.#checkedAt >= (this.#opts.checkEvery ?? 1000)) {
       this.#checkedAt = now;
-      const sig = signature(this.#config.files);
+      const sig = fileSignature(this.#config.files);
       if (sig !== this.#signature) this.#reload(sig);
     }
     return this.#config;
@@ -71,7 +72,7 @@ export class WebConfigSource {
         throw new ConfigError([`${file}: tls_server_config: turning TLS ${next.tls ? 'on' : 'off'} needs a restart; keeping the running configuration`]);
       }
       this.#config = next;
-      this.#signature = signature(next.files);
+      this.#signature = fileSignature(next.files);
       this.#generation++;
       logger.info({ file, users: next.users.size, tls: Boolean(next.tls) }, 'web config reloaded');
       this.#opts.onReload?.(true, next);
@@ -83,4 +84,25 @@ export class WebConfigSource {
       this.#opts.onReload?.(false, this.#config);
     }
   }
+}
+
+/** The agent's web config source, if one is configured, with its reload and expiry metrics kept up to date. */
+export function openWebConfig(file: string | undefined, deps: { logger: Logger; metrics: Metrics }): WebConfigSource | undefined {
+  if (file === undefined) return undefined;
+  const { metrics } = deps;
+  const expiry = (c: WebConfig) => {
+    if (c.tls) metrics.webTlsCertificateExpiry.set(c.tls.material.notAfter / 1000);
+  };
+  const source = new WebConfigSource({
+    file,
+    logger: deps.logger,
+    now: () => Date.now(),
+    onReload: (ok, c) => {
+      metrics.webConfigReloadSuccess.set(ok ? 1 : 0);
+      expiry(c);
+    },
+  });
+  metrics.webConfigReloadSuccess.set(1);
+  expiry(source.current());
+  return source;
 }
