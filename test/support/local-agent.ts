@@ -13,12 +13,12 @@ export interface LocalAgent extends Agent {
   dispose(): Promise<void>;
 }
 
-/** Starts an agent in this process on 127.0.0.1:0 from YAML config text, with history in a temp dir. */
-export async function startLocalAgent(yaml: string, opts: { probes?: readonly ProbeDefinition[]; deps?: Partial<AgentDeps> } = {}): Promise<LocalAgent> {
+/** Starts an agent in this process (on 127.0.0.1:0 unless told) from YAML config text, with history in a temp dir. */
+export async function startLocalAgent(yaml: string, opts: { probes?: readonly ProbeDefinition[]; deps?: Partial<AgentDeps>; listen?: string; node?: string } = {}): Promise<LocalAgent> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-agent-'));
   const probes = opts.probes ?? builtinProbes;
   try {
-    const config = loadConfig({ probes, file: { name: 'test.yml', text: yaml }, flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': dir, 'node.name': 'test-node' } });
+    const config = loadConfig({ probes, file: { name: 'test.yml', text: yaml }, flags: { 'web.listen-address': opts.listen ?? '127.0.0.1:0', 'storage.path': dir, 'node.name': opts.node ?? 'test-node' } });
     const agent = await startAgent(config, { registry: new ProbeRegistry(probes), logger: silentLogger(), ...opts.deps });
     return Object.assign(agent, {
       dispose: async () => {
