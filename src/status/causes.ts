@@ -60,7 +60,8 @@ export function lostNode(node: string, input: CauseInput): Lost | undefined {
     const tried = Object.values(nets);
     if (tried.length === 0) continue;
     total++;
-    if (tried.every((e) => !e.up)) {
+    // an answer that was refused or went nowhere; an unusable answer means the path works
+    if (tried.every((e) => !e.up && (e.failure === null || e.failure === 'refused' || PATH_BROKEN.has(e.failure)))) {
       lost++;
       if (tried.some((e) => e.failure === 'refused')) refused++;
     }
@@ -178,7 +179,7 @@ export function nameCauses(input: CauseInput): { causes: Cause[]; partitions: st
     const a = input.answers.get(node);
     if (lostSet.has(node) || (a?.ok && (a.verdict !== 'unknown' || a.probes.length === 0))) continue;
     if (farSide.includes(node)) continue;
-    const why = !a ? 'no answer' : a.ok ? 'no probe has reported yet' : `did not answer (${a.error}) though some peers reach it`;
+    const why = !a ? 'no answer' : a.ok ? 'no probe has reported yet' : `its agent did not answer usefully (${a.error})`;
     causes.push({ kind: 'node-unknown', severity: 'warning', nodes: [node], message: `state of ${node} unknown: ${why}` });
   }
   const rank = (c: Cause) => (c.severity === 'critical' ? 0 : 1);
