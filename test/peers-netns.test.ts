@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { ClusterStatus, LocalStatusWithPeers } from '../src/status/cluster-types.ts';
+import { removeDir, startAgentProcess, waitFor, type AgentProcess } from './support/agent-process.ts';
+import { createTopology, runStatus, type Topology } from './support/netns.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const NAMES = ['a', 'b', 'c', 'd', 'e'];
+const PORT = 10924;
+
+void describe('peer mesh across simulated hosts (network namespaces)', () => {
+  let topo: Topology | undefined;
+  const agents = new Map<string, AgentProcess>();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-netns-'));
+  const ipOf = (n: string, net: 'pod' | 'host') => topo!.hosts.find((h) => h.name === n)![net === 'pod' ? 'podIP' : 'hostIP'];
+  const url = (n: string) => `http://${ipOf(n, 'pod')}:${PORT}`;
+  const json = async <T>(asker: string, p: string): Promise<T> => {
+    const r = await topo!.get(asker, `${url(asker)}${p}`);
+    if (r.status !== 200) throw new Error(`${asker} ${p}: HTTP ${r.status}`);
+    return JSON.parse(r.body) as T;
+  };
+  const cluster = (asker: string) => json<ClusterStatus>(asker, '/api/v1/status');
+
+  const startAgent = async (n: string) => {
+    const h = topo!.hosts.find((x) => x.name === n)!;
+    const agent = await startAgentProcess({
+      name: n,
+      url: url(n),
+      netns: h.ns,
+      dir: path.join(dir, n),
+      config: {
+        node: { podIP: h.podIP, hostIP: h.hostIP },
+        web: { listenAddress: `0.0.0.0:${PORT}` },
+        probes: { node: { enabled: false } },
+        peers: {
+          discovery: ['static'],
+          static: topo!.hosts.map((x) => ({ node: x.name, pod: x.podIP, host: x.hostIP })),
+          hostPort: PORT,
+          interval: '1s',
+          timeout: '400ms',
+          fanout: { timeout: '700ms' },
+        },
+      },
+    });
+    agents.set(n, agent);
+    return agent;
+  };
+
+  const healthy = () =>
+    waitFor('a healthy cluster', async () => {
+      const s = await cluster('a');
+      return s.verdict === 'healthy' && s.reachability.length === NAMES.length * (NAMES.length - 1) * 2 ? s : undefined;
+    }, 30_000, 300);
+
+  before(async () => {
+    topo = await createTopology(NAMES);
+    for (const n of NAMES) (await import('node:fs')).mkdirSync(path.join(dir, n));
+    await Promise.all(NAMES.map(startAgent));
+  });
+
+  after(async () => {
+    await Promise.all([...agents.values()].map((a) => a.kill()));
+    await topo?.destroy();
+    removeDir(dir);
+  });
+
+  void it('every host sees every other over both networks', async () => {
+    const s = await healthy();
+    assert.ok(s.reachability.every((e) => e.up));
+    const local = await json<LocalStatusWithPeers>('c', '/api/v1/status/local');
+    assert.deepEqual(new Set(local.peers.map((p) => p.network)), new Set(['pod', 'host']));
+  });
+
+  void it('(a) pod traffic dropped between two hosts is the overlay broken between exactly those two', async () => {
+    await topo!.drop('a', 'b', ['pod']);
+    await topo!.drop('b', 'a', ['pod']);
+    try {
+      const s = await waitFor('overlay broken between a and b, seen both ways', async () => {
+        const st = await cluster('c');
+        return st.reachability.filter((e) => !e.up).length === 2 ? st : undefined;
+      }, 20_000, 300);
+      assert.equal(s.verdict, 'degraded');
+      assert.deepEqual(s.causes.map((c) => [c.kind, c.nodes]), [['overlay-broken', ['a', 'b']]]);
+      const edges = s.reachability.filter((e) => !e.up);
+      assert.deepEqual(edges.map((e) => `${e.observer}>${e.peer}/${e.network}`).sort(), ['a>b/pod', 'b>a/pod']);
+      // asked of one of the two, the fan-out falls back to the host path and still reaches the other
+      const fromA = await cluster('a');
+      assert.ok(fromA.nodes.every((n) => n.answered), JSON.stringify(fromA.nodes.filter((n) => !n.answered)));
+      assert.deepEqual(fromA.causes.map((c) => c.kind), ['overlay-broken']);
+    } finally {
+      await topo!.heal();
+    }
+    await healthy();
+  });
+
+  void it('(b) {a,b} cut off from {c,d,e}: either side shows the partition and names the other', async () => {
+    const left = ['a', 'b'];
+    const right = ['c', 'd', 'e'];
+    for (const l of left) for (const r of right) {
+      await topo!.drop(l, r, ['pod', 'host']);
+      await topo!.drop(r, l, ['pod', 'host']);
+    }
+    try {
+      const fromLeft = await waitFor('the partition seen from b', async () => {
+        const st = await cluster('b');
+        return st.partitions.length ? st : undefined;
+      }, 20_000, 300);
+      assert.deepEqual(fromLeft.partitions, [left, right]);
+      assert.equal(fromLeft.verdict, 'degraded');
+      const p = fromLeft.causes.find((c) => c.kind === 'partition')!;
+      assert.match(p.message, /a, b .*cannot reach c, d, e/);
+      const fromRight = await waitFor('the partition seen from d', async () => {
+        const st = await cluster('d');
+        return st.partitions.length ? st : undefined;
+      }, 20_000, 300);
+      assert.deepEqual(fromRight.partitions, [right, left]);
+      const ns = topo!.hosts.find((h) => h.name === 'e')!.ns;
+      const r = await runStatus('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'status', '--url', url('e')], 30_000);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /partition: \{c, d, e\} \| \{a, b\}/);
+    } finally {
+      await topo!.heal();
+    }
+    await healthy();
+  });
+});
