@@ -1,0 +1,80 @@
+import type { ApiSim } from './server.ts';
+
+export interface AdminReply {
+  code: number;
+  body: unknown;
+}
+
+const bad = (message: string): AdminReply => ({ code: 400, body: { error: message } });
+const ok = (body: unknown = { ok: true }): AdminReply => ({ code: 200, body });
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const BEHAVIOUR_KEYS = new Set(['node', 'schedulingDelayMs', 'startDelayMs', 'terminationDelayMs', 'unschedulable', 'imagePullError', 'createContainerError', 'stuckTerminating']);
+
+/**
+ * The test and demo control surface under /_sim/: faults, node behaviour, cordons, leases,
+ * health checks, compaction, and the request log.
+ */
+export function handleAdmin(sim: ApiSim, method: string, pathname: string, body: unknown): AdminReply {
+  const parts = pathname.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+  const [what, name] = parts;
+  const b = isObject(body) ? body : {};
+  switch (`${method} ${what ?? ''}`) {
+    case 'GET state':
+      return ok(sim.state());
+    case 'GET requests':
+      return ok(sim.requests);
+    case 'DELETE requests':
+      sim.requests.length = 0;
+      return ok();
+    case 'POST faults': {
+      const unknown = Object.keys(b).filter((k) => !['latencyMs', 'errorBurst', 'denials'].includes(k));
+      if (unknown.length) return bad(`unknown fault ${unknown.join(', ')} (known: latencyMs, errorBurst, denials)`);
+      sim.faults.set(b);
+      return ok(sim.faults.settings);
+    }
+    case 'POST behaviour': {
+      const unknown = Object.keys(b).filter((k) => !BEHAVIOUR_KEYS.has(k));
+      if (unknown.length) return bad(`unknown behaviour ${unknown.join(', ')} (known: ${[...BEHAVIOUR_KEYS].join(', ')})`);
+      const { node, ...patch } = b;
+      sim.behaviours.set(patch, typeof node === 'string' ? node : undefined);
+      return ok();
+    }
+    case 'POST nodes':
+      if (name === undefined) {
+        if (typeof b.name !== 'string') return bad('expected {"name": "<node>"}');
+        sim.addNode(b.name);
+        return ok();
+      }
+      if (!sim.store.get('nodes', undefined, name)) return { code: 404, body: { error: `no node ${name}` } };
+      if (b.unschedulable !== undefined) sim.cordon(name, Boolean(b.unschedulable));
+      if (Array.isArray(b.taints)) sim.store.update('nodes', undefined, name, (n) => (n.spec = { ...n.spec, taints: b.taints }));
+      return ok();
+    case 'DELETE nodes':
+      if (!name || !sim.store.get('nodes', undefined, name)) return { code: 404, body: { error: `no node ${name ?? ''}` } };
+      sim.store.remove('nodes', undefined, name);
+      return ok();
+    case 'POST leases':
+      if (!name) return bad('expected /_sim/leases/<name>');
+      sim.controlPlane.set(name, { ageSeconds: num(b.ageSeconds), autoRenew: typeof b.autoRenew === 'boolean' ? b.autoRenew : undefined, remove: b.remove === true });
+      return ok();
+    case 'POST health':
+      for (const ep of ['livez', 'readyz', 'healthz'] as const) {
+        const v = b[ep];
+        if (v === undefined) continue;
+        if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return bad(`${ep}: expected a list of check names`);
+        sim.health.failing[ep] = v as string[];
+      }
+      return ok(sim.health.failing);
+    case 'POST compact':
+      sim.store.compact();
+      return ok({ oldestResourceVersion: sim.store.oldestResourceVersion });
+    case 'POST reset':
+      sim.reset();
+      return ok();
+    default:
+      return { code: 404, body: { error: `unknown admin endpoint ${method} ${pathname} (try GET /_sim/state)` } };
+  }
+}
+
+const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
