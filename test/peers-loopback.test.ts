@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterStatus, LocalStatusWithPeers } from '../src/status/cluster-types.ts';
-import { freePort, removeDir, startAgentProcess, waitFor, type AgentProcess } from './support/agent-process.ts';
+import { freePort, removeDir, startAgentProcess, startAll, waitFor, type AgentProcess } from './support/agent-process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const INTERVAL_MS = 1000;
@@ -35,8 +35,8 @@ void describe('peer mesh on loopback', () => {
     const ports = new Map<string, number>();
     for (const n of NAMES) ports.set(n, await freePort());
     const staticPeers = NAMES.map((n) => ({ node: n, pod: `127.0.0.1:${ports.get(n)}` }));
-    const started = await Promise.all(
-      NAMES.map((n) =>
+    const started = await startAll(
+      NAMES.map((n) => () =>
         startAgentProcess({
           name: n,
           url: `http://127.0.0.1:${ports.get(n)}`,

@@ -1,18 +1,25 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterStatus, LocalStatusWithPeers } from '../src/status/cluster-types.ts';
-import { removeDir, startAgentProcess, waitFor, type AgentProcess } from './support/agent-process.ts';
+import { removeDir, startAgentProcess, startAll, waitFor, type AgentProcess } from './support/agent-process.ts';
+import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
 import { createTopology, runStatus, type Topology } from './support/netns.ts';
+import { relayIntoNamespace } from './support/netns-relay.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const NAMES = ['a', 'b', 'c', 'd', 'e'];
 const PORT = 10924;
+const API_PORT = 6443;
+const NAMESPACE = 'vigil';
+const SELECTOR = 'app.kubernetes.io/name=vigil';
 
 void describe('peer mesh across simulated hosts (network namespaces)', () => {
   let topo: Topology | undefined;
+  let sim: ApiSim | undefined;
+  let relay: { close(): Promise<void> } | undefined;
   const agents = new Map<string, AgentProcess>();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-netns-'));
   const ipOf = (n: string, net: 'pod' | 'host') => topo!.hosts.find((h) => h.name === n)![net === 'pod' ? 'podIP' : 'hostIP'];
@@ -26,7 +33,7 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
 
   const startAgent = async (n: string) => {
     const h = topo!.hosts.find((x) => x.name === n)!;
-    const agent = await startAgentProcess({
+    return startAgentProcess({
       name: n,
       url: url(n),
       netns: h.ns,
@@ -35,9 +42,10 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
         node: { podIP: h.podIP, hostIP: h.hostIP },
         web: { listenAddress: `0.0.0.0:${PORT}` },
         probes: { node: { enabled: false } },
+        kubernetes: { kubeconfig: path.join(dir, 'kubeconfig'), namespace: NAMESPACE },
         peers: {
-          discovery: ['static'],
-          static: topo!.hosts.map((x) => ({ node: x.name, pod: x.podIP, host: x.hostIP })),
+          discovery: ['kubernetes'],
+          kubernetes: { labelSelector: SELECTOR },
           hostPort: PORT,
           interval: '1s',
           timeout: '400ms',
@@ -45,24 +53,35 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
         },
       },
     });
-    agents.set(n, agent);
-    return agent;
   };
 
   const healthy = () =>
     waitFor('a healthy cluster', async () => {
       const s = await cluster('a');
-      return s.verdict === 'healthy' && s.reachability.length === NAMES.length * (NAMES.length - 1) * 2 ? s : undefined;
+      const all = s.reachability.length === NAMES.length * (NAMES.length - 1) * 2 && s.reachability.every((e) => e.up);
+      return s.verdict === 'healthy' && all ? s : undefined;
     }, 30_000, 300);
 
   before(async () => {
     topo = await createTopology(NAMES);
-    for (const n of NAMES) (await import('node:fs')).mkdirSync(path.join(dir, n));
-    await Promise.all(NAMES.map(startAgent));
+    // the API simulator runs here and is reached from every host at the fabric's address
+    sim = await ApiSim.start({ nodes: NAMES });
+    relay = await relayIntoNamespace({ ns: topo.fabric, host: topo.fabricIP, port: API_PORT, target: { host: '127.0.0.1', port: Number(new URL(sim.url).port) }, dir });
+    writeKubeconfig(path.join(dir, 'kubeconfig'), { server: `http://${topo.fabricIP}:${API_PORT}`, token: sim.token, namespace: NAMESPACE });
+    // the DaemonSet's pods, with the addresses the simulated hosts really have
+    for (const h of topo.hosts) {
+      sim.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `vigil-${h.name}`, namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': 'vigil' } }, spec: { nodeName: h.name, containers: [{ name: 'vigil', image: 'vigil' }] } });
+    }
+    await waitFor('the pods to run', () => Promise.resolve(sim!.store.list('pods').every((p) => p.status?.phase === 'Running') ? true : undefined));
+    for (const h of topo.hosts) sim.store.update('pods', NAMESPACE, `vigil-${h.name}`, (p) => (p.status = { ...p.status, podIP: h.podIP, hostIP: h.hostIP }));
+    for (const n of NAMES) mkdirSync(path.join(dir, n));
+    for (const a of await startAll(NAMES.map((n) => () => startAgent(n)))) agents.set(a.name, a);
   });
 
   after(async () => {
     await Promise.all([...agents.values()].map((a) => a.kill()));
+    await relay?.close();
+    await sim?.stop();
     await topo?.destroy();
     removeDir(dir);
   });
@@ -125,5 +144,33 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
       await topo!.heal();
     }
     await healthy();
+  });
+
+  void it('(c) with the API server down, a surviving agent still answers the cluster status', async () => {
+    await sim!.suspend();
+    // long enough for every informer to have lost its watch
+    await waitFor('the agents to notice the outage', async () => ((await topo!.get('d', `http://${topo!.fabricIP}:${API_PORT}/version`).catch(() => ({ status: 0 }))).status === 0 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1500));
+    const s = await cluster('d');
+    assert.equal(s.verdict, 'healthy', JSON.stringify(s.causes));
+    assert.deepEqual(s.nodes.map((n) => [n.name, n.answered]), NAMES.map((n) => [n, true]));
+    assert.ok(s.reachability.every((e) => e.up));
+  });
+
+  void it('(d) an agent restarted during the outage probes its cached peers', async () => {
+    await agents.get('c')!.kill('SIGKILL');
+    const restarted = await startAgent('c');
+    agents.set('c', restarted);
+    const local = await waitFor('c to ping its cached peers', async () => {
+      const st = await json<LocalStatusWithPeers>('c', '/api/v1/status/local');
+      return st.peers.filter((p) => p.up).length === (NAMES.length - 1) * 2 ? st : undefined;
+    }, 20_000, 300);
+    assert.deepEqual([...new Set(local.peers.map((p) => p.peer))], NAMES.filter((n) => n !== 'c'));
+    const metrics = (await topo!.get('c', `${url('c')}/metrics`)).body;
+    assert.match(metrics, /^vigil_peers_known 4$/m);
+    assert.match(restarted.output(), /starting from the cached peer list/);
+    assert.match(restarted.output(), /Kubernetes peer discovery failed|cannot list the agents' pods/);
+    const s = await cluster('c');
+    assert.equal(s.verdict, 'healthy', JSON.stringify(s.causes));
   });
 });

@@ -12,6 +12,8 @@ import { httpTransport, PeerClient, type PeerTransport } from './client.ts';
 import { parsePeerAddress } from './config.ts';
 import { PeerDirectory, type PeerRecord } from './directory.ts';
 import { DnsDiscovery } from './dns.ts';
+import { KubernetesDiscovery } from './kubernetes.ts';
+import { createKubeClients } from '../k8s/client.ts';
 import { PeerMesh } from './mesh.ts';
 
 export interface PeersDeps {
@@ -80,6 +82,9 @@ export function createPeers(deps: PeersDeps): Peers {
   });
   const localStatus = (): LocalStatusWithPeers => ({ ...deps.status.snapshot(), peers: mesh.observations() });
   const dns = pc.discovery.includes('dns') && pc.dns.name ? new DnsDiscovery({ name: pc.dns.name, refresh: pc.dns.refresh, podPort, timeout: pc.timeout, client, directory, clock, logger: log }) : undefined;
+  const kube = pc.discovery.includes('kubernetes')
+    ? new KubernetesDiscovery({ clients: createKubeClients(config.kubernetes), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log })
+    : undefined;
   const router = peerRouter({
     self: config.node.name,
     hostIP: config.node.hostIP,
@@ -107,10 +112,12 @@ export function createPeers(deps: PeersDeps): Peers {
     localStatus,
     start() {
       dns?.start();
+      kube?.start();
       mesh.start();
     },
     async stop() {
       dns?.stop();
+      kube?.stop();
       await mesh.stop();
       client.close();
     },

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -55,25 +55,36 @@ export async function startAgentProcess(opts: { name: string; config: Record<str
       await exited;
     },
   };
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`agent ${opts.name} exited with ${child.exitCode}:\n${out}`);
     const ok = await (opts.netns ? netnsGet(opts.netns, `${opts.url}/readyz`) : fetch(`${opts.url}/readyz`).then((r) => r.ok)).catch(() => false);
     if (ok) return proc;
     if (Date.now() > deadline) {
       await proc.kill();
-      throw new Error(`agent ${opts.name} not ready after 30 s:\n${out}`);
+      throw new Error(`agent ${opts.name} not ready after 60 s:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
 }
 
 /** Whether a GET from inside the namespace answers 200 (the root namespace cannot reach it). */
-async function netnsGet(ns: string, url: string): Promise<boolean> {
-  const { execFile } = await import('node:child_process');
+function netnsGet(ns: string, url: string): Promise<boolean> {
   return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', ns, process.execPath, '-e', `fetch(${JSON.stringify(url)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`], { timeout: 5000 }, (err) => resolve(!err));
+    execFile('ip', ['netns', 'exec', ns, 'curl', '-sf', '-m', '2', '-o', '/dev/null', url], { timeout: 5000 }, (err) => resolve(!err));
   });
+}
+
+/** Starts several agents; if any fails, kills those that did start before rethrowing. */
+export async function startAll(starts: readonly (() => Promise<AgentProcess>)[]): Promise<AgentProcess[]> {
+  const settled = await Promise.allSettled(starts.map((f) => f()));
+  const started = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((a) => a.kill()));
+    throw failed.reason;
+  }
+  return started;
 }
 
 export function removeDir(dir: string): void {

@@ -33,6 +33,8 @@ export interface Topology {
   hosts: SimHost[];
   /** The namespace holding both bridges. */
   fabric: string;
+  /** The fabric's own address on the host network, for a service every host can reach (198.18.0.2). */
+  fabricIP: string;
   /** Runs a command inside a host's namespace. */
   exec(host: string, cmd: string, args: string[], timeoutMs?: number): Promise<string>;
   /** Drops traffic arriving at `host` from `from` over the given networks (nftables inside the namespace). */
@@ -58,6 +60,7 @@ export async function createTopology(names: readonly string[]): Promise<Topology
     suffix,
     hosts,
     fabric,
+    fabricIP: '198.18.0.2',
     exec: (host, cmd, args, timeoutMs) => run('ip', ['netns', 'exec', byName(host).ns, cmd, ...args], timeoutMs),
     async drop(host, from, networks) {
       const h = byName(host);
@@ -90,6 +93,7 @@ export async function createTopology(names: readonly string[]): Promise<Topology
       await ip('-n', fabric, 'link', 'add', br, 'type', 'bridge');
       await ip('-n', fabric, 'link', 'set', br, 'up');
     }
+    await ip('-n', fabric, 'addr', 'add', '198.18.0.2/24', 'dev', 'brhost');
     for (const [i, h] of hosts.entries()) {
       await ip('netns', 'add', h.ns);
       created.push(h.ns);
