@@ -11,7 +11,8 @@ const SKEW_MS = 800;
 void describe('cluster history and clock offsets', () => {
   let sim: Awaited<ReturnType<typeof startResponders>>;
   const agents: Awaited<ReturnType<typeof startTestAgent>>[] = [];
-  const [x, y] = [0, 1].map((i) => () => agents[i]!);
+  const x = () => agents[0]!;
+  const y = () => agents[1]!;
 
   before(async () => {
     sim = await startResponders(['skewed'], (node, req, res) => {
