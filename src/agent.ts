@@ -94,7 +94,7 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     const runner = new ProbeRunner({ probes, clock, metrics, logger, random: deps.random, onResult: (run) => status.record(run) });
 
     let port = 0;
-    const peers = createPeers({ config, store: history, status, clock, metrics, logger, random: deps.random, ownPort: () => port });
+    const peers = await createPeers({ config, store: history, status, clock, metrics, logger, random: deps.random, ownPort: () => port });
     cleanup.push(() => peers.stop());
     let ready = false;
     const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, routers: [peers.router], peerAuth: peers.auth, localStatus: peers.localStatus });

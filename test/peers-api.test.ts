@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NodeEvent } from '../src/status/history-merge.ts';
 import type { ClusterStatus, LocalStatusWithPeers } from '../src/status/cluster-types.ts';
-import { freePort, waitFor } from './support/agent-process.ts';
+import { freePort, waitFor } from './support/peer-agents.ts';
 import { startTestAgent } from './support/in-process.ts';
 import { defaultAnswer, startResponders } from './support/responders.ts';
 

@@ -9,7 +9,7 @@ import { silentLogger } from '../src/log.ts';
 import { PeerDirectory } from '../src/peers/directory.ts';
 import { KubernetesDiscovery } from '../src/peers/kubernetes.ts';
 import { systemClock } from '../src/runner/clock.ts';
-import { removeDir, waitFor } from './support/agent-process.ts';
+import { removeDir, waitFor } from './support/peer-agents.ts';
 import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
 
 const NS = 'vigil';
@@ -27,9 +27,9 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
       sim.store.update('pods', NS, `vigil-${node}`, (p) => (p.status = { ...p.status, podIP: ip, hostIP: ip.replace('198.19.', '198.18.') })),
     );
 
-  const start = (self: string) => {
+  const start = async (self: string) => {
     const directory = new PeerDirectory({ self, store, now: Date.now, logger: silentLogger(), sources: ['kubernetes'] });
-    discovery = new KubernetesDiscovery({ clients: createKubeClients({ kubeconfig, namespace: NS }), labelSelector: 'app.kubernetes.io/name=vigil', directory, clock: systemClock, logger: silentLogger(), retryMs: 200 });
+    discovery = await KubernetesDiscovery.create({ clients: await createKubeClients({ kubeconfig, namespace: NS }), labelSelector: 'app.kubernetes.io/name=vigil', directory, clock: systemClock, logger: silentLogger(), retryMs: 200 });
     discovery.start();
     return directory;
   };
@@ -50,7 +50,7 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
   });
 
   void it('lists the DaemonSet\'s pods, follows changes, and keeps the list through an outage', async () => {
-    const d = start('n1');
+    const d = await start('n1');
     await waitFor('two peers', () => Promise.resolve(d.list().length === 2 ? true : undefined));
     assert.deepEqual(d.list(), [
       { node: 'n2', podIP: '198.19.0.2', hostIP: '198.18.0.2' },
@@ -69,7 +69,7 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
     discovery!.stop();
 
     // a new agent (a restart) while the API server is still down starts from the persisted list
-    const again = start('n2');
+    const again = await start('n2');
     assert.deepEqual(again.list().map((p) => p.node), ['n1', 'n4']);
     await sim.resume();
     sim.store.remove('pods', NS, 'vigil-n4');

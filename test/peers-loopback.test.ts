@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterStatus, LocalStatusWithPeers } from '../src/status/cluster-types.ts';
-import { freePort, removeDir, startAgentProcess, startAll, waitFor, type AgentProcess } from './support/agent-process.ts';
+import { freePort, removeDir, startPeerAgent, startAll, waitFor, type PeerAgent } from './support/peer-agents.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const INTERVAL_MS = 1000;
@@ -21,7 +21,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 }
 
 void describe('peer mesh on loopback', () => {
-  const agents = new Map<string, AgentProcess>();
+  const agents = new Map<string, PeerAgent>();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-loopback-'));
   const tokenFile = path.join(dir, 'token');
   const get = async <T>(name: string, p: string, token = true): Promise<T> => {
@@ -37,7 +37,7 @@ void describe('peer mesh on loopback', () => {
     const staticPeers = NAMES.map((n) => ({ node: n, pod: `127.0.0.1:${ports.get(n)}` }));
     const started = await startAll(
       NAMES.map((n) => () =>
-        startAgentProcess({
+        startPeerAgent({
           name: n,
           url: `http://127.0.0.1:${ports.get(n)}`,
           dir: mkdtempSync(path.join(dir, `${n}-`)),
@@ -98,7 +98,7 @@ void describe('peer mesh on loopback', () => {
         waitFor(`${n} to see delta down`, async () => {
           const s = await get<LocalStatusWithPeers>(n, '/api/v1/status/local');
           return s.peers.some((p) => p.peer === 'delta' && !p.up) ? true : undefined;
-        }, 10_000, 50),
+        }, 10_000),
       ),
     );
     const elapsed = Date.now() - killedAt;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterStatus, LocalStatusWithPeers } from '../src/status/cluster-types.ts';
-import { removeDir, startAgentProcess, startAll, waitFor, type AgentProcess } from './support/agent-process.ts';
+import { removeDir, startPeerAgent, startAll, waitFor, type PeerAgent } from './support/peer-agents.ts';
 import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
 import { createTopology, runStatus, type Topology } from './support/netns.ts';
 import { relayIntoNamespace } from './support/netns-relay.ts';
@@ -20,7 +20,7 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
   let topo: Topology | undefined;
   let sim: ApiSim | undefined;
   let relay: { close(): Promise<void> } | undefined;
-  const agents = new Map<string, AgentProcess>();
+  const agents = new Map<string, PeerAgent>();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-netns-'));
   const ipOf = (n: string, net: 'pod' | 'host') => topo!.hosts.find((h) => h.name === n)![net === 'pod' ? 'podIP' : 'hostIP'];
   const url = (n: string) => `http://${ipOf(n, 'pod')}:${PORT}`;
@@ -33,7 +33,7 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
 
   const startAgent = async (n: string) => {
     const h = topo!.hosts.find((x) => x.name === n)!;
-    return startAgentProcess({
+    return startPeerAgent({
       name: n,
       url: url(n),
       netns: h.ns,
@@ -60,7 +60,7 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
       const s = await cluster('a');
       const all = s.reachability.length === NAMES.length * (NAMES.length - 1) * 2 && s.reachability.every((e) => e.up);
       return s.verdict === 'healthy' && all ? s : undefined;
-    }, 30_000, 300);
+    }, 30_000);
 
   before(async () => {
     topo = await createTopology(NAMES);
@@ -100,7 +100,7 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
       const s = await waitFor('overlay broken between a and b, seen both ways', async () => {
         const st = await cluster('c');
         return st.reachability.filter((e) => !e.up).length === 2 ? st : undefined;
-      }, 20_000, 300);
+      }, 20_000);
       assert.equal(s.verdict, 'degraded');
       assert.deepEqual(s.causes.map((c) => [c.kind, c.nodes]), [['overlay-broken', ['a', 'b']]]);
       const edges = s.reachability.filter((e) => !e.up);
@@ -126,7 +126,7 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
       const fromLeft = await waitFor('the partition seen from b', async () => {
         const st = await cluster('b');
         return st.partitions.length ? st : undefined;
-      }, 20_000, 300);
+      }, 20_000);
       assert.deepEqual(fromLeft.partitions, [left, right]);
       assert.equal(fromLeft.verdict, 'degraded');
       const p = fromLeft.causes.find((c) => c.kind === 'partition')!;
@@ -134,7 +134,7 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
       const fromRight = await waitFor('the partition seen from d', async () => {
         const st = await cluster('d');
         return st.partitions.length ? st : undefined;
-      }, 20_000, 300);
+      }, 20_000);
       assert.deepEqual(fromRight.partitions, [right, left]);
       const ns = topo!.hosts.find((h) => h.name === 'e')!.ns;
       const r = await runStatus('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'status', '--url', url('e')], 30_000);
@@ -164,7 +164,7 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
     const local = await waitFor('c to ping its cached peers', async () => {
       const st = await json<LocalStatusWithPeers>('c', '/api/v1/status/local');
       return st.peers.filter((p) => p.up).length === (NAMES.length - 1) * 2 ? st : undefined;
-    }, 20_000, 300);
+    }, 20_000);
     assert.deepEqual([...new Set(local.peers.map((p) => p.peer))], NAMES.filter((n) => n !== 'c'));
     const metrics = (await topo!.get('c', `${url('c')}/metrics`)).body;
     assert.match(metrics, /^vigil_peers_known 4$/m);

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { formatDuration } from '../config/duration.ts';
 import { describe, duration } from '../config/schema.ts';
 
 /** "ip" or "ip:port" or "[v6]:port"; the port defaults to the network's configured port. */
@@ -72,7 +73,7 @@ export const peersSchema = () =>
     maxResponseBytes: z.number().int('must be a whole number').min(1024, 'must be at least 1024').default(4 * 1024 * 1024),
   })
   .superRefine((p, ctx) => {
-    if (p.timeout >= p.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be shorter than the interval (${p.interval} ms), got ${p.timeout} ms` });
+    if (p.timeout >= p.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be shorter than the interval (${formatDuration(p.interval)}), got ${formatDuration(p.timeout)}` });
     if (p.discovery.includes('static') && p.static.length === 0) ctx.addIssue({ code: 'custom', path: ['static'], message: 'must list at least one peer when discovery includes "static"' });
     if (p.discovery.includes('dns') && p.dns.name === undefined) ctx.addIssue({ code: 'custom', path: ['dns', 'name'], message: 'is required when discovery includes "dns"' });
     const seen = new Set<string>();

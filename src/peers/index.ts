@@ -55,7 +55,7 @@ export function staticRecords(config: Config['peers']): PeerRecord[] {
 }
 
 /** Discovery, the peer loop and the peer API, wired from the `peers` config section. */
-export function createPeers(deps: PeersDeps): Peers {
+export async function createPeers(deps: PeersDeps): Promise<Peers> {
   const { config, clock, logger } = deps;
   const pc = config.peers;
   const log = logger.child({ component: 'peers' });
@@ -83,7 +83,7 @@ export function createPeers(deps: PeersDeps): Peers {
   const localStatus = (): LocalStatusWithPeers => ({ ...deps.status.snapshot(), peers: mesh.observations() });
   const dns = pc.discovery.includes('dns') && pc.dns.name ? new DnsDiscovery({ name: pc.dns.name, refresh: pc.dns.refresh, podPort, timeout: pc.timeout, client, directory, clock, logger: log }) : undefined;
   const kube = pc.discovery.includes('kubernetes')
-    ? new KubernetesDiscovery({ clients: createKubeClients(config.kubernetes), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log })
+    ? await KubernetesDiscovery.create({ clients: await createKubeClients(config.kubernetes), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log })
     : undefined;
   const router = peerRouter({
     self: config.node.name,

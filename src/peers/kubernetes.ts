@@ -1,4 +1,4 @@
-import { makeInformer, type Informer, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
+import type { Informer, ObjectCache, V1Pod } from '@kubernetes/client-node';
 import type { KubeClients } from '../k8s/client.ts';
 import type { Logger } from '../log.ts';
 import type { Clock, TimerHandle } from '../runner/clock.ts';
@@ -43,7 +43,13 @@ export class KubernetesDiscovery {
   #stopped = false;
   #failing = false;
 
-  constructor(opts: KubernetesDiscoveryOptions) {
+  /** Loads the client library only when Kubernetes discovery is configured. */
+  static async create(opts: KubernetesDiscoveryOptions): Promise<KubernetesDiscovery> {
+    const { makeInformer } = await import('@kubernetes/client-node');
+    return new KubernetesDiscovery(opts, makeInformer);
+  }
+
+  private constructor(opts: KubernetesDiscoveryOptions, makeInformer: typeof import('@kubernetes/client-node').makeInformer) {
     this.#o = opts;
     const { core, namespace, config } = opts.clients;
     const list = async () => {
