@@ -108,13 +108,17 @@ export class PeerMesh {
         let offset: number | null = null;
         for (const [network, r] of results) {
           if (this.#stopped) return;
-          this.#observations.set(`${node}\0${network}`, {
+          const key = `${node}\0${network}`;
+          const prev = this.#observations.get(key);
+          const now = new Date(this.#o.clock.now()).toISOString();
+          this.#observations.set(key, {
             peer: node,
             network,
             up: r.up,
             rttSeconds: r.rttMs === null ? null : r.rttMs / 1000,
             clockOffsetSeconds: r.offsetMs === null ? null : r.offsetMs / 1000,
-            lastChecked: new Date(this.#o.clock.now()).toISOString(),
+            lastChecked: now,
+            since: prev && prev.up === r.up ? (prev.since ?? now) : now,
             error: r.error,
             failure: r.failure,
           });

@@ -20,6 +20,7 @@ const observation = z.object({
   rttSeconds: z.number().finite().nonnegative().nullable(),
   clockOffsetSeconds: z.number().finite().nullable(),
   lastChecked: time,
+  since: time.optional(),
   error: text(500).nullable(),
   failure: z.enum(['refused', 'timeout', 'unreachable', 'http', 'bad']).nullable().optional(),
 });

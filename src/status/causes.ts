@@ -13,7 +13,8 @@ export interface Edge {
 }
 
 /** What the asking agent got from one node's agent. */
-export type Answer = { ok: true; verdict: StatusVerdict; probes: ProbeStatus[] } | { ok: false; failure: FailureKind; error: string };
+/** `asked: false`: a node known only from its peers' observations, which the asker did not ask. */
+export type Answer = { ok: true; verdict: StatusVerdict; probes: ProbeStatus[] } | { ok: false; failure: FailureKind; error: string; asked?: boolean };
 
 export interface CauseInput {
   /** The node whose agent is asked. */
@@ -66,7 +67,7 @@ export function lostNode(node: string, input: CauseInput): Lost | undefined {
       if (tried.some((e) => e.failure === 'refused')) refused++;
     }
   }
-  if (!obs.has(input.asker)) {
+  if (!obs.has(input.asker) && answer.asked !== false) {
     total++;
     if (answer.failure === 'refused' || PATH_BROKEN.has(answer.failure)) lost++;
     if (answer.failure === 'refused') refused++;
@@ -179,7 +180,7 @@ export function nameCauses(input: CauseInput): { causes: Cause[]; partitions: st
     const a = input.answers.get(node);
     if (lostSet.has(node) || (a?.ok && (a.verdict !== 'unknown' || a.probes.length === 0))) continue;
     if (farSide.includes(node)) continue;
-    const why = !a ? 'no answer' : a.ok ? 'no probe has reported yet' : `its agent did not answer usefully (${a.error})`;
+    const why = !a ? 'no answer' : a.ok ? 'no probe has reported yet' : a.asked === false ? 'known only from its peers\' pings, not asked' : `its agent did not answer usefully (${a.error})`;
     causes.push({ kind: 'node-unknown', severity: 'warning', nodes: [node], message: `state of ${node} unknown: ${why}` });
   }
   const rank = (c: Cause) => (c.severity === 'critical' ? 0 : 1);

@@ -20,6 +20,8 @@ export interface PeerObservation {
   clockOffsetSeconds: number | null;
   /** When the last ping finished (RFC 3339). */
   lastChecked: string;
+  /** When the peer entered its current up or down state on this network, as this agent saw it (RFC 3339). */
+  since?: string;
   error: string | null;
   /** The kind of failure when down. */
   failure?: FailureKind | null;

@@ -30,7 +30,7 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
   const answers = new Map<string, Answer>();
   for (const n of nodes) {
     const r = input.results.get(n);
-    if (!r) answers.set(n, { ok: false, failure: 'unreachable', error: 'not asked' });
+    if (!r) answers.set(n, { ok: false, failure: 'unreachable', error: 'not asked', asked: false });
     else if (r.ok) answers.set(n, { ok: true, verdict: r.status.verdict, probes: r.status.probes });
     else answers.set(n, { ok: false, failure: r.failure, error: r.error });
   }
