@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { z } from 'zod';
+import { systemClock, type Clock } from '../runner/clock.ts';
 
 /** One HTTP exchange with a peer; swapped for a TLS one (or a test double) without touching callers. */
 export interface PeerTransport {
@@ -69,6 +70,8 @@ export interface PeerClientOptions {
   /** The shared token, sent as a bearer token when set. */
   token?: string;
   maxBytes: number;
+  /** Drives the per-request timeout; injected so tests control it. */
+  clock?: Clock;
 }
 
 /** Talks to other agents: GET a path, bounded in time and size, and check the answer's shape. */
@@ -80,15 +83,24 @@ export class PeerClient {
   }
 
   async get<S extends z.ZodType>(base: string, path: string, schema: S, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<z.output<S>> {
-    const timeout = AbortSignal.timeout(opts.timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    const clock = this.#opts.clock ?? systemClock;
+    const timeout = new AbortController();
+    const timer = clock.setTimeout(() => timeout.abort(new DOMException(`timeout after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, timeout.signal]) : timeout.signal;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#opts.token) headers.authorization = `Bearer ${this.#opts.token}`;
     let res;
     try {
-      res = await this.#opts.transport.get(`${base}${path}`, { headers, signal, maxBytes: this.#opts.maxBytes });
+      // raced with the signal: a transport that ignores aborts (a wedged socket) cannot hold us
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason as Error);
+        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+      });
+      res = await Promise.race([this.#opts.transport.get(`${base}${path}`, { headers, signal, maxBytes: this.#opts.maxBytes }), aborted]);
     } catch (err) {
       throw classify(err, opts.timeoutMs, opts.signal);
+    } finally {
+      clock.clearTimeout(timer);
     }
     if (res.status !== 200) throw new PeerError('http', `HTTP ${res.status}${res.status === 401 ? ' (token refused)' : ''}`);
     let json: unknown;

@@ -60,7 +60,7 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
   const pc = config.peers;
   const log = logger.child({ component: 'peers' });
   const token = pc.tokenFile ? readToken(pc.tokenFile) : undefined;
-  const client = new PeerClient({ transport: deps.transport ?? httpTransport(), token, maxBytes: pc.maxResponseBytes });
+  const client = new PeerClient({ transport: deps.transport ?? httpTransport(), token, maxBytes: pc.maxResponseBytes, clock });
   const directory = new PeerDirectory({ self: config.node.name, store: deps.store, now: () => clock.now(), logger: log, sources: pc.discovery });
   if (pc.discovery.includes('static')) directory.set('static', staticRecords(pc));
   const podPort = () => pc.podPort ?? deps.ownPort();
