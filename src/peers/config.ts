@@ -42,6 +42,8 @@ export const peersSchema = () =>
         /** A headless Service name whose A records are the agents' pod IPs. */
         name: z.string().min(1, 'must not be empty').optional(),
         refresh: duration({ min: 1000 }).prefault('30s'),
+        /** DNS servers to ask ("ip" or "ip:port"); default: the system's resolvers. */
+        servers: z.array(peerAddress()).optional(),
       })
       .prefault({}),
     kubernetes: z

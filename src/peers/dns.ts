@@ -14,8 +14,8 @@ export interface DnsDiscoveryOptions {
   directory: PeerDirectory;
   clock: Clock;
   logger: Logger;
-  /** A/AAAA lookup; injected so tests can use their own server. */
-  resolve?: (name: string) => Promise<string[]>;
+  /** DNS servers to ask ("ip" or "ip:port"); default: the system's. */
+  servers?: readonly string[];
 }
 
 /**
@@ -32,7 +32,8 @@ export class DnsDiscovery {
   constructor(opts: DnsDiscoveryOptions) {
     this.#o = opts;
     const resolver = new Resolver({ timeout: 2000, tries: 2 });
-    this.#resolve = opts.resolve ?? ((name) => resolver.resolve4(name));
+    if (opts.servers?.length) resolver.setServers([...opts.servers]);
+    this.#resolve = (name) => resolver.resolve4(name);
     for (const p of opts.directory.list()) this.#known.set(p.podIP, p);
   }
 
