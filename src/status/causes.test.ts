@@ -62,6 +62,13 @@ void describe('nameCauses', () => {
     assert.match(causes[0]!.message, /overlay \(pod network\) broken between a and b/);
   });
 
+  void it('a node whose overlay is broken towards every peer is named once', () => {
+    const edges = mesh(N, (o, p, n) => (n === 'pod' && (o === 'c' || p === 'c') ? 'timeout' : null));
+    const { causes } = nameCauses(input(N, Object.fromEntries(N.map((n) => [n, ok])), edges));
+    assert.deepEqual(causes.map((c) => [c.kind, c.nodes]), [['overlay-broken', ['c']]]);
+    assert.match(causes[0]!.message, /overlay \(pod network\) broken on c: pod path down with 4 of 4 peers \(a, b, d, e\), host path up/);
+  });
+
   void it('host path down with pod path up is named as the host network', () => {
     const edges = mesh(N, (o, p, n) => (n === 'host' && o === 'd' && p === 'e' ? 'timeout' : null));
     const { causes } = nameCauses(input(N, Object.fromEntries(N.map((n) => [n, ok])), edges));

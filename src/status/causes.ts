@@ -95,6 +95,33 @@ export function brokenLinks(edges: readonly Edge[], broken: Network): [string, s
   return [...pairs.values()].sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
 }
 
+/**
+ * A node whose link is broken with most of the peers it has links with (and more than one) is
+ * named once, "broken on X", instead of once per pair; the other pairs stay pairs.
+ */
+export function groupByNode(pairs: readonly [string, string][], edges: readonly Edge[], network: Network): { nodes: { node: string; partners: string[]; of: number }[]; pairs: [string, string][] } {
+  const linked = new Map<string, Set<string>>();
+  for (const e of edges) {
+    if (e.network !== network) continue;
+    for (const [x, y] of [[e.observer, e.peer], [e.peer, e.observer]] as const) linked.set(x, (linked.get(x) ?? new Set()).add(y));
+  }
+  let left = [...pairs];
+  const nodes: { node: string; partners: string[]; of: number }[] = [];
+  for (;;) {
+    const count = new Map<string, string[]>();
+    for (const [a, b] of left) {
+      count.set(a, [...(count.get(a) ?? []), b]);
+      count.set(b, [...(count.get(b) ?? []), a]);
+    }
+    const best = [...count].filter(([n, ps]) => ps.length >= 2 && ps.length * 2 > (linked.get(n)?.size ?? 0)).sort((x, y) => y[1].length - x[1].length || x[0].localeCompare(y[0]))[0];
+    if (!best) break;
+    const [node, partners] = best;
+    nodes.push({ node, partners: partners.sort(), of: linked.get(node)?.size ?? partners.length });
+    left = left.filter(([a, b]) => a !== node && b !== node);
+  }
+  return { nodes, pairs: left };
+}
+
 /** Connected components of the "reaches" graph: a ping that got through, or a fan-out answer to the asker. */
 export function reachComponents(input: CauseInput): string[][] {
   const adj = new Map<string, Set<string>>(input.nodes.map((n) => [n, new Set<string>()]));
@@ -154,12 +181,18 @@ export function nameCauses(input: CauseInput): { causes: Cause[]; partitions: st
     );
   }
   const lostSet = new Set(lost.map((l) => l.node));
-  for (const [a, b] of brokenLinks(input.edges, 'pod')) {
-    if (lostSet.has(a) || lostSet.has(b)) continue;
+  const overlay = groupByNode(brokenLinks(input.edges, 'pod').filter(([a, b]) => !lostSet.has(a) && !lostSet.has(b)), input.edges, 'pod');
+  for (const g of overlay.nodes) {
+    causes.push({ kind: 'overlay-broken', severity: 'critical', nodes: [g.node], message: `overlay (pod network) broken on ${g.node}: pod path down with ${g.partners.length} of ${g.of} peers (${list(g.partners)}), host path up` });
+  }
+  for (const [a, b] of overlay.pairs) {
     causes.push({ kind: 'overlay-broken', severity: 'critical', nodes: [a, b], message: `overlay (pod network) broken between ${a} and ${b}: pod path down, host path up` });
   }
-  for (const [a, b] of brokenLinks(input.edges, 'host')) {
-    if (lostSet.has(a) || lostSet.has(b)) continue;
+  const host = groupByNode(brokenLinks(input.edges, 'host').filter(([a, b]) => !lostSet.has(a) && !lostSet.has(b)), input.edges, 'host');
+  for (const g of host.nodes) {
+    causes.push({ kind: 'host-network-broken', severity: 'warning', nodes: [g.node], message: `host network broken on ${g.node}: host path down with ${g.partners.length} of ${g.of} peers (${list(g.partners)}), pod path up` });
+  }
+  for (const [a, b] of host.pairs) {
     causes.push({ kind: 'host-network-broken', severity: 'warning', nodes: [a, b], message: `host network broken between ${a} and ${b}: host path down, pod path up` });
   }
   for (const node of input.nodes) {

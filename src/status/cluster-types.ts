@@ -39,7 +39,7 @@ export type CauseKind = 'node-down' | 'agent-down' | 'overlay-broken' | 'host-ne
 export interface Cause {
   kind: CauseKind;
   severity: 'warning' | 'critical';
-  /** The nodes concerned: the node down, the two ends of a broken link, or every node of a partition. */
+  /** The nodes concerned: the node down, the two ends of a broken link (or the one node whose links are broken), or every node of a partition. */
   nodes: string[];
   /** For probe-failing: the failing probes. */
   probes?: string[];
