@@ -42,6 +42,7 @@ export class KubernetesDiscovery {
   #timer: TimerHandle | undefined;
   #stopped = false;
   #failing = false;
+  #pending = false;
 
   /** Loads the client library only when Kubernetes discovery is configured. */
   static async create(opts: KubernetesDiscoveryOptions): Promise<KubernetesDiscovery> {
@@ -57,11 +58,11 @@ export class KubernetesDiscovery {
       if (this.#failing) this.#o.logger.info('Kubernetes peer discovery is back');
       this.#failing = false;
       // the informer takes the items in after this resolves; publish once it has
-      setImmediate(() => this.#publish());
+      this.#publishSoon();
       return pods;
     };
     this.#informer = makeInformer(config, `/api/v1/namespaces/${namespace}/pods`, list, opts.labelSelector);
-    const publish = () => this.#publish();
+    const publish = () => this.#publishSoon();
     this.#informer.on('add', publish);
     this.#informer.on('update', publish);
     this.#informer.on('delete', publish);
@@ -70,6 +71,16 @@ export class KubernetesDiscovery {
       if (!this.#failing) this.#o.logger.warn({ err }, 'Kubernetes peer discovery failed; keeping the last known peers and retrying');
       this.#failing = true;
       this.#retry();
+    });
+  }
+
+  /** Coalesces a burst of events (a list of 1000 pods is 1000 adds) into one update. */
+  #publishSoon(): void {
+    if (this.#pending) return;
+    this.#pending = true;
+    setImmediate(() => {
+      this.#pending = false;
+      this.#publish();
     });
   }
 
