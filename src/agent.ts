@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { parseListenAddress, type Config } from './config/schema.ts';
 import { HistoryStore } from './history/store.ts';
 import type { Logger } from './log.ts';
+import type { PeerTransport } from './peers/client.ts';
 import { createPeers, type Peers } from './peers/index.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { Probe, ProbeDeps } from './probes/probe.ts';
@@ -21,6 +22,8 @@ export interface AgentDeps {
   clock?: Clock;
   random?: () => number;
   env?: Record<string, string | undefined>;
+  /** How this agent talks to its peers; plain HTTP unless given (a TLS transport goes here). */
+  peerTransport?: PeerTransport;
 }
 
 export interface Agent {
@@ -94,7 +97,7 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     const runner = new ProbeRunner({ probes, clock, metrics, logger, random: deps.random, onResult: (run) => status.record(run) });
 
     let port = 0;
-    const peers = await createPeers({ config, store: history, status, clock, metrics, logger, random: deps.random, ownPort: () => port });
+    const peers = await createPeers({ config, store: history, status, clock, metrics, logger, random: deps.random, ownPort: () => port, transport: deps.peerTransport });
     cleanup.push(() => peers.stop());
     let ready = false;
     const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, routers: [peers.router], peerAuth: peers.auth, localStatus: peers.localStatus });
