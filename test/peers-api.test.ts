@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NodeEvent } from '../src/status/history-merge.ts';
 import type { ClusterStatus, LocalStatusWithPeers } from '../src/status/cluster-types.ts';
-import { freePort, waitFor } from './support/peer-agents.ts';
+import { freePort, loopbackAddresses, waitFor } from './support/peer-agents.ts';
 import { startTestAgent } from './support/in-process.ts';
 import { defaultAnswer, startResponders } from './support/responders.ts';
 
@@ -19,14 +19,15 @@ void describe('cluster history and clock offsets', () => {
       if (req.url?.startsWith('/api/v1/ping')) res.writeHead(200).end(JSON.stringify({ node, time: Date.now() + SKEW_MS }));
       else defaultAnswer(node, req, res);
     });
-    const ports = [await freePort(), await freePort()];
+    const ips = loopbackAddresses(2);
+    const addrs = [`${ips[0]}:${await freePort(ips[0])}`, `${ips[1]}:${await freePort(ips[1])}`];
     const peers = [
-      { node: 'x', pod: `127.0.0.1:${ports[0]}` },
-      { node: 'y', pod: `127.0.0.1:${ports[1]}` },
+      { node: 'x', pod: addrs[0]! },
+      { node: 'y', pod: addrs[1]! },
       { node: 'skewed', pod: `127.0.0.1:${sim.responders.get('skewed')!.port}` },
     ];
     for (const [i, name] of ['x', 'y'].entries()) {
-      agents.push(await startTestAgent(name, { web: { listenAddress: `127.0.0.1:${ports[i]}` }, probes: { node: { enabled: false } }, peers: { discovery: ['static'], static: peers, interval: '500ms', timeout: '300ms' } }));
+      agents.push(await startTestAgent(name, { web: { listenAddress: addrs[i]! }, probes: { node: { enabled: false } }, peers: { discovery: ['static'], static: peers, interval: '500ms', timeout: '300ms' } }));
     }
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     for (let i = 0; i < 5; i++) {

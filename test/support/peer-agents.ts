@@ -8,6 +8,16 @@ import { eventually } from './agent-process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
+/**
+ * Loopback addresses of their own (127.a.b.1, .2, ...), so that a port picked for one of them
+ * cannot be taken meanwhile by the many servers other tests start on 127.0.0.1 port 0.
+ */
+export function loopbackAddresses(n: number): string[] {
+  const a = 1 + Math.floor(Math.random() * 254);
+  const b = 1 + Math.floor(Math.random() * 254);
+  return Array.from({ length: n }, (_, i) => `127.${a}.${b}.${i + 1}`);
+}
+
 /** A port that was free a moment ago on the address (port 0 cannot be used where peers must know it in advance). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
