@@ -80,7 +80,7 @@ void test('bad servers are rejected at config load', async () => {
   const { loadConfig } = await import('../src/config/load.ts');
   const { builtinProbes } = await import('../src/probes/index.ts');
   assert.throws(
-    () => loadConfig({ probes: builtinProbes, file: { name: 'v.yaml', text: env.configText('n1', 'dns', { servers: ['dns.example'] }) } }),
+    () => loadConfig({ probes: builtinProbes, file: { name: 'v.yaml', text: env.configText('n1', { dns: { servers: ['dns.example'] } }) } }),
     /v\.yaml: probes\.dns\.servers\[0\]: expected an IP address with an optional port \("10\.96\.0\.10", "10\.96\.0\.10:53", "\[fd00::a\]:53"\), got "dns\.example"/,
   );
 });

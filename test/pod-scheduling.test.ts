@@ -153,7 +153,7 @@ void test('server errors are api-error with the Status message; a cordoned node 
 void test('bad options are rejected at config load with the key path', async () => {
   const { loadConfig } = await import('../src/config/load.ts');
   const { builtinProbes } = await import('../src/probes/index.ts');
-  const load = (opts: Record<string, unknown>) => () => loadConfig({ probes: builtinProbes, file: { name: 'vigil.yaml', text: env.configText('n1', 'pod-scheduling', opts) } });
+  const load = (opts: Record<string, unknown>) => () => loadConfig({ probes: builtinProbes, file: { name: 'vigil.yaml', text: env.configText('n1', { 'pod-scheduling': opts }) } });
   assert.throws(load({ schedulingTimeout: 'soon' }), /vigil\.yaml: probes\.pod-scheduling\.schedulingTimeout: expected a duration such as "30s" or "5m", got "soon"/);
   assert.throws(load({ tolerations: [{ operator: 'Maybe' }] }), /probes\.pod-scheduling\.tolerations\[0\]\.operator: expected one of "Exists", "Equal", got "Maybe"/);
   assert.throws(load({ imag: 'x' }), /probes\.pod-scheduling: unknown key "imag"/);

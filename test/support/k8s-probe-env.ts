@@ -36,14 +36,15 @@ export class K8sProbeEnv {
     }
   }
 
-  /** The YAML an agent would load, with one probe section. */
-  configText(node: string, probe: string, options: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
-    return stringify({ node: { name: node }, kubernetes: { kubeconfig: this.kubeconfig, namespace: 'vigil' }, probes: { node: { enabled: false }, [probe]: { enabled: true, ...options } }, ...extra });
+  /** The YAML an agent would load, with the given probes enabled (and the node probe off). */
+  configText(node: string, probes: Record<string, Record<string, unknown>>, extra: Record<string, unknown> = {}): string {
+    const sections = Object.fromEntries(Object.entries(probes).map(([name, options]) => [name, { enabled: true, ...options }]));
+    return stringify({ node: { name: node }, kubernetes: { kubeconfig: this.kubeconfig, namespace: 'vigil' }, probes: { node: { enabled: false }, ...sections }, ...extra });
   }
 
   /** Builds one probe exactly as the agent would (config validation included), with its own metrics. */
   probe(node: string, name: string, options: Record<string, unknown> = {}): { probe: Probe; metrics: Metrics } {
-    const config = loadConfig({ probes: builtinProbes, file: { name: 'test.yaml', text: this.configText(node, name, options) } });
+    const config = loadConfig({ probes: builtinProbes, file: { name: 'test.yaml', text: this.configText(node, { [name]: options }) } });
     const enabled = new ProbeRegistry(builtinProbes).enabled(config).find((e) => e.definition.name === name)!;
     const metrics = createMetrics(new Registry(), { defaultMetrics: false });
     const store = new HistoryStore(path.join(this.dir, `history-${this.#stores.length}.db`));
