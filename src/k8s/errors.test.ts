@@ -36,3 +36,10 @@ void test('connection failures say the API server cannot be reached, with the sy
   assert.equal(f.reason, 'api-error');
   assert.match(f.message, /^read node a: cannot reach the API server: .*ECONNREFUSED 127\.0\.0\.1:9/);
 });
+
+void test('a 403 without a Status body (the watch client drops it) names the permission the call needed', () => {
+  const err = Object.assign(new Error('Forbidden'), { statusCode: 403 });
+  const f = describeApiError(err, 'watch probe pods in namespace vigil', { verb: 'watch', resource: 'pods', group: '', namespace: 'vigil' });
+  assert.equal(f.reason, 'forbidden');
+  assert.match(f.message, /^watch probe pods in namespace vigil: forbidden: vigil's service account may not watch pods in namespace "vigil"; grant verb "watch"/);
+});

@@ -37,17 +37,26 @@ export function missingPermission(message: string): { user: string; verb: string
   return { user: m[1]!, verb: m[2]!, resource: m[3]!, group: m[4] ?? '', ...(m[5] ? { namespace: m[5] } : {}) };
 }
 
+export interface Permission {
+  verb: string;
+  resource: string;
+  group: string;
+  namespace?: string;
+}
+
 /**
  * Turns what a client call threw into a reason and a sentence a person can act on.
- * `action` names what was attempted: "create probe pod vigil/vigil-probe-a".
+ * `action` names what was attempted: "create probe pod vigil/vigil-probe-a". `permission` is what
+ * the call needs, for a 403 that comes without a Status body (the watch client drops it).
  */
-export function describeApiError(err: unknown, action: string): ApiFailure {
-  const e = err as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string } };
-  if (typeof e?.code === 'number' && e.code >= 100 && e.code < 600) {
+export function describeApiError(err: unknown, action: string, permission?: Permission): ApiFailure {
+  const e = err as { code?: unknown; statusCode?: unknown; body?: unknown; message?: string; cause?: { code?: string } };
+  const httpCode = typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+  if (httpCode !== undefined && httpCode >= 100 && httpCode < 600) {
     const status = statusOf(e.body);
     const text = status?.message ?? '';
-    if (e.code === 403) {
-      const p = missingPermission(text);
+    if (httpCode === 403) {
+      const p = missingPermission(text) ?? (permission ? { user: 'vigil\'s service account', ...permission } : undefined);
       if (p) {
         const where = p.namespace ? `in namespace "${p.namespace}"` : 'cluster-wide';
         const resource = p.group ? `${p.resource}.${p.group}` : p.resource;
@@ -55,9 +64,9 @@ export function describeApiError(err: unknown, action: string): ApiFailure {
       }
       return { reason: 'forbidden', code: 403, message: `${action}: forbidden: ${text || 'no reason given'}` };
     }
-    if (e.code === 401) return { reason: 'forbidden', code: 401, message: `${action}: the API server rejected vigil's credentials (401 Unauthorized): check the service account token or kubeconfig` };
-    if (e.code === 404) return { reason: 'not-found', code: 404, message: `${action}: ${text || 'not found (404)'}` };
-    return { reason: 'api-error', code: e.code, message: `${action}: API server answered ${e.code}${status?.reason ? ` ${status.reason}` : ''}${text ? `: ${text}` : ''}` };
+    if (httpCode === 401) return { reason: 'forbidden', code: 401, message: `${action}: the API server rejected vigil's credentials (401 Unauthorized): check the service account token or kubeconfig` };
+    if (httpCode === 404) return { reason: 'not-found', code: 404, message: `${action}: ${text || 'not found (404)'}` };
+    return { reason: 'api-error', code: httpCode, message: `${action}: API server answered ${httpCode}${status?.reason ? ` ${status.reason}` : ''}${text ? `: ${text}` : ''}` };
   }
   const code = typeof e?.code === 'string' ? e.code : e?.cause?.code;
   const why = code ? `${code}${e?.message && !e.message.includes(code) ? ` (${e.message})` : e?.message ? `: ${e.message}` : ''}` : (e?.message ?? String(err));

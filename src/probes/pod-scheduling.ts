@@ -122,7 +122,7 @@ async function probeNode(deps: ProbeDeps, opts: Options, k: KubeClients, node: s
     await watch.open(k.watch, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { labelSelector: selector, resourceVersion: list.metadata?.resourceVersion ?? '0', timeoutSeconds: budget });
   } catch (err) {
     if (signal.aborted) throw err;
-    const f = describeApiError(err, `watch probe pods in namespace ${ns}`);
+    const f = describeApiError(err, `watch probe pods in namespace ${ns}`, { verb: 'watch', resource: 'pods', group: '', namespace: ns });
     return critical(f.reason === 'forbidden' ? 'forbidden' : 'api-error', f.message);
   }
   let uid: string | undefined;

@@ -28,8 +28,8 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
       sim.requests.length = 0;
       return ok();
     case 'POST faults': {
-      const unknown = Object.keys(b).filter((k) => !['latencyMs', 'errorBurst', 'denials'].includes(k));
-      if (unknown.length) return bad(`unknown fault ${unknown.join(', ')} (known: latencyMs, errorBurst, denials)`);
+      const unknown = Object.keys(b).filter((k) => !['latencyMs', 'errorBurst', 'denials', 'rbac'].includes(k));
+      if (unknown.length) return bad(`unknown fault ${unknown.join(', ')} (known: latencyMs, errorBurst, denials, rbac)`);
       sim.faults.set(b);
       return ok(sim.faults.settings);
     }

@@ -101,7 +101,7 @@ export class ApiSim {
 
   /** Clears faults, behaviours and failing health checks; objects stay. */
   reset(): void {
-    this.faults.set({ latencyMs: 0, errorBurst: { count: 0, code: 500 }, denials: [] });
+    this.faults.set({ latencyMs: 0, errorBurst: { count: 0, code: 500 }, denials: [], rbac: undefined });
     this.behaviours.reset();
     this.health.failing = { livez: [], readyz: [], healthz: [] };
   }
