@@ -26,7 +26,7 @@ export const apiserverProbe = defineProbe({
       async run(signal): Promise<ProbeResult> {
         let kube;
         try {
-          kube = kubeClientsFor(config).config;
+          kube = (await kubeClientsFor(config)).config;
         } catch (err) {
           return { verdict: 'critical', reason: 'api-error', message: (err as Error).message };
         }

@@ -31,7 +31,7 @@ export const controlPlaneProbe = defineProbe({
       async run(signal): Promise<ProbeResult> {
         let k;
         try {
-          k = kubeClientsFor(config);
+          k = await kubeClientsFor(config);
         } catch (err) {
           return { verdict: 'critical', reason: 'api-error', message: (err as Error).message };
         }

@@ -80,7 +80,7 @@ async function runOnce(deps: ProbeDeps, opts: Options, signal: AbortSignal): Pro
   const node = deps.node.name;
   let k: KubeClients;
   try {
-    k = kubeClientsFor(deps.config);
+    k = await kubeClientsFor(deps.config);
   } catch (err) {
     return critical('api-error', (err as Error).message);
   }
