@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, Watch, makeInformer, type V1Pod } from '@kubernetes/client-node';
 import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
 
 let sim: ApiSim;
@@ -197,6 +197,37 @@ void test('the scheduler reports Unschedulable with its message for a cordoned n
   const waiting = (name: string) => (sim.store.get('pods', 'vigil', name)?.status?.containerStatuses as { state: { waiting?: { reason: string } } }[] | undefined)?.[0]?.state.waiting?.reason;
   await until(() => waiting('i1') === 'ImagePullBackOff', 'the pull back-off');
   await until(() => waiting('c1') === 'CreateContainerError', 'the create error');
+});
+
+void test('client-node informers work: list then watch, events, and a relist after a 410 on re-watch', async () => {
+  const informer = makeInformer(kc, '/api/v1/namespaces/vigil/pods', () => core.listNamespacedPod({ namespace: 'vigil', labelSelector: 'app=peer' }), 'app=peer');
+  const seen: string[] = [];
+  informer.on('add', (p) => seen.push(`add ${p.metadata!.name}`));
+  informer.on('delete', (p) => seen.push(`delete ${p.metadata!.name}`));
+  await core.createNamespacedPod({ namespace: 'vigil', body: podBody('peer-a', { app: 'peer' }) });
+  await informer.start();
+  try {
+    await until(() => seen.includes('add peer-a'), 'the listed pod');
+    await core.createNamespacedPod({ namespace: 'vigil', body: podBody('peer-b', { app: 'peer' }) });
+    await until(() => seen.includes('add peer-b'), 'the watched pod');
+    const lists = () => sim.requests.filter((q) => q.verb === 'list' && q.query.includes('app%3Dpeer')).length;
+    assert.equal(lists(), 1);
+    // History is compacted and the watch ends (a server-side timeout): the re-watch from the
+    // informer's resourceVersion gets 410, and the informer lists again.
+    await core.deleteNamespacedPod({ namespace: 'vigil', name: 'peer-a', gracePeriodSeconds: 0 });
+    await until(() => seen.includes('delete peer-a'), 'the delete event');
+    await core.createNamespacedPod({ namespace: 'vigil', body: podBody('peer-c', { app: 'peer' }) });
+    await until(() => seen.includes('add peer-c'), 'the pod created before the watch ended');
+    await core.createNamespacedPod({ namespace: 'vigil', body: podBody('noise') }); // moves the resourceVersion past the informer's
+    await fetch(`${sim.url}/_sim/compact`, { method: 'POST' });
+    assert.ok(sim.closeWatches() >= 1);
+    await until(() => lists() === 2, 'the relist after 410');
+    await core.createNamespacedPod({ namespace: 'vigil', body: podBody('peer-d', { app: 'peer' }) });
+    await until(() => seen.includes('add peer-d'), 'a pod created after the relist');
+    assert.deepEqual(informer.list('vigil').map((p) => p.metadata!.name).sort(), ['peer-b', 'peer-c', 'peer-d']);
+  } finally {
+    await informer.stop();
+  }
 });
 
 void test('/livez and /readyz answer in the real verbose format, naming failing checks; /version answers', async () => {

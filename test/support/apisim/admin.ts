@@ -69,6 +69,8 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
     case 'POST compact':
       sim.store.compact();
       return ok({ oldestResourceVersion: sim.store.oldestResourceVersion });
+    case 'POST close-watches':
+      return ok({ closed: sim.closeWatches() });
     case 'POST reset':
       sim.reset();
       return ok();
