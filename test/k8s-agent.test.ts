@@ -74,20 +74,22 @@ void test('kill -9 of the agent mid-probe leaves a pod; the restarted agent reap
   }
 });
 
-void test('an API outage makes the Kubernetes probes critical while the agent keeps serving /metrics; a stale lease is named', async () => {
+void test('an API outage makes every Kubernetes probe critical while the agent keeps serving /metrics; a stale lease is named', async () => {
   const fast = { interval: '1s', timeout: '800ms' };
   const config = loadConfig({
     probes: builtinProbes,
-    file: { name: 'agent.yaml', text: env.configText('n2', { apiserver: fast, 'control-plane': fast }) },
+    file: { name: 'agent.yaml', text: env.configText('n2', { apiserver: fast, 'control-plane': fast, 'pod-scheduling': { ...fast, schedulingTimeout: '300ms', startupTimeout: '400ms', deletionTimeout: '300ms' } }) },
     flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': path.join(env.dir, 'data-outage') },
   });
   const agent: Agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger: silentLogger() });
   try {
     const verdict = (probe: string) => agent.status.snapshot().probes.find((p) => p.name === probe);
-    await until(() => verdict('apiserver')?.verdict === 'ok' && verdict('control-plane')?.verdict === 'ok', 'both probes ok');
+    const names = ['apiserver', 'control-plane', 'pod-scheduling'];
+    await until(() => names.every((n) => verdict(n)?.verdict === 'ok'), 'every probe ok');
 
     await env.sim.suspend();
-    const down = await until(() => (verdict('apiserver')?.verdict === 'critical' && verdict('control-plane')?.verdict === 'critical' ? verdict('apiserver') : undefined), 'critical verdicts during the outage');
+    const down = await until(() => (names.every((n) => verdict(n)?.verdict === 'critical') ? verdict('apiserver') : undefined), 'critical verdicts during the outage');
+    assert.match(verdict('pod-scheduling')?.message ?? '', /^read node n2: cannot reach the API server: ECONNREFUSED/);
     assert.match(down.message ?? '', /cannot reach the API server: ECONNREFUSED/);
     const res = await fetch(`${agent.url}/metrics`);
     assert.equal(res.status, 200);
@@ -99,7 +101,7 @@ void test('an API outage makes the Kubernetes probes critical while the agent ke
     await env.sim.resume();
     const stale = await until(() => (verdict('control-plane')?.reason === 'lease-stale' ? verdict('control-plane') : undefined), 'the stale lease to be reported');
     assert.match(stale.message ?? '', /^kube-scheduler is down: its leader lease kube-system\/kube-scheduler was last renewed 30\d s ago/);
-    await until(() => verdict('apiserver')?.verdict === 'ok', 'apiserver ok again after the outage');
+    await until(() => verdict('apiserver')?.verdict === 'ok' && verdict('pod-scheduling')?.verdict === 'ok', 'apiserver and pod-scheduling ok again after the outage');
   } finally {
     await agent.stop();
     env.sim.controlPlane.set('kube-scheduler', { autoRenew: true });

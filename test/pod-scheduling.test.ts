@@ -150,6 +150,13 @@ void test('server errors are api-error with the Status message; a cordoned node 
   assert.equal(missing.message, 'node ghost is not known to the API server: check node.name ($NODE_NAME)');
 });
 
+void test('a run aborted by the runner\'s timeout deletes its pod on the way out', async () => {
+  env.sim.behaviours.set({ startDelayMs: 10_000 });
+  const { probe } = env.probe('n3', 'pod-scheduling', { ...FAST, startupTimeout: '20s' });
+  await assert.rejects(runProbe(probe, 700), (err: Error) => err.name === 'TimeoutError');
+  await until(() => probePods().length === 0, 'the aborted run to delete its pod', 5000);
+});
+
 void test('bad options are rejected at config load with the key path', async () => {
   const { loadConfig } = await import('../src/config/load.ts');
   const { builtinProbes } = await import('../src/probes/index.ts');
