@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { CoreV1Api, KubeConfig, Watch, makeInformer, type V1Pod } from '@kubernetes/client-node';
 import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
+import { until } from './support/k8s-probe-env.ts';
 
 let sim: ApiSim;
 let core: CoreV1Api;
@@ -58,16 +59,6 @@ async function watch(pathname: string, query: Record<string, string | number | u
     done = err;
   });
   return { events, ctl, done: () => done };
-}
-
-async function until<T>(fn: () => T | undefined | false, what: string, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 void test('resourceVersions rise cluster-wide; a list carries the version to watch from', async () => {
@@ -265,6 +256,13 @@ void test('the simulator runs standalone, prints its URL and takes faults over /
     assert.equal(set.status, 200);
     const state = (await (await fetch(`${url}/_sim/state`)).json()) as { nodes: { name: string; unschedulable: boolean }[] };
     assert.deepEqual(state.nodes, [{ name: 'a', unschedulable: true }, { name: 'b', unschedulable: false }]);
+    const agentPod = { metadata: { name: 'vigil-abc', namespace: 'vigil', labels: { app: 'vigil' } }, spec: { nodeName: 'b', containers: [{ name: 'vigil', image: 'vigil' }] }, status: { podIP: '127.0.0.2' } };
+    assert.equal((await fetch(`${url}/_sim/objects/pods`, { method: 'POST', body: JSON.stringify(agentPod) })).status, 201);
+    const running = await until(async () => {
+      const p = (await (await fetch(`${url}/api/v1/namespaces/vigil/pods/vigil-abc`, { headers: { authorization: 'Bearer vigil-sim-token' } })).json()) as { status: { phase: string; podIP: string } };
+      return p.status.phase === 'Running' ? p : undefined;
+    }, 'the agent pod to run');
+    assert.equal(running.status.podIP, '127.0.0.2', 'the given pod IP is kept');
     const wrong = await fetch(`${url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ latency: 5 }) });
     assert.equal(wrong.status, 400);
     assert.match(((await wrong.json()) as { error: string }).error, /unknown fault latency/);

@@ -1,4 +1,5 @@
 import type { ApiSim } from './server.ts';
+import { RESOURCES, type KObject, type Resource } from './store.ts';
 
 export interface AdminReply {
   code: number;
@@ -66,6 +67,20 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
         sim.health.failing[ep] = v as string[];
       }
       return ok(sim.health.failing);
+    case 'POST objects': {
+      // Stores an object as given, status included (the API itself ignores status on create):
+      // the demo's agent pods with their pod IPs, say. A pod with spec.nodeName is started by its kubelet.
+      const resource = name as Resource | undefined;
+      if (!resource || !(resource in RESOURCES)) return bad(`expected /_sim/objects/<${Object.keys(RESOURCES).join('|')}>`);
+      const obj = b as unknown as KObject;
+      if (!isObject(obj.metadata) || typeof obj.metadata.name !== 'string') return bad('expected an object with metadata.name');
+      if (RESOURCES[resource].namespaced && typeof obj.metadata.namespace !== 'string') return bad('expected metadata.namespace');
+      try {
+        return { code: 201, body: sim.store.create(resource, obj) };
+      } catch (err) {
+        return { code: 409, body: { error: (err as Error).message } };
+      }
+    }
     case 'POST compact':
       sim.store.compact();
       return ok({ oldestResourceVersion: sim.store.oldestResourceVersion });
