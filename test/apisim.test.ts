@@ -70,6 +70,16 @@ void test('resourceVersions rise cluster-wide; a list carries the version to wat
   assert.deepEqual(list.items.map((p) => p.metadata!.name).sort(), ['a', 'b']);
 });
 
+void test('lists page with limit and continue', async () => {
+  for (const n of ['p1', 'p2', 'p3']) await core.createNamespacedPod({ namespace: 'vigil', body: podBody(n) });
+  const page1 = await core.listNamespacedPod({ namespace: 'vigil', limit: 2 });
+  assert.deepEqual(page1.items.map((p) => p.metadata!.name), ['p1', 'p2']);
+  assert.equal(page1.metadata!.remainingItemCount, 1);
+  const page2 = await core.listNamespacedPod({ namespace: 'vigil', limit: 2, _continue: page1.metadata!._continue });
+  assert.deepEqual(page2.items.map((p) => p.metadata!.name), ['p3']);
+  assert.equal(page2.metadata!._continue, undefined);
+});
+
 void test('a watch from a resourceVersion replays what happened after it, then follows live', async () => {
   const list = await core.listNamespacedPod({ namespace: 'vigil' });
   await core.createNamespacedPod({ namespace: 'vigil', body: podBody('early', { w: '1' }) });
