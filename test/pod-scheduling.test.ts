@@ -35,6 +35,17 @@ void test('a healthy run times each phase from watch events, within 50 ms of the
   assert.deepEqual(probePods(), [], 'nothing left behind');
 });
 
+void test('API latency slows the calls but not the measured phases, which are timed between watch events', async () => {
+  env.sim.behaviours.set({ schedulingDelayMs: 200, startDelayMs: 200 });
+  env.sim.faults.set({ latencyMs: 150 });
+  const t0 = Date.now();
+  const r = await runProbe(env.probe('n2', 'pod-scheduling', { ...FAST, schedulingTimeout: '3s', startupTimeout: '4s' }).probe);
+  assert.equal(r.verdict, 'ok', r.message);
+  assert.ok(Date.now() - t0 >= 5 * 150, 'five calls, each delayed');
+  assert.ok(Math.abs((r.observations!['scheduling seconds'] as number) - 0.2) < 0.05, `scheduling ${r.observations!['scheduling seconds']} s`);
+  assert.ok(Math.abs((r.observations!['startup seconds'] as number) - 0.4) < 0.05, `startup ${r.observations!['startup seconds']} s`);
+});
+
 void test('a run costs one node get, one list, one watch, one create and one delete: no polling', async () => {
   env.sim.behaviours.set({ schedulingDelayMs: 100, startDelayMs: 100 });
   const { probe } = env.probe('n2', 'pod-scheduling', FAST);
