@@ -276,6 +276,9 @@ void test('the simulator runs standalone, prints its URL and takes faults over /
     const wrong = await fetch(`${url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ latency: 5 }) });
     assert.equal(wrong.status, 400);
     assert.match(((await wrong.json()) as { error: string }).error, /unknown fault latency/);
+    const badValue = await fetch(`${url}/_sim/behaviour`, { method: 'POST', body: JSON.stringify({ node: 'a', startDelayMs: 'slow' }) });
+    assert.equal(badValue.status, 400);
+    assert.equal(((await badValue.json()) as { error: string }).error, 'startDelayMs: expected a number of milliseconds >= 0, got "slow"');
   } finally {
     child.kill('SIGTERM');
   }

@@ -31,12 +31,24 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
     case 'POST faults': {
       const unknown = Object.keys(b).filter((k) => !['latencyMs', 'errorBurst', 'denials', 'rbac'].includes(k));
       if (unknown.length) return bad(`unknown fault ${unknown.join(', ')} (known: latencyMs, errorBurst, denials, rbac)`);
+      if ('latencyMs' in b && !(typeof b.latencyMs === 'number' && b.latencyMs >= 0)) return bad(`latencyMs: expected a number of milliseconds >= 0, got ${JSON.stringify(b.latencyMs)}`);
+      const burst = b.errorBurst;
+      if (burst !== undefined && !(isObject(burst) && typeof burst.count === 'number' && (burst.code === 500 || burst.code === 503))) return bad('errorBurst: expected {"count": N, "code": 500 or 503}');
+      for (const k of ['denials', 'rbac']) if (k in b && b[k] !== undefined && !Array.isArray(b[k])) return bad(`${k}: expected a list`);
       sim.faults.set(b);
       return ok(sim.faults.settings);
     }
     case 'POST behaviour': {
       const unknown = Object.keys(b).filter((k) => !BEHAVIOUR_KEYS.has(k));
       if (unknown.length) return bad(`unknown behaviour ${unknown.join(', ')} (known: ${[...BEHAVIOUR_KEYS].join(', ')})`);
+      for (const k of ['schedulingDelayMs', 'startDelayMs', 'terminationDelayMs']) {
+        if (k in b && !(typeof b[k] === 'number' && b[k] >= 0)) return bad(`${k}: expected a number of milliseconds >= 0, got ${JSON.stringify(b[k])}`);
+      }
+      for (const k of ['node', 'unschedulable', 'imagePullError', 'createContainerError']) {
+        if (k in b && b[k] !== null && typeof b[k] !== 'string') return bad(`${k}: expected a string (or null to clear it), got ${JSON.stringify(b[k])}`);
+        if (b[k] === null) b[k] = undefined;
+      }
+      if ('stuckTerminating' in b && typeof b.stuckTerminating !== 'boolean') return bad(`stuckTerminating: expected true or false, got ${JSON.stringify(b.stuckTerminating)}`);
       const { node, ...patch } = b;
       sim.behaviours.set(patch, typeof node === 'string' ? node : undefined);
       return ok();
