@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
-import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, Watch, makeInformer, type V1Pod } from '@kubernetes/client-node';
 import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
+import { until } from './support/k8s-probe-env.ts';
 
 let sim: ApiSim;
 let core: CoreV1Api;
@@ -60,16 +61,6 @@ async function watch(pathname: string, query: Record<string, string | number | u
   return { events, ctl, done: () => done };
 }
 
-async function until<T>(fn: () => T | undefined | false, what: string, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 void test('resourceVersions rise cluster-wide; a list carries the version to watch from', async () => {
   const a = await core.createNamespacedPod({ namespace: 'vigil', body: podBody('a') });
   const b = await core.createNamespacedPod({ namespace: 'vigil', body: podBody('b') });
@@ -77,6 +68,16 @@ void test('resourceVersions rise cluster-wide; a list carries the version to wat
   const list = await core.listNamespacedPod({ namespace: 'vigil' });
   assert.ok(Number(list.metadata!.resourceVersion) >= Number(b.metadata!.resourceVersion));
   assert.deepEqual(list.items.map((p) => p.metadata!.name).sort(), ['a', 'b']);
+});
+
+void test('lists page with limit and continue', async () => {
+  for (const n of ['p1', 'p2', 'p3']) await core.createNamespacedPod({ namespace: 'vigil', body: podBody(n) });
+  const page1 = await core.listNamespacedPod({ namespace: 'vigil', limit: 2 });
+  assert.deepEqual(page1.items.map((p) => p.metadata!.name), ['p1', 'p2']);
+  assert.equal(page1.metadata!.remainingItemCount, 1);
+  const page2 = await core.listNamespacedPod({ namespace: 'vigil', limit: 2, _continue: page1.metadata!._continue });
+  assert.deepEqual(page2.items.map((p) => p.metadata!.name), ['p3']);
+  assert.equal(page2.metadata!._continue, undefined);
 });
 
 void test('a watch from a resourceVersion replays what happened after it, then follows live', async () => {
@@ -199,6 +200,37 @@ void test('the scheduler reports Unschedulable with its message for a cordoned n
   await until(() => waiting('c1') === 'CreateContainerError', 'the create error');
 });
 
+void test('client-node informers work: list then watch, events, and a relist after a 410 on re-watch', async () => {
+  const informer = makeInformer(kc, '/api/v1/namespaces/vigil/pods', () => core.listNamespacedPod({ namespace: 'vigil', labelSelector: 'app=peer' }), 'app=peer');
+  const seen: string[] = [];
+  informer.on('add', (p) => seen.push(`add ${p.metadata!.name}`));
+  informer.on('delete', (p) => seen.push(`delete ${p.metadata!.name}`));
+  await core.createNamespacedPod({ namespace: 'vigil', body: podBody('peer-a', { app: 'peer' }) });
+  await informer.start();
+  try {
+    await until(() => seen.includes('add peer-a'), 'the listed pod');
+    await core.createNamespacedPod({ namespace: 'vigil', body: podBody('peer-b', { app: 'peer' }) });
+    await until(() => seen.includes('add peer-b'), 'the watched pod');
+    const lists = () => sim.requests.filter((q) => q.verb === 'list' && q.query.includes('app%3Dpeer')).length;
+    assert.equal(lists(), 1);
+    // History is compacted and the watch ends (a server-side timeout): the re-watch from the
+    // informer's resourceVersion gets 410, and the informer lists again.
+    await core.deleteNamespacedPod({ namespace: 'vigil', name: 'peer-a', gracePeriodSeconds: 0 });
+    await until(() => seen.includes('delete peer-a'), 'the delete event');
+    await core.createNamespacedPod({ namespace: 'vigil', body: podBody('peer-c', { app: 'peer' }) });
+    await until(() => seen.includes('add peer-c'), 'the pod created before the watch ended');
+    await core.createNamespacedPod({ namespace: 'vigil', body: podBody('noise') }); // moves the resourceVersion past the informer's
+    await fetch(`${sim.url}/_sim/compact`, { method: 'POST' });
+    assert.ok(sim.closeWatches() >= 1);
+    await until(() => lists() === 2, 'the relist after 410');
+    await core.createNamespacedPod({ namespace: 'vigil', body: podBody('peer-d', { app: 'peer' }) });
+    await until(() => seen.includes('add peer-d'), 'a pod created after the relist');
+    assert.deepEqual(informer.list('vigil').map((p) => p.metadata!.name).sort(), ['peer-b', 'peer-c', 'peer-d']);
+  } finally {
+    await informer.stop();
+  }
+});
+
 void test('/livez and /readyz answer in the real verbose format, naming failing checks; /version answers', async () => {
   const ok = await fetch(`${sim.url}/readyz?verbose`);
   const okText = await ok.text();
@@ -234,9 +266,19 @@ void test('the simulator runs standalone, prints its URL and takes faults over /
     assert.equal(set.status, 200);
     const state = (await (await fetch(`${url}/_sim/state`)).json()) as { nodes: { name: string; unschedulable: boolean }[] };
     assert.deepEqual(state.nodes, [{ name: 'a', unschedulable: true }, { name: 'b', unschedulable: false }]);
+    const agentPod = { metadata: { name: 'vigil-abc', namespace: 'vigil', labels: { app: 'vigil' } }, spec: { nodeName: 'b', containers: [{ name: 'vigil', image: 'vigil' }] }, status: { podIP: '127.0.0.2' } };
+    assert.equal((await fetch(`${url}/_sim/objects/pods`, { method: 'POST', body: JSON.stringify(agentPod) })).status, 201);
+    const running = await until(async () => {
+      const p = (await (await fetch(`${url}/api/v1/namespaces/vigil/pods/vigil-abc`, { headers: { authorization: 'Bearer vigil-sim-token' } })).json()) as { status: { phase: string; podIP: string } };
+      return p.status.phase === 'Running' ? p : undefined;
+    }, 'the agent pod to run');
+    assert.equal(running.status.podIP, '127.0.0.2', 'the given pod IP is kept');
     const wrong = await fetch(`${url}/_sim/faults`, { method: 'POST', body: JSON.stringify({ latency: 5 }) });
     assert.equal(wrong.status, 400);
     assert.match(((await wrong.json()) as { error: string }).error, /unknown fault latency/);
+    const badValue = await fetch(`${url}/_sim/behaviour`, { method: 'POST', body: JSON.stringify({ node: 'a', startDelayMs: 'slow' }) });
+    assert.equal(badValue.status, 400);
+    assert.equal(((await badValue.json()) as { error: string }).error, 'startDelayMs: expected a number of milliseconds >= 0, got "slow"');
   } finally {
     child.kill('SIGTERM');
   }

@@ -8,6 +8,15 @@ export interface Denial {
   namespace?: string;
 }
 
+/** One PolicyRule of a Role (namespace set) or ClusterRole (namespace absent), as granted to the token's user. */
+export interface RbacRule {
+  namespace?: string;
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+  resourceNames?: string[];
+}
+
 export interface ApiFaultSettings {
   /** Added before every API request is handled (health endpoints included). */
   latencyMs: number;
@@ -15,6 +24,8 @@ export interface ApiFaultSettings {
   errorBurst: { count: number; code: number };
   /** RBAC denials: the matching requests get 403 with the authorizer's message. */
   denials: Denial[];
+  /** When set, the authorizer allows only what these rules grant (RBAC is deny by default). */
+  rbac?: RbacRule[];
 }
 
 export const defaultApiFaults = (): ApiFaultSettings => ({ latencyMs: 0, errorBurst: { count: 0, code: 500 }, denials: [] });
@@ -26,12 +37,26 @@ export interface RequestAttributes {
   user: string;
 }
 
+const has = (list: string[], v: string) => list.includes('*') || list.includes(v);
+
+export function allowedBy(rules: readonly RbacRule[], a: RequestAttributes): boolean {
+  return rules.some(
+    (r) =>
+      (r.namespace === undefined || r.namespace === a.namespace) &&
+      has(r.apiGroups, a.ref.group) &&
+      has(r.resources, a.ref.resource) &&
+      has(r.verbs, a.verb) &&
+      (!r.resourceNames?.length || (a.ref.name !== undefined && r.resourceNames.includes(a.ref.name))),
+  );
+}
+
 /** Decides, per request, the faults a test asked for. */
 export class ApiFaults {
   settings: ApiFaultSettings = defaultApiFaults();
 
   set(patch: Partial<ApiFaultSettings>): void {
     this.settings = { ...this.settings, ...patch };
+    if ('rbac' in patch && patch.rbac === undefined) delete this.settings.rbac;
   }
 
   /** Takes one request out of the error burst, if any is left. */
@@ -44,6 +69,7 @@ export class ApiFaults {
 
   denial(a: RequestAttributes): StatusError | undefined {
     if (a.user === 'system:anonymous') return forbidden(a.ref, a.user, a.verb, a.namespace);
+    if (this.settings.rbac && !allowedBy(this.settings.rbac, a)) return forbidden(a.ref, a.user, a.verb, a.namespace);
     const hit = this.settings.denials.some((d) => (d.verb === '*' || d.verb === a.verb) && d.resource === a.ref.resource && (d.namespace === undefined || d.namespace === a.namespace));
     return hit ? forbidden(a.ref, a.user, a.verb, a.namespace) : undefined;
   }

@@ -69,7 +69,7 @@ export class KubeletSim {
       p.status = {
         ...p.status,
         phase: 'Pending',
-        hostIP: nodeIP(this.#store, node),
+        hostIP: (p.status?.hostIP) || nodeIP(this.#store, node),
         startTime: stamp(),
         conditions: [...conditions(p, false)],
         containerStatuses: statuses({ waiting: { reason: 'ContainerCreating' } }),
@@ -96,7 +96,7 @@ export class KubeletSim {
         return;
       }
       this.#update(pod, (p) => {
-        p.status = { ...p.status, phase: 'Running', podIP: podIP(p), conditions: conditions(p, true), containerStatuses: statuses({ running: { startedAt: stamp() } }, true) };
+        p.status = { ...p.status, phase: 'Running', podIP: (p.status?.podIP) || podIP(p), conditions: conditions(p, true), containerStatuses: statuses({ running: { startedAt: stamp() } }, true) };
       });
       const deadline = (pod.spec as Spec).activeDeadlineSeconds as number | undefined;
       if (deadline) {

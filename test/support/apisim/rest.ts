@@ -77,8 +77,23 @@ export function handleResource(store: Store, verb: string, path: ResourcePath, q
       return { code: 200, body: store.mustGet(resource, namespace, name!) };
     case 'list': {
       const filter = filterOf(path, query);
-      const items = store.list(resource).filter((o) => matches(filter, resource, o));
-      return { code: 200, body: { kind: `${def.kind}List`, apiVersion: def.group ? `${def.group}/${def.version}` : def.version, metadata: { resourceVersion: String(store.resourceVersion) }, items } };
+      let items = store.list(resource).filter((o) => matches(filter, resource, o));
+      const metadata: Record<string, unknown> = { resourceVersion: String(store.resourceVersion) };
+      // Paging: the continue token carries the last key returned (the real one also pins the version).
+      const token = query.get('continue');
+      if (token) {
+        const after = Buffer.from(token, 'base64url').toString('utf8');
+        if (!after.includes('/')) throw badRequest('continue key is not valid: the continue token is malformed');
+        items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > after);
+      }
+      const limit = Number(query.get('limit') ?? 0);
+      if (limit > 0 && items.length > limit) {
+        const last = items[limit - 1]!;
+        metadata.continue = Buffer.from(`${last.metadata.namespace ?? ''}/${last.metadata.name}`).toString('base64url');
+        metadata.remainingItemCount = items.length - limit;
+        items = items.slice(0, limit);
+      }
+      return { code: 200, body: { kind: `${def.kind}List`, apiVersion: def.group ? `${def.group}/${def.version}` : def.version, metadata, items } };
     }
     case 'watch':
       return { watch: { resource, filter: filterOf(path, query), resourceVersion: resourceVersionParam(query), bookmarks: query.get('allowWatchBookmarks') === 'true' } };

@@ -55,6 +55,8 @@ export class ApiSim {
   readonly #scheduler: SchedulerSim;
   readonly #kubelet: KubeletSim;
   readonly #opts: Required<Omit<ApiSimOptions, 'nodes'>>;
+  /** Ends each open watch response, as the API server does when a watch times out. */
+  readonly #watchEnds = new Set<() => void>();
   #server: Server | undefined;
   #port = 0;
 
@@ -101,7 +103,7 @@ export class ApiSim {
 
   /** Clears faults, behaviours and failing health checks; objects stay. */
   reset(): void {
-    this.faults.set({ latencyMs: 0, errorBurst: { count: 0, code: 500 }, denials: [] });
+    this.faults.set({ latencyMs: 0, errorBurst: { count: 0, code: 500 }, denials: [], rbac: undefined });
     this.behaviours.reset();
     this.health.failing = { livez: [], readyz: [], healthz: [] };
   }
@@ -115,6 +117,13 @@ export class ApiSim {
       health: this.health.failing,
       watches: this.hub.count,
     };
+  }
+
+  /** Ends every open watch stream cleanly; clients re-watch from their last resourceVersion. */
+  closeWatches(): number {
+    const n = this.#watchEnds.size;
+    for (const end of [...this.#watchEnds]) end();
+    return n;
   }
 
   /** Stops listening (an API outage) and cuts open connections; state and simulation carry on. */
@@ -216,8 +225,14 @@ export class ApiSim {
       const end = () => {
         if (ended) return;
         ended = true;
+        this.#watchEnds.delete(closeNow);
         res.end();
       };
+      const closeNow = () => {
+        end();
+        finish();
+      };
+      this.#watchEnds.add(closeNow);
       const send = (e: WatchEvent) => {
         if (ended) return;
         const line = `${JSON.stringify(e)}\n`;
@@ -232,11 +247,12 @@ export class ApiSim {
       };
       if (ended) finish();
       const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
-      const timer = timeout > 0 ? setTimeout(() => (end(), finish()), timeout * 1000) : undefined;
+      const timer = timeout > 0 ? setTimeout(closeNow, timeout * 1000) : undefined;
       timer?.unref();
       res.on('close', () => {
         if (timer) clearTimeout(timer);
         ended = true;
+        this.#watchEnds.delete(closeNow);
         finish();
       });
     } catch (err) {
