@@ -3,7 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../src/config/load.ts';
 import { HistoryStore } from '../src/history/store.ts';
+import { builtinProbes } from '../src/probes/index.ts';
 import { createKubeClients } from '../src/k8s/client.ts';
 import { silentLogger } from '../src/log.ts';
 import { PeerDirectory } from '../src/peers/directory.ts';
@@ -13,6 +15,7 @@ import { removeDir, waitFor } from './support/peer-agents.ts';
 import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
 
 const NS = 'vigil';
+const DEFAULT_SELECTOR = loadConfig({ probes: builtinProbes }).peers.kubernetes.labelSelector;
 
 void describe('Kubernetes peer discovery against the API simulator', () => {
   let sim: ApiSim;
@@ -21,15 +24,15 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-k8s-peers-'));
   const kubeconfig = path.join(dir, 'kubeconfig');
 
-  const addPod = (node: string, ip: string, labels = { 'app.kubernetes.io/name': 'vigil' }) =>
-    sim.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `vigil-${node}`, namespace: NS, labels }, spec: { nodeName: node, containers: [{ name: 'vigil', image: 'vigil' }] } }) &&
-    waitFor(`pod on ${node} running`, () => Promise.resolve(sim.store.get('pods', NS, `vigil-${node}`)?.status?.phase === 'Running' ? true : undefined)).then(() =>
-      sim.store.update('pods', NS, `vigil-${node}`, (p) => (p.status = { ...p.status, podIP: ip, hostIP: ip.replace('198.19.', '198.18.') })),
+  const addPod = (node: string, ip: string, labels: Record<string, string> = { 'app.kubernetes.io/name': 'vigil' }, name = `vigil-${node}`) =>
+    sim.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels }, spec: { nodeName: node, containers: [{ name: 'vigil', image: 'vigil' }] } }) &&
+    waitFor(`pod ${name} running`, () => Promise.resolve(sim.store.get('pods', NS, name)?.status?.phase === 'Running' ? true : undefined)).then(() =>
+      sim.store.update('pods', NS, name, (p) => (p.status = { ...p.status, podIP: ip, hostIP: ip.replace('198.19.', '198.18.') })),
     );
 
   const start = async (self: string) => {
     const directory = new PeerDirectory({ self, store, now: Date.now, logger: silentLogger(), sources: ['kubernetes'] });
-    discovery = await KubernetesDiscovery.create({ clients: await createKubeClients({ kubeconfig, namespace: NS }), labelSelector: 'app.kubernetes.io/name=vigil', directory, clock: systemClock, logger: silentLogger(), retryMs: 200 });
+    discovery = await KubernetesDiscovery.create({ clients: await createKubeClients({ kubeconfig, namespace: NS }), labelSelector: DEFAULT_SELECTOR, directory, clock: systemClock, logger: silentLogger(), retryMs: 200 });
     discovery.start();
     return directory;
   };
@@ -58,9 +61,12 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
     ]);
     await addPod('n4', '198.19.0.4');
     sim.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'other', namespace: NS, labels: { app: 'other' } }, spec: { nodeName: 'n4', containers: [{ name: 'x', image: 'x' }] } });
+    // a probe's own pod, even one labelled like the agents, is not a peer
+    await addPod('n4', '198.19.0.44', { 'app.kubernetes.io/name': 'vigil', 'vigil.io/probe': 'pod-scheduling' }, 'vigil-probe-n4');
     await waitFor('n4 to join', () => Promise.resolve(d.get('n4')?.podIP === '198.19.0.4' ? true : undefined));
     sim.store.remove('pods', NS, 'vigil-n3');
     await waitFor('n3 to leave', () => Promise.resolve(d.get('n3') === undefined ? true : undefined));
+    assert.equal(d.get('n4')?.podIP, '198.19.0.4', 'events arrive in order: the probe pod was seen before n3 left');
     assert.deepEqual(d.list().map((p) => p.node), ['n2', 'n4']);
 
     await sim.suspend();

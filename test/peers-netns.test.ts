@@ -14,7 +14,6 @@ const NAMES = ['a', 'b', 'c', 'd', 'e'];
 const PORT = 10924;
 const API_PORT = 6443;
 const NAMESPACE = 'vigil';
-const SELECTOR = 'app.kubernetes.io/name=vigil';
 
 void describe('peer mesh across simulated hosts (network namespaces)', () => {
   let topo: Topology | undefined;
@@ -45,7 +44,6 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
         kubernetes: { kubeconfig: path.join(dir, 'kubeconfig'), namespace: NAMESPACE },
         peers: {
           discovery: ['kubernetes'],
-          kubernetes: { labelSelector: SELECTOR },
           hostPort: PORT,
           interval: '1s',
           timeout: '400ms',

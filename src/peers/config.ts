@@ -48,8 +48,8 @@ export const peersSchema = () =>
       .prefault({}),
     kubernetes: z
       .strictObject({
-        /** Selects the agents' DaemonSet pods in kubernetes.namespace. */
-        labelSelector: z.string().min(1, 'must not be empty').default('app.kubernetes.io/name=vigil'),
+        /** Selects the agents' DaemonSet pods in kubernetes.namespace (and never the probes' own pods). */
+        labelSelector: z.string().min(1, 'must not be empty').default('app.kubernetes.io/name=vigil,!vigil.io/probe'),
       })
       .prefault({}),
     /** How many peers each agent pings; every node is watched by about k observers. */
