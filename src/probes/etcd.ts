@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { duration } from '../config/schema.ts';
+import { clusterClient, connectionSettings, EtcdSetupError, memberClient } from '../etcd/client.ts';
+import { ProbeLease } from '../etcd/lease.ts';
+import { observeMember } from '../etcd/member.ts';
+import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../etcd/verdict.ts';
+import { recordEtcdMetrics } from '../etcd/metrics.ts';
+import { defineProbe, type ProbeResult } from './probe.ts';
+
+/** host:port, [v6]:port; the label that names the member in metrics and messages. */
+const endpoint = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, such as 127.0.0.1:2379');
+
+const file = z.string().startsWith('/', 'must be an absolute path');
+
+export const etcdProbe = defineProbe({
+  name: 'etcd',
+  // Off unless configured: most nodes of a cluster have no business writing to etcd.
+  defaultEnabled: false,
+  defaultInterval: 10_000,
+  defaultTimeout: 8_000,
+  reasons: ETCD_REASONS,
+  options: z.object({
+    /** The members to probe, each on its own; default: the local member of a stacked control plane. */
+    endpoints: z
+      .array(endpoint)
+      .min(1, 'must name at least one endpoint')
+      .refine((a) => new Set(a).size === a.length, 'must not repeat an endpoint')
+      .default(['127.0.0.1:2379']),
+    /** Keys are written under this prefix only; default /vigil/probe/<node name>/. */
+    prefix: z.string().regex(/^\/.+\/$/, 'must start and end with "/" and not be "/" alone').optional(),
+    tls: z
+      .strictObject({ caFile: file.optional(), certFile: file.optional(), keyFile: file.optional() })
+      .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { error: 'certFile and keyFile go together', path: ['keyFile'] })
+      .optional(),
+    auth: z
+      .strictObject({ username: z.string().min(1, 'must not be empty'), password: z.string().optional(), passwordFile: file.optional() })
+      .refine((a) => (a.password === undefined) !== (a.passwordFile === undefined), { error: 'give exactly one of password and passwordFile', path: ['password'] })
+      .optional(),
+    /** Put latency above which a member is a warning, then critical. */
+    writeLatency: z
+      .strictObject({ warning: duration().prefault('100ms'), critical: duration().prefault('500ms') })
+      .refine((t) => t.warning < t.critical, { error: 'warning must be below critical', path: ['warning'] })
+      .prefault({}),
+    /** How long each request to a member may take; a put that takes longer is critical. */
+    requestTimeout: duration({ min: 100 }).prefault('2s'),
+    /** TTL of the lease the probe keys hang on: how long they outlive an agent that died. */
+    leaseTTL: duration({ min: 2000 }).prefault('60s'),
+  }),
+  create({ node, metrics, logger }, opts) {
+    const prefix = opts.prefix ?? `/vigil/probe/${node.name}/`;
+    const conn = { tls: opts.tls, auth: opts.auth, dialTimeoutMs: opts.requestTimeout };
+    const thresholds = { warningMs: opts.writeLatency.warning, criticalMs: opts.writeLatency.critical };
+    let clients: Promise<{ members: ReturnType<typeof memberClient>[]; cluster: ReturnType<typeof clusterClient>; lease: ProbeLease }> | undefined;
+
+    const connect = () =>
+      (clients ??= connectionSettings(conn).then((settings) => {
+        const cluster = clusterClient(opts.endpoints, settings);
+        return { members: opts.endpoints.map((e) => memberClient(e, settings)), cluster, lease: new ProbeLease({ client: cluster, ttlSeconds: Math.ceil(opts.leaseTTL / 1000), logger }) };
+      }));
+
+    return {
+      name: 'etcd',
+      async run(): Promise<ProbeResult> {
+        let c;
+        try {
+          c = await connect();
+        } catch (err) {
+          clients = undefined; // a file that appears later (a mounted Secret) is picked up by the next run
+          const kind = err instanceof EtcdSetupError ? err.kind : 'tls';
+          const observations: MemberObservation[] = opts.endpoints.map((e) => ({ endpoint: e, down: { kind, text: (err as Error).message } }));
+          recordEtcdMetrics(metrics, observations, false);
+          return { verdict: 'critical', reason: kind, message: `etcd: ${(err as Error).message}` };
+        }
+        const lease = c.lease.id(new Date(Date.now() + opts.requestTimeout));
+        const observed = await Promise.all(
+          opts.endpoints.map((endpoint, i) =>
+            observeMember({ endpoint, client: c.members[i]!, key: `${prefix}${endpoint}`, lease, timeoutMs: opts.requestTimeout, now: () => performance.now(), wallNow: () => Date.now() }),
+          ),
+        );
+        const j = judgeEtcd(observed, thresholds);
+        recordEtcdMetrics(metrics, observed, j.hasLeader);
+        const observations: Record<string, number | string | boolean | null> = { 'has leader': j.hasLeader };
+        for (const m of observed) {
+          observations[`${m.endpoint} up`] = !m.down;
+          if (m.putMs !== undefined) observations[`${m.endpoint} put ms`] = Number(m.putMs.toFixed(2));
+          if (m.getMs !== undefined) observations[`${m.endpoint} get ms`] = Number(m.getMs.toFixed(2));
+        }
+        return { verdict: j.verdict, reason: j.reason, message: j.message, observations };
+      },
+      async close() {
+        const c = await clients?.catch(() => undefined);
+        if (!c) return;
+        await c.lease.revoke(new Date(Date.now() + opts.requestTimeout));
+        for (const m of c.members) m.close();
+        c.cluster.close();
+      },
+    };
+  },
+});
