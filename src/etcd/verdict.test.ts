@@ -68,6 +68,12 @@ void test('every member up but none knows a leader: no-leader', () => {
   assert.deepEqual([j.verdict, j.reason, j.hasLeader], ['critical', 'no-leader', false]);
 });
 
+void test('one member that knows no leader while the others do is named', () => {
+  const j = judgeEtcd([healthy('a:1', '11'), healthy('b:2', '12', { leader: '0', putMs: undefined, getMs: undefined }), healthy('c:3', '13')], t);
+  assert.deepEqual([j.verdict, j.reason, j.hasLeader], ['critical', 'no-leader', true]);
+  assert.equal(j.message, 'etcd b:2: knows no leader while other members do');
+});
+
 void test('the only member down: unreachable, no leader known', () => {
   const j = judgeEtcd([{ endpoint: 'a:1', down: refused }], t);
   assert.deepEqual([j.verdict, j.reason, j.hasLeader], ['critical', 'unreachable', false]);

@@ -113,6 +113,10 @@ export function judgeEtcd(members: readonly MemberObservation[], t: Thresholds):
       else if (m.putMs > t.warningMs) problems.push({ verdict: 'warning', reason: 'slow-write', text: `etcd ${m.endpoint}: put ${formatMs(m.putMs)} > ${formatMs(t.warningMs)}` });
     }
     if (leaderless) continue;
+    if (m.leader === '0') {
+      problems.push({ verdict: 'critical', reason: 'no-leader', text: `etcd ${m.endpoint}: knows no leader while other members do` });
+      continue;
+    }
     if (m.putFailure) {
       const f = m.putFailure;
       const reason = f.kind === 'timeout' ? 'slow-write' : failureReason(f, 'write-failed');

@@ -41,14 +41,18 @@ export const etcdProbe = defineProbe({
       .strictObject({ warning: duration().prefault('100ms'), critical: duration().prefault('500ms') })
       .refine((t) => t.warning < t.critical, { error: 'warning must be below critical', path: ['warning'] })
       .prefault({}),
-    /** How long each request to a member may take; a put that takes longer is critical. */
-    requestTimeout: duration({ min: 100 }).prefault('2s'),
+    /**
+     * How long each request to a member may take; a put that takes longer is critical. A member
+     * gets up to three requests in a row, so the default is a quarter of the probe's timeout.
+     */
+    requestTimeout: duration({ min: 50 }).optional(),
     /** TTL of the lease the probe keys hang on: how long they outlive an agent that died. */
     leaseTTL: duration({ min: 2000 }).prefault('60s'),
   }),
-  create({ node, metrics, logger }, opts) {
+  create({ node, config, metrics, logger }, opts) {
+    const requestTimeout = opts.requestTimeout ?? Math.floor((config.probes.etcd?.timeout ?? 8000) / 4);
     const prefix = opts.prefix ?? `/vigil/probe/${node.name}/`;
-    const conn = { tls: opts.tls, auth: opts.auth, dialTimeoutMs: opts.requestTimeout };
+    const conn = { tls: opts.tls, auth: opts.auth, dialTimeoutMs: requestTimeout };
     const thresholds = { warningMs: opts.writeLatency.warning, criticalMs: opts.writeLatency.critical };
     let clients: Promise<{ members: ReturnType<typeof memberClient>[]; cluster: ReturnType<typeof clusterClient>; lease: ProbeLease }> | undefined;
 
@@ -71,10 +75,10 @@ export const etcdProbe = defineProbe({
           recordEtcdMetrics(metrics, observations, false);
           return { verdict: 'critical', reason: kind, message: `etcd: ${(err as Error).message}` };
         }
-        const lease = c.lease.id(new Date(Date.now() + opts.requestTimeout));
+        const lease = c.lease.id(new Date(Date.now() + requestTimeout));
         const observed = await Promise.all(
           opts.endpoints.map((endpoint, i) =>
-            observeMember({ endpoint, client: c.members[i]!, key: `${prefix}${endpoint}`, lease, timeoutMs: opts.requestTimeout, now: () => performance.now(), wallNow: () => Date.now() }),
+            observeMember({ endpoint, client: c.members[i]!, key: `${prefix}${endpoint}`, lease, timeoutMs: requestTimeout, now: () => performance.now(), wallNow: () => Date.now() }),
           ),
         );
         const j = judgeEtcd(observed, thresholds);
@@ -90,7 +94,7 @@ export const etcdProbe = defineProbe({
       async close() {
         const c = await clients?.catch(() => undefined);
         if (!c) return;
-        await c.lease.revoke(new Date(Date.now() + opts.requestTimeout));
+        await c.lease.revoke(new Date(Date.now() + requestTimeout));
         for (const m of c.members) m.close();
         c.cluster.close();
       },
