@@ -14,7 +14,7 @@ export function classifyFailure(err: unknown, timeoutMs: number): RequestFailure
   const message = err instanceof Error ? err.message : String(err);
   // grpc-js reports TLS trouble as UNAVAILABLE; only the text tells it apart from a refused connection.
   const tls = /certificate|handshake|SSL|TLS|wrong version number|CERT_|self[- ]signed/i.exec(message);
-  if (tls) return { kind: 'tls', text: `TLS handshake failed: ${tidy(message)}` };
+  if (tls) return { kind: 'tls', text: `TLS handshake failed: ${tlsHint(tidy(message))}` };
   if (err instanceof EtcdAuthenticationFailedError || err instanceof EtcdPermissionDeniedError || err instanceof EtcdInvalidAuthTokenError || err instanceof GRPCUnauthenticatedError) {
     return { kind: 'auth', text: `authentication failed: ${tidy(message)}` };
   }
@@ -25,10 +25,23 @@ export function classifyFailure(err: unknown, timeoutMs: number): RequestFailure
   return { kind: 'error', text: tidy(message) };
 }
 
+/** Says which side refused, since OpenSSL's words do not. */
+function tlsHint(text: string): string {
+  if (/alert (bad certificate|certificate required|unknown ca)|alert number (42|48|116)/i.test(text)) return `etcd rejected the client certificate (${text})`;
+  if (/unable to verify|self[- ]signed|unable to get (local )?issuer/i.test(text)) return `the server certificate is not signed by the configured CA (${text})`;
+  return text;
+}
+
 /** grpc-js messages repeat the status code and the whole cause chain; keep the part a person needs. */
 function tidy(message: string): string {
   const last = /Last error: (.*)$/s.exec(message)?.[1] ?? message;
-  return last.replace(/^\d+ [A-Z_]+: /, '').replace(/^Error: /, '').split('\n')[0]!.slice(0, 200);
+  const openssl = /error:[0-9A-F]+:SSL routines:[^:]*:([^:]+):/.exec(last)?.[1];
+  return (openssl ?? last)
+    .replace(/^\d+ [A-Z_]+: /, '')
+    .replace(/^Error: /, '')
+    .replace(/\.? Resolution note:.*$/s, '')
+    .split('\n')[0]!
+    .slice(0, 200);
 }
 
 export interface ObserveOptions {
