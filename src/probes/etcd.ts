@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config/schema.ts';
+import { describe, duration } from '../config/schema.ts';
 import { clusterClient, connectionSettings, EtcdSetupError, memberClient } from '../etcd/client.ts';
 import { ProbeLease } from '../etcd/lease.ts';
 import { observeMember } from '../etcd/member.ts';
@@ -8,7 +8,9 @@ import { recordEtcdMetrics } from '../etcd/metrics.ts';
 import { defineProbe, type ProbeResult } from './probe.ts';
 
 /** host:port, [v6]:port; the label that names the member in metrics and messages. */
-const endpoint = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, such as 127.0.0.1:2379');
+const endpoint = z.string().refine((s) => /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(s), {
+  error: (iss) => `expected host:port such as 127.0.0.1:2379, without a scheme (the tls section turns TLS on), got ${describe(iss.input)}`,
+});
 
 const file = z.string().startsWith('/', 'must be an absolute path');
 
