@@ -35,8 +35,8 @@ function spawnAgent(name: string, leaseTTL: string): { proc: ChildProcess; prefi
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'agent', '--config.file', file], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(proc);
   let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return { proc, prefix: `/vigil/probe/${name}/`, output: () => out };
 }
 
