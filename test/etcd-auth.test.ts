@@ -44,20 +44,20 @@ async function firstVerdict(options: Record<string, unknown>) {
   }
 }
 
-void test('a user allowed only the probe prefix, its password read from a file: ok', async () => {
+test('a user allowed only the probe prefix, its password read from a file: ok', async () => {
   const file = path.join(dir, 'password');
   writeFileSync(file, 's3cret\n'); // as a Secret mounted from `kubectl create secret --from-file` often ends
   const s = await firstVerdict({ auth: { username: 'vigil', passwordFile: file } });
   assert.equal(s.verdict, 'ok', s.message);
 });
 
-void test('a wrong password: critical "auth" naming the endpoint', async () => {
+test('a wrong password: critical "auth" naming the endpoint', async () => {
   const s = await firstVerdict({ auth: { username: 'vigil', password: 'wrong' } });
   assert.deepEqual([s.verdict, s.reason], ['critical', 'auth']);
   assert.match(s.message, new RegExp(`^etcd ${ep.replace(/\./g, '\\.')}: authentication failed: .*authentication failed`));
 });
 
-void test('a user without permission on the prefix: critical "auth", the writes refused', async () => {
+test('a user without permission on the prefix: critical "auth", the writes refused', async () => {
   const s = await firstVerdict({ auth: { username: 'other', password: 'otherpw' } });
   assert.deepEqual([s.verdict, s.reason], ['critical', 'auth']);
   assert.match(s.message, /put failed: authentication failed: .*permission denied/);

@@ -20,7 +20,7 @@ after(async () => {
 const lastStatus = async () => JSON.stringify(await agent.etcdStatus());
 const leaders = (text: string) => etcd.endpoints.filter((endpoint) => sample(text, 'vigil_etcd_endpoint_is_leader', { endpoint }) === 1);
 
-void test('three healthy members: ok, every member up, exactly one leader', async () => {
+test('three healthy members: ok, every member up, exactly one leader', async () => {
   const s = await waitFor('ok', async () => ((await agent.etcdStatus()).verdict === 'ok' ? agent.etcdStatus() : undefined), 20_000, lastStatus);
   assert.match(s.message, /3 of 3 member\(s\) answered/);
   const text = await agent.scrape();
@@ -32,7 +32,7 @@ void test('three healthy members: ok, every member up, exactly one leader', asyn
   assert.equal(sample(text, 'vigil_etcd_has_leader'), 1);
 });
 
-void test('the leader killed: that endpoint is named, a new leader is elected, the others keep taking writes', async () => {
+test('the leader killed: that endpoint is named, a new leader is elected, the others keep taking writes', async () => {
   const leader = leaders(await agent.scrape())[0]!;
   const victim = etcd.members.find((m) => m.endpoint === leader)!;
   await victim.kill();
@@ -57,7 +57,7 @@ void test('the leader killed: that endpoint is named, a new leader is elected, t
   assert.notEqual(newLeaders[0], leader);
 });
 
-void test('a second member killed: quorum lost, both members down named', async () => {
+test('a second member killed: quorum lost, both members down named', async () => {
   const alive = etcd.members.filter((m) => m.pid !== undefined);
   assert.equal(alive.length, 2);
   const victim = alive[0]!;

@@ -29,7 +29,7 @@ const verdictIs = (...want: string[]) => async () => {
 };
 const lastStatus = async () => JSON.stringify(await agent.etcdStatus());
 
-void test('a healthy member: ok, with its metrics and a key under the prefix attached to a lease', async () => {
+test('a healthy member: ok, with its metrics and a key under the prefix attached to a lease', async () => {
   const s = await waitFor('an ok verdict', verdictIs('ok'), 20_000, lastStatus);
   assert.match(s.message, new RegExp(`1 of 1 member\\(s\\) answered; slowest put [\\d.]+ ms; leader ${ep.replace(/\./g, '\\.')}`));
   const text = await agent.scrape();
@@ -61,7 +61,7 @@ void test('a healthy member: ok, with its metrics and a key under the prefix att
   }
 });
 
-void test('etcd stopped: endpoint down, critical "unreachable", /metrics keeps answering', async () => {
+test('etcd stopped: endpoint down, critical "unreachable", /metrics keeps answering', async () => {
   pid = etcd.members[0]!.pid!;
   await etcd.members[0]!.kill();
   const s = await waitFor('a critical verdict', verdictIs('critical'), 20_000, lastStatus);
@@ -74,7 +74,7 @@ void test('etcd stopped: endpoint down, critical "unreachable", /metrics keeps a
   assert.ok(sample(text, 'vigil_probe_failures_total', { probe: 'etcd', reason: 'unreachable' })! >= 1);
 });
 
-void test('etcd restarted: the same agent recovers to ok', async () => {
+test('etcd restarted: the same agent recovers to ok', async () => {
   etcd.members[0]!.spawn();
   await etcd.members[0]!.ready();
   assert.notEqual(etcd.members[0]!.pid, pid, 'a new etcd process');
@@ -84,7 +84,7 @@ void test('etcd restarted: the same agent recovers to ok', async () => {
   assert.equal(sample(text, 'vigil_etcd_endpoint_up', { endpoint: ep }), 1);
 });
 
-void test('the slow disk: fdatasync delayed by strace turns the verdict to warning naming the endpoint, and back to ok', async () => {
+test('the slow disk: fdatasync delayed by strace turns the verdict to warning naming the endpoint, and back to ok', async () => {
   await waitFor('ok before the delay', verdictIs('ok'), 20_000, lastStatus);
   const etcdPid = etcd.members[0]!.pid!;
   // Delay every fdatasync/fsync of the running etcd by 300 ms on its way out: a slow network disk.

@@ -42,7 +42,7 @@ const firstVerdict = (a: EtcdAgent) => waitFor('a first verdict', async () => {
   return s.verdict === 'unknown' ? undefined : s;
 });
 
-void test('the right CA and a client certificate: ok over TLS', async () => {
+test('the right CA and a client certificate: ok over TLS', async () => {
   await withAgent({ tls: { caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }, async (a) => {
     const s = await firstVerdict(a);
     assert.equal(s.verdict, 'ok', s.message);
@@ -50,7 +50,7 @@ void test('the right CA and a client certificate: ok over TLS', async () => {
   });
 });
 
-void test('a CA that did not sign the server certificate: critical "tls" naming the endpoint, the agent keeps serving', async () => {
+test('a CA that did not sign the server certificate: critical "tls" naming the endpoint, the agent keeps serving', async () => {
   await withAgent({ tls: { caFile: other.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }, async (a) => {
     const s = await firstVerdict(a);
     assert.equal(s.verdict, 'critical');
@@ -62,7 +62,7 @@ void test('a CA that did not sign the server certificate: critical "tls" naming 
   });
 });
 
-void test('no client certificate where etcd requires one: critical "tls"', async () => {
+test('no client certificate where etcd requires one: critical "tls"', async () => {
   await withAgent({ tls: { caFile: pki.caFile } }, async (a) => {
     const s = await firstVerdict(a);
     assert.equal(s.verdict, 'critical');
@@ -71,7 +71,7 @@ void test('no client certificate where etcd requires one: critical "tls"', async
   });
 });
 
-void test('a CA file that does not exist: critical "tls" naming the file', async () => {
+test('a CA file that does not exist: critical "tls" naming the file', async () => {
   const missing = path.join(dir, 'nope', 'ca.crt');
   await withAgent({ tls: { caFile: missing, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }, async (a) => {
     const s = await firstVerdict(a);

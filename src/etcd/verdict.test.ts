@@ -17,39 +17,39 @@ const healthy = (endpoint: string, memberId: string, extra: Partial<MemberObserv
 });
 const refused = { kind: 'unreachable' as const, text: 'connection refused' };
 
-void test('healthy members are ok and the message names the leader', () => {
+test('healthy members are ok and the message names the leader', () => {
   const j = judgeEtcd([healthy('a:1', '11'), healthy('b:2', '12')], t);
   assert.equal(j.verdict, 'ok');
   assert.equal(j.hasLeader, true);
   assert.match(j.message, /2 of 2 member\(s\) answered; slowest put 3\.0 ms; leader a:1/);
 });
 
-void test('a put above the warning threshold is a warning naming the endpoint and the figure', () => {
+test('a put above the warning threshold is a warning naming the endpoint and the figure', () => {
   const j = judgeEtcd([healthy('a:1', '11'), healthy('b:2', '12', { putMs: 412 })], t);
   assert.equal(j.verdict, 'warning');
   assert.equal(j.reason, 'slow-write');
   assert.equal(j.message, 'etcd b:2: put 412 ms > 100 ms');
 });
 
-void test('a put above the critical threshold is critical; exactly at the threshold is not above it', () => {
+test('a put above the critical threshold is critical; exactly at the threshold is not above it', () => {
   assert.equal(judgeEtcd([healthy('a:1', '11', { putMs: 501 })], t).verdict, 'critical');
   assert.equal(judgeEtcd([healthy('a:1', '11', { putMs: 500 })], t).verdict, 'warning');
   assert.equal(judgeEtcd([healthy('a:1', '11', { putMs: 100 })], t).verdict, 'ok');
 });
 
-void test('a put that times out while the cluster has a leader counts as a slow write', () => {
+test('a put that times out while the cluster has a leader counts as a slow write', () => {
   const j = judgeEtcd([healthy('a:1', '11', { putMs: undefined, putFailure: { kind: 'timeout', text: 'no answer within 2000 ms' } })], t);
   assert.deepEqual([j.verdict, j.reason], ['critical', 'slow-write']);
   assert.equal(j.message, 'etcd a:1: put failed: no answer within 2000 ms');
 });
 
-void test('one member down of three: that member is named, the leader is still there', () => {
+test('one member down of three: that member is named, the leader is still there', () => {
   const j = judgeEtcd([healthy('a:1', '11'), { endpoint: 'b:2', down: refused }, healthy('c:3', '13')], t);
   assert.deepEqual([j.verdict, j.reason, j.hasLeader], ['critical', 'unreachable', true]);
   assert.equal(j.message, 'etcd b:2: unreachable: connection refused');
 });
 
-void test('two members down of three and no leader: quorum lost, naming the members down', () => {
+test('two members down of three and no leader: quorum lost, naming the members down', () => {
   const j = judgeEtcd(
     [
       { endpoint: 'a:1', down: refused },
@@ -63,31 +63,31 @@ void test('two members down of three and no leader: quorum lost, naming the memb
   assert.doesNotMatch(j.message, /put failed|get failed/, 'failures that follow from the lost quorum are not repeated');
 });
 
-void test('every member up but none knows a leader: no-leader', () => {
+test('every member up but none knows a leader: no-leader', () => {
   const j = judgeEtcd([healthy('a:1', '11', { leader: '0' }), healthy('b:2', '12', { leader: '0' }), healthy('c:3', '13', { leader: '0' })], t);
   assert.deepEqual([j.verdict, j.reason, j.hasLeader], ['critical', 'no-leader', false]);
 });
 
-void test('one member that knows no leader while the others do is named', () => {
+test('one member that knows no leader while the others do is named', () => {
   const j = judgeEtcd([healthy('a:1', '11'), healthy('b:2', '12', { leader: '0', putMs: undefined, getMs: undefined }), healthy('c:3', '13')], t);
   assert.deepEqual([j.verdict, j.reason, j.hasLeader], ['critical', 'no-leader', true]);
   assert.equal(j.message, 'etcd b:2: knows no leader while other members do');
 });
 
-void test('the only member down: unreachable, no leader known', () => {
+test('the only member down: unreachable, no leader known', () => {
   const j = judgeEtcd([{ endpoint: 'a:1', down: refused }], t);
   assert.deepEqual([j.verdict, j.reason, j.hasLeader], ['critical', 'unreachable', false]);
   assert.equal(j.message, 'etcd a:1: unreachable: connection refused');
 });
 
-void test('certificate and authentication failures keep their own reasons', () => {
+test('certificate and authentication failures keep their own reasons', () => {
   const tls = judgeEtcd([{ endpoint: 'a:1', down: { kind: 'tls', text: 'TLS handshake failed: self-signed certificate' } }], t);
   assert.deepEqual([tls.reason, tls.message], ['tls', 'etcd a:1: TLS handshake failed: self-signed certificate']);
   const auth = judgeEtcd([healthy('a:1', '11', { putMs: undefined, putFailure: { kind: 'auth', text: 'permission denied' } })], t);
   assert.equal(auth.reason, 'auth');
 });
 
-void test('an alarm is critical, reported once, on the endpoint of the member it is raised on', () => {
+test('an alarm is critical, reported once, on the endpoint of the member it is raised on', () => {
   const alarms = [{ memberId: '12', alarm: 'NOSPACE' }];
   const j = judgeEtcd([healthy('a:1', '11', { alarms }), healthy('b:2', '12', { alarms })], t);
   assert.deepEqual([j.verdict, j.reason], ['critical', 'alarm']);
@@ -96,7 +96,7 @@ void test('an alarm is critical, reported once, on the endpoint of the member it
   assert.equal(unknown.message, 'etcd member ff (reported by a:1): alarm CORRUPT raised');
 });
 
-void test('critical problems come before warnings in the message and give the reason', () => {
+test('critical problems come before warnings in the message and give the reason', () => {
   const j = judgeEtcd([healthy('a:1', '11', { putMs: 150 }), { endpoint: 'b:2', down: refused }], t);
   assert.equal(j.reason, 'unreachable');
   assert.equal(j.message, 'etcd b:2: unreachable: connection refused; etcd a:1: put 150 ms > 100 ms');

@@ -6,7 +6,7 @@ import { builtinProbes } from './index.ts';
 
 const load = (etcd: Record<string, unknown>) => loadConfig({ probes: builtinProbes, file: { name: 'vigil.yaml', text: stringify({ probes: { etcd } }) } });
 
-void test('the etcd probe is off by default and needs only enabled: true on a stacked control-plane node', () => {
+test('the etcd probe is off by default and needs only enabled: true on a stacked control-plane node', () => {
   assert.equal(loadConfig({ probes: builtinProbes }).probes.etcd!.enabled, false);
   const p = load({ enabled: true }).probes.etcd!;
   assert.deepEqual(p.endpoints, ['127.0.0.1:2379']);
@@ -16,7 +16,7 @@ void test('the etcd probe is off by default and needs only enabled: true on a st
   assert.equal(p.timeout, 8_000);
 });
 
-void test('a full etcd section with the kubeadm certificate paths loads', () => {
+test('a full etcd section with the kubeadm certificate paths loads', () => {
   const p = load({
     enabled: true,
     endpoints: ['10.0.0.1:2379', '[fd00::2]:2379', 'etcd-2.example:2379'],
@@ -31,7 +31,7 @@ void test('a full etcd section with the kubeadm certificate paths loads', () => 
   assert.equal(p.requestTimeout, 1500);
 });
 
-void test('bad etcd sections: each message names the key and what was expected', () => {
+test('bad etcd sections: each message names the key and what was expected', () => {
   const cases: [Record<string, unknown>, string][] = [
     [{ endpoints: [] }, 'vigil.yaml: probes.etcd.endpoints: must name at least one endpoint'],
     [{ endpoints: ['https://10.0.0.1:2379'] }, 'vigil.yaml: probes.etcd.endpoints[0]: expected host:port such as 127.0.0.1:2379, without a scheme (the tls section turns TLS on), got "https://10.0.0.1:2379"'],
@@ -43,7 +43,7 @@ void test('bad etcd sections: each message names the key and what was expected',
     [{ auth: { username: 'u' } }, 'vigil.yaml: probes.etcd.auth.password: give exactly one of password and passwordFile'],
     [{ auth: { username: 'u', password: 'p', passwordFile: '/p' } }, 'vigil.yaml: probes.etcd.auth.password: give exactly one of password and passwordFile'],
     [{ writeLatency: { warning: '1s', critical: '500ms' } }, 'vigil.yaml: probes.etcd.writeLatency.warning: warning must be below critical'],
-    [{ leaseTTL: '1s' }, 'vigil.yaml: probes.etcd.leaseTTL: must be at least 2000 ms, got "1s"'],
+    [{ leaseTTL: '1s' }, 'vigil.yaml: probes.etcd.leaseTTL: must be at least 2s, got "1s"'],
     [{ requestTimeout: 'soon' }, 'vigil.yaml: probes.etcd.requestTimeout: expected a duration such as "30s" or "5m", got "soon"'],
     [{ endpoint: 'a:1' }, 'vigil.yaml: probes.etcd: unknown key "endpoint"'],
   ];

@@ -19,12 +19,12 @@ export interface EtcdAgent {
 }
 
 /** The agent's config with only the etcd probe enabled, as YAML a person would write. */
-export function etcdAgentConfig(etcd: Record<string, unknown>, storagePath: string, nodeName = 'test-node'): string {
+export function etcdAgentConfig(etcd: Record<string, unknown>, opts: { storagePath: string; nodeName?: string; logLevel?: string }): string {
   return stringify({
-    node: { name: nodeName },
+    node: { name: opts.nodeName ?? 'test-node' },
     web: { listenAddress: '127.0.0.1:0' },
-    storage: { path: storagePath },
-    log: { level: 'silent' },
+    storage: { path: opts.storagePath },
+    log: { level: opts.logLevel ?? 'silent' },
     shutdown: { gracePeriod: '2s' },
     probes: { node: { enabled: false }, etcd: { enabled: true, interval: '1s', ...etcd } },
   });
@@ -33,7 +33,7 @@ export function etcdAgentConfig(etcd: Record<string, unknown>, storagePath: stri
 /** A real agent, in this process, running the etcd probe with the given options. */
 export async function startEtcdAgent(etcd: Record<string, unknown>): Promise<EtcdAgent> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-agent-'));
-  const config = loadConfig({ probes: builtinProbes, file: { name: 'test.yaml', text: etcdAgentConfig(etcd, dir) } });
+  const config = loadConfig({ probes: builtinProbes, file: { name: 'test.yaml', text: etcdAgentConfig(etcd, { storagePath: dir }) } });
   let agent: Agent;
   try {
     agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger: silentLogger() });
