@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -77,5 +77,16 @@ test('a CA file that does not exist: critical "tls" naming the file', async () =
     const s = await firstVerdict(a);
     assert.deepEqual([s.verdict, s.reason], ['critical', 'tls']);
     assert.equal(s.message, `etcd: cannot read the etcd CA file ${missing}: no such file`);
+  });
+});
+
+test('the CA file replaced with the right one (a renewed Secret): the same agent recovers', async () => {
+  const caFile = path.join(dir, 'rotating-ca.crt');
+  copyFileSync(other.caFile, caFile);
+  await withAgent({ interval: '1s', tls: { caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }, async (a) => {
+    const s = await firstVerdict(a);
+    assert.deepEqual([s.verdict, s.reason], ['critical', 'tls']);
+    copyFileSync(pki.caFile, caFile);
+    await waitFor('ok after the CA file was replaced', async () => ((await a.etcdStatus()).verdict === 'ok' ? true : undefined), 20_000, async () => JSON.stringify(await a.etcdStatus()));
   });
 });

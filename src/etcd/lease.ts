@@ -33,6 +33,13 @@ export class ProbeLease {
     return this.#id;
   }
 
+  /** Stops the keep-alives and lets the lease expire by itself: for when the client is about to be closed. */
+  release(): void {
+    this.#lease?.release();
+    this.#lease = undefined;
+    this.#id = undefined;
+  }
+
   /** Revokes the lease so the probe's keys go at once rather than after the TTL. */
   async revoke(deadline: Date): Promise<void> {
     const lease = this.#lease;

@@ -1,3 +1,4 @@
+import type { Etcd3 } from 'etcd3';
 import { z } from 'zod';
 import { describe, duration } from '../config/schema.ts';
 import { clusterClient, connectionSettings, EtcdSetupError, memberClient } from '../etcd/client.ts';
@@ -13,6 +14,12 @@ const endpoint = z.string().refine((s) => /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+
 });
 
 const file = z.string().startsWith('/', 'must be an absolute path');
+
+function closeClients(c: { members: Etcd3[]; cluster: Etcd3; lease: ProbeLease }): void {
+  c.lease.release();
+  for (const m of c.members) m.close();
+  c.cluster.close();
+}
 
 export const etcdProbe = defineProbe({
   name: 'etcd',
@@ -56,7 +63,7 @@ export const etcdProbe = defineProbe({
     const prefix = opts.prefix ?? `/vigil/probe/${node.name}/`;
     const conn = { tls: opts.tls, auth: opts.auth, dialTimeoutMs: requestTimeout };
     const thresholds = { warningMs: opts.writeLatency.warning, criticalMs: opts.writeLatency.critical };
-    let clients: Promise<{ members: ReturnType<typeof memberClient>[]; cluster: ReturnType<typeof clusterClient>; lease: ProbeLease }> | undefined;
+    let clients: Promise<{ members: Etcd3[]; cluster: Etcd3; lease: ProbeLease }> | undefined;
 
     const connect = () =>
       (clients ??= connectionSettings(conn).then((settings) => {
@@ -84,6 +91,11 @@ export const etcdProbe = defineProbe({
           ),
         );
         const j = judgeEtcd(observed, thresholds);
+        if (observed.some((m) => m.down?.kind === 'tls' || m.down?.kind === 'auth')) {
+          // Rebuild the clients on the next run, re-reading the files: a renewed certificate or password is picked up.
+          clients = undefined;
+          closeClients(c);
+        }
         recordEtcdMetrics(metrics, observed, j.hasLeader);
         const observations: Record<string, number | string | boolean | null> = { 'has leader': j.hasLeader };
         for (const m of observed) {
@@ -97,8 +109,7 @@ export const etcdProbe = defineProbe({
         const c = await clients?.catch(() => undefined);
         if (!c) return;
         await c.lease.revoke(new Date(Date.now() + requestTimeout));
-        for (const m of c.members) m.close();
-        c.cluster.close();
+        closeClients(c);
       },
     };
   },
