@@ -1,11 +1,9 @@
-import type { Etcd3 } from 'etcd3';
 import { z } from 'zod';
 import { describe, duration } from '../config/schema.ts';
-import { clusterClient, connectionSettings, EtcdSetupError, memberClient } from '../etcd/client.ts';
-import { ProbeLease } from '../etcd/lease.ts';
-import { observeMember } from '../etcd/member.ts';
-import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../etcd/verdict.ts';
 import { recordEtcdMetrics } from '../etcd/metrics.ts';
+import type { EtcdSession } from '../etcd/session.ts';
+import { connectionSettings, EtcdSetupError } from '../etcd/settings.ts';
+import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../etcd/verdict.ts';
 import { defineProbe, type ProbeResult } from './probe.ts';
 
 /** host:port, [v6]:port; the label that names the member in metrics and messages. */
@@ -14,12 +12,6 @@ const endpoint = z.string().refine((s) => /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+
 });
 
 const file = z.string().startsWith('/', 'must be an absolute path');
-
-function closeClients(c: { members: Etcd3[]; cluster: Etcd3; lease: ProbeLease }): void {
-  c.lease.release();
-  for (const m of c.members) m.close();
-  c.cluster.close();
-}
 
 export const etcdProbe = defineProbe({
   name: 'etcd',
@@ -63,13 +55,14 @@ export const etcdProbe = defineProbe({
     const prefix = opts.prefix ?? `/vigil/probe/${node.name}/`;
     const conn = { tls: opts.tls, auth: opts.auth, dialTimeoutMs: requestTimeout };
     const thresholds = { warningMs: opts.writeLatency.warning, criticalMs: opts.writeLatency.critical };
-    let clients: Promise<{ members: Etcd3[]; cluster: Etcd3; lease: ProbeLease }> | undefined;
+    let session: Promise<EtcdSession> | undefined;
 
     const connect = () =>
-      (clients ??= connectionSettings(conn).then((settings) => {
-        const cluster = clusterClient(opts.endpoints, settings);
-        return { members: opts.endpoints.map((e) => memberClient(e, settings)), cluster, lease: new ProbeLease({ client: cluster, ttlSeconds: Math.ceil(opts.leaseTTL / 1000), logger }) };
-      }));
+      (session ??= (async () => {
+        const settings = await connectionSettings(conn);
+        const { EtcdSession } = await import('../etcd/session.ts');
+        return new EtcdSession({ endpoints: opts.endpoints, settings, leaseTtlSeconds: Math.ceil(opts.leaseTTL / 1000), logger });
+      })());
 
     return {
       name: 'etcd',
@@ -78,23 +71,18 @@ export const etcdProbe = defineProbe({
         try {
           c = await connect();
         } catch (err) {
-          clients = undefined; // a file that appears later (a mounted Secret) is picked up by the next run
+          session = undefined; // a file that appears later (a mounted Secret) is picked up by the next run
           const kind = err instanceof EtcdSetupError ? err.kind : 'tls';
           const observations: MemberObservation[] = opts.endpoints.map((e) => ({ endpoint: e, down: { kind, text: (err as Error).message } }));
           recordEtcdMetrics(metrics, observations, false);
           return { verdict: 'critical', reason: kind, message: `etcd: ${(err as Error).message}` };
         }
-        const lease = c.lease.id(new Date(Date.now() + requestTimeout));
-        const observed = await Promise.all(
-          opts.endpoints.map((endpoint, i) =>
-            observeMember({ endpoint, client: c.members[i]!, key: `${prefix}${endpoint}`, lease, timeoutMs: requestTimeout, now: () => performance.now(), wallNow: () => Date.now() }),
-          ),
-        );
+        const observed = await c.observe({ prefix, timeoutMs: requestTimeout });
         const j = judgeEtcd(observed, thresholds);
         if (observed.some((m) => m.down?.kind === 'tls' || m.down?.kind === 'auth')) {
           // Rebuild the clients on the next run, re-reading the files: a renewed certificate or password is picked up.
-          clients = undefined;
-          closeClients(c);
+          session = undefined;
+          c.release();
         }
         recordEtcdMetrics(metrics, observed, j.hasLeader);
         const observations: Record<string, number | string | boolean | null> = { 'has leader': j.hasLeader };
@@ -106,10 +94,8 @@ export const etcdProbe = defineProbe({
         return { verdict: j.verdict, reason: j.reason, message: j.message, observations };
       },
       async close() {
-        const c = await clients?.catch(() => undefined);
-        if (!c) return;
-        await c.lease.revoke(new Date(Date.now() + requestTimeout));
-        closeClients(c);
+        const c = await session?.catch(() => undefined);
+        await c?.close(requestTimeout);
       },
     };
   },
