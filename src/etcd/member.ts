@@ -51,6 +51,8 @@ export interface ObserveOptions {
   key: string;
   /** The lease the key is attached to; a rejection is reported as the put's failure. */
   lease: Promise<string>;
+  /** The member's KV channel served the previous run's get: the put need not wait for a get to open it. */
+  kvReady: boolean;
   /** Milliseconds each request may take. */
   timeoutMs: number;
   /** A monotonic clock in milliseconds, for latencies. */
@@ -62,9 +64,10 @@ export interface ObserveOptions {
 const ALARM = /memberID:(\d+) alarm:([A-Z]+)/;
 
 /**
- * One member's status, a linearizable get and a put. The status request goes first so the
- * connection is up before anything is timed, and the get before the put so the KV channel is too:
- * the put's latency is the request alone.
+ * One member's status, a put and a linearizable get. The status request goes first so the
+ * connection is up before anything is timed. Until the KV channel has served a request the get
+ * goes before the put, to open it, so the put's latency is the request alone; after that the put
+ * goes first, so it does not follow a read that waited for the member to apply what was pending.
  */
 export async function observeMember(o: ObserveOptions): Promise<MemberObservation> {
   const deadline = () => ({ deadline: new Date(o.wallNow() + o.timeoutMs) });
@@ -88,29 +91,39 @@ export async function observeMember(o: ObserveOptions): Promise<MemberObservatio
   // would only wait out two deadlines and push the run past its timeout.
   if (obs.leader === '0') return obs;
 
-  try {
-    const start = o.now();
-    await o.client.get(o.key).options(deadline()).exec();
-    obs.getMs = o.now() - start;
-  } catch (err) {
-    obs.getFailure = classifyFailure(err, o.timeoutMs);
-  }
-
-  let lease: string;
-  try {
-    lease = await o.lease;
-  } catch (err) {
-    const f = classifyFailure(err, o.timeoutMs);
-    obs.putFailure = { kind: f.kind, text: `no lease to attach the key to: ${f.text}` };
-    return obs;
-  }
-  try {
-    const options = deadline();
-    const start = o.now();
-    await o.client.put(o.key).value(String(o.wallNow())).lease(lease).options(options).exec();
-    obs.putMs = o.now() - start;
-  } catch (err) {
-    obs.putFailure = classifyFailure(err, o.timeoutMs);
+  const get = async () => {
+    try {
+      const start = o.now();
+      await o.client.get(o.key).options(deadline()).exec();
+      obs.getMs = o.now() - start;
+    } catch (err) {
+      obs.getFailure = classifyFailure(err, o.timeoutMs);
+    }
+  };
+  const put = async () => {
+    let lease: string;
+    try {
+      lease = await o.lease;
+    } catch (err) {
+      const f = classifyFailure(err, o.timeoutMs);
+      obs.putFailure = { kind: f.kind, text: `no lease to attach the key to: ${f.text}` };
+      return;
+    }
+    try {
+      const options = deadline();
+      const start = o.now();
+      await o.client.put(o.key).value(String(o.wallNow())).lease(lease).options(options).exec();
+      obs.putMs = o.now() - start;
+    } catch (err) {
+      obs.putFailure = classifyFailure(err, o.timeoutMs);
+    }
+  };
+  if (o.kvReady) {
+    await put();
+    await get();
+  } else {
+    await get();
+    await put();
   }
   return obs;
 }

@@ -22,11 +22,14 @@ export class EtcdSession {
   readonly #members: Etcd3[];
   readonly #cluster: Etcd3;
   readonly #lease: ProbeLease;
+  /** Per member: whether its KV channel served the last run (see observeMember). */
+  readonly #kvReady: boolean[];
 
   constructor(opts: EtcdSessionOptions) {
     this.#endpoints = opts.endpoints;
     this.#members = opts.endpoints.map((e) => memberClient(e, opts.settings));
     this.#cluster = clusterClient(opts.endpoints, opts.settings);
+    this.#kvReady = opts.endpoints.map(() => false);
     this.#lease = new ProbeLease({ client: this.#cluster, ttlSeconds: opts.leaseTtlSeconds, logger: opts.logger });
   }
 
@@ -35,9 +38,13 @@ export class EtcdSession {
     // gRPC deadlines are wall-clock times; latencies are measured on the monotonic clock.
     const lease = this.#lease.id(new Date(Date.now() + opts.timeoutMs));
     return Promise.all(
-      this.#endpoints.map((endpoint, i) =>
-        observeMember({ endpoint, client: this.#members[i]!, key: `${opts.prefix}${endpoint}`, lease, timeoutMs: opts.timeoutMs, now: () => performance.now(), wallNow: () => Date.now() }),
-      ),
+      this.#endpoints.map(async (endpoint, i) => {
+        const client = this.#members[i]!;
+        const obs = await observeMember({ endpoint, client, key: `${opts.prefix}${endpoint}`, lease, kvReady: this.#kvReady[i]!, timeoutMs: opts.timeoutMs, now: () => performance.now(), wallNow: () => Date.now() });
+        // etcd3 drops a member's channels after a connection error, so any failure means a cold start next time.
+        this.#kvReady[i] = !obs.down && !obs.getFailure && !obs.putFailure && obs.getMs !== undefined;
+        return obs;
+      }),
     );
   }
 
