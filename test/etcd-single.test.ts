@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
@@ -48,6 +48,9 @@ test('a healthy member: ok, with its metrics and a key under the prefix attached
     assert.equal(sample(text, 'vigil_etcd_request_duration_seconds_bucket', { endpoint: ep, operation, le: '0.1' }) !== undefined, true, 'a bucket edge at the warning threshold');
     assert.equal(sample(text, 'vigil_etcd_request_duration_seconds_bucket', { endpoint: ep, operation, le: '0.5' }) !== undefined, true, 'a bucket edge at the critical threshold');
   }
+
+  const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(`${lint.stdout}${lint.stderr}`.trim(), '', 'promtool finds nothing wrong with the etcd series');
 
   // Only the probe's own key exists, under its prefix, and it hangs on a lease.
   const client = new Etcd3({ hosts: `http://${ep}` });
