@@ -4,8 +4,6 @@
 //   node --import tsx bench/etcd-fidelity.ts [iterations] [fsync delay ms]
 //
 // With a delay, strace holds every fdatasync/fsync of the etcd process that long (a slow disk).
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Registry } from 'prom-client';
 import { Etcd3 } from 'etcd3';
 import { stringify } from 'yaml';
@@ -16,7 +14,7 @@ import { createMetrics } from '../src/metrics/metrics.ts';
 import { etcdProbe } from '../src/probes/etcd.ts';
 import { builtinProbes } from '../src/probes/index.ts';
 import { systemClock } from '../src/runner/clock.ts';
-import { startEtcdCluster } from '../test/support/etcd.ts';
+import { slowDisk, startEtcdCluster } from '../test/support/etcd.ts';
 
 const iterations = Number(process.argv[2] ?? 300);
 const fsyncDelayMs = Number(process.argv[3] ?? 0);
@@ -41,16 +39,7 @@ const probe = etcdProbe.create(
   options,
 );
 
-let strace: ReturnType<typeof spawn> | undefined;
-if (fsyncDelayMs > 0) {
-  const pid = etcd.members[0]!.pid!;
-  strace = spawn('strace', ['-f', '-qq', '-p', String(pid), '-e', 'trace=fdatasync,fsync', '-e', `inject=fdatasync,fsync:delay_exit=${fsyncDelayMs * 1000}`, '-o', '/dev/null'], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (!/^TracerPid:\s+[1-9]/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))) {
-    if (Date.now() > deadline) throw new Error('strace did not attach to etcd');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const detach = fsyncDelayMs > 0 ? await slowDisk(etcd.members[0]!.pid!, fsyncDelayMs) : undefined;
 
 const vigil: number[] = [];
 const plain: number[] = [];
@@ -84,11 +73,7 @@ try {
     }
   }
 } finally {
-  if (strace) {
-    const exited = new Promise((r) => strace.once('exit', r));
-    strace.kill('SIGTERM'); // detaches from etcd
-    await exited;
-  }
+  await detach?.();
   await probe.close?.();
   bare.close();
   await etcd.stop();

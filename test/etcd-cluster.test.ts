@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
+import { slowDisk, startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
 import { sample, startEtcdAgent, waitFor, type EtcdAgent } from './support/etcd-agent.ts';
 
 // A three-member cluster and one agent probing every member; the tests run in order.
@@ -30,6 +30,41 @@ test('three healthy members: ok, every member up, exactly one leader', async () 
   }
   assert.equal(leaders(text).length, 1);
   assert.equal(sample(text, 'vigil_etcd_has_leader'), 1);
+});
+
+const ok = async () => waitFor('ok', async () => ((await agent.etcdStatus()).verdict === 'ok' ? true : undefined), 20_000, lastStatus);
+
+test('a follower on a slow disk: its writes are slow and it alone is named', async () => {
+  await ok();
+  const leader = leaders(await agent.scrape())[0]!;
+  const follower = etcd.members.find((m) => m.endpoint !== leader)!;
+  const detach = await slowDisk(follower.pid!, 300);
+  try {
+    // A put through a follower answers once the follower has applied it, which waits on its fsync.
+    const s = await waitFor('the slow follower named', async () => {
+      const st = await agent.etcdStatus();
+      return st.reason === 'slow-write' && st.message.startsWith(`etcd ${follower.endpoint}: put`) ? st : undefined;
+    }, 20_000, lastStatus);
+    for (const other of etcd.endpoints.filter((e) => e !== follower.endpoint)) assert.ok(!s.message.includes(other), `${other} is not blamed: ${s.message}`);
+  } finally {
+    await detach();
+  }
+  await ok();
+});
+
+test('the leader on a slow disk: every write is slow, and the leader is marked and named first', async () => {
+  const leader = leaders(await agent.scrape())[0]!;
+  const detach = await slowDisk(etcd.members.find((m) => m.endpoint === leader)!.pid!, 300);
+  try {
+    const s = await waitFor('the slow leader named first', async () => {
+      const st = await agent.etcdStatus();
+      return st.reason === 'slow-write' && st.message.startsWith(`etcd ${leader} (leader): put`) ? st : undefined;
+    }, 20_000, lastStatus);
+    assert.match(s.message, /; etcd 127\.0\.0\.1:\d+: put/, 'the followers\' writes are slow too');
+  } finally {
+    await detach();
+  }
+  await ok();
 });
 
 test('the leader killed: that endpoint is named, a new leader is elected, the others keep taking writes', async () => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
-import { startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
+import { slowDisk, startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
 import { sample, startEtcdAgent, waitFor, type EtcdAgent } from './support/etcd-agent.ts';
 
 // One etcd member and one agent for the whole file; the tests run in order and share them.
@@ -89,18 +88,13 @@ test('etcd restarted: the same agent recovers to ok', async () => {
 
 test('the slow disk: fdatasync delayed by strace turns the verdict to warning naming the endpoint, and back to ok', async () => {
   await waitFor('ok before the delay', verdictIs('ok'), 20_000, lastStatus);
-  const etcdPid = etcd.members[0]!.pid!;
-  // Delay every fdatasync/fsync of the running etcd by 300 ms on its way out: a slow network disk.
-  const strace = spawn('strace', ['-f', '-qq', '-p', String(etcdPid), '-e', 'trace=fdatasync,fsync', '-e', 'inject=fdatasync,fsync:delay_exit=300000', '-o', '/dev/null'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let straceErr = '';
-  strace.stderr.on('data', (d: Buffer) => (straceErr += d.toString()));
+  // Every fdatasync/fsync of the running etcd delayed by 300 ms: a slow network disk.
+  const detach = await slowDisk(etcd.members[0]!.pid!, 300);
   try {
-    // Attached once the kernel names strace as etcd's tracer.
-    await waitFor('strace to attach', () => (/^TracerPid:\s+[1-9]/m.test(readFileSync(`/proc/${etcdPid}/status`, 'utf8')) ? true : undefined), 10_000, () => straceErr);
     const attachedAt = Date.now();
     // Two probe intervals (2 s each, ±10% jitter) and one run's timeout, with a second of slack.
     const within = 2 * 2200 + 1900 + 1000;
-    const s = await waitFor('a slow-write verdict', verdictIs('warning', 'critical'), within, async () => `${await lastStatus()} strace: ${straceErr}`);
+    const s = await waitFor('a slow-write verdict', verdictIs('warning', 'critical'), within, lastStatus);
     assert.equal(s.reason, 'slow-write');
     assert.match(s.message, new RegExp(`^etcd ${ep.replace(/\./g, '\\.')}: put (\\d+) ms > (100|500) ms`));
     const putMs = Number(/put (\d+) ms/.exec(s.message)![1]);
@@ -110,9 +104,7 @@ test('the slow disk: fdatasync delayed by strace turns the verdict to warning na
     const slow = sample(text, 'vigil_etcd_request_duration_seconds_count', { endpoint: ep, operation: 'put' })! - sample(text, 'vigil_etcd_request_duration_seconds_bucket', { endpoint: ep, operation: 'put', le: '0.25' })!;
     assert.ok(slow >= 1, 'the histogram holds puts slower than 250 ms');
   } finally {
-    const exited = new Promise((r) => strace.once('exit', r));
-    strace.kill('SIGTERM'); // strace detaches from etcd on SIGTERM; etcd keeps running
-    await exited;
+    await detach();
   }
   assert.notEqual(etcd.members[0]!.pid, undefined, 'etcd survived the detach');
   await waitFor('ok after the delay is removed', verdictIs('ok'), 20_000, lastStatus);

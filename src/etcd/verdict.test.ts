@@ -37,6 +37,17 @@ test('a put above the critical threshold is critical; exactly at the threshold i
   assert.equal(judgeEtcd([healthy('a:1', '11', { putMs: 100 })], t).verdict, 'ok');
 });
 
+test('in a cluster the leader is marked, and its slow writes come first among equals', () => {
+  // A slow leader slows every member's writes; its own are the slowest to answer.
+  const led = (endpoint: string, id: string, extra: Partial<MemberObservation>) => healthy(endpoint, id, { leader: '12', ...extra });
+  const timedOut = { putMs: undefined, putFailure: { kind: 'timeout' as const, text: 'no answer within 225 ms' } };
+  const j = judgeEtcd([led('a:1', '11', { putMs: 310 }), led('b:2', '12', timedOut), led('c:3', '13', { putMs: 305 })], t);
+  assert.equal(j.message, 'etcd b:2 (leader): put failed: no answer within 225 ms; etcd a:1: put 310 ms > 100 ms; etcd c:3: put 305 ms > 100 ms');
+  const warnings = judgeEtcd([led('a:1', '11', { putMs: 310 }), led('b:2', '12', { putMs: 305 })], t);
+  assert.equal(warnings.message, 'etcd b:2 (leader): put 305 ms > 100 ms; etcd a:1: put 310 ms > 100 ms');
+  assert.equal(judgeEtcd([healthy('a:1', '11', { leader: '11', putMs: 150 })], t).message, 'etcd a:1: put 150 ms > 100 ms', 'a lone member is not marked');
+});
+
 test('a put that times out while the cluster has a leader counts as a slow write', () => {
   const j = judgeEtcd([healthy('a:1', '11', { putMs: undefined, putFailure: { kind: 'timeout', text: 'no answer within 2000 ms' } })], t);
   assert.deepEqual([j.verdict, j.reason], ['critical', 'slow-write']);
@@ -99,5 +110,5 @@ test('an alarm is critical, reported once, on the endpoint of the member it is r
 test('critical problems come before warnings in the message and give the reason', () => {
   const j = judgeEtcd([healthy('a:1', '11', { putMs: 150 }), { endpoint: 'b:2', down: refused }], t);
   assert.equal(j.reason, 'unreachable');
-  assert.equal(j.message, 'etcd b:2: unreachable: connection refused; etcd a:1: put 150 ms > 100 ms');
+  assert.equal(j.message, 'etcd b:2: unreachable: connection refused; etcd a:1 (leader): put 150 ms > 100 ms');
 });

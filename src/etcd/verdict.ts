@@ -43,6 +43,8 @@ export interface Problem {
   verdict: Verdict;
   reason: EtcdReason;
   text: string;
+  /** The problem is on the leader: with a slow leader every member's writes are slow, and it comes first. */
+  onLeader?: boolean;
 }
 
 export interface EtcdJudgement {
@@ -99,7 +101,11 @@ export function judgeEtcd(members: readonly MemberObservation[], t: Thresholds):
 
   const byMemberId = new Map(up.flatMap((m) => (m.memberId ? [[m.memberId, m.endpoint] as const] : [])));
   const alarmsSeen = new Set<string>();
+  const leaderId = up.find(hasLeaderOf)?.leader;
   for (const m of up) {
+    const onLeader = members.length > 1 && m.memberId !== undefined && m.memberId === leaderId;
+    // In a cluster, saying which member leads tells a slow leader (every put slow) from a slow follower (its own).
+    const name = onLeader ? `${m.endpoint} (leader)` : m.endpoint;
     for (const a of m.alarms ?? []) {
       const key = `${a.memberId}/${a.alarm}`;
       if (alarmsSeen.has(key)) continue;
@@ -109,8 +115,8 @@ export function judgeEtcd(members: readonly MemberObservation[], t: Thresholds):
       problems.push({ verdict: 'critical', reason: 'alarm', text: `etcd ${where}: alarm ${a.alarm} raised` });
     }
     if (m.putMs !== undefined) {
-      if (m.putMs > t.criticalMs) problems.push({ verdict: 'critical', reason: 'slow-write', text: `etcd ${m.endpoint}: put ${formatMs(m.putMs)} > ${formatMs(t.criticalMs)}` });
-      else if (m.putMs > t.warningMs) problems.push({ verdict: 'warning', reason: 'slow-write', text: `etcd ${m.endpoint}: put ${formatMs(m.putMs)} > ${formatMs(t.warningMs)}` });
+      if (m.putMs > t.criticalMs) problems.push({ verdict: 'critical', reason: 'slow-write', onLeader, text: `etcd ${name}: put ${formatMs(m.putMs)} > ${formatMs(t.criticalMs)}` });
+      else if (m.putMs > t.warningMs) problems.push({ verdict: 'warning', reason: 'slow-write', onLeader, text: `etcd ${name}: put ${formatMs(m.putMs)} > ${formatMs(t.warningMs)}` });
     }
     if (leaderless) continue;
     if (m.leader === '0') {
@@ -120,15 +126,14 @@ export function judgeEtcd(members: readonly MemberObservation[], t: Thresholds):
     if (m.putFailure) {
       const f = m.putFailure;
       const reason = f.kind === 'timeout' ? 'slow-write' : failureReason(f, 'write-failed');
-      problems.push({ verdict: 'critical', reason, text: `etcd ${m.endpoint}: put failed: ${f.text}` });
+      problems.push({ verdict: 'critical', reason, onLeader, text: `etcd ${name}: put failed: ${f.text}` });
     }
-    if (m.getFailure) problems.push({ verdict: 'critical', reason: failureReason(m.getFailure, 'read-failed'), text: `etcd ${m.endpoint}: linearizable get failed: ${m.getFailure.text}` });
+    if (m.getFailure) problems.push({ verdict: 'critical', reason: failureReason(m.getFailure, 'read-failed'), onLeader, text: `etcd ${name}: linearizable get failed: ${m.getFailure.text}` });
   }
 
   if (problems.length === 0) {
     const slowest = Math.max(...up.map((m) => m.putMs ?? 0));
-    const leader = up.find(hasLeaderOf)?.leader;
-    const leaderName = leader === undefined ? undefined : (byMemberId.get(leader) ?? `member ${hexId(leader)}`);
+    const leaderName = leaderId === undefined ? undefined : (byMemberId.get(leaderId) ?? `member ${hexId(leaderId)}`);
     return {
       verdict: 'ok',
       message: `etcd: ${up.length} of ${members.length} member(s) answered; slowest put ${formatMs(slowest)}; leader ${leaderName ?? 'unknown'}`,
@@ -137,6 +142,8 @@ export function judgeEtcd(members: readonly MemberObservation[], t: Thresholds):
     };
   }
   const verdict = worst(problems.map((p) => p.verdict));
-  const ranked = [...problems].sort((a, b) => VERDICT_RANK[b.verdict] - VERDICT_RANK[a.verdict] || PRIORITY.indexOf(a.reason) - PRIORITY.indexOf(b.reason));
+  const ranked = [...problems].sort(
+    (a, b) => VERDICT_RANK[b.verdict] - VERDICT_RANK[a.verdict] || PRIORITY.indexOf(a.reason) - PRIORITY.indexOf(b.reason) || Number(b.onLeader ?? false) - Number(a.onLeader ?? false),
+  );
   return { verdict, reason: ranked[0]!.reason, message: ranked.map((p) => p.text).join('; '), hasLeader, problems };
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -146,4 +146,32 @@ export async function startEtcdCluster(size = 1, opts: EtcdLaunchOptions = {}): 
     throw err;
   }
   return { members, endpoints: members.map((m) => m.endpoint), stop };
+}
+
+/**
+ * A slow disk under a running member: strace holds every fdatasync/fsync of the process for
+ * `delayMs` on its way out. Resolves once strace is attached, with a function that detaches it
+ * (strace lets go of the process on SIGTERM; etcd keeps running).
+ */
+export async function slowDisk(pid: number, delayMs: number): Promise<() => Promise<void>> {
+  const strace = spawn('strace', ['-f', '-qq', '-p', String(pid), '-e', 'trace=fdatasync,fsync', '-e', `inject=fdatasync,fsync:delay_exit=${delayMs * 1000}`, '-o', '/dev/null'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  strace.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise((r) => strace.once('exit', r));
+  const detach = async () => {
+    if (strace.exitCode === null && strace.signalCode === null) strace.kill('SIGTERM');
+    await exited;
+  };
+  const deadline = Date.now() + 10_000;
+  // Attached once the kernel names a tracer for the process.
+  while (!/^TracerPid:\s+[1-9]/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))) {
+    if (strace.exitCode !== null || Date.now() > deadline) {
+      await detach();
+      throw new Error(`strace did not attach to ${pid}: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return detach;
 }
