@@ -51,7 +51,11 @@ export const etcdProbe = defineProbe({
     leaseTTL: duration({ min: 2000 }).prefault('60s'),
   }),
   create({ node, config, metrics, logger }, opts) {
-    const requestTimeout = opts.requestTimeout ?? Math.floor((config.probes.etcd?.timeout ?? 8000) / 4);
+    const runTimeout = config.probes.etcd?.timeout ?? 8000;
+    const requestTimeout = opts.requestTimeout ?? Math.floor(runTimeout / 4);
+    if (3 * requestTimeout >= runTimeout) {
+      logger.warn({ requestTimeout, timeout: runTimeout }, 'probes.etcd.requestTimeout is a third of the probe timeout or more: a member slow to answer may time the whole run out before it can be named');
+    }
     const prefix = opts.prefix ?? `/vigil/probe/${node.name}/`;
     const conn = { tls: opts.tls, auth: opts.auth, dialTimeoutMs: requestTimeout };
     const thresholds = { warningMs: opts.writeLatency.warning, criticalMs: opts.writeLatency.critical };
