@@ -35,6 +35,7 @@ test('bad etcd sections: each message names the key and what was expected', () =
   const cases: [Record<string, unknown>, string][] = [
     [{ endpoints: [] }, 'vigil.yaml: probes.etcd.endpoints: must name at least one endpoint'],
     [{ endpoints: ['https://10.0.0.1:2379'] }, 'vigil.yaml: probes.etcd.endpoints[0]: expected host:port such as 127.0.0.1:2379, without a scheme (the tls section turns TLS on), got "https://10.0.0.1:2379"'],
+    [{ endpoints: ['10.0.0.1:70000'] }, 'vigil.yaml: probes.etcd.endpoints[0]: expected host:port such as 127.0.0.1:2379, without a scheme (the tls section turns TLS on), got "10.0.0.1:70000"'],
     [{ endpoints: ['a:1', 'a:1'] }, 'vigil.yaml: probes.etcd.endpoints: must not repeat an endpoint'],
     [{ prefix: 'vigil/' }, 'vigil.yaml: probes.etcd.prefix: must start and end with "/" and not be "/" alone'],
     [{ prefix: '/' }, 'vigil.yaml: probes.etcd.prefix: must start and end with "/" and not be "/" alone'],

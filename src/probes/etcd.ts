@@ -7,7 +7,11 @@ import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../etcd/verdict
 import { defineProbe, type ProbeResult } from './probe.ts';
 
 /** host:port, [v6]:port; the label that names the member in metrics and messages. */
-const endpoint = z.string().refine((s) => /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(s), {
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const endpoint = z.string().refine((s) => {
+  const port = Number(HOST_PORT.exec(s)?.[1] ?? 0);
+  return port >= 1 && port <= 65535;
+}, {
   error: (iss) => `expected host:port such as 127.0.0.1:2379, without a scheme (the tls section turns TLS on), got ${describe(iss.input)}`,
 });
 
