@@ -28,6 +28,9 @@ export async function launchBrowser(opts: { allowOrigins: () => string[] }): Pro
     rmSync(profile, { recursive: true, force: true });
     throw err;
   }
+  // tsx compiles the tests with keepNames, so functions the tests hand to page.evaluate call a
+  // __name helper that only exists in Node; the page gets an identity stand-in.
+  await context.addInitScript('globalThis.__name = (f) => f;');
   const offOrigin: string[] = [];
   await context.route('**/*', async (route) => {
     const url = route.request().url();
