@@ -10,7 +10,7 @@ import { fixtureCluster, fixtureHistory, startFixtureServer } from './support/cl
 import { COLOURS, readProbeMatrix, readReachability, readVerdict, waitForRefresh } from './support/page-reader.ts';
 
 const NODES = ['node-1', 'node-2', 'node-3', 'node-10'];
-let current: { status: ClusterStatus; history: ReturnType<typeof fixtureHistory> } = { status: fixtureCluster({ nodes: NODES }), history: fixtureHistory(NODES) };
+let current: { status: ClusterStatus; history: ReturnType<typeof fixtureHistory>; token?: string } = { status: fixtureCluster({ nodes: NODES }), history: fixtureHistory(NODES) };
 let server: Awaited<ReturnType<typeof startFixtureServer>>;
 let browser: Browser;
 
@@ -160,6 +160,20 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     assert.ok(m.rows.some((r) => r.node === evil));
     assert.match(await page.textContent('#verdict') ?? '', /<script>window.__pwned=2<\/script><b>bold<\/b>/);
     assert.match(await page.textContent('#timeline-body') ?? '', /<img src=y onerror="window.__pwned=3">/);
+    await page.close();
+  });
+
+  void it('asks for the peer token when the API wants one, and uses it', async () => {
+    current = { status: fixtureCluster({ nodes: NODES }), history: fixtureHistory(NODES), token: 'fixture-token-0123456789' };
+    const page = await open();
+    assert.equal(await page.isVisible('#auth'), true);
+    assert.match(await page.textContent('#verdict') ?? '', /HTTP 401: this endpoint needs the shared peer token/);
+    const before = Number(await page.getAttribute('body', 'data-refreshes'));
+    await page.fill('#auth-token', 'fixture-token-0123456789');
+    await page.click('#auth button');
+    await waitForRefresh(page, before + 1);
+    assert.equal((await readVerdict(page)).heading, 'Cluster healthy');
+    assert.equal(await page.isVisible('#auth'), false);
     await page.close();
   });
 

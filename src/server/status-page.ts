@@ -24,6 +24,7 @@ export function statusPageHtml(node: string): string {
 <span id="updated" aria-live="polite"></span></header>
 <noscript><p>This page needs JavaScript. The same information is at <a href="api/v1/status">/api/v1/status</a>.</p></noscript>
 <main>
+<form id="auth" class="auth" hidden><label>This agent's API needs the peer token (kept in this tab only): <input id="auth-token" type="password" autocomplete="off" required></label> <button type="submit">Use token</button> <span id="auth-hint" class="error"></span></form>
 <section id="verdict" class="verdict v-unknown" aria-live="polite"><h2>Loading…</h2></section>
 <section id="probes"><h2>Probes by node</h2><div id="probe-matrix"></div><div id="probe-detail" aria-live="polite"></div></section>
 <section id="reachability"><h2>Reachability</h2><div class="reach-grid"><div id="reach-pod"></div><div id="reach-host"></div></div></section>

@@ -76,8 +76,14 @@ export function fixtureHistory(nodes: string[], now = Date.now()): (HistoryEvent
 }
 
 /** Routes that answer the cluster API from whatever `current()` returns, mounted into createApp. */
-export function fixtureRouter(current: () => { status: ClusterStatus; history: (HistoryEvent & { node: string })[] }): express.Router {
+export function fixtureRouter(current: () => { status: ClusterStatus; history: (HistoryEvent & { node: string })[]; token?: string }): express.Router {
   const r = express.Router();
+  // Like an agent with a peer token: the cluster API answers 401 without it.
+  r.use(['/api/v1/status', '/api/v1/history'], (req, res, next) => {
+    const token = current()?.token;
+    if (token === undefined || req.headers.authorization === `Bearer ${token}`) next();
+    else res.status(401).json({ error: 'this endpoint needs the shared peer token (Authorization: Bearer ...)' });
+  });
   r.get('/api/v1/status', (_req, res) => {
     res.json(current().status);
   });
@@ -90,7 +96,7 @@ export function fixtureRouter(current: () => { status: ClusterStatus; history: (
 }
 
 /** A real agent HTTP app (local status, local history, the page) plus the fixture cluster API, on loopback port 0. */
-export async function startFixtureServer(current: () => { status: ClusterStatus; history: (HistoryEvent & { node: string })[] }, node = current().status.observer): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFixtureServer(current: () => { status: ClusterStatus; history: (HistoryEvent & { node: string })[]; token?: string }, node = current().status.observer): Promise<{ url: string; close(): Promise<void> }> {
   const registry = new Registry();
   const status = new LocalStatus({ node, probes: ['node', 'etcd'], now: () => Date.now() });
   const history = new HistoryStore(':memory:');

@@ -31,8 +31,17 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+// Agents configured with a peer token guard their API with it; the page asks for it once and
+// keeps it for this tab only.
+const TOKEN_KEY = 'vigil-peer-token';
+let needsToken = false;
+
 async function getJson(url) {
-  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers: { accept: 'application/json' } });
+  const headers = { accept: 'application/json' };
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers });
+  if (res.status === 401) needsToken = true;
   let body = null;
   try {
     body = await res.json();
@@ -236,6 +245,7 @@ let refreshing = false;
 async function refresh() {
   if (refreshing) return;
   refreshing = true;
+  needsToken = false;
   try {
     const [cluster, local] = await Promise.allSettled([getJson('api/v1/status'), getJson('api/v1/status/local')]);
     state.cluster = cluster.status === 'fulfilled' ? cluster.value : null;
@@ -250,6 +260,8 @@ async function refresh() {
     } catch (err) {
       renderTimeline(null, `timeline unavailable: ${err.message}`);
     }
+    $('auth').hidden = !needsToken;
+    $('auth-hint').textContent = sessionStorage.getItem(TOKEN_KEY) ? 'The token given was refused.' : '';
     $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
   } finally {
@@ -257,6 +269,14 @@ async function refresh() {
   }
 }
 
+$('auth').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const token = $('auth-token').value.trim();
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  else sessionStorage.removeItem(TOKEN_KEY);
+  $('auth-token').value = '';
+  void refresh();
+});
 $('filter-node').addEventListener('change', (e) => {
   state.node = e.target.value;
   void refresh();
