@@ -109,11 +109,11 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
   });
 
   void it('draws a partition as blocks: each side reaches itself and not the other', async () => {
-    const partitions = [['node-10', 'node-2'], ['node-3', 'node-1', 'node-4']];
+    const partitions = [['node-3', 'node-1', 'node-4'], ['node-10', 'node-2']];
     current = { status: fixtureCluster({ nodes: [...NODES, 'node-4'], partitions }), history: fixtureHistory(NODES) };
     const page = await open();
     const v = await readVerdict(page);
-    assert.match(v.causes.join('\n'), /^critical the network is partitioned: .* — sides: \{node-10, node-2\} vs \{node-3, node-1, node-4\}$/m);
+    assert.match(v.causes.join('\n'), /^critical the network is partitioned: .* — sides: \{node-3, node-1, node-4\} vs \{node-10, node-2\}$/m);
     for (const network of ['pod', 'host'] as const) {
       const r = await readReachability(page, network);
       assert.deepEqual(r.order, ['node-1', 'node-3', 'node-4', 'node-2', 'node-10']);

@@ -136,6 +136,10 @@ function renderReachability() {
     const box = $(`reach-${network}`);
     box.replaceChildren();
     if (!cluster) continue;
+    if (!cluster.reachability.some((e) => e.network === network)) {
+      box.append(el('h3', { text: `${network} network` }), el('p', { class: 'empty', text: network === 'host' ? 'Not probed: no agent reports the host path (peers.hostPort is not set).' : 'No agent reports any peer on this network.' }));
+      continue;
+    }
     const order = orderNodes(nodeNames(cluster), cluster.partitions);
     const groups = groupOf(order, cluster.partitions);
     const grid = reachabilityGrid(cluster, network, order);

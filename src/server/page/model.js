@@ -7,15 +7,12 @@ export function compareNames(a, b) {
 }
 
 /**
- * The order of the matrices' rows and columns: partition groups first (the larger side first,
- * ties by their first name), each group by name, then the nodes in no group by name. With this
- * order a partition shows up as blocks along the diagonal.
+ * The order of the matrices' rows and columns: the partition groups in the order the status gives
+ * them (the answering agent's side first), each group by name, then the nodes in no group by name.
+ * With this order a partition shows up as blocks along the diagonal.
  */
 export function orderNodes(names, partitions) {
-  const groups = (partitions ?? [])
-    .map((g) => [...new Set(g)].sort(compareNames))
-    .filter((g) => g.length > 0)
-    .sort((a, b) => b.length - a.length || compareNames(a[0], b[0]));
+  const groups = (partitions ?? []).map((g) => [...new Set(g)].sort(compareNames));
   const seen = new Set();
   const out = [];
   for (const g of groups) {
