@@ -66,14 +66,16 @@ export interface LoopbackCluster {
 
 /**
  * Real agents started in-process on loopback, each with the others as static peers on the pod
- * network. Every observer → peer path goes through its own relay so a test can cut the network
- * between groups of nodes.
+ * and the host network. Every observer → peer path on each network goes through its own relay,
+ * so a test can cut the network between groups of nodes.
  */
 export async function startLoopbackCluster(opts: { names: string[]; intervalMs?: number; configure?: (name: string) => Record<string, unknown> }): Promise<LoopbackCluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-page-cluster-'));
   const links = new Map<string, Link>();
   const agents = new Map<string, Agent>();
-  const key = (observer: string, peer: string) => `${observer}\u0000${peer}`;
+  const NETWORKS = ['pod', 'host'] as const;
+  const key = (observer: string, peer: string, network: string) => `${observer}\u0000${peer}\u0000${network}`;
+  const pairs = opts.names.flatMap((o) => opts.names.filter((p) => p !== o).flatMap((p) => NETWORKS.map((n) => [o, p, n] as const)));
   const close = async () => {
     await Promise.all([...agents.values()].map((a) => a.stop()));
     await Promise.all([...links.values()].map((l) => l.close()));
@@ -81,7 +83,7 @@ export async function startLoopbackCluster(opts: { names: string[]; intervalMs?:
   };
   try {
     const interval = opts.intervalMs ?? 1000;
-    for (const o of opts.names) for (const p of opts.names) if (o !== p) links.set(key(o, p), new Link());
+    for (const [o, p, n] of pairs) links.set(key(o, p, n), new Link());
     const ports = new Map<string, number>();
     for (const [k, l] of links) ports.set(k, await l.listen());
     const registry = new ProbeRegistry(builtinProbes);
@@ -95,7 +97,8 @@ export async function startLoopbackCluster(opts: { names: string[]; intervalMs?:
         probes: { node: { interval: '2s', timeout: '1s' } },
         peers: {
           discovery: ['static'],
-          static: opts.names.filter((p) => p !== name).map((p) => ({ node: p, pod: `127.0.0.1:${ports.get(key(name, p))}` })),
+          static: opts.names.filter((p) => p !== name).map((p) => ({ node: p, pod: `127.0.0.1:${ports.get(key(name, p, 'pod'))}`, host: `127.0.0.1:${ports.get(key(name, p, 'host'))}` })),
+          hostPort: 1, // every static peer names its own host port; this only switches the host path on
           interval: `${interval}ms`,
           timeout: `${Math.round(interval / 2)}ms`,
           fanout: { timeout: `${Math.round(interval / 2)}ms` },
@@ -105,7 +108,7 @@ export async function startLoopbackCluster(opts: { names: string[]; intervalMs?:
       const config = loadConfig({ probes: builtinProbes, file: { name: `${name}.yaml`, text }, env: {}, flags: {} });
       agents.set(name, await startAgent(config, { registry, logger: silentLogger() }));
     }));
-    for (const o of opts.names) for (const p of opts.names) if (o !== p) links.get(key(o, p))!.target = agents.get(p)!.port;
+    for (const [o, p, n] of pairs) links.get(key(o, p, n))!.target = agents.get(p)!.port;
   } catch (err) {
     await close();
     throw err;
@@ -116,7 +119,7 @@ export async function startLoopbackCluster(opts: { names: string[]; intervalMs?:
     url: (name) => agents.get(name)!.url,
     partition(groups) {
       const side = (n: string) => (groups ?? []).findIndex((g) => g.includes(n));
-      for (const o of opts.names) for (const p of opts.names) if (o !== p) links.get(key(o, p))!.block(groups !== null && side(o) !== side(p));
+      for (const [o, p, n] of pairs) links.get(key(o, p, n))!.block(groups !== null && side(o) !== side(p));
     },
     async stopAgent(name) {
       await agents.get(name)!.stop();
