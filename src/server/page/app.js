@@ -101,12 +101,12 @@ function renderProbes() {
   if (!cluster) return;
   const order = orderNodes(nodeNames(cluster), cluster.partitions);
   const { columns, rows } = probeRows(cluster, order);
-  const head = el('tr', null, el('th', { scope: 'col', text: 'node' }), el('th', { scope: 'col', text: 'verdict' }), ...columns.map((c) => el('th', { scope: 'col', text: c })));
+  const head = el('tr', null, el('th', { scope: 'col', text: 'node' }), el('th', { scope: 'col', class: 'overall', text: 'overall' }), ...columns.map((c) => el('th', { scope: 'col', text: c })));
   let chosen = null;
   const body = rows.map((r) =>
     el('tr', { 'data-node': r.node },
       el('th', { scope: 'row', class: 'node', text: r.node }),
-      el('td', { class: `cell v-${r.verdict}`, title: r.error ? `${r.node}: ${r.verdict} (${r.error})` : `${r.node}: ${r.verdict}`, text: VERDICT_TEXT[r.verdict] ?? r.verdict }),
+      el('td', { class: `cell overall v-${r.verdict}`, title: r.error ? `${r.node}: ${r.verdict} (${r.error})` : `${r.node}: ${r.verdict}`, text: VERDICT_TEXT[r.verdict] ?? r.verdict }),
       ...r.cells.map((c) => {
         const key = `${r.node}\u0000${c.probe}`;
         const title = `${r.node} / ${c.probe}: ${VERDICT_TEXT[c.verdict] ?? c.verdict} — ${c.message}${c.since ? ` (since ${c.since})` : ''}`;
@@ -159,6 +159,13 @@ function renderReachability() {
       ));
     box.append(el('h3', { text: `${network} network` }), el('table', { class: 'matrix reach', 'data-network': network }, el('thead', null, head), el('tbody', null, ...body)));
   }
+  const legend = $('reach-legend');
+  legend.replaceChildren();
+  if (cluster) {
+    legend.append('Each row is what one node sees of the others. ', el('span', { class: 'badge r-up', text: '12 ms' }), ' reached, round trip · ',
+      el('span', { class: 'badge r-down', text: 'down' }), ' not reached · ', el('span', { class: 'badge r-unknown', text: '?' }), ' no report (that node did not answer)',
+      cluster.partitions.length ? ' · heavy rules separate the sides of the partition' : '');
+  }
 }
 
 function fillSelect(sel, values, current, allText) {
@@ -193,7 +200,8 @@ async function loadTimeline() {
 function renderTimeline(result, error) {
   const box = $('timeline-body');
   box.replaceChildren();
-  $('timeline-error').textContent = error ?? '';
+  const missing = (result?.page.errors ?? []).map((e) => `${e.node} (${e.error})`);
+  $('timeline-error').textContent = error ?? (missing.length ? `Without the history of ${missing.join(', ')}.` : '');
   if (!result) return;
   const rows = timelineRows(result.page.events ?? [], result.fallback ?? undefined).filter((e) => !state.node || e.node === state.node);
   if (rows.length === 0) {
