@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterStatus, LocalStatusWithPeers } from '../src/status/cluster-types.ts';
-import { waitFor } from './support/agent-process.ts';
+import { waitFor } from './support/peer-process.ts';
 import { startTestAgent } from './support/in-process.ts';
 import { defaultAnswer, startResponders } from './support/responders.ts';
 

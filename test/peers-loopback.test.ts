@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterStatus, LocalStatusWithPeers } from '../src/status/cluster-types.ts';
-import { freePort, removeDir, startAgentProcess, waitFor, type AgentProcess } from './support/agent-process.ts';
+import { freePort, removeDir, startAgentProcess, waitFor, type AgentProcess } from './support/peer-process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const INTERVAL_MS = 1000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterStatus, LocalStatusWithPeers } from '../src/status/cluster-types.ts';
-import { waitFor } from './support/agent-process.ts';
+import { waitFor } from './support/peer-process.ts';
 import { startTestAgent } from './support/in-process.ts';
 import { startResponders } from './support/responders.ts';
 

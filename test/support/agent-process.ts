@@ -1,97 +1,121 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-/** A port that was free a moment ago on the address (port 0 cannot be used where peers must know it in advance). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = path.join(REPO, 'src/cli/main.ts');
 
 export interface AgentProcess {
-  name: string;
-  url: string;
   child: ChildProcess;
-  dir: string;
-  /** What the agent wrote, for failure messages. */
-  output(): string;
-  kill(signal?: NodeJS.Signals): Promise<void>;
+  pid: number;
+  url: string;
+  port: number;
+  /** Every line the agent logged so far. */
+  logs: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves with the first log line matching, or rejects after timeoutMs. */
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Ends this agent by its PID, if it is still running. */
+  kill(signal?: NodeJS.Signals): void;
 }
 
-/**
- * Starts `vigil agent` as a real process (optionally inside a network namespace) with the given
- * config, and waits until /readyz answers.
- */
-export async function startAgentProcess(opts: { name: string; config: Record<string, unknown>; url: string; netns?: string; dir?: string; env?: Record<string, string> }): Promise<AgentProcess> {
-  const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), `vigil-${opts.name}-`));
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(file, stringify({ storage: { path: path.join(dir, 'data') }, log: { level: 'info' }, ...opts.config, node: { name: opts.name, ...(opts.config.node as object) } }));
-  const args = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'agent', '--config.file', file];
-  const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, process.execPath, ...args]] : [process.execPath, args];
-  const child = spawn(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NAME: '', ...opts.env } });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  child.stderr.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-20_000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const proc: AgentProcess = {
-    name: opts.name,
-    url: opts.url,
-    child,
-    dir,
-    output: () => out,
-    async kill(signal = 'SIGKILL') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`agent ${opts.name} exited with ${child.exitCode}:\n${out}`);
-    const ok = await (opts.netns ? netnsGet(opts.netns, `${opts.url}/readyz`) : fetch(`${opts.url}/readyz`).then((r) => r.ok)).catch(() => false);
-    if (ok) return proc;
-    if (Date.now() > deadline) {
-      await proc.kill();
-      throw new Error(`agent ${opts.name} not ready after 30 s:\n${out}`);
+export interface SpawnOptions {
+  /** YAML written to a config file passed with --config.file. */
+  config?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Command prefix, e.g. ['ip', 'netns', 'exec', 'ns1'] to start the agent inside a namespace. */
+  prefix?: string[];
+  startTimeoutMs?: number;
+}
+
+/** Starts `vigil agent` as a child process and waits until it listens. */
+export async function spawnAgent(opts: SpawnOptions = {}): Promise<AgentProcess> {
+  const args = [...(opts.args ?? [])];
+  let configDir: string | undefined;
+  if (opts.config !== undefined) {
+    configDir = mkdtempSync(path.join(os.tmpdir(), 'vigil-config-'));
+    const file = path.join(configDir, 'vigil.yaml');
+    writeFileSync(file, opts.config);
+    args.unshift('--config.file', file);
+  }
+  if (!args.some((a) => a.startsWith('--web.listen-address'))) args.push('--web.listen-address', '127.0.0.1:0');
+  const command = [...(opts.prefix ?? []), process.execPath, '--import', 'tsx', MAIN, 'agent', ...args];
+  const child = spawn(command[0]!, command.slice(1), { cwd: REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      logs.push(line);
+      for (const w of waiters) {
+        if (!w.pattern.test(line)) continue;
+        waiters.delete(w);
+        w.resolve(line);
+      }
     }
-    await new Promise((r) => setTimeout(r, 200));
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (configDir) rmSync(configDir, { recursive: true, force: true });
+      resolve({ code, signal });
+    });
+  });
+  const waitForLog = (pattern: RegExp, timeoutMs = 30_000) => {
+    const seen = logs.find((l) => pattern.test(l));
+    if (seen) return Promise.resolve(seen);
+    return new Promise<string>((resolve, reject) => {
+      const w = { pattern, resolve };
+      waiters.add(w);
+      const t = setTimeout(() => {
+        waiters.delete(w);
+        reject(new Error(`agent did not log ${pattern} within ${timeoutMs} ms; it logged:\n${logs.join('\n')}`));
+      }, timeoutMs);
+      void exited.then(() => {
+        if (!waiters.has(w)) return;
+        clearTimeout(t);
+        waiters.delete(w);
+        reject(new Error(`agent exited before logging ${pattern}; it logged:\n${logs.join('\n')}`));
+      });
+      const origResolve = w.resolve;
+      w.resolve = (line) => {
+        clearTimeout(t);
+        origResolve(line);
+      };
+    });
+  };
+  const kill = (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, signal);
+  };
+  try {
+    const line = await waitForLog(/vigil agent started/, opts.startTimeoutMs ?? 30_000);
+    const port = (JSON.parse(line) as { port: number }).port;
+    const listen = args[args.lastIndexOf('--web.listen-address') + 1] ?? '';
+    const host = listen.replace(/:\d+$/, '');
+    const urlHost = host === '' || host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
+    return { child, pid: child.pid!, url: `http://${urlHost}:${port}`, port, logs, exited, waitForLog, kill };
+  } catch (err) {
+    kill();
+    throw err;
   }
 }
 
-/** Whether a GET from inside the namespace answers 200 (the root namespace cannot reach it). */
-async function netnsGet(ns: string, url: string): Promise<boolean> {
-  const { execFile } = await import('node:child_process');
-  return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', ns, process.execPath, '-e', `fetch(${JSON.stringify(url)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`], { timeout: 5000 }, (err) => resolve(!err));
-  });
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
-
-/** Polls until fn returns a value other than undefined, or fails with the last value seen. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000, everyMs = 200): Promise<T> {
+/** Polls until check returns a value other than undefined, or fails after timeoutMs. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
+  let lastErr: unknown;
   for (;;) {
     try {
-      const v = await fn();
+      const v = await check();
       if (v !== undefined) return v;
     } catch (err) {
-      last = err;
+      lastErr = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+    if (Date.now() > deadline) throw new Error(`${what} not reached within ${timeoutMs} ms${lastErr instanceof Error ? `: ${lastErr.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { silentLogger } from '../../src/log.ts';
 import { builtinProbes } from '../../src/probes/index.ts';
 import { ProbeRegistry } from '../../src/probes/registry.ts';
-import { removeDir } from './agent-process.ts';
+import { removeDir } from './peer-process.ts';
 
 /** An agent started in this process from a config mapping, with its own temp dir removed on stop. */
 export async function startTestAgent(name: string, config: Record<string, unknown>): Promise<Agent & { dir: string }> {
