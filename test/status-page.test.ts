@@ -130,6 +130,18 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     await page.close();
   });
 
+  void it('on a large cluster, draws the matrices for the nodes in trouble only and says so', async () => {
+    const nodes = Array.from({ length: 80 }, (_, i) => `n${String(i + 1).padStart(2, '0')}`);
+    current = { status: fixtureCluster({ nodes, k: 3, down: ['n40'] }), history: fixtureHistory(nodes.slice(0, 3)) };
+    const page = await open();
+    assert.equal((await readProbeMatrix(page)).rows.length, 80, 'every node keeps its row of probes');
+    const pod = await readReachability(page, 'pod');
+    assert.deepEqual(pod.order, ['n37', 'n38', 'n39', 'n40'], 'the down node and the three that ping it');
+    assert.deepEqual(pod.cells.map((r) => r[3]!.text), ['down', 'down', 'down', '·']);
+    assert.equal(await page.textContent('#reach-note'), 'Showing the 4 nodes on a broken path or not answering, of 80; every other path tested is up.');
+    await page.close();
+  });
+
   void it('keeps the open cell and the timeline filter across refreshes while the data changes', async () => {
     current = { status: fixtureCluster({ nodes: NODES }), history: fixtureHistory(NODES) };
     const page = await open('?refresh=1');

@@ -27,7 +27,7 @@ export function statusPageHtml(node: string): string {
 <form id="auth" class="auth" hidden><label>This agent's API needs the peer token (kept in this tab only): <input id="auth-token" type="password" autocomplete="off" required></label> <button type="submit">Use token</button> <span id="auth-hint" class="error"></span></form>
 <section id="verdict" class="verdict v-unknown" aria-live="polite"><h2>Loading…</h2></section>
 <section id="probes"><h2>Probes by node</h2><div id="probe-matrix"></div><div id="probe-detail" aria-live="polite"></div></section>
-<section id="reachability"><h2>Reachability</h2><div class="reach-grid"><div id="reach-pod"></div><div id="reach-host"></div></div><p id="reach-legend" class="legend"></p></section>
+<section id="reachability"><h2>Reachability</h2><p id="reach-note" class="legend"></p><div class="reach-grid"><div id="reach-pod"></div><div id="reach-host"></div></div><p id="reach-legend" class="legend"></p></section>
 <section id="timeline"><h2>Recent changes</h2>
 <div class="filters"><label>node <select id="filter-node"></select></label><label>probe <select id="filter-probe"></select></label></div>
 <p id="timeline-error" class="error"></p>

@@ -26,6 +26,8 @@ export interface FixtureOptions {
   failing?: Record<string, Record<string, [ProbeStatus['verdict'], string]>>;
   probes?: string[];
   time?: string;
+  /** Peers each node pings (the next k by position, as a ring); default: all. */
+  k?: number;
 }
 
 const probe = (name: string, verdict: ProbeStatus['verdict'], message: string, since: string): ProbeStatus => ({
@@ -40,10 +42,11 @@ export function fixtureCluster(o: FixtureOptions): ClusterStatus {
   const reaches = (a: string, b: string) => !down.has(b) && side(a) === side(b);
   const names = o.probes ?? ['node', 'etcd', 'pod-scheduling', 'dns'];
   const reachability: ReachabilityEdge[] = [];
-  for (const a of o.nodes) {
+  const k = Math.min(o.k ?? o.nodes.length - 1, o.nodes.length - 1);
+  for (const [i, a] of o.nodes.entries()) {
     if (down.has(a)) continue;
-    for (const b of o.nodes) {
-      if (a === b) continue;
+    for (let step = 1; step <= k; step++) {
+      const b = o.nodes[(i + step) % o.nodes.length]!;
       for (const network of ['pod', 'host'] as Network[]) reachability.push({ observer: a, peer: b, network, up: reaches(a, b), rttSeconds: reaches(a, b) ? 0.0004 : null });
     }
   }

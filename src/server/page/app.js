@@ -1,12 +1,13 @@
 // The status page: fetches the cluster status, the local status and the cluster history from the
 // agent that served it, and draws them. Everything from the API goes into the DOM as text, never
 // as markup. URLs are relative so the page also works behind a path prefix (kubectl proxy).
-import { formatAgo, formatSeconds, groupOf, nodeNames, orderNodes, probeRows, reachabilityGrid, timelineRows } from './model.js';
+import { formatAgo, formatSeconds, groupOf, matrixNodes, nodeNames, orderNodes, probeRows, reachabilityGrid, timelineRows } from './model.js';
 
 const params = new URLSearchParams(location.search);
 const REFRESH_MS = Math.max(1000, Number(params.get('refresh') ?? 10) * 1000 || 10000);
 const FETCH_TIMEOUT_MS = 8000;
 const TIMELINE_LIMIT = 50;
+const MATRIX_MAX = 60;
 
 const VERDICT_TEXT = { ok: 'ok', warning: 'warning', critical: 'critical', unknown: 'unknown', unreachable: 'unreachable', absent: 'not run' };
 const REACH_TEXT = { up: 'up', down: 'down', unknown: '?', self: '·' };
@@ -132,6 +133,12 @@ function renderProbes() {
 
 function renderReachability() {
   const cluster = state.cluster;
+  const all = cluster ? orderNodes(nodeNames(cluster), cluster.partitions) : [];
+  const { nodes: order, troubled } = cluster ? matrixNodes(cluster, all, MATRIX_MAX) : { nodes: [], troubled: null };
+  const note = $('reach-note');
+  note.textContent = troubled === null ? ''
+    : troubled === 0 ? `All ${all.length} nodes reach every peer they test; the matrices are left out above ${MATRIX_MAX} nodes.`
+    : `Showing ${order.length === troubled ? 'the' : `${order.length} of the`} ${troubled} nodes on a broken path or not answering, of ${all.length}; every other path tested is up.`;
   for (const network of ['pod', 'host']) {
     const box = $(`reach-${network}`);
     box.replaceChildren();
@@ -140,7 +147,7 @@ function renderReachability() {
       box.append(el('h3', { text: `${network} network` }), el('p', { class: 'empty', text: network === 'host' ? 'Not probed: no agent reports the host path (peers.hostPort is not set).' : 'No agent reports any peer on this network.' }));
       continue;
     }
-    const order = orderNodes(nodeNames(cluster), cluster.partitions);
+    if (order.length === 0) continue;
     const groups = groupOf(order, cluster.partitions);
     const grid = reachabilityGrid(cluster, network, order);
     // A thick rule where a new partition group starts makes the blocks visible at a glance.
@@ -260,6 +267,8 @@ async function refresh() {
   needsToken = false;
   try {
     const [cluster, local] = await Promise.allSettled([getJson('api/v1/status'), getJson('api/v1/status/local')]);
+    // Render time is measured (not fetch time): bench/status-page.ts reads it for large clusters.
+    const renderStart = performance.now();
     state.cluster = cluster.status === 'fulfilled' ? cluster.value : null;
     state.local = local.status === 'fulfilled' ? local.value : null;
     renderVerdict(state.cluster, cluster.status === 'rejected' ? String(cluster.reason?.message ?? cluster.reason) : null);
@@ -267,6 +276,7 @@ async function refresh() {
     renderReachability();
     renderLocal(state.local, local.status === 'rejected' ? String(local.reason?.message ?? local.reason) : null);
     renderFilters();
+    performance.measure('vigil-render', { start: renderStart });
     try {
       renderTimeline(await loadTimeline(), null);
     } catch (err) {

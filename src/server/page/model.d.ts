@@ -44,3 +44,4 @@ export function reachabilityGrid(status: Pick<ClusterStatus, 'nodes' | 'reachabi
 export function timelineRows(events: readonly TimelineEvent[], fallbackNode?: string): (TimelineEvent & { node: string })[];
 export function formatAgo(iso: string | null | undefined, nowMs: number): string;
 export function formatSeconds(seconds: number | null | undefined): string;
+export function matrixNodes(status: Pick<ClusterStatus, 'nodes' | 'reachability'>, order: readonly string[], max: number): { nodes: string[]; troubled: number | null };

@@ -144,3 +144,21 @@ export function formatSeconds(seconds) {
   if (Math.abs(ms) < 1000) return `${Math.round(ms)} ms`;
   return `${seconds.toFixed(2)} s`;
 }
+
+/**
+ * The nodes the reachability matrices show. Up to `max` nodes, all of them; beyond that an N × N
+ * grid is neither readable nor cheap to draw, so only the nodes on a broken path (either end) or
+ * that did not answer, at most `max`, in display order.
+ */
+export function matrixNodes(status, order, max) {
+  if (order.length <= max) return { nodes: [...order], troubled: null };
+  const trouble = new Set();
+  for (const e of status.reachability) {
+    if (e.up) continue;
+    trouble.add(e.observer);
+    trouble.add(e.peer);
+  }
+  for (const n of status.nodes) if (!n.answered) trouble.add(n.name);
+  const all = order.filter((n) => trouble.has(n));
+  return { nodes: all.slice(0, max), troubled: all.length };
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClusterNode, ClusterStatus, ReachabilityEdge } from '../../status/cluster-types.ts';
-import { formatAgo, formatSeconds, groupOf, nodeNames, orderNodes, probeColumns, probeRows, reachabilityGrid, timelineRows } from './model.js';
+import { formatAgo, formatSeconds, groupOf, matrixNodes, nodeNames, orderNodes, probeColumns, probeRows, reachabilityGrid, timelineRows } from './model.js';
 
 const probe = (name: string, verdict: 'ok' | 'warning' | 'critical' | 'unknown', message = `${name} ${verdict}`) => ({
   name, verdict, reason: verdict === 'ok' ? null : 'error', message, since: '2026-01-01T00:00:00.000Z', lastRun: '2026-01-01T00:01:00.000Z', durationSeconds: 0.01, skipped: false, observations: null,
@@ -100,6 +100,25 @@ void describe('reachabilityGrid', () => {
   void it('keeps the networks apart', () => {
     const grid = reachabilityGrid(status, 'host', ['a', 'b']);
     assert.deepEqual(grid.map((r) => r.cells.map((c) => c.state)), [['self', 'down'], ['unknown', 'self']]);
+  });
+});
+
+void describe('matrixNodes', () => {
+  const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+  const status = { nodes: names.map((n) => node(n, [], n !== 'f')), reachability: [edge('a', 'b', true), edge('c', 'd', false, 'host'), edge('b', 'c', true)] };
+
+  void it('shows every node up to the limit', () => {
+    assert.deepEqual(matrixNodes(status, names, 6), { nodes: names, troubled: null });
+  });
+
+  void it('beyond it, shows only the ends of broken paths on either network and the silent nodes, in display order', () => {
+    assert.deepEqual(matrixNodes(status, ['f', 'e', 'd', 'c', 'b', 'a'], 5), { nodes: ['f', 'd', 'c'], troubled: 3 });
+    assert.deepEqual(matrixNodes(status, names, 2), { nodes: ['c', 'd'], troubled: 3 });
+  });
+
+  void it('shows nothing when nothing is broken', () => {
+    const healthy = { nodes: names.map((n) => node(n, [])), reachability: [edge('a', 'b', true)] };
+    assert.deepEqual(matrixNodes(healthy, names, 3), { nodes: [], troubled: 0 });
   });
 });
 
