@@ -2,6 +2,8 @@
 // by a partition (seen from both sides), healed, then with one agent stopped. With
 // VIGIL_SCREENSHOT_DIR set, it saves what the page looks like in each state (scripts/screenshots.ts).
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -149,6 +151,37 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
       else assert.deepEqual([row[col]!.text, row[col]!.background], ['down', COLOURS.reachDown], `${reach.order[i]} → echo`);
     }
     await screenshot(page, 'node-down');
+    await page.close();
+  });
+});
+
+void describe('status page on agents that require the peer token', { timeout: 60_000 }, () => {
+  const TOKEN = 'page-test-token-0123456789abcdef';
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-page-token-'));
+  let pair: LoopbackCluster;
+  let tokenBrowser: Browser;
+  before(async () => {
+    writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`);
+    pair = await startLoopbackCluster({ names: ['north', 'south'], intervalMs: 1000, tokenFile: path.join(dir, 'token'), configure: () => ({ probes: { node: { interval: '2s', timeout: '1s', filesystem: { warning: 0.98, critical: 0.99 }, memory: { warning: 0.98, critical: 0.99 } } } }) });
+    tokenBrowser = await launchBrowser({ allowOrigins: () => pair.names.map((n) => pair.url(n)) });
+  });
+  after(async () => {
+    await tokenBrowser?.close();
+    await pair?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  void it('says the API wants the token, asks for it, and shows the cluster once given it', async () => {
+    const page = await tokenBrowser.context.newPage();
+    await page.goto(`${pair.url('north')}/?refresh=1`);
+    await waitForBanner(page, /HTTP 401/, 'the refusal');
+    assert.equal(await page.isVisible('#auth'), true);
+    assert.match(await page.textContent('#verdict') ?? '', /api\/v1\/status: HTTP 401: this endpoint needs the shared peer token/);
+    await page.fill('#auth-token', TOKEN);
+    await page.click('#auth button');
+    await waitForBanner(page, /^Cluster healthy.*2 of 2 nodes answered/, 'the cluster behind the token');
+    assert.equal(await page.isVisible('#auth'), false);
+    assert.match(await page.textContent('#local') ?? '', /This node: north ok/);
     await page.close();
   });
 });

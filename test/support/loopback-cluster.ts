@@ -69,7 +69,7 @@ export interface LoopbackCluster {
  * and the host network. Every observer → peer path on each network goes through its own relay,
  * so a test can cut the network between groups of nodes.
  */
-export async function startLoopbackCluster(opts: { names: string[]; intervalMs?: number; configure?: (name: string) => Record<string, unknown> }): Promise<LoopbackCluster> {
+export async function startLoopbackCluster(opts: { names: string[]; intervalMs?: number; tokenFile?: string; configure?: (name: string) => Record<string, unknown> }): Promise<LoopbackCluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-page-cluster-'));
   const links = new Map<string, Link>();
   const agents = new Map<string, Agent>();
@@ -102,6 +102,7 @@ export async function startLoopbackCluster(opts: { names: string[]; intervalMs?:
           interval: `${interval}ms`,
           timeout: `${Math.round(interval / 2)}ms`,
           fanout: { timeout: `${Math.round(interval / 2)}ms` },
+          ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
         },
         ...opts.configure?.(name),
       });
