@@ -17,7 +17,7 @@ export function statusPageHtml(node: string): string {
   const n = esc(node);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>vigil on ${n}</title><link rel="stylesheet" href="ui/style.css"><script type="module" src="ui/app.js"></script></head>
+<title>vigil on ${n}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="ui/style.css"><script type="module" src="ui/app.js"></script></head>
 <body data-node="${n}">
 <header><h1>vigil <span class="on">on <span class="node">${n}</span></span></h1>
 <nav><a href="metrics">/metrics</a><a href="api/v1/status">/api/v1/status</a><a href="api/v1/status/local">/api/v1/status/local</a><a href="api/v1/history">/api/v1/history</a><a href="api/v1/history/local">/api/v1/history/local</a><a href="healthz">/healthz</a><a href="readyz">/readyz</a></nav>
