@@ -36,11 +36,30 @@ export function statusPageHtml(node: string): string {
 </main></body></html>`;
 }
 
+function loadAssets(dir: URL): { assets: Map<string, { type: string; body: Buffer }>; missing: string[] } {
+  const assets = new Map<string, { type: string; body: Buffer }>();
+  const missing: string[] = [];
+  for (const [file, type] of Object.entries(ASSETS)) {
+    const url = new URL(file, dir);
+    try {
+      assets.set(file, { type, body: readFileSync(url) });
+    } catch {
+      missing.push(url.pathname);
+    }
+  }
+  return { assets, missing };
+}
+
 /** The status page at / and its assets under /ui/. */
-export function statusPageRouter(opts: { node: string }): express.Router {
-  const assets = new Map(Object.entries(ASSETS).map(([file, type]) => [file, { type, body: readFileSync(new URL(`./page/${file}`, import.meta.url)) }]));
+export function statusPageRouter(opts: { node: string; assetDir?: URL }): express.Router {
+  const { assets, missing } = loadAssets(opts.assetDir ?? new URL('./page/', import.meta.url));
   const router = express.Router();
   router.get('/', (_req, res) => {
+    // A build that left the page's files out must not take the agent down: the API still works.
+    if (missing.length > 0) {
+      res.status(500).type('text/plain').send(`the status page's files are missing (${missing.join(', ')}); the build copies them from src/server/page (npm run build)\n`);
+      return;
+    }
     res.set({ 'content-security-policy': CSP, 'cache-control': 'no-cache' }).type('html').send(statusPageHtml(opts.node));
   });
   router.get('/ui/:file', (req, res, next) => {
