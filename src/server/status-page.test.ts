@@ -35,7 +35,7 @@ void describe('status page route', () => {
       const page = await fetch(`${url}/`);
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
-      for (const [file, type] of [['app.js', 'text/javascript'], ['model.js', 'text/javascript'], ['style.css', 'text/css']]) {
+      for (const [file, type] of [['app.js', 'text/javascript'], ['api.js', 'text/javascript'], ['dom.js', 'text/javascript'], ['model.js', 'text/javascript'], ['style.css', 'text/css']]) {
         const r = await fetch(`${url}/ui/${file}`);
         assert.equal(r.status, 200, file);
         assert.match(r.headers.get('content-type') ?? '', new RegExp(`^${type}`), file);
@@ -50,7 +50,7 @@ void describe('status page route', () => {
       await serve(statusPageRouter({ node: 'n1', assetDir: pathToFileURL(`${dir}/`) }), async (url) => {
         const r = await fetch(`${url}/`);
         assert.equal(r.status, 500);
-        assert.match(await r.text(), /^the status page's files are missing \(.*app\.js, .*model\.js, .*style\.css\); the build copies them from src\/server\/page \(npm run build\)/);
+        assert.match(await r.text(), /^the status page's files are missing \(.*app\.js, .*api\.js, .*dom\.js, .*model\.js, .*style\.css\); the build copies them from src\/server\/page \(npm run build\)/);
         assert.equal((await fetch(`${url}/healthz`)).status, 200);
       });
     } finally {

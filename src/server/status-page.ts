@@ -4,6 +4,8 @@ import express from 'express';
 /** The page's static files: hand-written browser modules and CSS, next to this file (copied to dist by the build). */
 const ASSETS: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
+  'api.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
   'model.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };

@@ -1,11 +1,12 @@
 // The status page: fetches the cluster status, the local status and the cluster history from the
 // agent that served it, and draws them. Everything from the API goes into the DOM as text, never
 // as markup. URLs are relative so the page also works behind a path prefix (kubectl proxy).
+import { api, hasToken, setToken } from './api.js';
+import { $, el } from './dom.js';
 import { formatAgo, formatSeconds, groupOf, matrixNodes, nodeNames, orderNodes, probeRows, reachabilityGrid, timelineRows } from './model.js';
 
 const params = new URLSearchParams(location.search);
 const REFRESH_MS = Math.max(1000, Number(params.get('refresh') ?? 10) * 1000 || 10000);
-const FETCH_TIMEOUT_MS = 8000;
 const TIMELINE_LIMIT = 50;
 const MATRIX_MAX = 60;
 
@@ -16,46 +17,6 @@ const CLUSTER_TEXT = { healthy: 'Cluster healthy', degraded: 'Cluster degraded',
 
 /** What survives a refresh: the open cell and the timeline filters. */
 const state = { selected: null, node: params.get('node') ?? '', probe: params.get('probe') ?? '', cluster: null, local: null };
-
-const $ = (id) => document.getElementById(id);
-
-function el(tag, attrs, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs ?? {})) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
-  return e;
-}
-
-// Agents configured with a peer token guard their API with it; the page asks for it once and
-// keeps it for this tab only.
-const TOKEN_KEY = 'vigil-peer-token';
-let needsToken = false;
-
-async function getJson(url) {
-  const headers = { accept: 'application/json' };
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers });
-  if (res.status === 401) needsToken = true;
-  let body = null;
-  try {
-    body = await res.json();
-  } catch {
-    // not JSON: reported by status below
-  }
-  if (!res.ok) {
-    const err = new Error(body?.error ? `${url}: HTTP ${res.status}: ${body.error}` : `${url}: HTTP ${res.status}`);
-    err.status = res.status;
-    throw err;
-  }
-  return body;
-}
 
 const when = (iso) => (iso ? `${formatAgo(iso, Date.now())} (${iso})` : 'never');
 
@@ -196,11 +157,11 @@ async function loadTimeline() {
   const localQ = new URLSearchParams(q);
   if (state.node) q.set('node', state.node);
   try {
-    return { page: await getJson(`api/v1/history?${q}`), fallback: null };
+    return { page: await api.get(`api/v1/history?${q}`), fallback: null };
   } catch (err) {
     // An agent without the cluster history still has its own.
     if (err.status !== 404) throw err;
-    return { page: await getJson(`api/v1/history/local?${localQ}`), fallback: state.local?.node ?? document.body.dataset.node };
+    return { page: await api.get(`api/v1/history/local?${localQ}`), fallback: state.local?.node ?? document.body.dataset.node };
   }
 }
 
@@ -264,9 +225,9 @@ let refreshing = false;
 async function refresh() {
   if (refreshing) return;
   refreshing = true;
-  needsToken = false;
+  api.refused = false;
   try {
-    const [cluster, local] = await Promise.allSettled([getJson('api/v1/status'), getJson('api/v1/status/local')]);
+    const [cluster, local] = await Promise.allSettled([api.get('api/v1/status'), api.get('api/v1/status/local')]);
     // Render time is measured (not fetch time): bench/status-page.ts reads it for large clusters.
     const renderStart = performance.now();
     state.cluster = cluster.status === 'fulfilled' ? cluster.value : null;
@@ -282,8 +243,8 @@ async function refresh() {
     } catch (err) {
       renderTimeline(null, `timeline unavailable: ${err.message}`);
     }
-    $('auth').hidden = !needsToken;
-    $('auth-hint').textContent = sessionStorage.getItem(TOKEN_KEY) ? 'The token given was refused.' : '';
+    $('auth').hidden = !api.refused;
+    $('auth-hint').textContent = hasToken() ? 'The token given was refused.' : '';
     $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
   } finally {
@@ -293,9 +254,7 @@ async function refresh() {
 
 $('auth').addEventListener('submit', (e) => {
   e.preventDefault();
-  const token = $('auth-token').value.trim();
-  if (token) sessionStorage.setItem(TOKEN_KEY, token);
-  else sessionStorage.removeItem(TOKEN_KEY);
+  setToken($('auth-token').value.trim());
   $('auth-token').value = '';
   void refresh();
 });
