@@ -4,6 +4,9 @@ import { Registry } from 'prom-client';
 import { parseListenAddress, type Config } from './config/schema.ts';
 import { HistoryStore } from './history/store.ts';
 import type { Logger } from './log.ts';
+import type { PeerTransport } from './peers/client.ts';
+import { httpsTransport } from './peers/tls-transport.ts';
+import { createPeers, type Peers } from './peers/index.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { Probe, ProbeDeps } from './probes/probe.ts';
 import type { ProbeRegistry } from './probes/registry.ts';
@@ -22,6 +25,8 @@ export interface AgentDeps {
   clock?: Clock;
   random?: () => number;
   env?: Record<string, string | undefined>;
+  /** How this agent talks to its peers; plain HTTP unless given (a TLS transport goes here). */
+  peerTransport?: PeerTransport;
 }
 
 export interface Agent {
@@ -34,6 +39,7 @@ export interface Agent {
   status: LocalStatus;
   history: HistoryStore;
   runner: ProbeRunner;
+  peers: Peers;
   /** Graceful shutdown: finishes in-flight runs within the grace period, closes the server and the database. */
   stop(): Promise<void>;
 }
@@ -96,17 +102,23 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     const runner = new ProbeRunner({ probes, clock, metrics, logger, random: deps.random, onResult: (run) => status.record(run) });
 
     const webConfig = openWebConfig(config.web.configFile, { logger, metrics });
+    let port = 0;
+    // Every agent runs the same web config: when it serves TLS, peers are reached over TLS.
+    const transport = deps.peerTransport ?? (webConfig?.current().tls ? httpsTransport(config.peers.tls) : undefined);
+    const peers = await createPeers({ config, store: history, status, clock, metrics, logger, random: deps.random, ownPort: () => port, transport });
+    cleanup.push(() => peers.stop());
     let ready = false;
     const { limits } = config.web;
     const onRejected = (reason: string) => metrics.httpRequestsRejected.inc({ reason });
-    const guards = requestGuards({ limits, webConfig, onRejected, onInFlight: (n) => metrics.httpRequestsInFlight.set(n) });
-    const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, guards });
+    const guards = requestGuards({ limits, webConfig, onRejected, onInFlight: (n) => metrics.httpRequestsInFlight.set(n), acceptAlso: (req) => peers.tokenAccepted(req.headers.authorization) });
+    const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, guards, routers: [peers.router], peerAuth: peers.auth, localStatus: peers.localStatus });
     const listen = parseListenAddress(config.web.listenAddress)!;
     const server = await serve({ app, listenAddress: config.web.listenAddress, limits, webConfig, logger, onRejected });
     const tls = Boolean(webConfig?.current().tls);
-    const port = (server.address() as AddressInfo).port;
+    port = (server.address() as AddressInfo).port;
     const host = listen.host === undefined || listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
     runner.start();
+    peers.start();
     ready = true;
     logger.info({ address: config.web.listenAddress, port, probes: runner.names, storage: history.path }, 'vigil agent started');
 
@@ -119,11 +131,12 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
       status,
       history,
       runner,
+      peers,
       stop: () =>
         (stopping ??= (async () => {
           ready = false;
           if (purgeTimer) clock.clearTimeout(purgeTimer);
-          await runner.stop(config.shutdown.gracePeriod);
+          await Promise.all([runner.stop(config.shutdown.gracePeriod), peers.stop()]);
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             server.closeIdleConnections();

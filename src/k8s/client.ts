@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { CoordinationV1Api, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import type { Configuration, CoordinationV1Api, CoreV1Api, KubeConfig, RequestContext, ResponseContext, Watch } from '@kubernetes/client-node';
 
 export interface KubernetesSettings {
   /** Path of a kubeconfig file; absent: the in-cluster service account. */
@@ -30,7 +30,8 @@ export function inCluster(env: Record<string, string | undefined> = process.env)
  * agent with no Kubernetes feature enabled should not pay.
  */
 export async function createKubeClients(settings: KubernetesSettings): Promise<KubeClients> {
-  const { CoordinationV1Api, CoreV1Api, KubeConfig, Watch } = await import('@kubernetes/client-node');
+  const k8s = await import('@kubernetes/client-node');
+  const { CoordinationV1Api, CoreV1Api, KubeConfig, Watch } = k8s;
   const config = new KubeConfig();
   try {
     if (settings.kubeconfig) config.loadFromFile(settings.kubeconfig);
@@ -42,9 +43,30 @@ export async function createKubeClients(settings: KubernetesSettings): Promise<K
   }
   return {
     config,
-    core: config.makeApiClient(CoreV1Api),
-    coordination: config.makeApiClient(CoordinationV1Api),
+    core: apiClient(k8s, config, CoreV1Api),
+    coordination: apiClient(k8s, config, CoordinationV1Api),
     watch: new Watch(config),
     namespace: settings.namespace,
   };
+}
+
+/**
+ * Every API call is aborted after this long. Probes stop waiting at their own timeout, but the
+ * generated client calls take no signal: without this, each request abandoned to an API server
+ * that stopped answering would keep its socket open for good.
+ */
+const REQUEST_TIMEOUT_MS = 15_000;
+
+/** KubeConfig.makeApiClient, plus a timeout on every request. */
+function apiClient<T>(k8s: typeof import('@kubernetes/client-node'), config: KubeConfig, Api: new (c: Configuration) => T): T {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig names no current cluster');
+  const timeout = {
+    pre: (ctx: RequestContext) => {
+      ctx.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+      return Promise.resolve(ctx);
+    },
+    post: (ctx: ResponseContext) => Promise.resolve(ctx),
+  };
+  return new Api(k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: config }, promiseMiddleware: [timeout] }));
 }

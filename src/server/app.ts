@@ -3,8 +3,8 @@ import type { Registry } from 'prom-client';
 import type { HistoryStore } from '../history/store.ts';
 import type { Logger } from '../log.ts';
 import type { LocalStatus } from '../status/local.ts';
-import { landingPage } from './landing.ts';
 import { BadRequest, parseHistoryQuery } from './params.ts';
+import { statusPageRouter } from './status-page.ts';
 
 export interface AppOptions {
   node: string;
@@ -19,7 +19,13 @@ export interface AppOptions {
   guards?: express.RequestHandler[];
   /** Routers contributed by other parts (the peer API), mounted before the 404 handler. */
   routers?: express.Router[];
+  /** Guards the peer endpoints (ping, status, history, local and cluster) when a token is configured. */
+  peerAuth?: express.RequestHandler;
+  /** The local status as served to peers (with the peer observations); default: the probes only. */
+  localStatus?: () => object;
 }
+
+const PEER_PATHS = ['/api/v1/ping', '/api/v1/status', '/api/v1/history'];
 
 export function createApp(opts: AppOptions): express.Express {
   const app = express();
@@ -42,11 +48,10 @@ export function createApp(opts: AppOptions): express.Express {
     const ready = opts.ready();
     res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready\n' : 'not ready\n');
   });
-  app.get('/', (_req, res) => {
-    res.type('html').send(landingPage(opts.status.snapshot()));
-  });
+  if (opts.peerAuth) app.use(PEER_PATHS, opts.peerAuth);
+  app.use(statusPageRouter({ node: opts.node }));
   app.get('/api/v1/status/local', (_req, res) => {
-    res.json(opts.status.snapshot());
+    res.json(opts.localStatus ? opts.localStatus() : opts.status.snapshot());
   });
   app.get('/api/v1/history/local', (req, res) => {
     const q = parseHistoryQuery(req.query, opts.now());

@@ -10,9 +10,9 @@ export interface HttpsAnswer {
 }
 
 /** One GET over a fresh TLS connection (no pooling: each call sees the server's current certificate). */
-export function httpsGet(url: string, opts: { ca: Buffer; cert?: Buffer; key?: Buffer; auth?: string; timeoutMs?: number }): Promise<HttpsAnswer> {
+export function httpsGet(url: string, opts: { ca: Buffer; cert?: Buffer; key?: Buffer; auth?: string; headers?: Record<string, string>; timeoutMs?: number }): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { ca: opts.ca, cert: opts.cert, key: opts.key, auth: opts.auth, agent: false, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
+    const req = https.request(url, { ca: opts.ca, cert: opts.cert, key: opts.key, auth: opts.auth, headers: opts.headers, agent: false, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
       const serverCert = (res.socket as TLSSocket).getPeerCertificate();
       let body = '';
       res.setEncoding('utf8');

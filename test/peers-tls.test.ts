@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import bcrypt from 'bcryptjs';
+import { eventually } from './support/agent-process.ts';
+import { freePort } from './support/etcd.ts';
+import { httpsGet } from './support/https-get.ts';
+import { startLocalAgent, type LocalAgent } from './support/local-agent.ts';
+import { makeCa, makeCert } from './support/tls-certs.ts';
+
+/** Two agents whose endpoints need TLS with client certificates and basic auth: they still reach each other. */
+void describe('peer traffic over TLS', () => {
+  let dir: string;
+  let ca: Buffer;
+  let client: { cert: Buffer; key: Buffer };
+  const agents: LocalAgent[] = [];
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'vigil-peer-tls-'));
+    const caPair = makeCa(dir, 'ca');
+    ca = readFileSync(caPair.cert);
+    const server = makeCert(dir, 'server', caPair, 'vigil');
+    const agentClient = makeCert(dir, 'agent-client', caPair, 'vigil-agent');
+    const c = makeCert(dir, 'prometheus', caPair, 'prometheus');
+    client = { cert: readFileSync(c.cert), key: readFileSync(c.key) };
+    writeFileSync(path.join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${server.cert}\n  key_file: ${server.key}\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${caPair.cert}\nbasic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret', 4)}\n`);
+    writeFileSync(path.join(dir, 'token'), 'a-shared-peer-token-of-some-length\n');
+    const ports = [await freePort(), await freePort()];
+    const names = ['tls-a', 'tls-b'];
+    for (const [i, name] of names.entries()) {
+      const other = 1 - i;
+      agents.push(
+        await startLocalAgent(
+          `node:\n  name: ${name}\nweb:\n  configFile: ${path.join(dir, 'web.yml')}\nprobes:\n  node:\n    enabled: false\npeers:\n  discovery: [static]\n  static:\n    - node: ${names[other]}\n      pod: "127.0.0.1:${ports[other]}"\n  interval: 500ms\n  timeout: 400ms\n  tokenFile: ${path.join(dir, 'token')}\n  tls:\n    caFile: ${caPair.cert}\n    certFile: ${agentClient.cert}\n    keyFile: ${agentClient.key}\n`,
+          { listen: `127.0.0.1:${ports[i]}`, node: name },
+        ),
+      );
+    }
+  });
+  after(async () => {
+    for (const a of agents) await a.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  void test('each agent pings the other over TLS with its client certificate and the peer token', async () => {
+    for (const [i, a] of agents.entries()) {
+      const other = i === 0 ? 'tls-b' : 'tls-a';
+      await eventually(async () => {
+        const r = await httpsGet(`${a.url}/metrics`, { ca, ...client, auth: 'prometheus:s3cret' });
+        return new RegExp(`^vigil_peer_up\\{peer_node="${other}",network="pod"\\} 1$`, 'm').test(r.body) ? true : undefined;
+      }, 20_000, `${a.url} sees ${other} up`).catch(async (err: Error) => {
+        const r = await httpsGet(`${a.url}/api/v1/status/local`, { ca, ...client, headers: { authorization: 'Bearer a-shared-peer-token-of-some-length' } });
+        throw new Error(`${err.message}: ${r.body}`);
+      });
+    }
+  });
+
+  void test('the cluster status fans out over TLS: both nodes answered', async () => {
+    // The cluster status is a peer endpoint: it takes the peer token (which also stands for basic auth).
+    const r = await httpsGet(`${agents[0]!.url}/api/v1/status`, { ca, ...client, headers: { authorization: 'Bearer a-shared-peer-token-of-some-length' } });
+    assert.equal(r.status, 200);
+    const s = JSON.parse(r.body) as { nodes: { name: string; answered: boolean; error: string | null }[] };
+    assert.deepEqual(s.nodes.map((n) => [n.name, n.answered, n.error]), [['tls-a', true, null], ['tls-b', true, null]]);
+  });
+
+  void test('the peer token does not open the endpoints to a client without a certificate', async () => {
+    await assert.rejects(httpsGet(`${agents[0]!.url}/api/v1/status/local`, { ca, auth: undefined }), /alert certificate required/);
+  });
+});

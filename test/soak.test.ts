@@ -1,0 +1,172 @@
+/**
+ * Fault soak: an agent process with every probe on cycles through etcd down/up, bursts of 5xx from
+ * the API server, an API server that stops answering, and a peer partition, and must never exit, keep its memory flat, record every
+ * verdict transition, and leak nothing (probe pods, etcd keys, file handles).
+ *
+ * Bounded to about 3 minutes in the suite; VIGIL_SOAK_SECONDS=1800 for a long run. The figures go
+ * to the test's diagnostics (start/end RSS and file handles, cycles done).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { stringify } from 'yaml';
+import { eventually, spawnAgent, type AgentProcess } from './support/agent-process.ts';
+import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
+import { freePort, startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
+
+const SECONDS = Number(process.env.VIGIL_SOAK_SECONDS ?? 120);
+const NODE_A = 'soak-a';
+const NODE_B = 'soak-b';
+const PREFIX = '/vigil/probe/';
+
+interface Status {
+  probes: { name: string; verdict: string; reason: string | null }[];
+}
+interface HistoryEvent {
+  id: number;
+  probe: string;
+  from: string;
+  to: string;
+}
+
+const rssKiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+
+function agentConfig(o: { etcd: string; kubeconfig: string; dir: string; peerPort: number }): string {
+  return stringify({
+    node: { name: NODE_A },
+    storage: { path: path.join(o.dir, 'data-a') },
+    kubernetes: { kubeconfig: o.kubeconfig, namespace: 'vigil' },
+    probes: {
+      node: { interval: '5s' },
+      etcd: { enabled: true, endpoints: [o.etcd], interval: '1s' },
+      apiserver: { enabled: true, interval: '1s' },
+      'control-plane': { enabled: true, interval: '2s' },
+      'pod-scheduling': { enabled: true, interval: '3s', timeout: '2500ms' },
+    },
+    peers: { discovery: ['static'], static: [{ node: NODE_B, pod: `127.0.0.1:${o.peerPort}` }], interval: '1s', timeout: '500ms' },
+  });
+}
+
+void test(`fault soak: etcd down/up, API 5xx bursts and a peer partition for ${SECONDS} s`, { timeout: (SECONDS + 180) * 1000 }, async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vigil-soak-'));
+  let etcd: EtcdCluster | undefined;
+  let sim: ApiSim | undefined;
+  let a: AgentProcess | undefined;
+  let b: AgentProcess | undefined;
+  try {
+    etcd = await startEtcdCluster(1);
+    const member = etcd.members[0]!;
+    sim = await ApiSim.start({ nodes: [NODE_A, NODE_B] });
+    const kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token });
+    const [portA, portB] = [await freePort(), await freePort()];
+    b = await spawnAgent({
+      config: stringify({ node: { name: NODE_B }, storage: { path: path.join(dir, 'data-b') }, probes: { node: { interval: '30s' } }, peers: { discovery: ['static'], static: [{ node: NODE_A, pod: `127.0.0.1:${portA}` }], interval: '1s', timeout: '500ms' } }),
+      args: ['--web.listen-address', `127.0.0.1:${portB}`],
+    });
+    a = await spawnAgent({ config: agentConfig({ etcd: member.endpoint, kubeconfig, dir, peerPort: portB }), args: ['--web.listen-address', `127.0.0.1:${portA}`] });
+    const agent = a;
+    const peer = b;
+
+    const status = async () => (await (await fetch(`${agent.url}/api/v1/status/local`)).json()) as Status;
+    const verdict = async (probe: string) => (await status()).probes.find((p) => p.name === probe)?.verdict;
+    const waitVerdict = (probe: string, want: (v: string | undefined) => boolean, what: string) =>
+      eventually(async () => (want(await verdict(probe)) ? true : undefined), 60_000, `${probe} ${what}`);
+    const peerUp = async () => {
+      const m = /^vigil_peer_up\{peer_node="soak-b",network="pod"\} (\d)$/m.exec(await (await fetch(`${agent.url}/metrics`)).text());
+      return m ? Number(m[1]) : undefined;
+    };
+    const postFaults = async (faults: object) => {
+      const res = await fetch(`${sim!.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(faults) });
+      assert.equal(res.status, 200);
+    };
+    const alive = () => assert.equal(agent.child.exitCode, null, `the agent exited; it logged:\n${agent.logs.slice(-30).join('\n')}`);
+
+    for (const p of ['etcd', 'apiserver', 'control-plane', 'pod-scheduling']) await waitVerdict(p, (v) => v === 'ok', 'ok at start');
+    await eventually(async () => ((await peerUp()) === 1 ? true : undefined), 60_000, 'the peer up at start');
+    const start = { rssKiB: rssKiB(agent.pid), fds: fdCount(agent.pid) };
+
+    const deadline = Date.now() + SECONDS * 1000;
+    let cycles = 0;
+    while (Date.now() < deadline) {
+      // etcd down, then up again
+      await member.kill();
+      await waitVerdict('etcd', (v) => v === 'critical', 'critical with etcd down');
+      alive();
+      await member.start();
+      await waitVerdict('etcd', (v) => v === 'ok', 'ok with etcd back');
+
+      // a burst of 5xx from the API server
+      await postFaults({ errorBurst: { count: 30, code: 503 } });
+      await waitVerdict('apiserver', (v) => v === 'critical' || v === 'warning', 'failing during a 5xx burst');
+      alive();
+      await waitVerdict('apiserver', (v) => v === 'ok', 'ok after the burst');
+
+      // the API server hangs: requests get no answer at all (the probes time out and must not keep the sockets)
+      await postFaults({ latencyMs: 600_000 });
+      await waitVerdict('apiserver', (v) => v === 'critical', 'critical while the API hangs');
+      alive();
+      await postFaults({ latencyMs: 0 });
+      await waitVerdict('apiserver', (v) => v === 'ok', 'ok once the API answers again');
+
+      // the peer partitioned (stopped: it neither answers nor refuses), then back
+      process.kill(peer.pid, 'SIGSTOP');
+      await eventually(async () => ((await peerUp()) === 0 ? true : undefined), 60_000, 'the peer seen down');
+      alive();
+      process.kill(peer.pid, 'SIGCONT');
+      await eventually(async () => ((await peerUp()) === 1 ? true : undefined), 60_000, 'the peer seen up again');
+      cycles++;
+    }
+    // Let the probes settle, then read the end figures.
+    for (const p of ['etcd', 'apiserver', 'control-plane', 'pod-scheduling']) await waitVerdict(p, (v) => v === 'ok', 'ok at the end');
+    // Requests abandoned while the API hung are cut by the client's request timeout (15 s).
+    const endFds = await eventually(() => { const n = fdCount(agent.pid); return n <= start.fds + 5 ? n : undefined; }, 60_000, 'file handles back near their start count').catch(() => fdCount(agent.pid));
+    const keysWhileRunning = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const end = { rssKiB: rssKiB(agent.pid), fds: endFds };
+
+    // Every transition is in the history: per probe the events chain (each starts where the last ended) from unknown to the current verdict.
+    const events: HistoryEvent[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await (await fetch(`${agent.url}/api/v1/history/local?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).json()) as { events: HistoryEvent[]; next: string | null };
+      events.push(...page.events);
+      cursor = page.next;
+    } while (cursor);
+    const now = await status();
+    for (const probe of ['etcd', 'apiserver']) {
+      const chain = events.filter((e) => e.probe === probe).sort((x, y) => x.id - y.id);
+      assert.equal(chain[0]?.from, 'unknown', `${probe}: history starts with its first verdict`);
+      for (let i = 1; i < chain.length; i++) assert.equal(chain[i]!.from, chain[i - 1]!.to, `${probe}: a transition is missing before event ${chain[i]!.id}`);
+      assert.equal(chain.at(-1)!.to, now.probes.find((p) => p.name === probe)!.verdict, `${probe}: history ends at the current verdict`);
+      const downs = chain.filter((e) => e.from === 'ok').length;
+      assert.ok(downs >= cycles, `${probe}: ${downs} transitions away from ok for ${cycles} cycles`);
+    }
+
+    // Graceful stop, then nothing left behind: no probe pods in the simulator, no probe keys in etcd.
+    agent.kill('SIGTERM');
+    const exit = await agent.exited;
+    assert.equal(exit.code, 0, 'the agent stopped cleanly');
+    const pods = (sim.state() as { pods: { name: string }[] }).pods.filter((p) => p.name.startsWith('vigil-probe-'));
+    const keys = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
+
+    const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length };
+    t.diagnostic(`soak: ${JSON.stringify(report)}`);
+    assert.ok(cycles >= 1, 'not one fault cycle completed');
+    assert.deepEqual(pods, [], 'probe pods left in the simulator');
+    assert.deepEqual(keys, [], 'probe keys left in etcd');
+    assert.ok(keysWhileRunning.length <= 1, `probe keys piled up in etcd: ${keysWhileRunning.join(', ')}`);
+    assert.ok(end.fds <= start.fds + 5, `file handles grew from ${start.fds} to ${end.fds}`);
+    assert.ok(end.rssKiB <= start.rssKiB * 1.5, `RSS grew from ${start.rssKiB} KiB to ${end.rssKiB} KiB`);
+  } finally {
+    if (b?.child.exitCode === null) process.kill(b.pid, 'SIGCONT');
+    a?.kill();
+    b?.kill();
+    await Promise.all([a?.exited, b?.exited]);
+    await sim?.stop();
+    await etcd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
