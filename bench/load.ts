@@ -1,6 +1,6 @@
 /**
  * Load benchmark: many concurrent scrapers against an agent running as a child process, with its
- * probes on. Reports /metrics latency (one scraper, then many, side by side in one run), errors,
+ * probes on against a real etcd and the Kubernetes API simulator. Reports /metrics latency (one scraper, then many, side by side in one run), errors,
  * whether the probes kept their schedule, and the agent's memory.
  *
  *   node --import tsx bench/load.ts                      # plain HTTP
@@ -18,13 +18,15 @@ import path from 'node:path';
 import bcrypt from 'bcryptjs';
 import { makeCa, makeCert } from '../test/support/tls-certs.ts';
 import { spawnAgent } from '../test/support/agent-process.ts';
+import { ApiSim, writeKubeconfig } from '../test/support/apisim/index.ts';
+import { startEtcdCluster } from '../test/support/etcd.ts';
 
 const SECONDS = Number(process.env.VIGIL_BENCH_SECONDS ?? 60);
 const SCRAPERS = Number(process.env.VIGIL_BENCH_SCRAPERS ?? 100);
 const TLS = process.env.VIGIL_BENCH_TLS === '1';
 const PACE_MS = Number(process.env.VIGIL_BENCH_PACE_MS ?? 1000);
-/** Probe name → interval in seconds: every probe the agent runs during the benchmark. */
-const PROBES: Record<string, number> = { node: 1 };
+/** Probe name → interval in seconds: every probe the agent runs during the benchmark (DNS needs a cluster resolver, so it is off). */
+const PROBES: Record<string, number> = { node: 1, etcd: 1, apiserver: 1, 'control-plane': 2, 'pod-scheduling': 5 };
 /** A run is late when it starts more than this factor of the interval after the previous one (jitter is ±10%). */
 const LATE_FACTOR = 1.25;
 
@@ -109,8 +111,12 @@ function rssMiB(pid: number): number {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-'));
-  const probeYaml = Object.entries(PROBES).map(([name, s]) => `  ${name}:\n    enabled: true\n    interval: ${s}s\n`).join('');
-  let config = `node:\n  name: bench\nstorage:\n  path: ${dir}/data\nprobes:\n${probeYaml}`;
+  const etcd = await startEtcdCluster(1);
+  const sim = await ApiSim.start({ nodes: ['bench'] });
+  const kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token });
+  const extra: Record<string, string> = { etcd: `    endpoints: ["${etcd.endpoints[0]}"]\n`, 'pod-scheduling': '    timeout: 4s\n' };
+  const probeYaml = Object.entries(PROBES).map(([name, s]) => `  ${name}:\n    enabled: true\n    interval: ${s}s\n${extra[name] ?? ''}`).join('');
+  let config = `node:\n  name: bench\nstorage:\n  path: ${dir}/data\nkubernetes:\n  kubeconfig: ${kubeconfig}\n  namespace: vigil\nprobes:\n${probeYaml}`;
   let ca: Buffer | undefined;
   if (TLS) {
     const caPair = makeCa(dir, 'ca');
@@ -119,12 +125,22 @@ async function main(): Promise<void> {
     writeFileSync(path.join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${srv.cert}\n  key_file: ${srv.key}\nbasic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret', 10)}\n`);
     config += `web:\n  configFile: ${dir}/web.yml\n`;
   }
-  const agentProc = await spawnAgent({ config });
+  const agentProc = await spawnAgent({ config }).catch(async (err: unknown) => {
+    await sim.stop();
+    await etcd.stop();
+    throw err;
+  });
   const keepAlive = { keepAlive: true, maxSockets: SCRAPERS };
   const t: Target = { url: TLS ? agentProc.url.replace('http:', 'https:') : agentProc.url, agent: TLS ? new https.Agent(keepAlive) : new http.Agent(keepAlive), ca, auth: TLS ? 'prometheus:s3cret' : undefined };
   try {
     const first = await get(t, '/metrics');
     if (first.status !== 200) throw new Error(`first scrape answered ${first.status}`);
+    // Measure once every probe has reported.
+    for (let i = 0; i < 60; i++) {
+      const s = JSON.parse((await get(t, '/api/v1/status/local')).body) as { probes: { verdict: string }[] };
+      if (s.probes.every((p) => p.verdict !== 'unknown')) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const rssStart = rssMiB(agentProc.pid);
     const baseline = await scrape(t, 1, Math.min(10, SECONDS), 0);
 
@@ -176,6 +192,7 @@ async function main(): Promise<void> {
       agentCpu: { seconds: Number(cpu.toFixed(2)), perScrapeMs: Number(((cpu * 1000) / Math.max(1, loaded.latencies.length)).toFixed(3)), shareOfOneCore: Number((cpu / elapsed).toFixed(2)) },
       machineLoadAvg1m: Number(loadavg()[0]!.toFixed(1)),
       schedule,
+      verdicts: Object.fromEntries((JSON.parse((await get(t, '/api/v1/status/local')).body) as { probes: { name: string; verdict: string }[] }).probes.map((p) => [p.name, p.verdict])),
       rssMiB: { start: Number(rssStart.toFixed(1)), end: Number(rssMiB(agentProc.pid).toFixed(1)), afterLoad: Number(rssEnd.toFixed(1)) },
       agentAlive: agentProc.child.exitCode === null,
     };
@@ -186,6 +203,8 @@ async function main(): Promise<void> {
     t.agent.destroy();
     agentProc.kill('SIGTERM');
     await agentProc.exited;
+    await sim.stop();
+    await etcd.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
