@@ -14,6 +14,7 @@ import { systemClock, type Clock, type TimerHandle } from './runner/clock.ts';
 import { ProbeRunner } from './runner/runner.ts';
 import { createApp } from './server/app.ts';
 import { requestGuards } from './server/guards.ts';
+import { REJECT_REASONS } from './server/limits.ts';
 import { serve } from './server/listen.ts';
 import { openWebConfig } from './server/web-config-source.ts';
 import { LocalStatus } from './status/local.ts';
@@ -110,6 +111,7 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     let ready = false;
     const { limits } = config.web;
     const onRejected = (reason: string) => metrics.httpRequestsRejected.inc({ reason });
+    for (const reason of REJECT_REASONS) metrics.httpRequestsRejected.inc({ reason }, 0);
     const guards = requestGuards({ limits, webConfig, onRejected, onInFlight: (n) => metrics.httpRequestsInFlight.set(n), acceptAlso: (req) => peers.tokenAccepted(req.headers.authorization) });
     const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, guards, routers: [peers.router], peerAuth: peers.auth, localStatus: peers.localStatus });
     const listen = parseListenAddress(config.web.listenAddress)!;

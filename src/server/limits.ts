@@ -28,7 +28,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   idleTimeout: 65_000,
 };
 
-export type RejectReason = 'concurrency' | 'unauthorized' | 'body-too-large' | 'malformed' | 'client-certificate';
+export const REJECT_REASONS = ['concurrency', 'unauthorized', 'body-too-large', 'malformed', 'client-certificate'] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
 
 /**
  * Caps the requests in progress. Liveness and readiness are exempt: a kubelet probe answered with
