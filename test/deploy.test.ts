@@ -92,7 +92,7 @@ void describe('deploy/base', () => {
     assert.equal(configVolume.configMap?.name, cm.metadata!.name, 'the config volume names the generated ConfigMap');
     assert.ok(cm.data?.[path.basename(configFile)], 'the ConfigMap holds the config file');
 
-    const config = parse(cm.data![path.basename(configFile)]!) as { storage: { path: string } };
+    const config = parse(cm.data[path.basename(configFile)]!) as { storage: { path: string } };
     const data = volumes.get(mountOf(config.storage.path)!.name)!;
     assert.equal(data.hostPath?.path, '/var/lib/vigil');
     assert.equal(mountOf(config.storage.path)!.readOnly, undefined);
@@ -118,13 +118,13 @@ void describe('deploy/base', () => {
     const podLabels = ds.spec!.template.metadata!.labels!;
     const svc = find<V1Service>('Service', 'vigil');
     assert.equal(svc.spec?.clusterIP, 'None');
-    for (const [k, v] of Object.entries(svc.spec!.selector!)) assert.equal(podLabels[k], v, `Service selector ${k}`);
-    assert.equal(svc.spec!.ports![0]!.port, 10924);
+    for (const [k, v] of Object.entries(svc.spec.selector!)) assert.equal(podLabels[k], v, `Service selector ${k}`);
+    assert.equal(svc.spec.ports![0]!.port, 10924);
     // The rules match job="vigil": a ServiceMonitor's job label is the Service's name.
     assert.equal(svc.metadata!.name, 'vigil');
     const sm = find<{ spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; relabelings: { sourceLabels: string[]; targetLabel: string }[] }[] } }>('ServiceMonitor', 'vigil');
     for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) assert.equal(svc.metadata!.labels![k], v, `ServiceMonitor selector ${k}`);
-    assert.equal(sm.spec.endpoints[0]!.port, svc.spec!.ports![0]!.name);
+    assert.equal(sm.spec.endpoints[0]!.port, svc.spec.ports![0]!.name);
     assert.ok(sm.spec.endpoints[0]!.relabelings.some((r) => r.targetLabel === 'node' && r.sourceLabels.includes('__meta_kubernetes_pod_node_name')));
   });
 
