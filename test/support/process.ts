@@ -1,0 +1,69 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** A child process started by a test or the demo; ended only through its own handle, by PID. */
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  pid: number;
+  /** The last 20 kB it wrote, for failure messages. */
+  output(): string;
+  running(): boolean;
+  /** Sends the signal (SIGTERM, then SIGKILL after graceMs) and waits for the exit. */
+  stop(opts?: { signal?: NodeJS.Signals; graceMs?: number }): Promise<void>;
+}
+
+export function startProcess(opts: { name: string; command: string; args: string[]; cwd?: string; env?: NodeJS.ProcessEnv }): ManagedProcess {
+  const child = spawn(opts.command, opts.args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  if (child.pid === undefined) {
+    void spawnError;
+    throw new Error(`cannot start ${opts.name} (${opts.command})`);
+  }
+  const running = () => child.exitCode === null && child.signalCode === null;
+  return {
+    name: opts.name,
+    child,
+    pid: child.pid,
+    output: () => out,
+    running,
+    async stop({ signal = 'SIGTERM', graceMs = 5000 } = {}) {
+      if (!running()) return;
+      child.kill(signal);
+      const timer = setTimeout(() => running() && child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Polls until fn returns something other than undefined; fails naming what it waited for. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, opts: { timeoutMs?: number; everyMs?: number } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
+    await new Promise((r) => setTimeout(r, opts.everyMs ?? 200));
+  }
+}
+
+/** Waits until GET url answers 2xx while the process runs. */
+export async function waitReady(proc: ManagedProcess, url: string, timeoutMs = 30_000): Promise<void> {
+  await until(`${proc.name} at ${url}`, async () => {
+    if (!proc.running()) throw new Error(`${proc.name} exited:\n${proc.output()}`);
+    const r = await fetch(url).catch(() => undefined);
+    return r?.ok ? true : undefined;
+  }, { timeoutMs }).catch((err: Error) => {
+    throw new Error(`${err.message}\n${proc.output().slice(-3000)}`, { cause: err });
+  });
+}
