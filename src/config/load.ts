@@ -47,13 +47,13 @@ export function readConfigFile(path: string): { name: string; text: string } {
 
 /** Parses YAML text into a plain value, or throws ConfigError naming the line and column. */
 export function parseYaml(name: string, text: string): unknown {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
         const where = pos ? `${name}:${pos.line}:${pos.col}` : name;
-        return `${where}: invalid YAML: ${e.message.split('\n')[0]}`;
+        return `${where}: invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
       }),
     );
   }
@@ -94,7 +94,7 @@ function issueMessage(iss: z.core.$ZodIssue): string {
       return `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(iss.input)}`;
     case 'too_small':
       if (!iss.message.startsWith('Too small')) return iss.message;
-      return iss.origin === 'array' ? `must have at least ${iss.minimum} entries` : `must be at least ${iss.minimum}, got ${describe(iss.input)}`;
+      return iss.origin === 'array' ? (Number(iss.minimum) === 1 ? 'must not be empty' : `must have at least ${iss.minimum} entries`) : `must be at least ${iss.minimum}, got ${describe(iss.input)}`;
     case 'too_big':
       if (!iss.message.startsWith('Too big')) return iss.message;
       return iss.origin === 'array' ? `must have at most ${iss.maximum} entries` : `must be at most ${iss.maximum}, got ${describe(iss.input)}`;

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from './duration.ts';
 import type { ProbeDefinition } from '../probes/probe.ts';
 
 /** A duration such as "30s" or "1m30s", as milliseconds. */
@@ -13,7 +13,7 @@ export const duration = (opts: { min?: number } = {}) =>
       return z.NEVER;
     }
     if (opts.min !== undefined && ms < opts.min) {
-      ctx.addIssue({ code: 'custom', message: `must be at least ${opts.min} ms, got ${JSON.stringify(text)}` });
+      ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(opts.min)}, got ${JSON.stringify(text)}` });
       return z.NEVER;
     }
     return ms;
@@ -23,7 +23,7 @@ export const ratio = () => z.number().min(0, 'must be between 0 and 1').max(1, '
 
 /** host:port, [v6]:port or :port, with a port in 1–65535 (0 allowed: pick a free port). */
 export const listenAddress = z.string().refine((s) => parseListenAddress(s) !== undefined, {
-  error: (iss) => `expected host:port or :port, got ${describe(iss.input)}`,
+  error: (iss) => `expected host:port or :port with a port from 0 to 65535, got ${describe(iss.input)}`,
 });
 
 export function parseListenAddress(s: string): { host: string | undefined; port: number } | undefined {
@@ -72,7 +72,10 @@ const kubernetesSchema = z.strictObject({
   kubeconfig: z.string().min(1, 'must not be empty').optional(),
   context: z.string().min(1, 'must not be empty').optional(),
   /** The namespace vigil runs in; default $POD_NAMESPACE, else "vigil". */
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'expected a Kubernetes namespace name').max(63).default('vigil'),
+  namespace: z
+    .string()
+    .refine((s) => s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s), { error: (iss) => `expected a Kubernetes namespace name (lower-case letters, digits and dashes), got ${describe(iss.input)}` })
+    .default('vigil'),
 });
 
 const shutdownSchema = z.strictObject({
@@ -98,7 +101,7 @@ function probeSchema(def: ProbeDefinition) {
       const interval = (p.interval as number | undefined) ?? def.defaultInterval;
       const timeout = (p.timeout as number | undefined) ?? Math.min(def.defaultTimeout, Math.floor(interval * 0.9));
       if (timeout >= interval) {
-        ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be shorter than the interval (${interval} ms), got ${timeout} ms` });
+        ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be shorter than the interval (${formatDuration(interval)}), got ${formatDuration(timeout)}` });
       }
       return { ...p, interval, timeout };
     });
@@ -115,7 +118,7 @@ export function buildConfigSchema(probes: readonly ProbeDefinition[]) {
     shutdown: shutdownSchema.prefault({}),
     kubernetes: kubernetesSchema.prefault({}),
     probes: z
-      .strictObject(probeShape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown probe ${iss.keys.map((k) => `"${k}"`).join(', ')} (known probes: ${known})` : undefined) })
+      .strictObject(probeShape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown probe${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')} (known probes: ${known})` : undefined) })
       .prefault({}),
   });
 }

@@ -63,8 +63,8 @@ export class HistoryStore {
 
   constructor(file: string) {
     this.path = file;
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     try {
+      if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
       this.#db = new Database(file);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');

@@ -12,7 +12,7 @@ const DATA_DIRS = ['/var/lib/etcd', '/var/lib/containerd', '/var/lib/docker', '/
 const thresholds = (warning: number, critical: number) =>
   z
     .strictObject({ warning: ratio().default(warning), critical: ratio().default(critical) })
-    .refine((t) => t.warning < t.critical, { error: 'warning must be below critical', path: ['warning'] })
+    .refine((t) => t.warning < t.critical, { error: (iss) => `must be below critical (${(iss.input as { critical: number }).critical}), got ${(iss.input as { warning: number }).warning}`, path: ['warning'] })
     .prefault({});
 
 const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
