@@ -18,12 +18,10 @@ export function startProcess(opts: { name: string; command: string; args: string
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  // A command that cannot be started emits 'error' (and has no pid); keep that from crashing the caller.
+  child.once('error', (err) => keep(Buffer.from(`${err.message}\n`)));
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  if (child.pid === undefined) {
-    void spawnError;
-    throw new Error(`cannot start ${opts.name} (${opts.command})`);
-  }
+  if (child.pid === undefined) throw new Error(`cannot start ${opts.name}: ${opts.command} not found or not executable`);
   const running = () => child.exitCode === null && child.signalCode === null;
   return {
     name: opts.name,
