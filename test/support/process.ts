@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { eventually } from './agent-process.ts';
 
 /** A child process started by a test or the demo; ended only through its own handle, by PID. */
 export interface ManagedProcess {
@@ -39,29 +40,13 @@ export function startProcess(opts: { name: string; command: string; args: string
   };
 }
 
-/** Polls until fn returns something other than undefined; fails naming what it waited for. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, opts: { timeoutMs?: number; everyMs?: number } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, opts.everyMs ?? 200));
-  }
-}
-
 /** Waits until GET url answers 2xx while the process runs. */
 export async function waitReady(proc: ManagedProcess, url: string, timeoutMs = 30_000): Promise<void> {
-  await until(`${proc.name} at ${url}`, async () => {
+  await eventually(async () => {
     if (!proc.running()) throw new Error(`${proc.name} exited:\n${proc.output()}`);
     const r = await fetch(url).catch(() => undefined);
     return r?.ok ? true : undefined;
-  }, { timeoutMs }).catch((err: Error) => {
+  }, timeoutMs, `${proc.name} answering ${url}`).catch((err: Error) => {
     throw new Error(`${err.message}\n${proc.output().slice(-3000)}`, { cause: err });
   });
 }
