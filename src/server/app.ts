@@ -24,8 +24,12 @@ export function createApp(opts: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
+  // Scrapes that arrive while one is being serialised share its result: the exposition is the
+  // same, and concurrent scrapers cost one serialisation instead of one each.
+  let inFlight: Promise<string> | undefined;
   app.get('/metrics', async (_req, res) => {
-    const body = await opts.registry.metrics();
+    inFlight ??= opts.registry.metrics().finally(() => (inFlight = undefined));
+    const body = await inFlight;
     res.type(opts.registry.contentType).send(body);
   });
   app.get('/healthz', (_req, res) => {

@@ -29,6 +29,10 @@ export interface SpawnOptions {
   /** Command prefix, e.g. ['ip', 'netns', 'exec', 'ns1'] to start the agent inside a namespace. */
   prefix?: string[];
   startTimeoutMs?: number;
+  /** Run the compiled agent (dist/, as the image does; `npm run build` first) instead of the sources through tsx. */
+  built?: boolean;
+  /** Extra flags for node itself. */
+  nodeFlags?: string[];
 }
 
 /** Starts `vigil agent` as a child process and waits until it listens. */
@@ -42,7 +46,8 @@ export async function spawnAgent(opts: SpawnOptions = {}): Promise<AgentProcess>
     args.unshift('--config.file', file);
   }
   if (!args.some((a) => a.startsWith('--web.listen-address'))) args.push('--web.listen-address', '127.0.0.1:0');
-  const command = [...(opts.prefix ?? []), process.execPath, '--import', 'tsx', MAIN, 'agent', ...args];
+  const entry = opts.built ? [path.join(REPO, 'dist/cli/main.js')] : ['--import', 'tsx', MAIN];
+  const command = [...(opts.prefix ?? []), process.execPath, ...(opts.nodeFlags ?? []), ...entry, 'agent', ...args];
   const child = spawn(command[0]!, command.slice(1), { cwd: REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();

@@ -1,0 +1,101 @@
+// The agent's steady RSS and CPU over 60 s at default intervals, then /metrics latency under 50
+// concurrent scrapers: open loop (each scrapes once a second, staggered, as a fleet of Prometheus
+// servers would) and closed loop (each scrapes again as soon as it has an answer: saturation).
+// Runs the compiled agent as the image does.
+// Run: npm run build && node --import tsx bench/scrape.ts [--scrapers 50] [--seconds 20] [--idle 60] [--node-flags=...]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawnAgent, type AgentProcess } from '../test/support/agent-process.ts';
+
+const { values } = parseArgs({
+  options: { scrapers: { type: 'string', default: '50' }, seconds: { type: 'string', default: '20' }, idle: { type: 'string', default: '60' }, 'node-flags': { type: 'string', default: '' } },
+});
+const scrapers = Number(values.scrapers);
+const loadSeconds = Number(values.seconds);
+const idleSeconds = Number(values.idle);
+const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+
+function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
+}
+
+async function withAgent<T>(fn: (agent: AgentProcess) => Promise<T>): Promise<T> {
+  const storage = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
+  const agent = await spawnAgent({ args: ['--storage.path', storage], built: true, nodeFlags });
+  try {
+    await sleep(3000); // let the first probe runs land
+    return await fn(agent);
+  } finally {
+    agent.kill('SIGTERM');
+    await agent.exited;
+    rmSync(storage, { recursive: true, force: true });
+  }
+}
+
+async function scrapeLoad(agent: AgentProcess, mode: 'open' | 'closed') {
+  const keepAlive = new http.Agent({ keepAlive: true, maxSockets: scrapers });
+  const url = new URL('/metrics', agent.url);
+  const get = () =>
+    new Promise<number>((resolve, reject) => {
+      const t0 = process.hrtime.bigint();
+      http
+        .get(url, { agent: keepAlive }, (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - t0) / 1e6) : reject(new Error(`HTTP ${res.statusCode}`))));
+        })
+        .on('error', reject);
+    });
+  const latencies: number[] = [];
+  let errors = 0;
+  const before = procStats(agent.pid);
+  const start = Date.now();
+  const end = start + loadSeconds * 1000;
+  await Promise.all(
+    Array.from({ length: scrapers }, async (_, i) => {
+      if (mode === 'open') await sleep((1000 * i) / scrapers);
+      while (Date.now() < end) {
+        const t = Date.now();
+        try {
+          latencies.push(await get());
+        } catch {
+          errors++;
+        }
+        if (mode === 'open') await sleep(Math.max(0, 1000 - (Date.now() - t)));
+      }
+    }),
+  );
+  const after = procStats(agent.pid);
+  keepAlive.destroy();
+  latencies.sort((a, b) => a - b);
+  const secs = (Date.now() - start) / 1000;
+  console.log(
+    `${mode} loop, ${scrapers} scrapers, ${loadSeconds} s: ${latencies.length} scrapes (${(latencies.length / secs).toFixed(0)}/s), ${errors} errors; ` +
+      `latency p50 ${quantile(latencies, 0.5).toFixed(2)} ms, p99 ${quantile(latencies, 0.99).toFixed(2)} ms, max ${latencies.at(-1)!.toFixed(2)} ms; ` +
+      `agent CPU ${(((after.cpuSeconds - before.cpuSeconds) / secs) * 100).toFixed(0)}% of a core`,
+  );
+}
+
+console.log(`agent: node ${nodeFlags.join(' ')} dist/cli/main.js agent (defaults: the node probe every 30 s); load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
+await withAgent(async (agent) => {
+  const start = procStats(agent.pid);
+  const rss: number[] = [];
+  for (let i = 0; i < idleSeconds; i++) {
+    await sleep(1000);
+    rss.push(procStats(agent.pid).rssBytes);
+  }
+  const end = procStats(agent.pid);
+  const sorted = [...rss].sort((a, b) => a - b);
+  console.log(`steady state over ${idleSeconds} s: RSS median ${mib(quantile(sorted, 0.5))} MiB (first ${mib(rss[0]!)}, last ${mib(rss.at(-1)!)}, max ${mib(sorted.at(-1)!)}); CPU ${(((end.cpuSeconds - start.cpuSeconds) / idleSeconds) * 100).toFixed(2)}% of a core`);
+});
+await withAgent((agent) => scrapeLoad(agent, 'open'));
+await withAgent((agent) => scrapeLoad(agent, 'closed'));
