@@ -13,7 +13,7 @@ export function renderPrometheusRule(rulesText: string): string {
   const object = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
-    metadata: { name: 'vigil', labels: { 'app.kubernetes.io/name': 'vigil', 'app.kubernetes.io/component': 'alerting' } },
+    metadata: { name: 'vigil', namespace: 'vigil', labels: { 'app.kubernetes.io/name': 'vigil', 'app.kubernetes.io/component': 'alerting' } },
     spec: { groups: rules.groups },
   };
   const header = `# Generated from ${RULES_FILE} by \`npm run gen:prometheusrule\`; do not edit by hand.\n`;

@@ -35,7 +35,12 @@ void describe('deploy/base', () => {
     const kinds = objects.map((o) => o.kind).sort();
     for (const k of ['ConfigMap', 'DaemonSet', 'Namespace', 'PrometheusRule', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor']) assert.ok(kinds.includes(k), `no ${k}`);
     assert.ok(objects.some((o) => o.kind === 'ClusterRole') && objects.some((o) => o.kind === 'ClusterRoleBinding'), 'RBAC missing');
-    for (const o of objects) if (!['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) assert.equal(o.metadata.namespace, 'vigil', `${o.kind} ${o.metadata.name}`);
+    // Everything lives in vigil, but for the permission to read the control-plane leases.
+    for (const o of objects) {
+      if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
+      const want = o.kind.startsWith('Role') && o.metadata.name === 'vigil-control-plane-leases' ? 'kube-system' : 'vigil';
+      assert.equal(o.metadata.namespace, want, `${o.kind} ${o.metadata.name}`);
+    }
   });
 
   void it('validates every object against its schema, with no unknown fields', async () => {
