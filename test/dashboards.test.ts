@@ -141,6 +141,24 @@ void describe('dashboards and rules against a live agent', () => {
     assert.ok(used.size >= 15);
   });
 
+  void it('every probe a rule or panel selects is a probe vigil has', () => {
+    const known = new Set(builtinProbes.map((p) => p.name));
+    const exprs = [
+      ...loadAlertRules(path.join(root, 'alerts/vigil.rules.yml')).map((r) => ({ where: r.alert, expr: r.expr })),
+      ...dashboards.flatMap(({ board }) => queries(board)),
+    ];
+    let seen = 0;
+    for (const { where, expr } of exprs) {
+      for (const m of expr.matchAll(/\bprobe\s*=~?\s*"([^"]*)"/g)) {
+        for (const name of m[1]!.split('|')) {
+          assert.ok(known.has(name), `${where}: selects probe "${name}"; vigil's probes are ${[...known].join(', ')}`);
+          seen++;
+        }
+      }
+    }
+    assert.ok(seen >= 5);
+  });
+
   void it('the checker itself rejects what it should', () => {
     assert.notDeepEqual(checkPromQL('sum(rate(x[5m])').errors, []);
     assert.deepEqual(checkPromQL('histogram_quantile(0.9, sum by (le) (rate(a_bucket{b="c"}[5m]))) / on (d) e').metrics, ['a_bucket', 'e']);
