@@ -1,0 +1,74 @@
+/** The reasons an API failure maps to: the probes declare these among their own. */
+export type ApiFailureReason = 'forbidden' | 'not-found' | 'api-error';
+
+export interface ApiFailure {
+  reason: ApiFailureReason;
+  /** HTTP status, when the server answered. */
+  code?: number;
+  message: string;
+}
+
+interface StatusBody {
+  message?: string;
+  reason?: string;
+  code?: number;
+}
+
+function statusOf(body: unknown): StatusBody | undefined {
+  if (typeof body === 'string') {
+    try {
+      return statusOf(JSON.parse(body));
+    } catch {
+      return body.trim() ? { message: body.trim().slice(0, 300) } : undefined;
+    }
+  }
+  return body !== null && typeof body === 'object' ? (body) : undefined;
+}
+
+const FORBIDDEN = /User "([^"]*)" cannot (\S+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)"| at the cluster scope)?/;
+
+/**
+ * The missing permission, from the authorizer's message
+ * ('pods is forbidden: User "x" cannot create resource "pods" in API group "" in the namespace "vigil"').
+ */
+export function missingPermission(message: string): { user: string; verb: string; resource: string; group: string; namespace?: string } | undefined {
+  const m = FORBIDDEN.exec(message);
+  if (!m) return undefined;
+  return { user: m[1]!, verb: m[2]!, resource: m[3]!, group: m[4] ?? '', ...(m[5] ? { namespace: m[5] } : {}) };
+}
+
+export interface Permission {
+  verb: string;
+  resource: string;
+  group: string;
+  namespace?: string;
+}
+
+/**
+ * Turns what a client call threw into a reason and a sentence a person can act on.
+ * `action` names what was attempted: "create probe pod vigil/vigil-probe-a". `permission` is what
+ * the call needs, for a 403 that comes without a Status body (the watch client drops it).
+ */
+export function describeApiError(err: unknown, action: string, permission?: Permission): ApiFailure {
+  const e = err as { code?: unknown; statusCode?: unknown; body?: unknown; message?: string; cause?: { code?: string } };
+  const httpCode = typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+  if (httpCode !== undefined && httpCode >= 100 && httpCode < 600) {
+    const status = statusOf(e.body);
+    const text = status?.message ?? '';
+    if (httpCode === 403) {
+      const p = missingPermission(text) ?? (permission ? { user: 'vigil\'s service account', ...permission } : undefined);
+      if (p) {
+        const where = p.namespace ? `in namespace "${p.namespace}"` : 'cluster-wide';
+        const resource = p.group ? `${p.resource}.${p.group}` : p.resource;
+        return { reason: 'forbidden', code: 403, message: `${action}: forbidden: ${p.user} may not ${p.verb} ${resource} ${where}; grant verb "${p.verb}" on resource "${p.resource}" (API group "${p.group}") ${where} in vigil's RBAC` };
+      }
+      return { reason: 'forbidden', code: 403, message: `${action}: forbidden: ${text || 'no reason given'}` };
+    }
+    if (httpCode === 401) return { reason: 'forbidden', code: 401, message: `${action}: the API server rejected vigil's credentials (401 Unauthorized): check the service account token or kubeconfig` };
+    if (httpCode === 404) return { reason: 'not-found', code: 404, message: `${action}: ${text || 'not found (404)'}` };
+    return { reason: 'api-error', code: httpCode, message: `${action}: API server answered ${httpCode}${status?.reason ? ` ${status.reason}` : ''}${text ? `: ${text}` : ''}` };
+  }
+  const code = typeof e?.code === 'string' ? e.code : e?.cause?.code;
+  const why = code ? `${code}${e?.message && !e.message.includes(code) ? ` (${e.message})` : e?.message ? `: ${e.message}` : ''}` : (e?.message ?? String(err));
+  return { reason: 'api-error', message: `${action}: cannot reach the API server: ${why}` };
+}

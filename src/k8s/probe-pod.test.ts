@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { V1Pod } from '@kubernetes/client-node';
+import { nodeLabelValue, podProgress, probePodManifest, probePodName, probePodSelector } from './probe-pod.ts';
+
+void test('the probe pod is pinned to its node by name, tiny, and carries the labels reaping selects on', () => {
+  const pod = probePodManifest({ node: 'worker-1', namespace: 'vigil', image: 'registry.k8s.io/pause:3.10', tolerations: [], activeDeadlineSeconds: 180 });
+  assert.equal(pod.metadata!.name, 'vigil-probe-worker-1');
+  assert.deepEqual(pod.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchFields, [{ key: 'metadata.name', operator: 'In', values: ['worker-1'] }]);
+  assert.equal(pod.spec!.terminationGracePeriodSeconds, 0);
+  assert.equal(pod.spec!.activeDeadlineSeconds, 180);
+  assert.deepEqual(pod.spec!.containers[0]!.resources!.requests, { cpu: '1m', memory: '4Mi' });
+  assert.equal(probePodSelector('worker-1'), 'app.kubernetes.io/managed-by=vigil,vigil.io/probe=pod-scheduling,vigil.io/node=worker-1');
+  for (const [k, v] of Object.entries(pod.metadata!.labels!)) assert.ok(probePodSelector('worker-1').includes(`${k}=${v}`));
+});
+
+void test('long node names still give valid, distinct label values and pod names', () => {
+  const a = `${'n'.repeat(70)}.example.com`;
+  const b = `${'n'.repeat(70)}.example.org`;
+  assert.ok(nodeLabelValue(a).length <= 63);
+  assert.notEqual(nodeLabelValue(a), nodeLabelValue(b));
+  assert.match(nodeLabelValue(a), /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+  assert.ok(probePodName('x'.repeat(260)).length <= 253);
+});
+
+const pod = (status: V1Pod['status'], nodeName?: string): V1Pod => ({ spec: { containers: [], ...(nodeName ? { nodeName } : {}) }, status });
+
+void test('progress: waiting on the scheduler, scheduled, running', () => {
+  const waiting = podProgress(pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 1 node(s) were unschedulable.' }] }));
+  assert.deepEqual(waiting, { scheduled: false, running: false, schedulerMessage: '0/3 nodes are available: 1 node(s) were unschedulable.' });
+  const bound = podProgress(pod({ phase: 'Pending', containerStatuses: [{ name: 'pause', image: 'p', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] }, 'a'));
+  assert.deepEqual(bound, { scheduled: true, running: false, waiting: 'ContainerCreating' });
+  const up = podProgress(pod({ phase: 'Running', containerStatuses: [{ name: 'pause', image: 'p', imageID: '', ready: true, restartCount: 0, state: { running: {} } }] }, 'a'));
+  assert.deepEqual(up, { scheduled: true, running: true });
+});
+
+void test('progress: image pull and container creation failures are recognised with the runtime message', () => {
+  const cs = (reason: string, message: string) => pod({ phase: 'Pending', containerStatuses: [{ name: 'pause', image: 'registry.k8s.io/nope:1', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason, message } } }] }, 'a');
+  assert.deepEqual(podProgress(cs('ImagePullBackOff', 'Back-off pulling image "registry.k8s.io/nope:1"')).failure, {
+    reason: 'image-pull',
+    message: 'image registry.k8s.io/nope:1 cannot be pulled: ImagePullBackOff: Back-off pulling image "registry.k8s.io/nope:1"',
+  });
+  assert.equal(podProgress(cs('CreateContainerError', 'OCI runtime create failed')).failure?.reason, 'container-create');
+  assert.equal(podProgress(pod({ phase: 'Failed', reason: 'OutOfcpu', message: 'Pod was rejected: Node didn\'t have enough resource: cpu' }, 'a')).failure?.message, "the kubelet failed the pod: OutOfcpu: Pod was rejected: Node didn't have enough resource: cpu");
+});

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import type { V1Pod, V1Toleration } from '@kubernetes/client-node';
+
+export const MANAGED_BY = 'vigil';
+
+/** Label values are at most 63 characters; longer node names keep a prefix and a hash. */
+export function nodeLabelValue(node: string): string {
+  if (node.length <= 63) return node;
+  return `${node.slice(0, 52).replace(/[-.]+$/, '')}-${createHash('sha256').update(node).digest('hex').slice(0, 10)}`;
+}
+
+/** One fixed name per node: the API server then refuses a second probe pod for the node (409). */
+export function probePodName(node: string): string {
+  const name = `vigil-probe-${node}`;
+  if (name.length <= 253) return name;
+  return `vigil-probe-${node.slice(0, 220).replace(/[-.]+$/, '')}-${createHash('sha256').update(node).digest('hex').slice(0, 10)}`;
+}
+
+export const probePodSelector = (node: string) => `app.kubernetes.io/managed-by=${MANAGED_BY},vigil.io/probe=pod-scheduling,vigil.io/node=${nodeLabelValue(node)}`;
+
+export interface ProbePodOptions {
+  node: string;
+  namespace: string;
+  image: string;
+  priorityClassName?: string;
+  tolerations: V1Toleration[];
+  activeDeadlineSeconds: number;
+}
+
+/** The probe pod: pinned to the node by required node affinity on its name, tiny, quick to kill. */
+export function probePodManifest(o: ProbePodOptions): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: probePodName(o.node),
+      namespace: o.namespace,
+      labels: { 'app.kubernetes.io/managed-by': MANAGED_BY, 'vigil.io/probe': 'pod-scheduling', 'vigil.io/node': nodeLabelValue(o.node) },
+    },
+    spec: {
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [o.node] }] }] },
+        },
+      },
+      containers: [
+        {
+          name: 'pause',
+          image: o.image,
+          imagePullPolicy: 'IfNotPresent',
+          resources: { requests: { cpu: '1m', memory: '4Mi' }, limits: { memory: '32Mi' } },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65535, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 0,
+      activeDeadlineSeconds: o.activeDeadlineSeconds,
+      tolerations: o.tolerations,
+      ...(o.priorityClassName ? { priorityClassName: o.priorityClassName } : {}),
+    },
+  };
+}
+
+export type PodFailureReason = 'image-pull' | 'container-create';
+
+export interface PodProgress {
+  scheduled: boolean;
+  running: boolean;
+  /** The scheduler's last word while the pod waits: "0/5 nodes are available: ...". */
+  schedulerMessage?: string;
+  /** What the containers wait on ("ContainerCreating"), for timeout messages. */
+  waiting?: string;
+  failure?: { reason: PodFailureReason; message: string };
+}
+
+const IMAGE_PULL = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable', 'SignatureValidationFailed']);
+const CONTAINER_CREATE = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError', 'StartError', 'ContainerCannotRun', 'CrashLoopBackOff', 'PreCreateHookError', 'PreStartHookError', 'PostStartHookError']);
+
+/** Where a probe pod stands, read from one watch event's object. */
+export function podProgress(pod: V1Pod): PodProgress {
+  const conds = pod.status?.conditions ?? [];
+  const schedCond = conds.find((c) => c.type === 'PodScheduled');
+  const scheduled = Boolean(pod.spec?.nodeName) || schedCond?.status === 'True';
+  const statuses = pod.status?.containerStatuses ?? [];
+  const running = pod.status?.phase === 'Running' && statuses.length > 0 && statuses.every((s) => s.state?.running);
+  const p: PodProgress = { scheduled, running };
+  if (!scheduled && schedCond?.status === 'False' && schedCond.message) p.schedulerMessage = schedCond.message;
+  for (const s of statuses) {
+    const w = s.state?.waiting;
+    const t = s.state?.terminated;
+    if (w?.reason) {
+      p.waiting = w.message ? `${w.reason}: ${w.message}` : w.reason;
+      if (IMAGE_PULL.has(w.reason)) p.failure = { reason: 'image-pull', message: `image ${s.image} cannot be pulled: ${p.waiting}` };
+      else if (CONTAINER_CREATE.has(w.reason)) p.failure = { reason: 'container-create', message: `container cannot be started: ${p.waiting}` };
+    } else if (t && !running) {
+      p.failure = { reason: 'container-create', message: `container exited (${t.reason ?? 'terminated'}, code ${t.exitCode ?? '?'})${t.message ? `: ${t.message}` : ''}` };
+    }
+  }
+  if (!p.failure && pod.status?.phase === 'Failed') {
+    p.failure = { reason: 'container-create', message: `the kubelet failed the pod: ${pod.status.reason ?? 'Failed'}${pod.status.message ? `: ${pod.status.message}` : ''}` };
+  }
+  return p;
+}

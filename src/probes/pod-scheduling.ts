@@ -1,0 +1,210 @@
+import { z } from 'zod';
+import { duration } from '../config/schema.ts';
+import { abortable } from '../k8s/abortable.ts';
+import { describeApiError } from '../k8s/errors.ts';
+import { PodWatch, type SeenEvent } from '../k8s/pod-watch.ts';
+import { podProgress, probePodManifest, probePodName, probePodSelector } from '../k8s/probe-pod.ts';
+import { kubeClientsFor } from '../k8s/shared.ts';
+import type { KubeClients } from '../k8s/client.ts';
+import { defineProbe, type ProbeDeps, type ProbeResult } from './probe.ts';
+
+const toleration = z.strictObject({
+  key: z.string().min(1).optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+  tolerationSeconds: z.number().int().min(0).optional(),
+});
+
+const options = z.object({
+  /** A tiny image every node can pull; a private mirror's pause image in air-gapped clusters. */
+  image: z.string().min(1, 'must not be empty').default('registry.k8s.io/pause:3.10'),
+  priorityClassName: z.string().min(1, 'must not be empty').optional(),
+  /** Default: tolerate every NoSchedule taint, as node agents do; a cordon is reported as skipped instead. */
+  tolerations: z.array(toleration).default([{ operator: 'Exists', effect: 'NoSchedule' }]),
+  /** Creation → bound to the node. */
+  schedulingTimeout: duration({ min: 100 }).prefault('30s'),
+  /** Creation → containers running. */
+  startupTimeout: duration({ min: 100 }).prefault('60s'),
+  /** Deletion request → gone from the API. */
+  deletionTimeout: duration({ min: 100 }).prefault('30s'),
+  /** The pod's activeDeadlineSeconds: the kubelet stops it even if the agent never comes back. */
+  activeDeadline: duration({ min: 1000 }).prefault('5m'),
+});
+type Options = z.output<typeof options>;
+
+/**
+ * Deleting with a 1 s grace (the pod's own is 0) makes the API server wait for the kubelet to
+ * confirm the pod stopped, so "delete → gone" times the kubelet, and a dead kubelet shows.
+ */
+const DELETE_GRACE_SECONDS = 1;
+const REASONS = ['unschedulable', 'image-pull', 'container-create', 'timeout', 'forbidden', 'api-error'] as const;
+type Reason = (typeof REASONS)[number];
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 0)} s`;
+const critical = (reason: Reason, message: string, observations?: ProbeResult['observations']): ProbeResult => ({ verdict: 'critical', reason, message, ...(observations ? { observations } : {}) });
+
+class ApiCallFailed extends Error {
+  readonly result: ProbeResult;
+  constructor(result: ProbeResult, cause: unknown) {
+    super(result.message, { cause });
+    this.result = result;
+  }
+}
+
+export const podSchedulingProbe = defineProbe({
+  name: 'pod-scheduling',
+  defaultEnabled: false,
+  // Every agent creates one pod per interval: 1,000 nodes / 300 s ≈ 3.3 pod creations per second.
+  defaultInterval: 300_000,
+  defaultTimeout: 150_000,
+  reasons: REASONS,
+  options,
+  create(deps, opts) {
+    return { name: 'pod-scheduling', run: (signal) => runOnce(deps, opts, signal) };
+  },
+});
+
+/** Runs a client call; API failures become a ProbeResult (thrown as ApiCallFailed), aborts stay aborts. */
+async function call<T>(signal: AbortSignal, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await abortable(fn(), signal);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const f = describeApiError(err, what);
+    throw new ApiCallFailed(critical(f.reason === 'forbidden' ? 'forbidden' : 'api-error', f.message), err);
+  }
+}
+
+async function runOnce(deps: ProbeDeps, opts: Options, signal: AbortSignal): Promise<ProbeResult> {
+  const node = deps.node.name;
+  let k: KubeClients;
+  try {
+    k = await kubeClientsFor(deps.config);
+  } catch (err) {
+    return critical('api-error', (err as Error).message);
+  }
+  try {
+    return await probeNode(deps, opts, k, node, signal);
+  } catch (err) {
+    if (err instanceof ApiCallFailed) return err.result;
+    throw err;
+  }
+}
+
+async function probeNode(deps: ProbeDeps, opts: Options, k: KubeClients, node: string, signal: AbortSignal): Promise<ProbeResult> {
+  const { clock, metrics } = deps;
+  const ns = k.namespace;
+  const nodeObj = await call(signal, `read node ${node}`, () => k.core.readNode({ name: node })).catch((err: unknown) => {
+    if (err instanceof ApiCallFailed && (err.cause as { code?: number }).code === 404) {
+      throw new ApiCallFailed(critical('api-error', `node ${node} is not known to the API server: check node.name ($NODE_NAME)`), err.cause);
+    }
+    throw err;
+  });
+  if (nodeObj.spec?.unschedulable) return { verdict: 'ok', skipped: true, message: `node ${node} is cordoned (spec.unschedulable): no probe pod scheduled` };
+
+  // Leftovers of a crashed or killed agent go first: at most one probe pod per node.
+  const selector = probePodSelector(node);
+  const list = await call(signal, `list probe pods in namespace ${ns}`, () => k.core.listNamespacedPod({ namespace: ns, labelSelector: selector }));
+  let reaped = 0;
+  for (const p of list.items) {
+    await call(signal, `delete leftover probe pod ${ns}/${p.metadata?.name}`, () => k.core.deleteNamespacedPod({ namespace: ns, name: p.metadata!.name!, gracePeriodSeconds: 0 })).catch((err: unknown) => {
+      if (!(err instanceof ApiCallFailed && (err.cause as { code?: number }).code === 404)) throw err;
+    });
+    reaped++;
+    metrics.podProbeReaped.inc();
+  }
+  if (reaped > 0) deps.logger.info({ reaped, node }, 'deleted leftover probe pods of this node');
+
+  const watch = new PodWatch(clock);
+  const budget = Math.ceil((opts.startupTimeout + opts.deletionTimeout) / 1000) + 10;
+  try {
+    await watch.open(k.watch, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { labelSelector: selector, resourceVersion: list.metadata?.resourceVersion ?? '0', timeoutSeconds: budget });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const f = describeApiError(err, `watch probe pods in namespace ${ns}`, { verb: 'watch', resource: 'pods', group: '', namespace: ns });
+    return critical(f.reason === 'forbidden' ? 'forbidden' : 'api-error', f.message);
+  }
+  let uid: string | undefined;
+  let deleting = false;
+  let gone = false;
+  try {
+    const manifest = probePodManifest({ node, namespace: ns, image: opts.image, priorityClassName: opts.priorityClassName, tolerations: opts.tolerations, activeDeadlineSeconds: Math.ceil(opts.activeDeadline / 1000) });
+    const name = manifest.metadata!.name!;
+    const t0 = clock.now();
+    const created = await call(signal, `create probe pod ${ns}/${name}`, () => k.core.createNamespacedPod({ namespace: ns, body: manifest }));
+    uid = created.metadata?.uid;
+    const ours = (): SeenEvent[] => watch.events.filter((e) => e.pod.metadata?.uid === uid);
+    const first = (pred: (e: SeenEvent) => boolean) => ours().find(pred);
+    const latest = () => ours().at(-1);
+
+    const scheduled = await watch.wait(() => first((e) => e.type !== 'DELETED' && podProgress(e.pod).scheduled), opts.schedulingTimeout - (clock.now() - t0), signal);
+    if (!scheduled) {
+      const last = latest();
+      const why = last ? podProgress(last.pod).schedulerMessage : undefined;
+      return critical('unschedulable', `probe pod not scheduled in ${secs(opts.schedulingTimeout)}: ${why ?? 'the scheduler has not acted on it (is kube-scheduler running?)'}`);
+    }
+    // Phases are timed between watch events as they arrive here, so the API's own latency to
+    // this agent cancels out; the create call's start is the fallback.
+    const createdAt = first((e) => e.type === 'ADDED')?.at ?? t0;
+    const schedMs = Math.max(0, scheduled.at - createdAt);
+    metrics.podSchedulingDuration.observe(schedMs / 1000);
+
+    type Outcome = { kind: 'running'; at: number } | { kind: 'failed'; reason: Reason; message: string } | { kind: 'deleted' };
+    const outcome = await watch.wait(
+      (): Outcome | undefined => {
+        const e = latest();
+        if (!e) return undefined;
+        if (e.type === 'DELETED') return { kind: 'deleted' };
+        const p = podProgress(e.pod);
+        if (p.failure) return { kind: 'failed', ...p.failure };
+        const up = first((x) => x.type !== 'DELETED' && podProgress(x.pod).running);
+        return up ? { kind: 'running', at: up.at } : undefined;
+      },
+      opts.startupTimeout - (clock.now() - t0),
+      signal,
+    );
+    const observations = { 'scheduling seconds': schedMs / 1000 };
+    if (!outcome) {
+      const w = latest() && podProgress(latest()!.pod).waiting;
+      return critical('timeout', `probe pod scheduled on ${node} in ${secs(schedMs)} but not running after ${secs(opts.startupTimeout)}${w ? `: container waiting: ${w}` : ''}`, observations);
+    }
+    if (outcome.kind === 'deleted') {
+      gone = true;
+      return critical('api-error', `probe pod was deleted by someone else before it ran on ${node}`, observations);
+    }
+    if (outcome.kind === 'failed') return critical(outcome.reason, `on node ${node}: ${outcome.message}`, observations);
+    const startMs = Math.max(0, outcome.at - createdAt);
+    metrics.podStartupDuration.observe(startMs / 1000);
+
+    const d0 = clock.now();
+    deleting = true;
+    await call(signal, `delete probe pod ${ns}/${name}`, () => k.core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: DELETE_GRACE_SECONDS, body: { preconditions: { uid } } }));
+    const deleted = await watch.wait(() => first((e) => e.type === 'DELETED'), opts.deletionTimeout, signal);
+    const all = { ...observations, 'startup seconds': startMs / 1000 };
+    if (!deleted) {
+      return critical('timeout', `probe pod ran on ${node} (scheduled ${secs(schedMs)}, running ${secs(startMs)}) but is still terminating ${secs(opts.deletionTimeout)} after its deletion: the kubelet on ${node} has not confirmed it stopped`, all);
+    }
+    gone = true;
+    const deleteSeenAt = first((e) => e.type === 'MODIFIED' && Boolean(e.pod.metadata?.deletionTimestamp))?.at ?? d0;
+    const delMs = Math.max(0, deleted.at - deleteSeenAt);
+    metrics.podDeletionDuration.observe(delMs / 1000);
+    return {
+      verdict: 'ok',
+      message: `probe pod on ${node}: scheduled in ${secs(schedMs)}, running in ${secs(startMs)}, gone ${secs(delMs)} after deletion${reaped ? `; ${reaped} leftover probe pod(s) deleted first` : ''}`,
+      observations: { ...all, 'deletion seconds': delMs / 1000, reaped },
+    };
+  } catch (err) {
+    if (err instanceof ApiCallFailed || signal.aborted) throw err;
+    return critical('api-error', `watching probe pod on ${node}: ${(err as Error).message}`);
+  } finally {
+    watch.close();
+    // A pod left behind on failure is removed now if possible; the next run's reaping covers the rest.
+    if (uid && !gone && !deleting) {
+      const name = probePodName(node);
+      await abortable(k.core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0, body: { preconditions: { uid } } }), AbortSignal.timeout(5000)).catch((err: unknown) =>
+        deps.logger.warn({ err: (err as Error).message }, 'could not delete the probe pod after a failed run; the next run will'),
+      );
+    }
+  }
+}

@@ -1,0 +1,15 @@
+import { worst, type ProbeResult, type Verdict } from './probe.ts';
+
+export interface Problem {
+  verdict: Verdict;
+  reason: string;
+  text: string;
+}
+
+/** One result from several findings: the worst verdict, its reason, every finding in the message. */
+export function resultOf(problems: readonly Problem[], okMessage: () => string, observations?: ProbeResult['observations']): ProbeResult {
+  const obs = observations ? { observations } : {};
+  if (problems.length === 0) return { verdict: 'ok', message: okMessage(), ...obs };
+  const verdict = worst(problems.map((p) => p.verdict));
+  return { verdict, reason: problems.find((p) => p.verdict === verdict)!.reason, message: problems.map((p) => p.text).join('; '), ...obs };
+}

@@ -1,0 +1,109 @@
+// Kubernetes probes inside a running agent: kill -9 mid-probe, an API outage, a stale lease.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { startAgent, type Agent } from '../src/agent.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { silentLogger } from '../src/log.ts';
+import { builtinProbes } from '../src/probes/index.ts';
+import { ProbeRegistry } from '../src/probes/registry.ts';
+import { K8sProbeEnv, until } from './support/k8s-probe-env.ts';
+
+let env: K8sProbeEnv;
+const children = new Set<ChildProcess>();
+
+before(async () => {
+  env = await K8sProbeEnv.start({ nodes: ['n1', 'n2'] });
+});
+after(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await env.stop();
+});
+
+const probePods = () => env.sim.store.list('pods').filter((p) => p.metadata.labels?.['vigil.io/probe'] === 'pod-scheduling');
+
+/** Starts `vigil agent` as a child process; resolves with its URL once it listens. */
+async function spawnAgent(configFile: string, storage: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../src/cli/main.ts'), 'agent', '--config.file', configFile, '--storage.path', storage, '--web.listen-address', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /"port":(\d+)/.exec(out);
+      if (m) resolve(`http://127.0.0.1:${m[1]}`);
+    });
+    child.once('exit', (code) => reject(new Error(`agent exited with ${code}: ${out}`)));
+  });
+  return { child, url };
+}
+
+async function metricValue(url: string, line: RegExp): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const m = new RegExp(`^${line.source} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+void test('kill -9 of the agent mid-probe leaves a pod; the restarted agent reaps it and leaves none after its run', async () => {
+  const configFile = path.join(env.dir, 'agent-kill.yaml');
+  writeFileSync(configFile, env.configText('n1', { 'pod-scheduling': { interval: '30s', timeout: '20s', startupTimeout: '15s', schedulingTimeout: '5s', deletionTimeout: '5s' } }));
+  const storage = path.join(env.dir, 'data-kill');
+  env.sim.behaviours.set({ startDelayMs: 60_000 }, 'n1'); // the first agent never sees its pod run
+  const first = await spawnAgent(configFile, storage);
+  const leftover = await until(() => probePods()[0], 'the first agent to create its probe pod', 15_000);
+  first.child.kill('SIGKILL');
+  await new Promise((r) => first.child.once('exit', r));
+  assert.equal(probePods().length, 1, 'the killed agent left its pod behind');
+
+  env.sim.behaviours.set({ startDelayMs: 100 }, 'n1');
+  const second = await spawnAgent(configFile, storage);
+  try {
+    await until(async () => (await metricValue(second.url, /vigil_probe_runs_total\{probe="pod-scheduling"\}/)) === 1, 'the first run of the restarted agent', 20_000);
+    assert.equal(await metricValue(second.url, /vigil_probe_success\{probe="pod-scheduling"\}/), 1);
+    assert.equal(await metricValue(second.url, /vigil_pod_probe_reaped_total/), 1);
+    assert.deepEqual(probePods(), [], 'no probe pod left after the run');
+    assert.ok(!env.sim.store.list('pods').some((p) => p.metadata.uid === leftover.metadata.uid));
+  } finally {
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.once('exit', r));
+  }
+});
+
+void test('an API outage makes every Kubernetes probe critical while the agent keeps serving /metrics; a stale lease is named', async () => {
+  const fast = { interval: '1s', timeout: '800ms' };
+  const config = loadConfig({
+    probes: builtinProbes,
+    file: { name: 'agent.yaml', text: env.configText('n2', { apiserver: fast, 'control-plane': fast, 'pod-scheduling': { ...fast, schedulingTimeout: '300ms', startupTimeout: '400ms', deletionTimeout: '300ms' } }) },
+    flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': path.join(env.dir, 'data-outage') },
+  });
+  const agent: Agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger: silentLogger() });
+  try {
+    const verdict = (probe: string) => agent.status.snapshot().probes.find((p) => p.name === probe);
+    const names = ['apiserver', 'control-plane', 'pod-scheduling'];
+    await until(() => names.every((n) => verdict(n)?.verdict === 'ok'), 'every probe ok');
+
+    await env.sim.suspend();
+    const down = await until(() => (names.every((n) => verdict(n)?.verdict === 'critical') ? verdict('apiserver') : undefined), 'critical verdicts during the outage');
+    assert.match(verdict('pod-scheduling')?.message ?? '', /^read node n2: cannot reach the API server: ECONNREFUSED/);
+    assert.match(down.message ?? '', /cannot reach the API server: ECONNREFUSED/);
+    const res = await fetch(`${agent.url}/metrics`);
+    assert.equal(res.status, 200);
+    const body = await res.text();
+    assert.match(body, /^vigil_probe_success\{probe="apiserver"\} 0$/m);
+    assert.match(body, /^vigil_probe_failures_total\{probe="control-plane",reason="api-error"\} [1-9]/m);
+
+    env.sim.controlPlane.set('kube-scheduler', { ageSeconds: 300 });
+    await env.sim.resume();
+    const stale = await until(() => (verdict('control-plane')?.reason === 'lease-stale' ? verdict('control-plane') : undefined), 'the stale lease to be reported');
+    assert.match(stale.message ?? '', /^kube-scheduler is down: its leader lease kube-system\/kube-scheduler was last renewed 30\d s ago/);
+    await until(() => verdict('apiserver')?.verdict === 'ok' && verdict('pod-scheduling')?.verdict === 'ok', 'apiserver and pod-scheduling ok again after the outage');
+  } finally {
+    await agent.stop();
+    env.sim.controlPlane.set('kube-scheduler', { autoRenew: true });
+  }
+});

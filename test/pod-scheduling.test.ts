@@ -1,0 +1,178 @@
+// The pod-scheduling probe against the API simulator, through the real client-node.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import type { V1PodSpec } from '@kubernetes/client-node';
+import { K8sProbeEnv, runProbe, sample, until } from './support/k8s-probe-env.ts';
+
+let env: K8sProbeEnv;
+const FAST = { schedulingTimeout: '1s', startupTimeout: '2s', deletionTimeout: '1s' };
+
+before(async () => {
+  env = await K8sProbeEnv.start({ nodes: ['n1', 'n2', 'n3', 'n4', 'n5'] });
+});
+after(async () => env.stop());
+beforeEach(() => {
+  env.sim.reset();
+  for (const p of env.sim.store.list('pods')) env.sim.store.remove('pods', p.metadata.namespace, p.metadata.name);
+  for (const n of env.sim.store.list('nodes')) if (n.spec?.unschedulable || n.spec?.taints) env.sim.store.update('nodes', undefined, n.metadata.name, (x) => (x.spec = {}));
+});
+
+const probePods = () => env.sim.store.list('pods').filter((p) => p.metadata.labels?.['vigil.io/probe'] === 'pod-scheduling');
+
+void test('a healthy run times each phase from watch events, within 50 ms of the configured delays', async () => {
+  env.sim.behaviours.set({ schedulingDelayMs: 300, startDelayMs: 500, terminationDelayMs: 200 });
+  const { probe, metrics } = env.probe('n1', 'pod-scheduling', FAST);
+  const r = await runProbe(probe);
+  assert.equal(r.verdict, 'ok', r.message);
+  const o = r.observations!;
+  assert.ok(Math.abs((o['scheduling seconds'] as number) - 0.3) < 0.05, `scheduling ${o['scheduling seconds']} s`);
+  assert.ok(Math.abs((o['startup seconds'] as number) - 0.8) < 0.05, `startup ${o['startup seconds']} s`);
+  assert.ok(Math.abs((o['deletion seconds'] as number) - 0.2) < 0.05, `deletion ${o['deletion seconds']} s`);
+  assert.match(r.message, /^probe pod on n1: scheduled in 0\.\d\d s, running in 0\.\d\d s, gone 0\.\d\d s after deletion$/);
+  assert.equal(await sample(metrics, 'vigil_pod_scheduling_duration_seconds_count'), 1);
+  assert.equal(await sample(metrics, 'vigil_pod_startup_duration_seconds_count'), 1);
+  assert.equal(await sample(metrics, 'vigil_pod_deletion_duration_seconds_count'), 1);
+  assert.deepEqual(probePods(), [], 'nothing left behind');
+});
+
+void test('API latency slows the calls but not the measured phases, which are timed between watch events', async () => {
+  env.sim.behaviours.set({ schedulingDelayMs: 200, startDelayMs: 200 });
+  env.sim.faults.set({ latencyMs: 150 });
+  const t0 = Date.now();
+  const r = await runProbe(env.probe('n2', 'pod-scheduling', { ...FAST, schedulingTimeout: '3s', startupTimeout: '4s' }).probe);
+  assert.equal(r.verdict, 'ok', r.message);
+  assert.ok(Date.now() - t0 >= 5 * 150, 'five calls, each delayed');
+  assert.ok(Math.abs((r.observations!['scheduling seconds'] as number) - 0.2) < 0.05, `scheduling ${r.observations!['scheduling seconds']} s`);
+  assert.ok(Math.abs((r.observations!['startup seconds'] as number) - 0.4) < 0.05, `startup ${r.observations!['startup seconds']} s`);
+});
+
+void test('a run costs one node get, one list, one watch, one create and one delete: no polling', async () => {
+  env.sim.behaviours.set({ schedulingDelayMs: 100, startDelayMs: 100 });
+  const { probe } = env.probe('n2', 'pod-scheduling', FAST);
+  env.sim.requests.length = 0;
+  const r = await runProbe(probe);
+  assert.equal(r.verdict, 'ok', r.message);
+  const calls = env.sim.requests.map((q) => `${q.verb} ${q.resource}`).sort();
+  assert.deepEqual(calls, ['create pods', 'delete pods', 'get nodes', 'list pods', 'watch pods']);
+  const pod = env.sim.requests.find((q) => q.verb === 'create')!;
+  assert.equal(pod.namespace, 'vigil');
+});
+
+void test('the pod is pinned to its node and labelled for reaping', async () => {
+  env.sim.behaviours.set({ startDelayMs: 2000 });
+  const { probe } = env.probe('n3', 'pod-scheduling', { ...FAST, startupTimeout: '5s', image: 'mirror.example/pause:3.10', priorityClassName: 'system-node-critical' });
+  const run = runProbe(probe);
+  const pod = await until(() => probePods()[0], 'the probe pod');
+  assert.equal(pod.metadata.name, 'vigil-probe-n3');
+  assert.deepEqual(pod.metadata.labels, { 'app.kubernetes.io/managed-by': 'vigil', 'vigil.io/probe': 'pod-scheduling', 'vigil.io/node': 'n3' });
+  const spec = pod.spec as unknown as V1PodSpec;
+  assert.deepEqual(spec.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchFields![0]!.values, ['n3']);
+  assert.equal(spec.containers[0]!.image, 'mirror.example/pause:3.10');
+  assert.equal(spec.priorityClassName, 'system-node-critical');
+  assert.equal(spec.terminationGracePeriodSeconds, 0);
+  assert.equal(spec.activeDeadlineSeconds, 300);
+  await until(() => env.sim.store.get('pods', 'vigil', 'vigil-probe-n3')?.spec?.nodeName === 'n3', 'binding to n3');
+  assert.equal((await run).verdict, 'ok');
+});
+
+void test('unschedulable: the scheduler\'s own message, after the scheduling timeout; the pod is removed', async () => {
+  env.sim.behaviours.set({ unschedulable: 'node(s) had untolerated taint {dedicated: gpu}' }, 'n1');
+  const { probe, metrics } = env.probe('n1', 'pod-scheduling', FAST);
+  const r = await runProbe(probe);
+  assert.equal(r.reason, 'unschedulable');
+  assert.equal(r.verdict, 'critical');
+  assert.match(r.message, /^probe pod not scheduled in 1\.00 s: 0\/5 nodes are available: 1 node\(s\) had untolerated taint \{dedicated: gpu\}, 4 node\(s\) didn't match Pod's node affinity\/selector\./);
+  assert.equal(await sample(metrics, 'vigil_pod_scheduling_duration_seconds_count'), 0);
+  assert.deepEqual(probePods(), []);
+});
+
+void test('a taint the configured tolerations do not cover keeps the pod off the node', async () => {
+  env.sim.store.update('nodes', undefined, 'n4', (n) => (n.spec = { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }));
+  const strict = await runProbe(env.probe('n4', 'pod-scheduling', { ...FAST, tolerations: [] }).probe);
+  assert.equal(strict.reason, 'unschedulable');
+  assert.match(strict.message, /1 node\(s\) had untolerated taint \{dedicated: gpu\}/);
+  const defaults = await runProbe(env.probe('n4', 'pod-scheduling', FAST).probe);
+  assert.equal(defaults.verdict, 'ok', 'the default tolerations cover NoSchedule taints');
+});
+
+void test('image pull and container creation failures are named with the runtime\'s message', async () => {
+  env.sim.behaviours.set({ imagePullError: 'failed to pull and unpack image "registry.k8s.io/pause:3.10": 403 Forbidden' }, 'n1');
+  env.sim.behaviours.set({ createContainerError: 'failed to create containerd task: OCI runtime create failed: cgroup not mounted' }, 'n2');
+  const pull = await runProbe(env.probe('n1', 'pod-scheduling', FAST).probe);
+  assert.equal(pull.reason, 'image-pull');
+  assert.match(pull.message, /^on node n1: image registry\.k8s\.io\/pause:3\.10 cannot be pulled: ErrImagePull: failed to pull and unpack image .*403 Forbidden$/);
+  const create = await runProbe(env.probe('n2', 'pod-scheduling', FAST).probe);
+  assert.equal(create.reason, 'container-create');
+  assert.match(create.message, /^on node n2: container cannot be started: CreateContainerError: .*cgroup not mounted$/);
+  assert.deepEqual(probePods(), [], 'failed probe pods are deleted');
+});
+
+void test('a pod that never starts is a timeout naming what the container waits on', async () => {
+  env.sim.behaviours.set({ schedulingDelayMs: 50, startDelayMs: 5000 });
+  const r = await runProbe(env.probe('n1', 'pod-scheduling', FAST).probe);
+  assert.equal(r.reason, 'timeout');
+  assert.match(r.message, /^probe pod scheduled on n1 in 0\.\d\d s but not running after 2\.00 s: container waiting: ContainerCreating$/);
+});
+
+void test('a pod stuck terminating is a timeout blaming the kubelet; the next run reaps it and counts it', async () => {
+  env.sim.behaviours.set({ stuckTerminating: true }, 'n5');
+  const { probe, metrics } = env.probe('n5', 'pod-scheduling', FAST);
+  const r = await runProbe(probe);
+  assert.equal(r.reason, 'timeout');
+  assert.match(r.message, /still terminating 1\.00 s after its deletion: the kubelet on n5 has not confirmed it stopped$/);
+  assert.equal(probePods().length, 1);
+  env.sim.behaviours.set({ stuckTerminating: false }, 'n5');
+  const next = await runProbe(probe);
+  assert.equal(next.verdict, 'ok', next.message);
+  assert.match(next.message, /1 leftover probe pod\(s\) deleted first$/);
+  assert.equal(await sample(metrics, 'vigil_pod_probe_reaped_total'), 1);
+  assert.deepEqual(probePods(), []);
+});
+
+void test('RBAC denials are "forbidden", naming the verb, resource and namespace to grant', async () => {
+  env.sim.faults.set({ denials: [{ verb: 'create', resource: 'pods', namespace: 'vigil' }] });
+  const r = await runProbe(env.probe('n1', 'pod-scheduling', FAST).probe);
+  assert.equal(r.reason, 'forbidden');
+  assert.equal(
+    r.message,
+    'create probe pod vigil/vigil-probe-n1: forbidden: system:serviceaccount:vigil:vigil may not create pods in namespace "vigil"; grant verb "create" on resource "pods" (API group "") in namespace "vigil" in vigil\'s RBAC',
+  );
+  env.sim.faults.set({ denials: [{ verb: 'get', resource: 'nodes' }] });
+  const n = await runProbe(env.probe('n1', 'pod-scheduling', FAST).probe);
+  assert.equal(n.reason, 'forbidden');
+  assert.match(n.message, /may not get nodes cluster-wide; grant verb "get" on resource "nodes"/);
+});
+
+void test('server errors are api-error with the Status message; a cordoned node is skipped, not failed', async () => {
+  env.sim.faults.set({ errorBurst: { count: 1, code: 500 } });
+  const r = await runProbe(env.probe('n1', 'pod-scheduling', FAST).probe);
+  assert.equal(r.reason, 'api-error');
+  assert.equal(r.message, 'read node n1: API server answered 500 InternalError: Internal error occurred: etcdserver: request timed out');
+
+  env.sim.cordon('n2');
+  env.sim.requests.length = 0;
+  const c = await runProbe(env.probe('n2', 'pod-scheduling', FAST).probe);
+  assert.equal(c.skipped, true);
+  assert.equal(c.message, 'node n2 is cordoned (spec.unschedulable): no probe pod scheduled');
+  assert.deepEqual(env.sim.requests.map((q) => q.verb), ['get'], 'nothing created on a cordoned node');
+
+  const missing = await runProbe(env.probe('ghost', 'pod-scheduling', FAST).probe);
+  assert.equal(missing.reason, 'api-error');
+  assert.equal(missing.message, 'node ghost is not known to the API server: check node.name ($NODE_NAME)');
+});
+
+void test('a run aborted by the runner\'s timeout deletes its pod on the way out', async () => {
+  env.sim.behaviours.set({ startDelayMs: 10_000 });
+  const { probe } = env.probe('n3', 'pod-scheduling', { ...FAST, startupTimeout: '20s' });
+  await assert.rejects(runProbe(probe, 700), (err: Error) => err.name === 'TimeoutError');
+  await until(() => probePods().length === 0, 'the aborted run to delete its pod', 5000);
+});
+
+void test('bad options are rejected at config load with the key path', async () => {
+  const { loadConfig } = await import('../src/config/load.ts');
+  const { builtinProbes } = await import('../src/probes/index.ts');
+  const load = (opts: Record<string, unknown>) => () => loadConfig({ probes: builtinProbes, file: { name: 'vigil.yaml', text: env.configText('n1', { 'pod-scheduling': opts }) } });
+  assert.throws(load({ schedulingTimeout: 'soon' }), /vigil\.yaml: probes\.pod-scheduling\.schedulingTimeout: expected a duration such as "30s" or "5m", got "soon"/);
+  assert.throws(load({ tolerations: [{ operator: 'Maybe' }] }), /probes\.pod-scheduling\.tolerations\[0\]\.operator: expected one of "Exists", "Equal", got "Maybe"/);
+  assert.throws(load({ imag: 'x' }), /probes\.pod-scheduling: unknown key "imag"/);
+});

@@ -1,0 +1,67 @@
+/** metav1.Status bodies as the API server writes them. */
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never>;
+  status: 'Failure';
+  message: string;
+  reason: string;
+  details?: { name?: string; group?: string; kind?: string; causes?: { reason?: string; message: string; field?: string }[]; retryAfterSeconds?: number };
+  code: number;
+}
+
+/** A failure a handler throws; the server turns it into a Status response. */
+export class StatusError extends Error {
+  readonly status: Status;
+  constructor(status: Status) {
+    super(status.message);
+    this.status = status;
+  }
+}
+
+const failure = (code: number, reason: string, message: string, details?: Status['details']): StatusError =>
+  new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code });
+
+export interface ResourceRef {
+  resource: string;
+  group: string;
+  name?: string;
+}
+
+const groupDetails = (r: ResourceRef) => ({ ...(r.name ? { name: r.name } : {}), ...(r.group ? { group: r.group } : {}), kind: r.resource });
+
+export const notFound = (r: ResourceRef) => failure(404, 'NotFound', `${r.resource}${r.group ? `.${r.group}` : ''} "${r.name}" not found`, groupDetails(r));
+
+export const alreadyExists = (r: ResourceRef) => failure(409, 'AlreadyExists', `${r.resource}${r.group ? `.${r.group}` : ''} "${r.name}" already exists`, groupDetails(r));
+
+export const conflict = (r: ResourceRef, why: string) =>
+  failure(409, 'Conflict', `Operation cannot be fulfilled on ${r.resource}${r.group ? `.${r.group}` : ''} "${r.name}": ${why}`, groupDetails(r));
+
+/** The RBAC denial, word for word as the authorizer phrases it. */
+export function forbidden(r: ResourceRef, user: string, verb: string, namespace: string | undefined): StatusError {
+  const subject = r.name ? `${r.resource}${r.group ? `.${r.group}` : ''} "${r.name}"` : `${r.resource}${r.group ? `.${r.group}` : ''}`;
+  const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
+  return failure(403, 'Forbidden', `${subject} is forbidden: User "${user}" cannot ${verb} resource "${r.resource}" in API group "${r.group}" ${scope}`, groupDetails(r));
+}
+
+export function invalid(kind: string, name: string, causes: { field: string; message: string; reason?: string }[]): StatusError {
+  const text = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
+  return failure(422, 'Invalid', `${kind} "${name}" is invalid: ${causes.length > 1 ? `[${text}]` : text}`, {
+    name,
+    kind,
+    causes: causes.map((c) => ({ reason: c.reason ?? 'FieldValueRequired', message: c.message, field: c.field })),
+  });
+}
+
+export const badRequest = (message: string) => failure(400, 'BadRequest', message);
+
+export const methodNotAllowed = () => failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+
+export const internalError = (message: string) => failure(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] });
+
+export const serviceUnavailable = (message: string) => failure(503, 'ServiceUnavailable', message, { retryAfterSeconds: 1 });
+
+export const gone = (requested: number, oldest: number) => failure(410, 'Expired', `too old resource version: ${requested} (${oldest})`);
+
+export const unauthorized = () => failure(401, 'Unauthorized', 'Unauthorized');

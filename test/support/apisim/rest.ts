@@ -1,0 +1,154 @@
+import { badRequest, methodNotAllowed, type StatusError } from './errors.ts';
+import { deletePod, preparePod, type DeleteOptions } from './pods.ts';
+import { matches, parseFieldSelector, parseLabelSelector, SelectorError, type Filter } from './selectors.ts';
+import { RESOURCES, clone, type KObject, type Resource, type Store } from './store.ts';
+import type { WatchEvent, WatchHub } from './watch-hub.ts';
+
+export interface ResourcePath {
+  resource: Resource;
+  namespace?: string;
+  name?: string;
+}
+
+/** Maps a URL path onto a resource, the way the API server's routes do; undefined: not a resource path. */
+export function parseResourcePath(pathname: string): ResourcePath | undefined {
+  const parts = pathname.split('/').filter(Boolean);
+  let rest: string[];
+  if (parts[0] === 'api' && parts[1] === 'v1') rest = parts.slice(2);
+  else if (parts[0] === 'apis' && parts[1] === 'coordination.k8s.io' && parts[2] === 'v1') rest = parts.slice(3);
+  else return undefined;
+  const group = parts[0] === 'api' ? '' : 'coordination.k8s.io';
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = decodeURIComponent(rest[1]!);
+    rest = rest.slice(2);
+  }
+  const resource = rest[0] as Resource | undefined;
+  if (!resource || !(resource in RESOURCES) || RESOURCES[resource].group !== group || rest.length > 2) return undefined;
+  if (namespace !== undefined && !RESOURCES[resource].namespaced) return undefined;
+  const name = rest[1] !== undefined ? decodeURIComponent(rest[1]) : undefined;
+  if (name !== undefined && RESOURCES[resource].namespaced && namespace === undefined) return undefined;
+  return { resource, namespace, name };
+}
+
+/** The RBAC verb of a request. */
+export function verbOf(method: string, path: ResourcePath, query: URLSearchParams): string {
+  const watch = query.get('watch') === 'true' || query.get('watch') === '1';
+  switch (method) {
+    case 'GET':
+      return path.name ? 'get' : watch ? 'watch' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return path.name ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+export type Reply = { code: number; body: unknown } | { watch: Omit<Parameters<WatchHub['open']>[0], 'send' | 'end'> };
+
+function filterOf(path: ResourcePath, query: URLSearchParams): Filter {
+  try {
+    return { namespace: path.namespace, labels: parseLabelSelector(query.get('labelSelector') ?? undefined), fields: parseFieldSelector(query.get('fieldSelector') ?? undefined, path.resource) };
+  } catch (err) {
+    if (err instanceof SelectorError) throw badRequest(err.message);
+    throw err;
+  }
+}
+
+function resourceVersionParam(query: URLSearchParams): number | undefined {
+  const v = query.get('resourceVersion');
+  if (v === null || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw badRequest(`resourceVersion: Invalid value: "${v}": must be a non-negative integer`);
+  return Number(v);
+}
+
+/** Serves one resource request; throws StatusError for failures. */
+export function handleResource(store: Store, verb: string, path: ResourcePath, query: URLSearchParams, body: unknown): Reply {
+  const { resource, namespace, name } = path;
+  const def = RESOURCES[resource];
+  switch (verb) {
+    case 'get':
+      return { code: 200, body: store.mustGet(resource, namespace, name!) };
+    case 'list': {
+      const filter = filterOf(path, query);
+      let items = store.list(resource).filter((o) => matches(filter, resource, o));
+      const metadata: Record<string, unknown> = { resourceVersion: String(store.resourceVersion) };
+      // Paging: the continue token carries the last key returned (the real one also pins the version).
+      const token = query.get('continue');
+      if (token) {
+        const after = Buffer.from(token, 'base64url').toString('utf8');
+        if (!after.includes('/')) throw badRequest('continue key is not valid: the continue token is malformed');
+        items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > after);
+      }
+      const limit = Number(query.get('limit') ?? 0);
+      if (limit > 0 && items.length > limit) {
+        const last = items[limit - 1]!;
+        metadata.continue = Buffer.from(`${last.metadata.namespace ?? ''}/${last.metadata.name}`).toString('base64url');
+        metadata.remainingItemCount = items.length - limit;
+        items = items.slice(0, limit);
+      }
+      return { code: 200, body: { kind: `${def.kind}List`, apiVersion: def.group ? `${def.group}/${def.version}` : def.version, metadata, items } };
+    }
+    case 'watch':
+      return { watch: { resource, filter: filterOf(path, query), resourceVersion: resourceVersionParam(query), bookmarks: query.get('allowWatchBookmarks') === 'true' } };
+    case 'create': {
+      if (!namespace && def.namespaced) throw methodNotAllowed();
+      const obj = body as KObject;
+      if (resource === 'pods') return { code: 201, body: store.create('pods', preparePod(obj, namespace!)) };
+      if (!obj?.metadata?.name) throw badRequest(`${def.kind} name is required`);
+      return { code: 201, body: store.create(resource, { ...obj, metadata: { ...obj.metadata, namespace } }) };
+    }
+    case 'update': {
+      const obj = body as KObject;
+      if (!obj?.metadata || obj.metadata.name !== name) throw badRequest('the name of the object does not match the name on the URL');
+      return {
+        code: 200,
+        body: store.update(
+          resource,
+          namespace,
+          name,
+          (cur) => {
+            cur.metadata.labels = obj.metadata.labels;
+            cur.metadata.annotations = obj.metadata.annotations;
+            cur.spec = clone(obj.spec);
+            if (obj.status) cur.status = clone(obj.status);
+          },
+          obj.metadata.resourceVersion || undefined,
+        ),
+      };
+    }
+    case 'patch': {
+      const patch = body as Record<string, unknown>;
+      return { code: 200, body: store.update(resource, namespace, name!, (cur) => Object.assign(cur, mergePatch(cur, patch))) };
+    }
+    case 'delete': {
+      const opts = { ...(body as DeleteOptions | undefined) };
+      const g = query.get('gracePeriodSeconds');
+      if (g !== null) opts.gracePeriodSeconds = Number(g);
+      if (resource === 'pods') return { code: 200, body: deletePod(store, namespace!, name!, opts) };
+      store.remove(resource, namespace, name!);
+      return { code: 200, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: def.group, kind: resource } } };
+    }
+    default:
+      throw methodNotAllowed();
+  }
+}
+
+/** RFC 7386 JSON merge patch (kubectl's strategic patches for cordon and labels reduce to it). */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+export type { StatusError, WatchEvent };

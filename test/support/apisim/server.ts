@@ -1,0 +1,273 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { handleAdmin } from './admin.ts';
+import { Behaviours } from './behaviour.ts';
+import { ControlPlaneSim, HealthSim, type HealthEndpoint } from './control-plane.ts';
+import { StatusError, badRequest, internalError, unauthorized } from './errors.ts';
+import { ApiFaults } from './faults.ts';
+import { KubeletSim } from './kubelet.ts';
+import { handleResource, parseResourcePath, verbOf } from './rest.ts';
+import { SchedulerSim } from './scheduler.ts';
+import { RESOURCES, Store, refOf } from './store.ts';
+import { WatchHub, type WatchEvent } from './watch-hub.ts';
+
+export interface ApiSimOptions {
+  /** Node names to create (Ready, schedulable). */
+  nodes?: string[];
+  host?: string;
+  /** 0: any free port. */
+  port?: number;
+  /** The bearer token clients must present; others get 401. */
+  token?: string;
+  /** The user that token authenticates as, named in 403 messages. */
+  user?: string;
+  leaseRenewIntervalMs?: number;
+}
+
+export interface RecordedRequest {
+  at: number;
+  method: string;
+  path: string;
+  query: string;
+  verb?: string;
+  resource?: string;
+  namespace?: string;
+  name?: string;
+  code: number;
+  /** Response bytes written, the whole stream for a watch. */
+  bytes: number;
+  /** Request body bytes. */
+  requestBytes: number;
+}
+
+export const DEFAULT_TOKEN = 'vigil-sim-token';
+export const DEFAULT_USER = 'system:serviceaccount:vigil:vigil';
+
+/** An HTTP server speaking the part of the Kubernetes API vigil uses, with a simulated scheduler and kubelets. */
+export class ApiSim {
+  readonly store = new Store();
+  readonly hub = new WatchHub(this.store);
+  readonly behaviours = new Behaviours();
+  readonly faults = new ApiFaults();
+  readonly health = new HealthSim();
+  readonly controlPlane: ControlPlaneSim;
+  readonly requests: RecordedRequest[] = [];
+  readonly #scheduler: SchedulerSim;
+  readonly #kubelet: KubeletSim;
+  readonly #opts: Required<Omit<ApiSimOptions, 'nodes'>>;
+  /** Ends each open watch response, as the API server does when a watch times out. */
+  readonly #watchEnds = new Set<() => void>();
+  #server: Server | undefined;
+  #port = 0;
+
+  private constructor(opts: ApiSimOptions) {
+    this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000 };
+    this.#scheduler = new SchedulerSim(this.store, this.behaviours);
+    this.#kubelet = new KubeletSim(this.store, this.behaviours);
+    this.controlPlane = new ControlPlaneSim(this.store, { renewIntervalMs: this.#opts.leaseRenewIntervalMs });
+    for (const n of opts.nodes ?? []) this.addNode(n);
+  }
+
+  static async start(opts: ApiSimOptions = {}): Promise<ApiSim> {
+    const sim = new ApiSim(opts);
+    await sim.resume();
+    return sim;
+  }
+
+  get url(): string {
+    return `http://${this.#opts.host.includes(':') ? `[${this.#opts.host}]` : this.#opts.host}:${this.#port}`;
+  }
+
+  get token(): string {
+    return this.#opts.token;
+  }
+
+  addNode(name: string): void {
+    const i = this.store.list('nodes').length + 1;
+    this.store.create('nodes', {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
+      spec: {},
+      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }], addresses: [{ type: 'InternalIP', address: `198.18.0.${i}` }, { type: 'Hostname', address: name }] },
+    });
+  }
+
+  /** kubectl cordon / uncordon. */
+  cordon(name: string, unschedulable = true): void {
+    this.store.update('nodes', undefined, name, (n) => {
+      n.spec = { ...n.spec, unschedulable: unschedulable || undefined };
+      if (!unschedulable) delete n.spec.unschedulable;
+    });
+  }
+
+  /** Clears faults, behaviours and failing health checks; objects stay. */
+  reset(): void {
+    this.faults.set({ latencyMs: 0, errorBurst: { count: 0, code: 500 }, denials: [], rbac: undefined });
+    this.behaviours.reset();
+    this.health.failing = { livez: [], readyz: [], healthz: [] };
+  }
+
+  state(): unknown {
+    return {
+      resourceVersion: this.store.resourceVersion,
+      nodes: this.store.list('nodes').map((n) => ({ name: n.metadata.name, unschedulable: Boolean(n.spec?.unschedulable) })),
+      pods: this.store.list('pods').map((p) => ({ namespace: p.metadata.namespace, name: p.metadata.name, node: p.spec?.nodeName, phase: p.status?.phase, terminating: Boolean(p.metadata.deletionTimestamp) })),
+      faults: this.faults.settings,
+      health: this.health.failing,
+      watches: this.hub.count,
+    };
+  }
+
+  /** Ends every open watch stream cleanly; clients re-watch from their last resourceVersion. */
+  closeWatches(): number {
+    const n = this.#watchEnds.size;
+    for (const end of [...this.#watchEnds]) end();
+    return n;
+  }
+
+  /** Stops listening (an API outage) and cuts open connections; state and simulation carry on. */
+  async suspend(): Promise<void> {
+    const s = this.#server;
+    if (!s) return;
+    this.#server = undefined;
+    this.hub.closeAll();
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+
+  /** Listens again, on the same port once one was chosen. */
+  async resume(): Promise<void> {
+    if (this.#server) return;
+    const server = createServer((req, res) => void this.#handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#port || this.#opts.port, this.#opts.host, () => resolve());
+    });
+    this.#port = (server.address() as AddressInfo).port;
+    this.#server = server;
+  }
+
+  async stop(): Promise<void> {
+    await this.suspend();
+    this.#scheduler.stop();
+    this.#kubelet.stop();
+    this.controlPlane.stop();
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const rec: RecordedRequest = { at: Date.now(), method: req.method ?? 'GET', path: url.pathname, query: url.search, code: 0, bytes: 0, requestBytes: 0 };
+    const write = (code: number, body: unknown, type = 'application/json') => {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      rec.code = code;
+      rec.bytes += Buffer.byteLength(text);
+      res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    try {
+      const raw = await readBody(req);
+      rec.requestBytes = raw.length;
+      let body: unknown;
+      if (raw.length > 0) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+        }
+      }
+      if (url.pathname.startsWith('/_sim/')) {
+        const r = handleAdmin(this, rec.method, url.pathname, body);
+        write(r.code, r.body);
+        return;
+      }
+      this.requests.push(rec);
+      if (this.faults.settings.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.settings.latencyMs));
+      const burst = this.faults.takeBurstError();
+      if (burst) throw burst;
+
+      const healthMatch = /^\/(livez|readyz|healthz)(?:\/(.+))?$/.exec(url.pathname);
+      if (healthMatch) {
+        const exclude = url.searchParams.getAll('exclude');
+        const r = this.health.answer(healthMatch[1] as HealthEndpoint, healthMatch[2], url.searchParams.has('verbose'), exclude);
+        write(r.code, r.body, 'text/plain; charset=utf-8');
+        return;
+      }
+      if (url.pathname === '/version') {
+        write(200, { major: '1', minor: '31', gitVersion: 'v1.31.4', gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.22.10', compiler: 'gc', platform: 'linux/amd64' });
+        return;
+      }
+      const path = parseResourcePath(url.pathname);
+      if (!path) {
+        write(404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 });
+        return;
+      }
+      const verb = verbOf(rec.method, path, url.searchParams);
+      Object.assign(rec, { verb, resource: path.resource, namespace: path.namespace, name: path.name });
+      const auth = req.headers.authorization;
+      if (auth !== undefined && auth !== `Bearer ${this.#opts.token}`) throw unauthorized();
+      const user = auth ? this.#opts.user : 'system:anonymous';
+      const denied = this.faults.denial({ verb, ref: { ...refOf(path.resource, path.name), group: RESOURCES[path.resource].group }, namespace: path.namespace, user });
+      if (denied) throw denied;
+
+      const reply = handleResource(this.store, verb, path, url.searchParams, body);
+      if ('code' in reply) {
+        write(reply.code, reply.body);
+        return;
+      }
+      rec.code = 200;
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+      res.flushHeaders();
+      let ended = false;
+      let stopped = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        this.#watchEnds.delete(closeNow);
+        res.end();
+      };
+      const closeNow = () => {
+        end();
+        finish();
+      };
+      this.#watchEnds.add(closeNow);
+      const send = (e: WatchEvent) => {
+        if (ended) return;
+        const line = `${JSON.stringify(e)}\n`;
+        rec.bytes += Buffer.byteLength(line);
+        res.write(line);
+      };
+      const stop = this.hub.open({ ...reply.watch, send, end });
+      const finish = () => {
+        if (stopped) return;
+        stopped = true;
+        stop();
+      };
+      if (ended) finish();
+      const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
+      const timer = timeout > 0 ? setTimeout(closeNow, timeout * 1000) : undefined;
+      timer?.unref();
+      res.on('close', () => {
+        if (timer) clearTimeout(timer);
+        ended = true;
+        this.#watchEnds.delete(closeNow);
+        finish();
+      });
+    } catch (err) {
+      const status = err instanceof StatusError ? err.status : internalError((err as Error).message).status;
+      if (!res.headersSent) write(status.code, status);
+      else res.end();
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { stringify } from 'yaml';
+import { loadConfig } from '../../src/config/load.ts';
+import { HistoryStore } from '../../src/history/store.ts';
+import { silentLogger } from '../../src/log.ts';
+import { createMetrics, type Metrics } from '../../src/metrics/metrics.ts';
+import { builtinProbes } from '../../src/probes/index.ts';
+import type { Probe } from '../../src/probes/probe.ts';
+import { ProbeRegistry } from '../../src/probes/registry.ts';
+import { systemClock } from '../../src/runner/clock.ts';
+import { ApiSim, writeKubeconfig, type ApiSimOptions } from './apisim/index.ts';
+
+/** A simulator, a kubeconfig for it and a temp dir: what the Kubernetes probe tests share per file. */
+export class K8sProbeEnv {
+  readonly sim: ApiSim;
+  readonly dir: string;
+  readonly kubeconfig: string;
+  readonly #stores: HistoryStore[] = [];
+
+  private constructor(sim: ApiSim, dir: string) {
+    this.sim = sim;
+    this.dir = dir;
+    this.kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token });
+  }
+
+  static async start(opts: ApiSimOptions = {}): Promise<K8sProbeEnv> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vigil-k8s-'));
+    try {
+      return new K8sProbeEnv(await ApiSim.start(opts), dir);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** The YAML an agent would load, with the given probes enabled (and the node probe off). */
+  configText(node: string, probes: Record<string, Record<string, unknown>>, extra: Record<string, unknown> = {}): string {
+    const sections = Object.fromEntries(Object.entries(probes).map(([name, options]) => [name, { enabled: true, ...options }]));
+    return stringify({ node: { name: node }, kubernetes: { kubeconfig: this.kubeconfig, namespace: 'vigil' }, probes: { node: { enabled: false }, ...sections }, ...extra });
+  }
+
+  /** Builds one probe exactly as the agent would (config validation included), with its own metrics. */
+  probe(node: string, name: string, options: Record<string, unknown> = {}): { probe: Probe; metrics: Metrics } {
+    const config = loadConfig({ probes: builtinProbes, file: { name: 'test.yaml', text: this.configText(node, { [name]: options }) } });
+    const enabled = new ProbeRegistry(builtinProbes).enabled(config).find((e) => e.definition.name === name)!;
+    const metrics = createMetrics(new Registry(), { defaultMetrics: false });
+    const store = new HistoryStore(path.join(this.dir, `history-${this.#stores.length}.db`));
+    this.#stores.push(store);
+    const probe = enabled.definition.create({ node: config.node, config, metrics, clock: systemClock, logger: silentLogger(), store }, enabled.options);
+    return { probe, metrics };
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.#stores) s.close();
+    await this.sim.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A run with a generous outer bound, as the runner would give it. */
+export const runProbe = (probe: Probe, ms = 20_000) => probe.run(AbortSignal.timeout(ms));
+
+export async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The value of a sample in the registry ("name{label="v"}" style match on labels), or undefined. */
+export async function sample(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const json = await metrics.registry.getMetricsAsJSON();
+  for (const m of json) {
+    for (const v of m.values as { value: number; labels: Record<string, string | number>; metricName?: string }[]) {
+      const metricName = v.metricName ?? m.name;
+      if (metricName !== name) continue;
+      if (Object.entries(labels).every(([k, x]) => String(v.labels[k]) === x)) return v.value;
+    }
+  }
+  return undefined;
+}
