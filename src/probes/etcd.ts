@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { describe, duration } from '../config/schema.ts';
+import { recordEtcdMetrics } from '../etcd/metrics.ts';
+import type { EtcdSession } from '../etcd/session.ts';
+import { connectionSettings, EtcdSetupError } from '../etcd/settings.ts';
+import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../etcd/verdict.ts';
+import { defineProbe, type ProbeResult } from './probe.ts';
+
+/** host:port, [v6]:port; the label that names the member in metrics and messages. */
+const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const endpoint = z.string().refine((s) => {
+  const port = Number(HOST_PORT.exec(s)?.[1] ?? 0);
+  return port >= 1 && port <= 65535;
+}, {
+  error: (iss) => `expected host:port such as 127.0.0.1:2379, without a scheme (the tls section turns TLS on), got ${describe(iss.input)}`,
+});
+
+const file = z.string().startsWith('/', 'must be an absolute path');
+
+export const etcdProbe = defineProbe({
+  name: 'etcd',
+  // Off unless configured: most nodes of a cluster have no business writing to etcd.
+  defaultEnabled: false,
+  defaultInterval: 10_000,
+  defaultTimeout: 8_000,
+  reasons: ETCD_REASONS,
+  options: z.object({
+    /** The members to probe, each on its own; default: the local member of a stacked control plane. */
+    endpoints: z
+      .array(endpoint)
+      .min(1, 'must name at least one endpoint')
+      .refine((a) => new Set(a).size === a.length, 'must not repeat an endpoint')
+      .default(['127.0.0.1:2379']),
+    /** Keys are written under this prefix only; default /vigil/probe/<node name>/. */
+    prefix: z.string().regex(/^\/.+\/$/, 'must start and end with "/" and not be "/" alone').optional(),
+    tls: z
+      .strictObject({ caFile: file.optional(), certFile: file.optional(), keyFile: file.optional() })
+      .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { error: 'certFile and keyFile go together', path: ['keyFile'] })
+      .optional(),
+    auth: z
+      .strictObject({ username: z.string().min(1, 'must not be empty'), password: z.string().optional(), passwordFile: file.optional() })
+      .refine((a) => (a.password === undefined) !== (a.passwordFile === undefined), { error: 'give exactly one of password and passwordFile', path: ['password'] })
+      .optional(),
+    /** Put latency above which a member is a warning, then critical. */
+    writeLatency: z
+      .strictObject({ warning: duration().prefault('100ms'), critical: duration().prefault('500ms') })
+      .refine((t) => t.warning < t.critical, { error: 'warning must be below critical', path: ['warning'] })
+      .prefault({}),
+    /**
+     * How long each request to a member may take; a put that takes longer is critical. A member
+     * gets up to three requests in a row, so the default is a quarter of the probe's timeout.
+     */
+    requestTimeout: duration({ min: 50 }).optional(),
+    /** TTL of the lease the probe keys hang on: how long they outlive an agent that died. */
+    leaseTTL: duration({ min: 2000 }).prefault('60s'),
+  }),
+  create({ node, config, metrics, logger }, opts) {
+    const runTimeout = config.probes.etcd?.timeout ?? 8000;
+    const requestTimeout = opts.requestTimeout ?? Math.floor(runTimeout / 4);
+    if (3 * requestTimeout >= runTimeout) {
+      logger.warn({ requestTimeout, timeout: runTimeout }, 'probes.etcd.requestTimeout is a third of the probe timeout or more: a member slow to answer may time the whole run out before it can be named');
+    }
+    const prefix = opts.prefix ?? `/vigil/probe/${node.name}/`;
+    const conn = { tls: opts.tls, auth: opts.auth, dialTimeoutMs: requestTimeout };
+    const thresholds = { warningMs: opts.writeLatency.warning, criticalMs: opts.writeLatency.critical };
+    let session: Promise<EtcdSession> | undefined;
+
+    const connect = () =>
+      (session ??= (async () => {
+        const settings = await connectionSettings(conn);
+        const { EtcdSession } = await import('../etcd/session.ts');
+        return new EtcdSession({ endpoints: opts.endpoints, settings, leaseTtlSeconds: Math.ceil(opts.leaseTTL / 1000), logger });
+      })());
+
+    return {
+      name: 'etcd',
+      async run(): Promise<ProbeResult> {
+        let c;
+        try {
+          c = await connect();
+        } catch (err) {
+          session = undefined; // a file that appears later (a mounted Secret) is picked up by the next run
+          const kind = err instanceof EtcdSetupError ? err.kind : 'tls';
+          const observations: MemberObservation[] = opts.endpoints.map((e) => ({ endpoint: e, down: { kind, text: (err as Error).message } }));
+          recordEtcdMetrics(metrics, observations, false);
+          return { verdict: 'critical', reason: kind, message: `etcd: ${(err as Error).message}` };
+        }
+        const observed = await c.observe({ prefix, timeoutMs: requestTimeout });
+        const j = judgeEtcd(observed, thresholds);
+        if (observed.some((m) => m.down?.kind === 'tls' || m.down?.kind === 'auth')) {
+          // Rebuild the clients on the next run, re-reading the files: a renewed certificate or password is picked up.
+          session = undefined;
+          c.release();
+        }
+        recordEtcdMetrics(metrics, observed, j.hasLeader);
+        const observations: Record<string, number | string | boolean | null> = { 'has leader': j.hasLeader };
+        for (const m of observed) {
+          observations[`${m.endpoint} up`] = !m.down;
+          if (m.putMs !== undefined) observations[`${m.endpoint} put ms`] = Number(m.putMs.toFixed(2));
+          if (m.getMs !== undefined) observations[`${m.endpoint} get ms`] = Number(m.getMs.toFixed(2));
+        }
+        return { verdict: j.verdict, reason: j.reason, message: j.message, observations };
+      },
+      async close() {
+        const c = await session?.catch(() => undefined);
+        await c?.close(requestTimeout);
+      },
+    };
+  },
+});

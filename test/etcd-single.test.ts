@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { Etcd3 } from 'etcd3';
+import { slowDisk, startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
+import { sample, startEtcdAgent, waitFor, type EtcdAgent } from './support/etcd-agent.ts';
+
+// One etcd member and one agent for the whole file; the tests run in order and share them.
+let etcd: EtcdCluster;
+let agent: EtcdAgent;
+let ep: string;
+let pid = 0;
+
+before(async () => {
+  etcd = await startEtcdCluster(1);
+  ep = etcd.endpoints[0]!;
+  agent = await startEtcdAgent({ endpoints: [ep], interval: '2s', timeout: '1900ms', requestTimeout: '600ms', leaseTTL: '5s' });
+});
+
+after(async () => {
+  await agent?.stop();
+  await etcd?.stop();
+});
+
+const verdictIs = (...want: string[]) => async () => {
+  const s = await agent.etcdStatus();
+  return want.includes(s.verdict) ? s : undefined;
+};
+const lastStatus = async () => JSON.stringify(await agent.etcdStatus());
+
+test('a healthy member: ok, with its metrics and a key under the prefix attached to a lease', async () => {
+  const s = await waitFor('an ok verdict', verdictIs('ok'), 20_000, lastStatus);
+  assert.match(s.message, new RegExp(`1 of 1 member\\(s\\) answered; slowest put [\\d.]+ ms; leader ${ep.replace(/\./g, '\\.')}`));
+  const text = await agent.scrape();
+  assert.equal(sample(text, 'vigil_etcd_endpoint_up', { endpoint: ep }), 1);
+  assert.equal(sample(text, 'vigil_etcd_endpoint_is_leader', { endpoint: ep }), 1);
+  assert.equal(sample(text, 'vigil_etcd_has_leader'), 1);
+  assert.equal(sample(text, 'vigil_etcd_alarm', { endpoint: ep, alarm: 'NOSPACE' }), 0);
+  assert.equal(sample(text, 'vigil_etcd_alarm', { endpoint: ep, alarm: 'CORRUPT' }), 0);
+  const db = sample(text, 'vigil_etcd_db_size_bytes', { endpoint: ep })!;
+  assert.ok(db > 4096 && db < 64 * 2 ** 20, `db size ${db}`);
+  for (const operation of ['put', 'get']) {
+    const count = sample(text, 'vigil_etcd_request_duration_seconds_count', { endpoint: ep, operation })!;
+    const sum = sample(text, 'vigil_etcd_request_duration_seconds_sum', { endpoint: ep, operation })!;
+    assert.ok(count >= 1, `${operation} count ${count}`);
+    assert.ok(sum / count > 0 && sum / count < 0.1, `${operation} mean ${sum / count} s on an idle loopback etcd`);
+    assert.equal(sample(text, 'vigil_etcd_request_duration_seconds_bucket', { endpoint: ep, operation, le: '0.1' }) !== undefined, true, 'a bucket edge at the warning threshold');
+    assert.equal(sample(text, 'vigil_etcd_request_duration_seconds_bucket', { endpoint: ep, operation, le: '0.5' }) !== undefined, true, 'a bucket edge at the critical threshold');
+  }
+
+  const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(`${lint.stdout}${lint.stderr}`.trim(), '', 'promtool finds nothing wrong with the etcd series');
+
+  // Only the probe's own key exists, under its prefix, and it hangs on a lease.
+  const client = new Etcd3({ hosts: `http://${ep}` });
+  try {
+    const keys = await client.getAll().prefix('/').keys();
+    assert.deepEqual(keys, [`/vigil/probe/test-node/${ep}`]);
+    const res = await client.get(keys[0]!).exec();
+    assert.notEqual(res.kvs[0]!.lease, '0', 'the key is attached to a lease');
+  } finally {
+    client.close();
+  }
+});
+
+test('etcd stopped: endpoint down, critical "unreachable", /metrics keeps answering', async () => {
+  pid = etcd.members[0]!.pid!;
+  await etcd.members[0]!.kill();
+  const s = await waitFor('a critical verdict', verdictIs('critical'), 20_000, lastStatus);
+  assert.equal(s.reason, 'unreachable');
+  assert.equal(s.message, `etcd ${ep}: unreachable: connection refused`);
+  const text = await agent.scrape();
+  assert.equal(sample(text, 'vigil_etcd_endpoint_up', { endpoint: ep }), 0);
+  assert.equal(sample(text, 'vigil_etcd_has_leader'), 0);
+  assert.equal(sample(text, 'vigil_etcd_db_size_bytes', { endpoint: ep }), undefined, 'no stale size for a member that does not answer');
+  assert.ok(sample(text, 'vigil_probe_failures_total', { probe: 'etcd', reason: 'unreachable' })! >= 1);
+});
+
+test('etcd restarted: the same agent recovers to ok', async () => {
+  etcd.members[0]!.spawn();
+  await etcd.members[0]!.ready();
+  assert.notEqual(etcd.members[0]!.pid, pid, 'a new etcd process');
+  const s = await waitFor('ok again', verdictIs('ok'), 30_000, lastStatus);
+  assert.match(s.message, /1 of 1 member/);
+  const text = await agent.scrape();
+  assert.equal(sample(text, 'vigil_etcd_endpoint_up', { endpoint: ep }), 1);
+});
+
+test('the slow disk: fdatasync delayed by strace turns the verdict to warning naming the endpoint, and back to ok', async () => {
+  await waitFor('ok before the delay', verdictIs('ok'), 20_000, lastStatus);
+  // Every fdatasync/fsync of the running etcd delayed by 300 ms: a slow network disk.
+  const detach = await slowDisk(etcd.members[0]!.pid!, 300);
+  try {
+    const attachedAt = Date.now();
+    // Two probe intervals (2 s each, ±10% jitter) and one run's timeout, with a second of slack.
+    const within = 2 * 2200 + 1900 + 1000;
+    const s = await waitFor('a slow-write verdict', verdictIs('warning', 'critical'), within, lastStatus);
+    assert.equal(s.reason, 'slow-write');
+    assert.match(s.message, new RegExp(`^etcd ${ep.replace(/\./g, '\\.')}: put (\\d+) ms > (100|500) ms`));
+    const putMs = Number(/put (\d+) ms/.exec(s.message)![1]);
+    assert.ok(putMs >= 300, `put ${putMs} ms with a 300 ms fsync delay`);
+    assert.ok(Date.now() - attachedAt < within);
+    const text = await agent.scrape();
+    const slow = sample(text, 'vigil_etcd_request_duration_seconds_count', { endpoint: ep, operation: 'put' })! - sample(text, 'vigil_etcd_request_duration_seconds_bucket', { endpoint: ep, operation: 'put', le: '0.25' })!;
+    assert.ok(slow >= 1, 'the histogram holds puts slower than 250 ms');
+  } finally {
+    await detach();
+  }
+  assert.notEqual(etcd.members[0]!.pid, undefined, 'etcd survived the detach');
+  await waitFor('ok after the delay is removed', verdictIs('ok'), 20_000, lastStatus);
+});
