@@ -5,6 +5,8 @@ import { Registry } from 'prom-client';
 import { parseListenAddress, type Config } from './config/schema.ts';
 import { HistoryStore } from './history/store.ts';
 import type { Logger } from './log.ts';
+import type { PeerTransport } from './peers/client.ts';
+import { createPeers, type Peers } from './peers/index.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import type { Probe, ProbeDeps } from './probes/probe.ts';
 import type { ProbeRegistry } from './probes/registry.ts';
@@ -20,6 +22,8 @@ export interface AgentDeps {
   clock?: Clock;
   random?: () => number;
   env?: Record<string, string | undefined>;
+  /** How this agent talks to its peers; plain HTTP unless given (a TLS transport goes here). */
+  peerTransport?: PeerTransport;
 }
 
 export interface Agent {
@@ -30,6 +34,7 @@ export interface Agent {
   status: LocalStatus;
   history: HistoryStore;
   runner: ProbeRunner;
+  peers: Peers;
   /** Graceful shutdown: finishes in-flight runs within the grace period, closes the server and the database. */
   stop(): Promise<void>;
 }
@@ -91,8 +96,11 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     });
     const runner = new ProbeRunner({ probes, clock, metrics, logger, random: deps.random, onResult: (run) => status.record(run) });
 
+    let port = 0;
+    const peers = await createPeers({ config, store: history, status, clock, metrics, logger, random: deps.random, ownPort: () => port, transport: deps.peerTransport });
+    cleanup.push(() => peers.stop());
     let ready = false;
-    const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready });
+    const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, routers: [peers.router], peerAuth: peers.auth, localStatus: peers.localStatus });
     const listen = parseListenAddress(config.web.listenAddress)!;
     const server: Server = await new Promise((resolve, reject) => {
       const s = app.listen(listen.port, listen.host ?? '::');
@@ -104,9 +112,10 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
-    const port = (server.address() as AddressInfo).port;
+    port = (server.address() as AddressInfo).port;
     const host = listen.host === undefined || listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
     runner.start();
+    peers.start();
     ready = true;
     logger.info({ address: config.web.listenAddress, port, probes: runner.names, storage: history.path }, 'vigil agent started');
 
@@ -118,11 +127,12 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
       status,
       history,
       runner,
+      peers,
       stop: () =>
         (stopping ??= (async () => {
           ready = false;
           if (purgeTimer) clock.clearTimeout(purgeTimer);
-          await runner.stop(config.shutdown.gracePeriod);
+          await Promise.all([runner.stop(config.shutdown.gracePeriod), peers.stop()]);
           await new Promise<void>((resolve) => {
             server.close(() => resolve());
             server.closeIdleConnections();

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { agentCommand } from './agent.ts';
 import { checkConfigCommand } from './check-config.ts';
+import { statusCommand } from './status.ts';
 import { version } from '../version.ts';
 
 /** Exit codes: 0 fine, 1 a failure at run time (or, for status, a degraded cluster), 2 a usage or config error. */
@@ -30,6 +31,16 @@ export async function main(argv: string[]): Promise<number> {
     .argument('<file>', 'YAML configuration file')
     .action((file: string) => {
       code = checkConfigCommand(file);
+    });
+  program
+    .command('status')
+    .description('print the cluster status as one agent sees it; exit 0 healthy, 1 degraded, 2 undetermined')
+    .option('--url <url>', 'the agent to ask', 'http://127.0.0.1:10924')
+    .option('--json', 'print the JSON answer instead of a table')
+    .option('--local', 'only that agent\'s own node (exit 0 ok, 1 warning or critical, 2 unknown)')
+    .option('--token-file <path>', 'file holding the shared peer token, when the agents require one')
+    .action(async (opts: { url: string; json?: boolean; local?: boolean; tokenFile?: string }) => {
+      code = await statusCommand(opts);
     });
   try {
     await program.parseAsync(argv, { from: 'user' });

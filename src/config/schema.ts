@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration.ts';
 import type { ProbeDefinition } from '../probes/probe.ts';
+import { peersSchema, type PeersConfig } from '../peers/config.ts';
 
 /** A duration such as "30s" or "1m30s", as milliseconds. */
 export const duration = (opts: { min?: number } = {}) =>
@@ -117,6 +118,7 @@ export function buildConfigSchema(probes: readonly ProbeDefinition[]) {
     log: logSchema.prefault({}),
     shutdown: shutdownSchema.prefault({}),
     kubernetes: kubernetesSchema.prefault({}),
+    peers: peersSchema().prefault({}),
     probes: z
       .strictObject(probeShape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown probe${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')} (known probes: ${known})` : undefined) })
       .prefault({}),
@@ -132,5 +134,6 @@ export interface Config {
   log: z.output<typeof logSchema>;
   shutdown: z.output<typeof shutdownSchema>;
   kubernetes: z.output<typeof kubernetesSchema>;
+  peers: PeersConfig;
   probes: Record<string, ProbeCommon & Record<string, unknown>>;
 }

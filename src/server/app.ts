@@ -17,7 +17,13 @@ export interface AppOptions {
   ready: () => boolean;
   /** Routers contributed by other parts (the peer API), mounted before the 404 handler. */
   routers?: express.Router[];
+  /** Guards the peer endpoints (ping, status, history, local and cluster) when a token is configured. */
+  peerAuth?: express.RequestHandler;
+  /** The local status as served to peers (with the peer observations); default: the probes only. */
+  localStatus?: () => object;
 }
+
+const PEER_PATHS = ['/api/v1/ping', '/api/v1/status', '/api/v1/history'];
 
 export function createApp(opts: AppOptions): express.Express {
   const app = express();
@@ -39,11 +45,12 @@ export function createApp(opts: AppOptions): express.Express {
     const ready = opts.ready();
     res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready\n' : 'not ready\n');
   });
+  if (opts.peerAuth) app.use(PEER_PATHS, opts.peerAuth);
   app.get('/', (_req, res) => {
     res.type('html').send(landingPage(opts.status.snapshot()));
   });
   app.get('/api/v1/status/local', (_req, res) => {
-    res.json(opts.status.snapshot());
+    res.json(opts.localStatus ? opts.localStatus() : opts.status.snapshot());
   });
   app.get('/api/v1/history/local', (req, res) => {
     const q = parseHistoryQuery(req.query, opts.now());

@@ -7,6 +7,9 @@ import type { LocalStatusReport, StatusVerdict } from './local.ts';
 
 export type Network = 'pod' | 'host';
 
+/** Why a ping or a fan-out request got nothing: refused (the host answered, no agent listens), timeout or unreachable (the path is broken), http (an error status), bad (an unusable answer). */
+export type FailureKind = 'refused' | 'timeout' | 'unreachable' | 'http' | 'bad';
+
 /** One agent's view of one peer over one network, as it reports in its local status. */
 export interface PeerObservation {
   peer: string;
@@ -17,7 +20,11 @@ export interface PeerObservation {
   clockOffsetSeconds: number | null;
   /** When the last ping finished (RFC 3339). */
   lastChecked: string;
+  /** When the peer entered its current up or down state on this network, as this agent saw it (RFC 3339). */
+  since?: string;
   error: string | null;
+  /** The kind of failure when down. */
+  failure?: FailureKind | null;
 }
 
 /** The local status an agent serves to its peers: its probes plus what it sees of the mesh. */
@@ -27,12 +34,12 @@ export interface LocalStatusWithPeers extends LocalStatusReport {
 
 export type ClusterVerdict = 'healthy' | 'degraded' | 'unknown';
 
-export type CauseKind = 'node-down' | 'overlay-broken' | 'host-network-broken' | 'partition' | 'probe-failing' | 'node-unknown';
+export type CauseKind = 'node-down' | 'agent-down' | 'overlay-broken' | 'host-network-broken' | 'partition' | 'probe-failing' | 'clock-offset' | 'node-unknown';
 
 export interface Cause {
   kind: CauseKind;
   severity: 'warning' | 'critical';
-  /** The nodes concerned: the node down, the two ends of a broken link, or every node of a partition. */
+  /** The nodes concerned: the node down, the two ends of a broken link (or the one node whose links are broken), or every node of a partition. */
   nodes: string[];
   /** For probe-failing: the failing probes. */
   probes?: string[];

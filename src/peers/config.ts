@@ -1,0 +1,88 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { formatDuration } from '../config/duration.ts';
+import { describe, duration } from '../config/schema.ts';
+
+/** "ip" or "ip:port" or "[v6]:port"; the port defaults to the network's configured port. */
+const peerAddress = () => z.string().refine((s) => parsePeerAddress(s) !== undefined, {
+  error: (iss) => `expected an IP address with an optional :port, got ${describe(iss.input)}`,
+});
+
+export function parsePeerAddress(s: string): { ip: string; port: number | undefined } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)|([0-9a-fA-F:]+))(?::(\d{1,5}))?$/.exec(s);
+  if (m) {
+    const ip = m[1] ?? m[2] ?? m[3]!;
+    if (m[3] !== undefined && m[4] !== undefined) return isIP(s) === 6 ? { ip: s, port: undefined } : undefined;
+    const port = m[4] === undefined ? undefined : Number(m[4]);
+    if (isIP(ip) === 0 || (port !== undefined && (port < 1 || port > 65535))) return undefined;
+    return { ip, port };
+  }
+  return undefined;
+}
+
+const port = z.number().int('must be a whole number').min(1, 'must be a port from 1 to 65535').max(65535, 'must be a port from 1 to 65535');
+
+const staticPeer = () => z.strictObject({
+  node: z.string().min(1, 'must not be empty'),
+  /** The peer's agent on the pod network. */
+  pod: peerAddress(),
+  /** The peer's agent through the host network (a hostPort); optional. */
+  host: peerAddress().optional(),
+});
+
+/** Built on demand: config/schema.ts imports this module, and this one uses its helpers. */
+export const peersSchema = () =>
+  z
+  .strictObject({
+    /** Where peers come from; several may be combined. None: the agent watches no peers. */
+    discovery: z.array(z.enum(['kubernetes', 'static', 'dns'])).default([]),
+    static: z.array(staticPeer()).default([]),
+    dns: z
+      .strictObject({
+        /** A headless Service name whose A records are the agents' pod IPs. */
+        name: z.string().min(1, 'must not be empty').optional(),
+        refresh: duration({ min: 1000 }).prefault('30s'),
+        /** DNS servers to ask ("ip" or "ip:port"); default: the system's resolvers. */
+        servers: z.array(peerAddress()).optional(),
+      })
+      .prefault({}),
+    kubernetes: z
+      .strictObject({
+        /** Selects the agents' DaemonSet pods in kubernetes.namespace (and never the probes' own pods). */
+        labelSelector: z.string().min(1, 'must not be empty').default('app.kubernetes.io/name=vigil,!vigil.io/probe'),
+      })
+      .prefault({}),
+    /** How many peers each agent pings; every node is watched by about k observers. */
+    k: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(10),
+    interval: duration({ min: 100 }).prefault('10s'),
+    /** Per ping; must be shorter than the interval. */
+    timeout: duration({ min: 50 }).prefault('2s'),
+    /** The agents' port on the pod network; default: this agent's own listen port. */
+    podPort: port.optional(),
+    /** The agents' hostPort on the host network; absent: the host path is not probed. */
+    hostPort: port.optional(),
+    /** A file holding the shared token (mounted from a Secret); peers must present it. */
+    tokenFile: z.string().min(1, 'must not be empty').optional(),
+    /** Peer clocks further off than this are named in the cluster status. */
+    clockOffsetThreshold: duration().prefault('300ms'),
+    fanout: z
+      .strictObject({
+        timeout: duration({ min: 50 }).prefault('1s'),
+        concurrency: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256').default(32),
+      })
+      .prefault({}),
+    /** Largest answer accepted from a peer. */
+    maxResponseBytes: z.number().int('must be a whole number').min(1024, 'must be at least 1024').default(4 * 1024 * 1024),
+  })
+  .superRefine((p, ctx) => {
+    if (p.timeout >= p.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be shorter than the interval (${formatDuration(p.interval)}), got ${formatDuration(p.timeout)}` });
+    if (p.discovery.includes('static') && p.static.length === 0) ctx.addIssue({ code: 'custom', path: ['static'], message: 'must list at least one peer when discovery includes "static"' });
+    if (p.discovery.includes('dns') && p.dns.name === undefined) ctx.addIssue({ code: 'custom', path: ['dns', 'name'], message: 'is required when discovery includes "dns"' });
+    const seen = new Set<string>();
+    p.static.forEach((s, i) => {
+      if (seen.has(s.node)) ctx.addIssue({ code: 'custom', path: ['static', i, 'node'], message: `names node "${s.node}" twice` });
+      seen.add(s.node);
+    });
+  });
+
+export type PeersConfig = z.output<ReturnType<typeof peersSchema>>;

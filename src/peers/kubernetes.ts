@@ -1,0 +1,114 @@
+import type { Informer, ObjectCache, V1Pod } from '@kubernetes/client-node';
+import type { KubeClients } from '../k8s/client.ts';
+import type { Logger } from '../log.ts';
+import type { Clock, TimerHandle } from '../runner/clock.ts';
+import type { PeerDirectory, PeerRecord } from './directory.ts';
+
+/**
+ * The agents' own DaemonSet pods as peers: one per node, the running one with an IP, the newest
+ * when a rollout briefly gives a node two. Pure.
+ */
+export function podsToPeers(pods: readonly V1Pod[]): PeerRecord[] {
+  const byNode = new Map<string, V1Pod>();
+  for (const p of pods) {
+    const node = p.spec?.nodeName;
+    if (!node || !p.status?.podIP || p.metadata?.deletionTimestamp || p.status.phase === 'Succeeded' || p.status.phase === 'Failed') continue;
+    const cur = byNode.get(node);
+    const rank = (x: V1Pod) => `${x.status?.phase === 'Running' ? 1 : 0}${new Date(x.metadata?.creationTimestamp ?? 0).toISOString()}`;
+    if (!cur || rank(p) > rank(cur)) byNode.set(node, p);
+  }
+  return [...byNode]
+    .map(([node, p]) => ({ node, podIP: p.status!.podIP!, ...(p.status!.hostIP ? { hostIP: p.status!.hostIP } : {}) }))
+    .sort((a, b) => a.node.localeCompare(b.node));
+}
+
+export interface KubernetesDiscoveryOptions {
+  clients: KubeClients;
+  labelSelector: string;
+  directory: PeerDirectory;
+  clock: Clock;
+  logger: Logger;
+  /** Wait before listing again after the watch failed (the API server is down, say). */
+  retryMs?: number;
+}
+
+/**
+ * List+watch of the DaemonSet's pods. While the API server is away the informer fails and is
+ * restarted after a pause; the directory keeps (and has persisted) the last list meanwhile.
+ */
+export class KubernetesDiscovery {
+  readonly #o: KubernetesDiscoveryOptions;
+  readonly #informer: Informer<V1Pod> & ObjectCache<V1Pod>;
+  #timer: TimerHandle | undefined;
+  #stopped = false;
+  #failing = false;
+  #pending = false;
+
+  /** Loads the client library only when Kubernetes discovery is configured. */
+  static async create(opts: KubernetesDiscoveryOptions): Promise<KubernetesDiscovery> {
+    const { makeInformer } = await import('@kubernetes/client-node');
+    return new KubernetesDiscovery(opts, makeInformer);
+  }
+
+  private constructor(opts: KubernetesDiscoveryOptions, makeInformer: typeof import('@kubernetes/client-node').makeInformer) {
+    this.#o = opts;
+    const { core, namespace, config } = opts.clients;
+    const list = async () => {
+      const pods = await core.listNamespacedPod({ namespace, labelSelector: opts.labelSelector });
+      if (this.#failing) this.#o.logger.info('Kubernetes peer discovery is back');
+      this.#failing = false;
+      // the informer takes the items in after this resolves; publish once it has
+      this.#publishSoon();
+      return pods;
+    };
+    this.#informer = makeInformer(config, `/api/v1/namespaces/${namespace}/pods`, list, opts.labelSelector);
+    const publish = () => this.#publishSoon();
+    this.#informer.on('add', publish);
+    this.#informer.on('update', publish);
+    this.#informer.on('delete', publish);
+    this.#informer.on('error', (err) => {
+      if (this.#stopped) return;
+      if (!this.#failing) this.#o.logger.warn({ err }, 'Kubernetes peer discovery failed; keeping the last known peers and retrying');
+      this.#failing = true;
+      this.#retry();
+    });
+  }
+
+  /** Coalesces a burst of events (a list of 1000 pods is 1000 adds) into one update. */
+  #publishSoon(): void {
+    if (this.#pending) return;
+    this.#pending = true;
+    setImmediate(() => {
+      this.#pending = false;
+      this.#publish();
+    });
+  }
+
+  #publish(): void {
+    if (this.#stopped) return;
+    this.#o.directory.set('kubernetes', podsToPeers(this.#informer.list()));
+  }
+
+  #retry(): void {
+    if (this.#stopped || this.#timer) return;
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.start();
+    }, this.#o.retryMs ?? 5000);
+  }
+
+  start(): void {
+    if (this.#stopped) return;
+    this.#informer.start().catch((err: unknown) => {
+      if (!this.#failing) this.#o.logger.warn({ err }, 'cannot list the agents\' pods; keeping the last known peers and retrying');
+      this.#failing = true;
+      this.#retry();
+    });
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
+    void this.#informer.stop().catch(() => undefined);
+  }
+}

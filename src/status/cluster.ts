@@ -1,0 +1,68 @@
+import { nameCauses, type Answer, type Edge } from './causes.ts';
+import type { ClusterNode, ClusterStatus, ClusterVerdict, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
+
+/** What the fan-out got from one node: its local status, or why not. */
+export type FanoutResult = { ok: true; status: LocalStatusWithPeers } | { ok: false; failure: FailureKind; error: string };
+
+export interface MergeInput {
+  asker: string;
+  time: number;
+  /** Every known node, the asker included. */
+  nodes: readonly string[];
+  results: ReadonlyMap<string, FanoutResult>;
+  clockOffsetThresholdSeconds: number;
+}
+
+/** Merges the nodes' local statuses into the cluster's: verdicts, reachability, causes. Pure. */
+export function mergeCluster(input: MergeInput): ClusterStatus {
+  const names = new Set(input.nodes);
+  names.add(input.asker);
+  const edges: Edge[] = [];
+  for (const [node, r] of input.results) {
+    if (!r.ok) continue;
+    for (const o of r.status.peers) {
+      if (o.peer === node) continue;
+      names.add(o.peer);
+      edges.push({ observer: node, peer: o.peer, network: o.network, up: o.up, failure: o.failure ?? null, clockOffsetSeconds: o.clockOffsetSeconds, rttSeconds: o.rttSeconds });
+    }
+  }
+  const nodes = [...names].sort();
+  const answers = new Map<string, Answer>();
+  for (const n of nodes) {
+    const r = input.results.get(n);
+    if (!r) answers.set(n, { ok: false, failure: 'unreachable', error: 'not asked', asked: false });
+    else if (r.ok) answers.set(n, { ok: true, verdict: r.status.verdict, probes: r.status.probes });
+    else answers.set(n, { ok: false, failure: r.failure, error: r.error });
+  }
+  const { causes, partitions } = nameCauses({ asker: input.asker, nodes, answers, edges, clockOffsetThresholdSeconds: input.clockOffsetThresholdSeconds });
+
+  const clusterNodes: ClusterNode[] = nodes.map((name) => {
+    const r = input.results.get(name);
+    const from: Record<Network, string[]> = { pod: [], host: [] };
+    for (const e of edges) if (e.peer === name && !e.up) from[e.network].push(e.observer);
+    from.pod.sort();
+    from.host.sort();
+    return {
+      name,
+      verdict: r?.ok ? r.status.verdict : 'unreachable',
+      answered: r?.ok ?? false,
+      error: r === undefined ? 'not asked' : r.ok ? null : r.error,
+      probes: r?.ok ? r.status.probes : [],
+      unreachableFrom: from,
+    };
+  });
+
+  let verdict: ClusterVerdict = 'healthy';
+  if (causes.some((c) => c.kind !== 'node-unknown')) verdict = 'degraded';
+  else if (causes.length > 0) verdict = 'unknown';
+
+  return {
+    observer: input.asker,
+    time: new Date(input.time).toISOString(),
+    verdict,
+    causes,
+    nodes: clusterNodes,
+    reachability: edges.map((e) => ({ observer: e.observer, peer: e.peer, network: e.network, up: e.up, rttSeconds: e.rttSeconds })),
+    partitions,
+  };
+}

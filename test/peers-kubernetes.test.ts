@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../src/config/load.ts';
+import { HistoryStore } from '../src/history/store.ts';
+import { builtinProbes } from '../src/probes/index.ts';
+import { createKubeClients } from '../src/k8s/client.ts';
+import { silentLogger } from '../src/log.ts';
+import { PeerDirectory } from '../src/peers/directory.ts';
+import { KubernetesDiscovery } from '../src/peers/kubernetes.ts';
+import { systemClock } from '../src/runner/clock.ts';
+import { removeDir, waitFor } from './support/peer-agents.ts';
+import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
+
+const NS = 'vigil';
+const DEFAULT_SELECTOR = loadConfig({ probes: builtinProbes }).peers.kubernetes.labelSelector;
+
+void describe('Kubernetes peer discovery against the API simulator', () => {
+  let sim: ApiSim;
+  let store: HistoryStore;
+  let discovery: KubernetesDiscovery | undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-k8s-peers-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+
+  const addPod = (node: string, ip: string, labels: Record<string, string> = { 'app.kubernetes.io/name': 'vigil' }, name = `vigil-${node}`) =>
+    sim.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels }, spec: { nodeName: node, containers: [{ name: 'vigil', image: 'vigil' }] } }) &&
+    waitFor(`pod ${name} running`, () => Promise.resolve(sim.store.get('pods', NS, name)?.status?.phase === 'Running' ? true : undefined)).then(() =>
+      sim.store.update('pods', NS, name, (p) => (p.status = { ...p.status, podIP: ip, hostIP: ip.replace('198.19.', '198.18.') })),
+    );
+
+  const start = async (self: string) => {
+    const directory = new PeerDirectory({ self, store, now: Date.now, logger: silentLogger(), sources: ['kubernetes'] });
+    discovery = await KubernetesDiscovery.create({ clients: await createKubeClients({ kubeconfig, namespace: NS }), labelSelector: DEFAULT_SELECTOR, directory, clock: systemClock, logger: silentLogger(), retryMs: 200 });
+    discovery.start();
+    return directory;
+  };
+
+  before(async () => {
+    sim = await ApiSim.start({ nodes: ['n1', 'n2', 'n3', 'n4'] });
+    writeKubeconfig(kubeconfig, { server: sim.url, token: sim.token, namespace: NS });
+    store = new HistoryStore(path.join(dir, 'history.db'));
+    await addPod('n1', '198.19.0.1');
+    await addPod('n2', '198.19.0.2');
+    await addPod('n3', '198.19.0.3');
+  });
+  after(async () => {
+    discovery?.stop();
+    await sim.stop();
+    store.close();
+    removeDir(dir);
+  });
+
+  void it('lists the DaemonSet\'s pods, follows changes, and keeps the list through an outage', async () => {
+    const d = await start('n1');
+    await waitFor('two peers', () => Promise.resolve(d.list().length === 2 ? true : undefined));
+    assert.deepEqual(d.list(), [
+      { node: 'n2', podIP: '198.19.0.2', hostIP: '198.18.0.2' },
+      { node: 'n3', podIP: '198.19.0.3', hostIP: '198.18.0.3' },
+    ]);
+    await addPod('n4', '198.19.0.4');
+    sim.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'other', namespace: NS, labels: { app: 'other' } }, spec: { nodeName: 'n4', containers: [{ name: 'x', image: 'x' }] } });
+    // a probe's own pod, even one labelled like the agents, is not a peer
+    await addPod('n4', '198.19.0.44', { 'app.kubernetes.io/name': 'vigil', 'vigil.io/probe': 'pod-scheduling' }, 'vigil-probe-n4');
+    await waitFor('n4 to join', () => Promise.resolve(d.get('n4')?.podIP === '198.19.0.4' ? true : undefined));
+    sim.store.remove('pods', NS, 'vigil-n3');
+    await waitFor('n3 to leave', () => Promise.resolve(d.get('n3') === undefined ? true : undefined));
+    assert.equal(d.get('n4')?.podIP, '198.19.0.4', 'events arrive in order: the probe pod was seen before n3 left');
+    assert.deepEqual(d.list().map((p) => p.node), ['n2', 'n4']);
+
+    await sim.suspend();
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(d.list().map((p) => p.node), ['n2', 'n4'], 'the outage empties nothing');
+    discovery!.stop();
+
+    // a new agent (a restart) while the API server is still down starts from the persisted list
+    const again = await start('n2');
+    assert.deepEqual(again.list().map((p) => p.node), ['n1', 'n4']);
+    await sim.resume();
+    sim.store.remove('pods', NS, 'vigil-n4');
+    await waitFor('the watch to resume and n4 to leave', () => Promise.resolve(again.list().length === 1 ? true : undefined));
+    assert.deepEqual(again.list().map((p) => p.node), ['n1']);
+  });
+});
