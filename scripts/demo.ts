@@ -1,8 +1,8 @@
 // `npm run demo`: the whole product on this machine — real etcd, the Kubernetes API simulator,
-// three agents on loopback, real Prometheus loaded with the bundled rules, and
+// three agents on loopback with static peers, real Prometheus loaded with the bundled rules, and
 // real Alertmanager. Prints where to look; Ctrl-C ends every process it started and removes its
 // temporary directory.
-import { startStack } from '../test/support/stack.ts';
+import { PEER_TOKEN, startStack } from '../test/support/stack.ts';
 
 const started = Date.now();
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -43,11 +43,13 @@ vigil demo is up (${((Date.now() - started) / 1000).toFixed(1)} s)
   Prometheus     ${s.prometheus.url}/alerts   (targets: ${s.prometheus.url}/targets)
   Alertmanager   ${s.alertmanager.url}
   agents         ${s.agents.map((a) => `${a.name} ${a.url}/`).join('\n                 ')}
+  cluster status curl -H 'Authorization: Bearer ${PEER_TOKEN}' ${s.agents[0]!.url}/api/v1/status
+                 (any agent answers for the whole cluster)
   etcd           ${s.etcd.endpoints.join(', ')}
   API simulator  ${s.apisim.url}   (faults: POST ${s.apisim.url}/_sim/...)
 
 Try a failure (the alerts fire after their \`for\`, a few minutes):
-  kill -9 ${s.agents.at(-1)!.proc.pid}                 # ${s.agents.at(-1)!.name}'s agent dies: VigilAgentDown
+  kill -9 ${s.agents.at(-1)!.proc.pid}                 # ${s.agents.at(-1)!.name}'s agent dies: VigilNodeUnreachable, VigilAgentDown
   strace -f -qq -o /dev/null -p ${etcdPid} -e trace=fdatasync,fsync -e inject=fdatasync,fsync:delay_exit=400000
                                  # a slow etcd disk: VigilEtcdWriteLatencyCritical (Ctrl-C the strace to heal)
 

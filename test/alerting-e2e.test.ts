@@ -38,6 +38,7 @@ void describe('alerts end to end', () => {
       scrapeInterval: '1s',
       evaluationInterval: '1s',
       probeInterval: '2s',
+      peerInterval: '1s',
       alertmanager: { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' },
     });
   });
@@ -77,15 +78,26 @@ void describe('alerts end to end', () => {
     t.diagnostic(`slow etcd disk: fault -> firing notification ${((fired.receivedAt - faultAt) / 1000).toFixed(1)} s; fault removed -> resolved notification ${((resolved.receivedAt - healedAt) / 1000).toFixed(1)} s`);
   });
 
-  void it('a killed agent pages as down, naming its node', async (t) => {
+  void it('a killed agent pages as its node unreachable and its agent down, naming that node', async (t) => {
     const victim = stack.agents.find((a) => a.name === 'node-c')!;
+    await eventually(async () => {
+      const r = await query('vigil_peer_up == 1');
+      return r.length === 6 ? r : undefined;
+    }, 30_000, 'every agent to see every peer up');
     const killedAt = Date.now();
     await victim.kill('SIGKILL');
+    const fired = await eventually(() => webhook.find('firing', { alertname: 'VigilNodeUnreachable', node: 'node-c' }), 60_000, 'VigilNodeUnreachable for node-c at the webhook');
+    assert.equal(fired.alert.labels.severity, 'critical');
+    assert.equal(fired.alert.annotations.description, 'Node node-c does not answer 100% of the vigil agents that ping it, on any network.');
     const down = await eventually(() => webhook.find('firing', { alertname: 'VigilAgentDown', node: 'node-c' }), 60_000, 'VigilAgentDown for node-c at the webhook');
     assert.equal(down.alert.labels.instance, new URL(victim.url).host);
     assert.equal(down.alert.annotations.description, `Prometheus has not been able to scrape the vigil agent on node node-c (${new URL(victim.url).host}) for 5 minutes.`);
-    // The survivors are not blamed.
-    for (const n of ['node-a', 'node-b']) assert.equal(webhook.find('firing', { alertname: 'VigilAgentDown', node: n }), undefined, n);
-    t.diagnostic(`killed agent: kill -> VigilAgentDown notification ${((down.receivedAt - killedAt) / 1000).toFixed(1)} s`);
+    // The survivors are not blamed, and a dead node is not a partition.
+    for (const n of ['node-a', 'node-b']) {
+      assert.equal(webhook.find('firing', { alertname: 'VigilNodeUnreachable', node: n }), undefined, n);
+      assert.equal(webhook.find('firing', { alertname: 'VigilAgentDown', node: n }), undefined, n);
+    }
+    assert.equal(webhook.find('firing', { alertname: 'VigilNetworkPartition' }), undefined);
+    t.diagnostic(`killed agent: kill -> VigilNodeUnreachable notification ${((fired.receivedAt - killedAt) / 1000).toFixed(1)} s; -> VigilAgentDown ${((down.receivedAt - killedAt) / 1000).toFixed(1)} s`);
   });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import type { ClusterStatus } from '../src/status/cluster-types.ts';
 import { eventually } from './support/agent-process.ts';
 import { startProcess, type ManagedProcess } from './support/process.ts';
 
@@ -52,6 +53,14 @@ void describe('npm run demo', () => {
     const ams = (await (await fetch(`${prom}/api/v1/alertmanagers`)).json()) as { data: { activeAlertmanagers: { url: string }[] } };
     assert.equal(new URL(ams.data.activeAlertmanagers[0]!.url).origin, am);
     assert.ok((await fetch(`${am}/-/ready`)).ok);
+    // The cluster status, as printed: any agent answers for all three nodes.
+    const [, token, statusUrl] = /cluster status curl -H 'Authorization: Bearer (\S+)' (\S+)/.exec(out)!;
+    const cluster = await eventually(async () => {
+      const res = await fetch(statusUrl!, { headers: { authorization: `Bearer ${token}` } });
+      const body = (await res.json()) as ClusterStatus;
+      return body.nodes?.length === 3 && body.nodes.every((n) => n.answered) ? body : undefined;
+    }, 30_000, 'the cluster status to hear from all three nodes');
+    assert.deepEqual(cluster.nodes.map((n) => n.name).sort(), ['node-a', 'node-b', 'node-c']);
 
     demo.child.kill('SIGINT');
     await eventually(() => (demo!.running() ? undefined : true), 30_000, 'the demo to exit');

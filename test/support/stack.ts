@@ -1,8 +1,8 @@
 // The whole product on one machine: real etcd, the Kubernetes API simulator, several agents on
-// loopback (each its own process, node name and port), real Prometheus
+// loopback (each its own process, node name and port, peers listed statically), real Prometheus
 // scraping them with a `node` label and loaded with the bundled rules, and real Alertmanager.
 // Used by `npm run demo` and by the end-to-end test. Every process is ended by its own PID.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -20,8 +20,9 @@ export interface StackOptions {
   rulesFile?: string;
   scrapeInterval?: string;
   evaluationInterval?: string;
-  /** Interval of the agents' etcd probe. */
+  /** Intervals of the agents' etcd probe and peer pings. */
   probeInterval?: string;
+  peerInterval?: string;
   podSchedulingInterval?: string;
   /** Alertmanager sends notifications here (a webhook URL); absent: the UI only. */
   webhookUrl?: string;
@@ -35,7 +36,7 @@ export interface StackAgent {
   name: string;
   url: string;
   proc: AgentProcess;
-  /** Ends the agent by its PID (default SIGKILL) and waits for it to be gone. */
+  /** Ends the agent by its PID (default SIGKILL: no goodbye to its peers) and waits for it to be gone. */
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -49,6 +50,9 @@ export interface Stack {
   /** Ends every process by its PID and removes the temporary directory; safe to call twice. */
   stop(): Promise<void>;
 }
+
+/** The agents' shared peer token; the demo prints it for curl. */
+export const PEER_TOKEN = 'demo-peer-token-not-a-secret';
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const nodes = opts.nodes ?? ['node-a', 'node-b', 'node-c'];
@@ -81,8 +85,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await waitForOutput(sim, simUrl);
 
     progress(`starting ${nodes.length} agents`);
+    const tokenFile = path.join(dir, 'peer-token');
+    writeFileSync(tokenFile, `${PEER_TOKEN}\n`, { mode: 0o600 });
     const ports = new Map<string, number>();
     for (const n of nodes) ports.set(n, await freePort());
+    const staticPeers = nodes.map((n) => ({ node: n, pod: `127.0.0.1:${ports.get(n)}` }));
     const agents: StackAgent[] = [];
     stops.push(async () => {
       await Promise.all(agents.map((a) => a.kill('SIGTERM')));
@@ -104,6 +111,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
             apiserver: { enabled: true },
             'control-plane': { enabled: true },
           },
+          peers: { discovery: ['static'], static: staticPeers, interval: opts.peerInterval ?? '2s', timeout: '500ms', tokenFile },
         };
         const proc = await spawnAgent({ config: stringify(config), args: ['--web.listen-address', `127.0.0.1:${ports.get(n)}`] });
         const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
