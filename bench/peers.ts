@@ -2,7 +2,8 @@
 // CPU and RSS over the same windows), and the latency of GET /api/v1/status with 100 peers of
 // which 10 never answer. Stand-in peers are lightweight HTTP responders on 127.0.0.1.
 // Run: npm run build && node --import tsx bench/peers.ts [--seconds 20] [--windows 3] [--interval 1s]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mib, procStats, sleep } from './proc.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -19,16 +20,8 @@ const windows = Number(values.windows);
 const K = 10;
 const SIZES = [10, 100, 1000];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 
-function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
-}
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `node-${String(i).padStart(4, '0')}`);
 const dirs: string[] = [];

@@ -3,7 +3,8 @@
 // servers would) and closed loop (each scrapes again as soon as it has an answer: saturation).
 // Runs the compiled agent as the image does.
 // Run: npm run build && node --import tsx bench/scrape.ts [--scrapers 50] [--seconds 20] [--idle 60] [--node-flags=...]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mib, procStats, sleep } from './proc.ts';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,16 +19,8 @@ const loadSeconds = Number(values.seconds);
 const idleSeconds = Number(values.idle);
 const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-const mib = (b: number) => (b / 2 ** 20).toFixed(1);
 
-function procStats(pid: number): { cpuSeconds: number; rssBytes: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: (Number(fields[11]) + Number(fields[12])) / 100, rssBytes: Number(rss?.[1] ?? 0) * 1024 };
-}
 
 async function withAgent<T>(fn: (agent: AgentProcess) => Promise<T>): Promise<T> {
   const storage = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));

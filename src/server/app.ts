@@ -3,8 +3,8 @@ import type { Registry } from 'prom-client';
 import type { HistoryStore } from '../history/store.ts';
 import type { Logger } from '../log.ts';
 import type { LocalStatus } from '../status/local.ts';
-import { landingPage } from './landing.ts';
 import { BadRequest, parseHistoryQuery } from './params.ts';
+import { statusPageRouter } from './status-page.ts';
 
 export interface AppOptions {
   node: string;
@@ -46,9 +46,7 @@ export function createApp(opts: AppOptions): express.Express {
     res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready\n' : 'not ready\n');
   });
   if (opts.peerAuth) app.use(PEER_PATHS, opts.peerAuth);
-  app.get('/', (_req, res) => {
-    res.type('html').send(landingPage(opts.status.snapshot()));
-  });
+  app.use(statusPageRouter({ node: opts.node }));
   app.get('/api/v1/status/local', (_req, res) => {
     res.json(opts.localStatus ? opts.localStatus() : opts.status.snapshot());
   });

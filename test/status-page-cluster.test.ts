@@ -1,0 +1,187 @@
+// The status page in headless Chromium against five real agents on loopback: healthy, cut in two
+// by a partition (seen from both sides), healed, then with one agent stopped. With
+// VIGIL_SCREENSHOT_DIR set, it saves what the page looks like in each state (scripts/screenshots.ts).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { launchBrowser, type Browser } from './support/browser.ts';
+import { startLoopbackCluster, type LoopbackCluster } from './support/loopback-cluster.ts';
+import { COLOURS, readProbeMatrix, readReachability, readVerdict } from './support/page-reader.ts';
+
+const NAMES = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
+const SHOTS = process.env.VIGIL_SCREENSHOT_DIR;
+let cluster: LoopbackCluster;
+let browser: Browser;
+const pageErrors: string[] = [];
+
+async function open(node: string): Promise<Page> {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`${node}: ${e.message}`));
+  await page.goto(`${cluster.url(node)}/?refresh=1`);
+  return page;
+}
+
+/** Waits until the page, refreshing itself, shows a banner whose text matches. */
+async function waitForBanner(page: Page, re: RegExp, what: string): Promise<void> {
+  try {
+    await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('verdict')?.textContent ?? ''), re.source, { timeout: 30_000, polling: 200 });
+  } catch (err) {
+    throw new Error(`the page never showed ${what}; it shows: ${await page.textContent('#verdict')}`, { cause: err });
+  }
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  await page.waitForTimeout(300); // the last refresh's paint
+  await page.screenshot({ path: path.join(SHOTS, `status-page-${name}.png`), fullPage: true });
+}
+
+void describe('status page on a real loopback cluster', { timeout: 150_000 }, () => {
+  before(async () => {
+    cluster = await startLoopbackCluster({
+      names: NAMES,
+      intervalMs: 1000,
+      // Thresholds the test machine's disk and memory stay under: the healthy state must be healthy.
+      configure: () => ({ probes: { node: { interval: '2s', timeout: '1s', filesystem: { warning: 0.98, critical: 0.99 }, memory: { warning: 0.98, critical: 0.99 } } } }),
+    });
+    browser = await launchBrowser({ allowOrigins: () => NAMES.map((n) => cluster.url(n)) });
+  });
+  after(async () => {
+    await browser?.close();
+    await cluster?.close();
+    assert.deepEqual(pageErrors, [], 'the page threw');
+  });
+
+  void it('healthy: a green banner, every probe ok in green, every path up on both networks', async () => {
+    const page = await open('alpha');
+    await waitForBanner(page, /^Cluster healthy/, 'a healthy cluster');
+    // Until every agent has pinged every other, the matrices still fill in; wait for the full picture.
+    await page.waitForFunction(() => document.querySelectorAll('table.reach td.r-up').length === 2 * 5 * 4, null, { timeout: 30_000 });
+    const v = await readVerdict(page);
+    assert.equal(v.background, COLOURS.healthyBanner);
+    assert.match(await page.textContent('#verdict') ?? '', /as seen from alpha .* 5 of 5 nodes answered/);
+    const m = await readProbeMatrix(page);
+    assert.deepEqual(m.rows.map((r) => r.node), NAMES);
+    assert.deepEqual(m.columns, ['node']);
+    for (const r of m.rows) {
+      assert.deepEqual([r.verdict.text, r.verdict.background], ['ok', COLOURS.ok], r.node);
+      assert.deepEqual([r.cells.node!.text, r.cells.node!.background], ['ok', COLOURS.ok], r.node);
+      assert.match(r.cells.node!.title, new RegExp(`^${r.node} / node: ok — .* \\(since 20`));
+    }
+    for (const network of ['pod', 'host'] as const) {
+      const reach = await readReachability(page, network);
+      assert.deepEqual(reach.order, NAMES);
+      assert.deepEqual(reach.groupStarts, []);
+      for (const [i, row] of reach.cells.entries()) for (const [j, c] of row.entries()) if (i !== j) assert.equal(c.background, COLOURS.reachUp, `${network} ${NAMES[i]} → ${NAMES[j]}: ${c.text}`);
+    }
+    assert.match(await page.textContent('#local') ?? '', /This node: alpha ok/);
+    assert.match(await page.textContent('#local') ?? '', /Peers as this node sees them/);
+    await screenshot(page, 'healthy');
+    await page.close();
+  });
+
+  void it('partition: each side sees its own block reaching itself and the other side cut off', async () => {
+    const sides = [['alpha', 'bravo', 'charlie'], ['delta', 'echo']];
+    cluster.partition(sides);
+    const pages = await Promise.all([open('bravo'), open('echo')]);
+    try {
+      for (const [k, page] of pages.entries()) {
+        const [ours, theirs] = k === 0 ? [sides[0]!, sides[1]!] : [sides[1]!, sides[0]!];
+        await waitForBanner(page, /network partition/, 'the partition');
+        const v = await readVerdict(page);
+        assert.equal(v.heading, 'Cluster degraded');
+        assert.equal(v.background, COLOURS.degradedBanner);
+        const cause = v.causes.find((c) => c.includes('network partition'))!;
+        assert.match(cause, new RegExp(`^critical network partition: .*${ours.join(', ')}.* cannot reach .*${theirs.join(', ')}`));
+        assert.match(cause, new RegExp(`sides: \\{${ours.join(', ')}\\} vs \\{${theirs.join(', ')}\\}$`));
+
+        const m = await readProbeMatrix(page);
+        assert.deepEqual(m.rows.map((r) => r.node), [...ours, ...theirs], 'the answering side first');
+        for (const r of m.rows) {
+          if (ours.includes(r.node)) assert.deepEqual([r.cells.node!.text, r.cells.node!.background], ['ok', COLOURS.ok], r.node);
+          else assert.deepEqual([r.cells.node!.text, r.cells.node!.backgroundImage.startsWith('repeating-linear-gradient')], ['unreachable', true], r.node);
+        }
+        const cut = 2 * ours.length * theirs.length;
+        await page.waitForFunction((n) => document.querySelectorAll('table.reach td.r-down').length === n, cut, { timeout: 30_000 });
+        for (const network of ['pod', 'host'] as const) {
+          const reach = await readReachability(page, network);
+          assert.deepEqual(reach.order, [...ours, ...theirs]);
+          assert.deepEqual(reach.groupStarts, [theirs[0]], 'a heavy rule between the sides');
+          for (const [i, row] of reach.cells.entries()) {
+            for (const [j, c] of row.entries()) {
+              const at = `${network} ${reach.order[i]} → ${reach.order[j]}`;
+              if (i === j) continue;
+              if (i >= ours.length) assert.equal(c.text, '?', `${at}: the far side does not answer, so its view is unknown`);
+              else if (j < ours.length) assert.equal(c.background, COLOURS.reachUp, `${at}: ${c.text}`);
+              else assert.deepEqual([c.text, c.background], ['down', COLOURS.reachDown], at);
+            }
+          }
+        }
+      }
+      await screenshot(pages[0], 'partition');
+    } finally {
+      await Promise.all(pages.map((p) => p.close()));
+    }
+  });
+
+  void it('healed, then one agent stopped: its row unreachable, every path to it down, and the cause names it', async () => {
+    cluster.partition(null);
+    const page = await open('alpha');
+    await waitForBanner(page, /^Cluster healthy/, 'the healed cluster');
+    await cluster.stopAgent('echo');
+    // Until its observers have missed a ping the status may call echo unknown; wait for the verdict.
+    await waitForBanner(page, /node echo is down|agent on echo is not running/, 'echo named as down');
+    const v = await readVerdict(page);
+    assert.equal(v.heading, 'Cluster degraded');
+    assert.ok(v.causes.some((c) => /^critical (node echo is down|agent on echo is not running)/.test(c)), v.causes.join('\n'));
+    assert.ok(!v.causes.some((c) => /partition/.test(c)), v.causes.join('\n'));
+    const m = await readProbeMatrix(page);
+    const echo = m.rows.find((r) => r.node === 'echo')!;
+    assert.equal(echo.verdict.text, 'unreachable');
+    assert.match(echo.cells.node!.title, /^echo \/ node: unreachable — no answer/);
+    assert.ok(m.rows.filter((r) => r.node !== 'echo').every((r) => r.cells.node!.background === COLOURS.ok));
+    await page.waitForFunction(() => document.querySelectorAll('table.reach[data-network="pod"] td[data-peer="echo"].r-down').length === 4, null, { timeout: 30_000 });
+    const reach = await readReachability(page, 'pod');
+    const col = reach.order.indexOf('echo');
+    for (const [i, row] of reach.cells.entries()) {
+      if (i === col) assert.ok(row.every((c) => c.text === '?' || c.text === '·'), 'the stopped agent reports nothing');
+      else assert.deepEqual([row[col]!.text, row[col]!.background], ['down', COLOURS.reachDown], `${reach.order[i]} → echo`);
+    }
+    await screenshot(page, 'node-down');
+    await page.close();
+  });
+});
+
+void describe('status page on agents that require the peer token', { timeout: 60_000 }, () => {
+  const TOKEN = 'page-test-token-0123456789abcdef';
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-page-token-'));
+  let pair: LoopbackCluster;
+  let tokenBrowser: Browser;
+  before(async () => {
+    writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`);
+    pair = await startLoopbackCluster({ names: ['north', 'south'], intervalMs: 1000, tokenFile: path.join(dir, 'token'), configure: () => ({ probes: { node: { interval: '2s', timeout: '1s', filesystem: { warning: 0.98, critical: 0.99 }, memory: { warning: 0.98, critical: 0.99 } } } }) });
+    tokenBrowser = await launchBrowser({ allowOrigins: () => pair.names.map((n) => pair.url(n)) });
+  });
+  after(async () => {
+    await tokenBrowser?.close();
+    await pair?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  void it('says the API wants the token, asks for it, and shows the cluster once given it', async () => {
+    const page = await tokenBrowser.context.newPage();
+    await page.goto(`${pair.url('north')}/?refresh=1`);
+    await waitForBanner(page, /HTTP 401/, 'the refusal');
+    assert.equal(await page.isVisible('#auth'), true);
+    assert.match(await page.textContent('#verdict') ?? '', /api\/v1\/status: HTTP 401: this endpoint needs the shared peer token/);
+    await page.fill('#auth-token', TOKEN);
+    await page.click('#auth button');
+    await waitForBanner(page, /^Cluster healthy.*2 of 2 nodes answered/, 'the cluster behind the token');
+    assert.equal(await page.isVisible('#auth'), false);
+    assert.match(await page.textContent('#local') ?? '', /This node: north ok/);
+    await page.close();
+  });
+});
