@@ -1,10 +1,11 @@
 // The agent's steady RSS and CPU over 60 s at default intervals, then /metrics latency under 50
-// concurrent scrapers: open loop (each scrapes once a second, staggered, as a fleet of Prometheus
-// servers would) and closed loop (each scrapes again as soon as it has an answer: saturation).
+// concurrent scrapers: open loop (each a curl process scraping once a second, staggered, as a fleet
+// of Prometheus servers would) and closed loop (each scrapes again as soon as it has an answer: saturation).
 // Runs the compiled agent as the image does.
 // Run: npm run build && node --import tsx bench/scrape.ts [--scrapers 50] [--seconds 20] [--idle 60] [--node-flags=...]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mib, procStats, sleep } from './proc.ts';
+import { execFile } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,7 +36,8 @@ async function withAgent<T>(fn: (agent: AgentProcess) => Promise<T>): Promise<T>
   }
 }
 
-async function scrapeLoad(agent: AgentProcess, mode: 'open' | 'closed') {
+/** Closed loop: scrapers in this process, each scraping again as soon as it has an answer. */
+async function closedLoop(agent: AgentProcess) {
   const keepAlive = new http.Agent({ keepAlive: true, maxSockets: scrapers });
   const url = new URL('/metrics', agent.url);
   const get = () =>
@@ -54,25 +56,50 @@ async function scrapeLoad(agent: AgentProcess, mode: 'open' | 'closed') {
   const start = Date.now();
   const end = start + loadSeconds * 1000;
   await Promise.all(
-    Array.from({ length: scrapers }, async (_, i) => {
-      if (mode === 'open') await sleep((1000 * i) / scrapers);
+    Array.from({ length: scrapers }, async () => {
       while (Date.now() < end) {
-        const t = Date.now();
         try {
           latencies.push(await get());
         } catch {
           errors++;
         }
-        if (mode === 'open') await sleep(Math.max(0, 1000 - (Date.now() - t)));
       }
     }),
   );
-  const after = procStats(agent.pid);
   keepAlive.destroy();
+  report('closed loop (in-process client)', latencies, errors, before, procStats(agent.pid), (Date.now() - start) / 1000);
+}
+
+/**
+ * Open loop: each scraper is its own process (curl, once a second, staggered), so the client's
+ * own event loop does not add to the latency it measures.
+ */
+async function openLoop(agent: AgentProcess) {
+  const url = `${agent.url}/metrics`;
+  const before = procStats(agent.pid);
+  const start = Date.now();
+  const script = `sleep "$1"; end=$(( $(date +%s) + ${loadSeconds} )); while [ "$(date +%s)" -lt "$end" ]; do curl -s -o /dev/null -w '%{http_code} %{time_total}\\n' "${url}"; sleep 1; done`;
+  const outputs = await Promise.all(
+    Array.from({ length: scrapers }, (_, i) =>
+      new Promise<string>((resolve, reject) => {
+        execFile('sh', ['-c', script, 'scraper', (i / scrapers).toFixed(3)], { timeout: (loadSeconds + 30) * 1000 }, (err: Error | null, stdout: string) => (err ? reject(err) : resolve(stdout)));
+      }),
+    ),
+  );
+  const latencies: number[] = [];
+  let errors = 0;
+  for (const line of outputs.join('').split('\n').filter(Boolean)) {
+    const [code, secs] = line.split(' ');
+    if (code === '200') latencies.push(Number(secs) * 1000);
+    else errors++;
+  }
+  report('open loop (curl processes, 1 scrape/s each)', latencies, errors, before, procStats(agent.pid), (Date.now() - start) / 1000);
+}
+
+function report(what: string, latencies: number[], errors: number, before: { cpuSeconds: number }, after: { cpuSeconds: number }, secs: number) {
   latencies.sort((a, b) => a - b);
-  const secs = (Date.now() - start) / 1000;
   console.log(
-    `${mode} loop, ${scrapers} scrapers, ${loadSeconds} s: ${latencies.length} scrapes (${(latencies.length / secs).toFixed(0)}/s), ${errors} errors; ` +
+    `${what}, ${scrapers} scrapers, ${loadSeconds} s: ${latencies.length} scrapes (${(latencies.length / secs).toFixed(0)}/s), ${errors} errors; ` +
       `latency p50 ${quantile(latencies, 0.5).toFixed(2)} ms, p99 ${quantile(latencies, 0.99).toFixed(2)} ms, max ${latencies.at(-1)!.toFixed(2)} ms; ` +
       `agent CPU ${(((after.cpuSeconds - before.cpuSeconds) / secs) * 100).toFixed(0)}% of a core`,
   );
@@ -90,5 +117,5 @@ await withAgent(async (agent) => {
   const sorted = [...rss].sort((a, b) => a - b);
   console.log(`steady state over ${idleSeconds} s: RSS median ${mib(quantile(sorted, 0.5))} MiB (first ${mib(rss[0]!)}, last ${mib(rss.at(-1)!)}, max ${mib(sorted.at(-1)!)}); CPU ${(((end.cpuSeconds - start.cpuSeconds) / idleSeconds) * 100).toFixed(2)}% of a core`);
 });
-await withAgent((agent) => scrapeLoad(agent, 'open'));
-await withAgent((agent) => scrapeLoad(agent, 'closed'));
+await withAgent(openLoop);
+await withAgent(closedLoop);
