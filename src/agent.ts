@@ -7,7 +7,7 @@ import type { Logger } from './log.ts';
 import type { PeerTransport } from './peers/client.ts';
 import { httpsTransport } from './peers/tls-transport.ts';
 import { createPeers, type Peers } from './peers/index.ts';
-import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { createMetrics, dropMetricsOfIdleProbes, type Metrics } from './metrics/metrics.ts';
 import type { Probe, ProbeDeps } from './probes/probe.ts';
 import type { ProbeRegistry } from './probes/registry.ts';
 import { systemClock, type Clock, type TimerHandle } from './runner/clock.ts';
@@ -80,6 +80,7 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
 
     const probeDeps: ProbeDeps = { node: config.node, config, metrics, clock, logger, store: history };
     const enabled = deps.registry.enabled(config);
+    dropMetricsOfIdleProbes(metrics.registry, new Set(enabled.map((e) => e.definition.name)));
     const probes: { probe: Probe; interval: number; timeout: number; reasons: readonly string[] }[] = [];
     for (const e of enabled) {
       const probe = e.definition.create({ ...probeDeps, logger: logger.child({ probe: e.definition.name }) }, e.options);

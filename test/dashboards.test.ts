@@ -60,7 +60,9 @@ void describe('dashboards and rules against a live agent', () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-dash-'));
-    const config = loadConfig({ probes: builtinProbes, flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': dir, 'node.name': 'dash-test' } });
+    // Every probe on: an agent exports a probe's own metrics only when it runs that probe.
+    const everyProbe = builtinProbes.map((p) => `  ${p.name}:\n    enabled: true\n`).join('');
+    const config = loadConfig({ probes: builtinProbes, file: { name: 'dash-test.yaml', text: `probes:\n${everyProbe}` }, flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': dir, 'node.name': 'dash-test' } });
     agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger: silentLogger() });
     // Wait for a probe run, so histograms have samples to show their series.
     const deadline = Date.now() + 30_000;

@@ -50,6 +50,7 @@ describe('/metrics', () => {
     const mem = /^vigil_node_memory_available_ratio ([\d.e-]+)$/m.exec(body);
     assert.ok(mem && Number(mem[1]) > 0 && Number(mem[1]) <= 1);
     assert.match(body, /^process_resident_memory_bytes \d+/m, 'default process metrics');
+    assert.doesNotMatch(body, /vigil_etcd_|vigil_pod_|vigil_dns_/, 'no metrics of probes this agent does not run (an idle gauge would read 0)');
   });
 
   it('answers health, readiness, the local status and a JSON 404', async () => {

@@ -70,3 +70,25 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The metrics particular to each probe. An agent that does not run a probe does not export them:
+ * an unlabelled gauge would otherwise read 0 ("etcd has no leader") on every agent with the
+ * probe turned off.
+ */
+export const PROBE_METRICS: Readonly<Record<string, readonly string[]>> = {
+  node: ['vigil_node_filesystem_used_ratio', 'vigil_node_memory_available_ratio'],
+  etcd: ['vigil_etcd_request_duration_seconds', 'vigil_etcd_endpoint_up', 'vigil_etcd_endpoint_is_leader', 'vigil_etcd_has_leader', 'vigil_etcd_db_size_bytes', 'vigil_etcd_alarm'],
+  'pod-scheduling': ['vigil_pod_scheduling_duration_seconds', 'vigil_pod_startup_duration_seconds', 'vigil_pod_deletion_duration_seconds', 'vigil_pod_probe_reaped_total'],
+  apiserver: ['vigil_apiserver_request_duration_seconds'],
+  'control-plane': ['vigil_control_plane_lease_age_seconds'],
+  dns: ['vigil_dns_lookup_duration_seconds'],
+};
+
+/** Unregisters the metrics of every probe not in `running`. */
+export function dropMetricsOfIdleProbes(registry: Registry, running: ReadonlySet<string>): void {
+  for (const [probe, names] of Object.entries(PROBE_METRICS)) {
+    if (running.has(probe)) continue;
+    for (const name of names) registry.removeSingleMetric(name);
+  }
+}
