@@ -34,19 +34,18 @@ export async function startPrometheus(opts: {
   };
   const file = path.join(opts.dir, 'prometheus.yml');
   writeFileSync(file, stringify(config));
-  const proc = startProcess({
-    name: 'prometheus',
-    command: '/usr/bin/prometheus',
-    args: [
-      `--config.file=${file}`,
-      `--storage.tsdb.path=${path.join(opts.dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${opts.port}`,
-      // Resend firing alerts quickly, so Alertmanager hears of them within the evaluation interval.
-      '--rules.alert.resend-delay=1s',
-      '--log.level=warn',
-    ],
-  });
-  const url = `http://127.0.0.1:${opts.port}`;
+  return startServer('prometheus', '/usr/bin/prometheus', opts.port, [
+    `--config.file=${file}`,
+    `--storage.tsdb.path=${path.join(opts.dir, 'data')}`,
+    // Resend firing alerts quickly, so Alertmanager hears of them within the evaluation interval.
+    '--rules.alert.resend-delay=1s',
+  ]);
+}
+
+/** Starts a Prometheus-family server on 127.0.0.1:port and waits until its /-/ready answers. */
+async function startServer(name: string, command: string, port: number, args: string[]): Promise<{ url: string; proc: ManagedProcess }> {
+  const proc = startProcess({ name, command, args: [...args, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'] });
+  const url = `http://127.0.0.1:${port}`;
   try {
     await waitReady(proc, `${url}/-/ready`);
   } catch (err) {
@@ -77,26 +76,12 @@ export async function startAlertmanager(opts: {
   };
   const file = path.join(opts.dir, 'alertmanager.yml');
   writeFileSync(file, stringify(config));
-  const proc = startProcess({
-    name: 'alertmanager',
-    command: '/usr/bin/prometheus-alertmanager',
-    args: [
-      `--config.file=${file}`,
-      `--storage.path=${path.join(opts.dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${opts.port}`,
-      // No gossip port: a single instance needs no cluster.
-      '--cluster.listen-address=',
-      '--log.level=warn',
-    ],
-  });
-  const url = `http://127.0.0.1:${opts.port}`;
-  try {
-    await waitReady(proc, `${url}/-/ready`);
-  } catch (err) {
-    await proc.stop();
-    throw err;
-  }
-  return { url, proc };
+  return startServer('alertmanager', '/usr/bin/prometheus-alertmanager', opts.port, [
+    `--config.file=${file}`,
+    `--storage.path=${path.join(opts.dir, 'data')}`,
+    // No gossip port: a single instance needs no cluster.
+    '--cluster.listen-address=',
+  ]);
 }
 
 /** One alert of an Alertmanager webhook notification. */
