@@ -1,4 +1,5 @@
 import { startAgent } from '../agent.ts';
+import { errorText } from '../runner/runner.ts';
 import { ConfigError, loadConfig, readConfigFile, type Flags } from '../config/load.ts';
 import { createLogger } from '../log.ts';
 import { builtinProbes } from '../probes/index.ts';
@@ -32,7 +33,8 @@ export async function agentCommand(opts: Record<string, string | undefined>): Pr
       for (const p of err.problems) process.stderr.write(`${p}\n`);
       return 2;
     }
-    logger.fatal({ err }, `cannot start: ${(err as Error).message}`);
+    // The message says what to fix; a stack trace would only bury it.
+    logger.fatal(`cannot start: ${errorText(err)}`);
     return 1;
   }
   return new Promise<number>((resolve) => {

@@ -46,6 +46,8 @@ export class ProbeRunner {
   readonly #random: () => number;
   readonly #jitter: number;
   #stopped = false;
+  /** Set once stop() has given up on the remaining runs: a result arriving later is dropped, not recorded into a closed store. */
+  #closed = false;
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts;
@@ -83,11 +85,11 @@ export class ProbeRunner {
       this.#opts.logger.warn({ probe: t.probe.name }, 'previous run still in progress; skipping this one');
       return;
     }
-    void this.runOnce(t);
+    void this.#runOnce(t);
   }
 
   /** One run of a task: bounded by its timeout, isolated from throws, recorded. */
-  async runOnce(t: Task): Promise<CompletedRun> {
+  async #runOnce(t: Task): Promise<CompletedRun> {
     const { clock } = this.#opts;
     const name = t.probe.name;
     const abort = new AbortController();
@@ -138,6 +140,7 @@ export class ProbeRunner {
   }
 
   #record(run: CompletedRun): void {
+    if (this.#closed) return;
     const { metrics } = this.#opts;
     const labels = { probe: run.probe };
     const r = run.result;
@@ -174,6 +177,7 @@ export class ProbeRunner {
       if (graceTimer) this.#opts.clock.clearTimeout(graceTimer);
       for (const t of this.#tasks) if (t.inFlight) t.abort?.abort(new DOMException('agent shutting down', 'AbortError'));
     }
+    this.#closed = true;
     await Promise.all(
       this.#tasks.map(async (t) => {
         try {
@@ -189,10 +193,6 @@ export class ProbeRunner {
     return this.#tasks.map((t) => t.probe.name);
   }
 
-  /** Test hook: the task for a probe name, to run it once outside the schedule. */
-  task(name: string): Task | undefined {
-    return this.#tasks.find((t) => t.probe.name === name);
-  }
 }
 
 export function errorText(err: unknown): string {
