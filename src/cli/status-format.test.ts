@@ -40,6 +40,12 @@ causes:
     );
   });
 
+  void it('does not list a probe whose last run was skipped (a cordoned node) as failing', () => {
+    const cordoned = { ...probe('pod-scheduling', 'critical'), skipped: true };
+    const s: ClusterStatus = { ...status, nodes: [{ ...status.nodes[0]!, probes: [probe('node', 'ok'), cordoned] }] };
+    assert.match(formatCluster(s), /^a +ok +- +reachable$/m);
+  });
+
   void it('names the partition sides', () => {
     assert.match(formatCluster({ ...status, partitions: [['a', 'b'], ['c']] }), /^partition: \{a, b\} \| \{c\}$/m);
   });

@@ -14,7 +14,7 @@ function unreachable(from: { pod: string[]; host: string[] }): string {
 export function formatCluster(s: ClusterStatus): string {
   const rows = [['NODE', 'VERDICT', 'FAILING PROBES', 'REACHABILITY']];
   for (const n of s.nodes) {
-    const failing = n.probes.filter((p) => p.verdict === 'warning' || p.verdict === 'critical').map((p) => `${p.name} (${p.verdict})`);
+    const failing = n.probes.filter((p) => !p.skipped && (p.verdict === 'warning' || p.verdict === 'critical')).map((p) => `${p.name} (${p.verdict})`);
     rows.push([n.name, n.verdict, failing.join(', ') || '-', unreachable(n.unreachableFrom) + (n.answered ? '' : `; no answer: ${n.error ?? 'unknown'}`)]);
   }
   const out = [`cluster ${s.verdict} (asked ${s.observer} at ${s.time})`, '', table(rows)];

@@ -1,4 +1,5 @@
 import type { V1Pod, Watch } from '@kubernetes/client-node';
+import { abortable } from './abortable.ts';
 import type { Clock } from '../runner/clock.ts';
 
 export interface SeenEvent {
@@ -25,8 +26,9 @@ export class PodWatch {
     this.#clock = clock;
   }
 
-  async open(watch: Watch, path: string, query: Record<string, string | number | boolean>): Promise<void> {
-    this.#controller = await watch.watch(
+  /** Opens the stream; gives up when `signal` aborts (the client library sets no timeout on the request). */
+  async open(watch: Watch, path: string, query: Record<string, string | number | boolean>, signal?: AbortSignal): Promise<void> {
+    const opening = watch.watch(
       path,
       query,
       (type: string, obj: unknown) => {
@@ -36,6 +38,14 @@ export class PodWatch {
       },
       (err: unknown) => this.#end(err instanceof Error ? err : new Error('the API server closed the watch')),
     );
+    // If the open is abandoned, a stream that arrives later is aborted as soon as it does.
+    void opening.then(
+      (controller) => {
+        if (this.#closed || signal?.aborted) controller.abort();
+      },
+      () => undefined,
+    );
+    this.#controller = await abortable(opening, signal);
     if (this.ended) throw this.ended;
   }
 

@@ -41,8 +41,11 @@ export function peerRouter(o: PeerApiOptions): express.Router {
   r.get('/api/v1/ping', (_req, res) => {
     res.json({ node: o.self, time: o.now(), hostIP: o.hostIP ?? null });
   });
+  // Requests that arrive while a fan-out is under way share it: N open status pages cost one round of N peers, not N rounds.
+  let inFlight: Promise<ClusterStatus> | undefined;
   r.get('/api/v1/status', async (_req, res) => {
-    res.json(await clusterStatus(o));
+    inFlight ??= clusterStatus(o).finally(() => (inFlight = undefined));
+    res.json(await inFlight);
   });
   r.get('/api/v1/history', async (req, res) => {
     const query = { ...(req.query as Record<string, unknown>) };

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { z } from 'zod';
+import { abortable } from '../k8s/abortable.ts';
 import { systemClock, type Clock } from '../runner/clock.ts';
 
 /** One HTTP exchange with a peer; swapped for a TLS one (or a test double) without touching callers. */
@@ -99,11 +100,7 @@ export class PeerClient {
     let res;
     try {
       // raced with the signal: a transport that ignores aborts (a wedged socket) cannot hold us
-      const aborted = new Promise<never>((_, reject) => {
-        if (signal.aborted) reject(signal.reason as Error);
-        signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
-      });
-      res = await Promise.race([this.#opts.transport.get(`${base}${path}`, { headers, signal, maxBytes: this.#opts.maxBytes }), aborted]);
+      res = await abortable(this.#opts.transport.get(`${base}${path}`, { headers, signal, maxBytes: this.#opts.maxBytes }), signal);
     } catch (err) {
       throw classify(err, opts.timeoutMs, opts.signal);
     } finally {

@@ -62,6 +62,8 @@ export class DnsDiscovery {
           }
         }),
       );
+      // Addresses gone from the Service are forgotten: a pod IP reused by another node's agent is asked its name again.
+      for (const ip of this.#known.keys()) if (!ips.includes(ip)) this.#known.delete(ip);
       if (!this.#stopped) this.#o.directory.set('dns', records);
     } catch (err) {
       this.#o.logger.warn({ err, name: this.#o.name }, 'DNS peer discovery failed; keeping the last known peers');

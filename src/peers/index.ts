@@ -13,7 +13,7 @@ import { parsePeerAddress } from './config.ts';
 import { PeerDirectory, type PeerRecord } from './directory.ts';
 import { DnsDiscovery } from './dns.ts';
 import { KubernetesDiscovery } from './kubernetes.ts';
-import { createKubeClients } from '../k8s/client.ts';
+import { kubeClientsFor } from '../k8s/shared.ts';
 import { PeerMesh } from './mesh.ts';
 
 export interface PeersDeps {
@@ -85,7 +85,7 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
   const localStatus = (): LocalStatusWithPeers => ({ ...deps.status.snapshot(), peers: mesh.observations() });
   const dns = pc.discovery.includes('dns') && pc.dns.name ? new DnsDiscovery({ name: pc.dns.name, refresh: pc.dns.refresh, servers: pc.dns.servers, podPort, timeout: pc.timeout, client, directory, clock, logger: log }) : undefined;
   const kube = pc.discovery.includes('kubernetes')
-    ? await KubernetesDiscovery.create({ clients: await createKubeClients(config.kubernetes), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log })
+    ? await KubernetesDiscovery.create({ clients: await kubeClientsFor(config), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log })
     : undefined;
   const router = peerRouter({
     self: config.node.name,

@@ -50,6 +50,8 @@ export const controlPlaneProbe = defineProbe({
               problems.push({ verdict: 'warning', reason: 'lease-missing', text: `no leader lease ${where}: ${component} has never held leadership here, or runs without --leader-elect, so its health cannot be judged` });
               continue;
             }
+            // An age read before the API failed would go on looking fresh: unknown is the truth now.
+            for (const c of opts.components) metrics.controlPlaneLeaseAge.remove({ component: c });
             return { verdict: 'critical', reason: f.reason, message: f.message, observations };
           }
           const renew = lease.spec?.renewTime as Date | string | undefined;

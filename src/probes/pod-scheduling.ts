@@ -119,7 +119,7 @@ async function probeNode(deps: ProbeDeps, opts: Options, k: KubeClients, node: s
   const watch = new PodWatch(clock);
   const budget = Math.ceil((opts.startupTimeout + opts.deletionTimeout) / 1000) + 10;
   try {
-    await watch.open(k.watch, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { labelSelector: selector, resourceVersion: list.metadata?.resourceVersion ?? '0', timeoutSeconds: budget });
+    await watch.open(k.watch, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { labelSelector: selector, resourceVersion: list.metadata?.resourceVersion ?? '0', timeoutSeconds: budget }, signal);
   } catch (err) {
     if (signal.aborted) throw err;
     const f = describeApiError(err, `watch probe pods in namespace ${ns}`, { verb: 'watch', resource: 'pods', group: '', namespace: ns });
@@ -178,8 +178,8 @@ async function probeNode(deps: ProbeDeps, opts: Options, k: KubeClients, node: s
     metrics.podStartupDuration.observe(startMs / 1000);
 
     const d0 = clock.now();
-    deleting = true;
     await call(signal, `delete probe pod ${ns}/${name}`, () => k.core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: DELETE_GRACE_SECONDS, body: { preconditions: { uid } } }));
+    deleting = true; // only once the delete was accepted: a failed one is retried in the cleanup below
     const deleted = await watch.wait(() => first((e) => e.type === 'DELETED'), opts.deletionTimeout, signal);
     const all = { ...observations, 'startup seconds': startMs / 1000 };
     if (!deleted) {
