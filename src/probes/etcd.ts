@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { describe, duration } from '../config/schema.ts';
 import { recordEtcdMetrics } from '../etcd/metrics.ts';
@@ -64,9 +65,15 @@ export const etcdProbe = defineProbe({
     const conn = { tls: opts.tls, auth: opts.auth, dialTimeoutMs: requestTimeout };
     const thresholds = { warningMs: opts.writeLatency.warning, criticalMs: opts.writeLatency.critical };
     let session: Promise<EtcdSession> | undefined;
+    // The credential files as they were when the session was built: a TLS or auth failure rebuilds
+    // the clients only once one of them has changed, not on every run while a member refuses us.
+    const files = [opts.tls?.caFile, opts.tls?.certFile, opts.tls?.keyFile, opts.auth?.passwordFile].filter((f): f is string => f !== undefined);
+    const signature = () => files.map((f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 'missing').join(',');
+    let builtFrom = '';
 
     const connect = () =>
       (session ??= (async () => {
+        builtFrom = signature();
         const settings = await connectionSettings(conn);
         const { EtcdSession } = await import('../etcd/session.ts');
         return new EtcdSession({ endpoints: opts.endpoints, settings, leaseTtlSeconds: Math.ceil(opts.leaseTTL / 1000), logger });
@@ -87,10 +94,10 @@ export const etcdProbe = defineProbe({
         }
         const observed = await c.observe({ prefix, timeoutMs: requestTimeout });
         const j = judgeEtcd(observed, thresholds);
-        if (observed.some((m) => m.down?.kind === 'tls' || m.down?.kind === 'auth')) {
-          // Rebuild the clients on the next run, re-reading the files: a renewed certificate or password is picked up.
+        if (observed.some((m) => m.down?.kind === 'tls' || m.down?.kind === 'auth') && signature() !== builtFrom) {
+          // Rebuild the clients on the next run from the renewed certificate or password; the old lease is revoked, not left to expire.
           session = undefined;
-          c.release();
+          void c.close(requestTimeout).catch((err: unknown) => logger.debug({ err }, 'closing the etcd session after a credential change'));
         }
         recordEtcdMetrics(metrics, observed, j.hasLeader);
         const observations: Record<string, number | string | boolean | null> = { 'has leader': j.hasLeader };
