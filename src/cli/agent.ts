@@ -1,5 +1,5 @@
 import { startAgent } from '../agent.ts';
-import { errorText } from '../runner/runner.ts';
+import { errorText } from '../errors.ts';
 import { ConfigError, loadConfig, readConfigFile, type Flags } from '../config/load.ts';
 import { createLogger } from '../log.ts';
 import { builtinProbes } from '../probes/index.ts';

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { agentCommand } from './agent.ts';
 import { checkConfigCommand } from './check-config.ts';
 import { statusCommand } from './status.ts';
+import { errorText } from '../errors.ts';
 import { version } from '../version.ts';
 
 /** Exit codes: 0 fine, 1 a failure at run time (or, for status, a degraded cluster), 2 a usage or config error. */
@@ -57,7 +58,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`vigil: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`vigil: ${errorText(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { formatDuration, parseDuration } from './duration.ts';
+import { DEFAULT_LIMITS } from '../server/limits.ts';
 import type { ProbeDefinition } from '../probes/probe.ts';
 import { peersSchema, type PeersConfig } from '../peers/config.ts';
 
@@ -63,15 +64,15 @@ const nodeSchema = z.strictObject({
 
 const count = (min: number, def: number) => z.number().int('must be a whole number').min(min).default(def);
 
-/** See src/server/limits.ts for what each bounds. */
+/** See src/server/limits.ts for what each bounds; the defaults are kept there. */
 const webLimitsSchema = z.strictObject({
-  maxConnections: count(1, 512),
-  maxConcurrentRequests: count(1, 128),
-  maxRequestBodyBytes: count(0, 65_536),
-  maxHeaderBytes: count(1024, 16_384),
-  headerTimeout: duration({ min: 100 }).prefault('10s'),
-  requestTimeout: duration({ min: 100 }).prefault('30s'),
-  idleTimeout: duration({ min: 100 }).prefault('65s'),
+  maxConnections: count(1, DEFAULT_LIMITS.maxConnections),
+  maxConcurrentRequests: count(1, DEFAULT_LIMITS.maxConcurrentRequests),
+  maxRequestBodyBytes: count(0, DEFAULT_LIMITS.maxRequestBodyBytes),
+  maxHeaderBytes: count(1024, DEFAULT_LIMITS.maxHeaderBytes),
+  headerTimeout: duration({ min: 100 }).default(DEFAULT_LIMITS.headerTimeout),
+  requestTimeout: duration({ min: 100 }).default(DEFAULT_LIMITS.requestTimeout),
+  idleTimeout: duration({ min: 100 }).default(DEFAULT_LIMITS.idleTimeout),
 });
 
 const webSchema = z.strictObject({

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { Configuration, CoordinationV1Api, CoreV1Api, KubeConfig, RequestContext, ResponseContext, Watch } from '@kubernetes/client-node';
 
 export interface KubernetesSettings {
@@ -17,12 +16,6 @@ export interface KubeClients {
   coordination: CoordinationV1Api;
   watch: Watch;
   namespace: string;
-}
-
-const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-
-export function inCluster(env: Record<string, string | undefined> = process.env): boolean {
-  return Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync(SERVICE_ACCOUNT_TOKEN);
 }
 
 /**

@@ -5,10 +5,9 @@ import { failingChecks, parseHealthOutput } from '../k8s/healthz.ts';
 import { rawGet } from '../k8s/raw-get.ts';
 import { kubeClientsFor } from '../k8s/shared.ts';
 import { defineProbe, type ProbeResult } from './probe.ts';
-import { resultOf, type Problem } from './problems.ts';
+import { ms, resultOf, type Problem } from './problems.ts';
 
 const ENDPOINTS = ['livez', 'readyz'] as const;
-const ms = (x: number) => `${Math.round(x)} ms`;
 
 export const apiserverProbe = defineProbe({
   name: 'apiserver',

@@ -2,7 +2,7 @@ import { promises as dns } from 'node:dns';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Clock } from '../runner/clock.ts';
 import type { ProbeResult } from './probe.ts';
-import { resultOf, type Problem } from './problems.ts';
+import { ms, resultOf, type Problem } from './problems.ts';
 
 /** Resolves a name to addresses; rejects with a node:dns error (err.code ENOTFOUND, ESERVFAIL, ...). */
 export type ResolveFn = (name: string, type: 'A' | 'AAAA', signal: AbortSignal) => Promise<string[]>;
@@ -48,8 +48,6 @@ export function systemResolver(opts: { servers?: string[]; timeoutMs: number }):
     }
   };
 }
-
-const ms = (x: number) => `${Math.round(x)} ms`;
 
 export interface DnsCheckOptions {
   names: string[];

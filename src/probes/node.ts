@@ -4,7 +4,8 @@ import path from 'node:path';
 import si from 'systeminformation';
 import { z } from 'zod';
 import { ratio } from '../config/schema.ts';
-import { defineProbe, worst, type ProbeResult, type Verdict } from './probe.ts';
+import { defineProbe, type ProbeResult, type Verdict } from './probe.ts';
+import { resultOf, type Problem } from './problems.ts';
 
 /** Data directories worth watching when they exist on the node, besides the root filesystem. */
 const DATA_DIRS = ['/var/lib/etcd', '/var/lib/containerd', '/var/lib/docker', '/var/lib/crio', '/var/lib/kubelet'];
@@ -40,7 +41,7 @@ export const nodeProbe = defineProbe({
     return {
       name: 'node',
       async run(): Promise<ProbeResult> {
-        const problems: { verdict: Verdict; reason: string; text: string }[] = [];
+        const problems: Problem[] = [];
         const observations: Record<string, number> = {};
         for (const p of paths) {
           try {
@@ -64,10 +65,7 @@ export const nodeProbe = defineProbe({
         const mv = judge(1 - available, opts.memory);
         if (mv !== 'ok') problems.push({ verdict: mv, reason: 'memory-low', text: `memory is ${pct(1 - available)} used, ${Math.round(mem.available / 2 ** 20)} MiB available` });
 
-        if (problems.length === 0) return { verdict: 'ok', message: `${paths.length} filesystem(s) and memory within thresholds`, observations };
-        const verdict = worst(problems.map((p) => p.verdict));
-        const first = problems.find((p) => p.verdict === verdict)!;
-        return { verdict, reason: first.reason, message: problems.map((p) => p.text).join('; '), observations };
+        return resultOf(problems, () => `${paths.length} filesystem(s) and memory within thresholds`, observations);
       },
     };
   },

@@ -13,3 +13,6 @@ export function resultOf(problems: readonly Problem[], okMessage: () => string, 
   const verdict = worst(problems.map((p) => p.verdict));
   return { verdict, reason: problems.find((p) => p.verdict === verdict)!.reason, message: problems.map((p) => p.text).join('; '), ...obs };
 }
+
+/** Milliseconds, rounded, for messages: "412 ms". */
+export const ms = (x: number) => `${Math.round(x)} ms`;

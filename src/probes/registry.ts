@@ -1,5 +1,5 @@
 import type { Config, ProbeCommon } from '../config/schema.ts';
-import { COMMON_REASONS, type ProbeDefinition } from './probe.ts';
+import type { ProbeDefinition } from './probe.ts';
 
 export interface EnabledProbe {
   definition: ProbeDefinition;
@@ -19,19 +19,6 @@ export class ProbeRegistry {
       if (def.defaultTimeout >= def.defaultInterval) throw new Error(`probe "${def.name}": default timeout must be below its default interval`);
       this.#defs.set(def.name, def);
     }
-  }
-
-  get definitions(): ProbeDefinition[] {
-    return [...this.#defs.values()];
-  }
-
-  get(name: string): ProbeDefinition | undefined {
-    return this.#defs.get(name);
-  }
-
-  /** Every reason a probe may report: its own and the runner's. */
-  reasonsOf(name: string): readonly string[] {
-    return [...COMMON_REASONS, ...(this.#defs.get(name)?.reasons ?? [])];
   }
 
   enabled(config: Config): EnabledProbe[] {

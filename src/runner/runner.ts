@@ -2,6 +2,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { COMMON_REASONS, VERDICT_RANK, type Probe, type ProbeResult } from '../probes/probe.ts';
 import type { Clock, TimerHandle } from './clock.ts';
+import { errorText } from '../errors.ts';
 
 export interface ScheduledProbe {
   probe: Probe;
@@ -193,9 +194,4 @@ export class ProbeRunner {
     return this.#tasks.map((t) => t.probe.name);
   }
 
-}
-
-export function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
 }

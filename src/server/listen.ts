@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { parseListenAddress } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import { errorText } from '../runner/runner.ts';
+import { errorText } from '../errors.ts';
 import type { RejectReason, ServerLimits } from './limits.ts';
 import { clientCertAccepted, peerCertificateState, tlsOptions } from './tls.ts';
 import type { WebConfigSource } from './web-config-source.ts';
