@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 export const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size'];
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = path.join(root, 'dist');
 const require = createRequire(import.meta.url);
 const pkgDir = (name) => path.dirname(require.resolve(`${name}/package.json`, { paths: [root] }));
 
@@ -44,7 +43,8 @@ const etcdProtos = {
   },
 };
 
-export async function buildArtifact() {
+/** Builds into dist (default: the repository's dist/, which is emptied first); returns the bundle's path. */
+export async function buildArtifact(dist = path.join(root, 'dist')) {
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
   const out = path.join(dist, 'vigil.mjs');
@@ -93,7 +93,9 @@ export async function buildArtifact() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  buildArtifact().then(
+  // `node scripts/build.mjs [--outdir <dir>]`: tests build into a directory of their own.
+  const at = process.argv.indexOf('--outdir');
+  buildArtifact(at > 0 ? path.resolve(process.argv[at + 1]) : undefined).then(
     (out) => console.log(`built ${path.relative(root, out)}`),
     (err) => {
       console.error(`build: ${err instanceof Error ? err.message : String(err)}`);

@@ -31,10 +31,17 @@ export interface SpawnOptions {
   /** Command prefix, e.g. ['ip', 'netns', 'exec', 'ns1'] to start the agent inside a namespace. */
   prefix?: string[];
   startTimeoutMs?: number;
-  /** Run the built artifact (dist/vigil.mjs through its shebang, as the package's bin and the image do; `npm run build` first) instead of the sources through tsx. */
-  built?: boolean;
+  /** Run the built artifact (dist/vigil.mjs through its shebang, as the package's bin and the image do; `npm run build` first) instead of the sources through tsx; a string is the path of a bundle built elsewhere. */
+  built?: boolean | string;
   /** Flags for node itself (with `built`: instead of the bundle's own). */
   nodeFlags?: string[];
+}
+
+/** The command that runs vigil: the sources through tsx, or the bundle through its shebang (or under nodeFlags). */
+function entryCommand(opts: SpawnOptions): string[] {
+  if (!opts.built) return [process.execPath, ...(opts.nodeFlags ?? []), '--import', 'tsx', MAIN];
+  const bundle = typeof opts.built === 'string' ? opts.built : BUNDLE;
+  return opts.nodeFlags ? [process.execPath, ...opts.nodeFlags, bundle] : [bundle];
 }
 
 /** Starts `vigil agent` as a child process and waits until it listens. */
@@ -49,8 +56,7 @@ export async function spawnAgent(opts: SpawnOptions = {}): Promise<AgentProcess>
   }
   if (!args.some((a) => a.startsWith('--web.listen-address'))) args.push('--web.listen-address', '127.0.0.1:0');
   // The bundle with nodeFlags runs under exactly those flags instead of its shebang's (benchmarks compare flag sets).
-  const node = !opts.built ? [process.execPath, ...(opts.nodeFlags ?? []), '--import', 'tsx', MAIN] : opts.nodeFlags ? [process.execPath, ...opts.nodeFlags, BUNDLE] : [BUNDLE];
-  const command = [...(opts.prefix ?? []), ...node, 'agent', ...args];
+  const command = [...(opts.prefix ?? []), ...entryCommand(opts), 'agent', ...args];
   const child = spawn(command[0]!, command.slice(1), { cwd: REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
