@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -58,6 +58,9 @@ const MIGRATIONS = [
 function makeDirectories(dir: string): void {
   const missing: string[] = [];
   for (let d = path.resolve(dir); !existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
+  // An ancestor that is a file: mkdir says so (EEXIST, naming it) rather than SQLite ("unable to open").
+  const existing = path.dirname(missing[0] ?? path.resolve(dir, 'x'));
+  if (!statSync(existing).isDirectory()) mkdirSync(existing);
   for (const d of missing) {
     try {
       mkdirSync(d);
