@@ -1,4 +1,4 @@
-// Writes deploy/base/prometheusrule.yaml from alerts/vigil.rules.yml (`npm run gen:prometheusrule`).
+// Writes deploy/components/kube-prometheus-stack/prometheusrule.yaml from alerts/vigil.rules.yml (`npm run gen:prometheusrule`).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PROMETHEUS_RULE_FILE, RULES_FILE, renderPrometheusRule } from './prometheusrule.ts';
 

@@ -1,7 +1,7 @@
 import { parse, stringify } from 'yaml';
 
 export const RULES_FILE = 'alerts/vigil.rules.yml';
-export const PROMETHEUS_RULE_FILE = 'deploy/base/prometheusrule.yaml';
+export const PROMETHEUS_RULE_FILE = 'deploy/components/kube-prometheus-stack/prometheusrule.yaml';
 
 /**
  * Renders the Prometheus rules file as a PrometheusRule for the Prometheus operator. The rules are

@@ -1,14 +1,18 @@
-// The kustomize base renders, every object validates offline against the Kubernetes (and the
+// Every kustomize variant renders, every object validates offline against the Kubernetes (and the
 // Prometheus operator's CRD) schemas, and the pieces fit together: the DaemonSet is locked down,
-// gets its identity from the downward API, and mounts the ConfigMap, Secret and data directory.
+// gets its identity from the downward API, and mounts the ConfigMap, Secret and data directory;
+// the monitoring components carry what their stack selects on; the etcd component runs the etcd
+// probe on control-plane nodes only, with kubeadm's certificates mounted where its config looks.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { parseAllDocuments, parse } from 'yaml';
+import { parseAllDocuments, parse, stringify } from 'yaml';
 import type { V1ConfigMap, V1DaemonSet, V1Secret, V1Service } from '@kubernetes/client-node';
 import { loadConfig } from '../src/config/load.ts';
+import { DEFAULT_TOKEN_FILE } from '../src/peers/auth.ts';
 import { builtinProbes } from '../src/probes/index.ts';
 import { schemaErrors, unknownFields } from './support/k8s-schema.ts';
 
@@ -16,39 +20,64 @@ const root = path.resolve(import.meta.dirname, '..');
 
 interface K8sObject { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown }
 
+/** Renders a kustomization directory with kubectl, as an operator would. */
+function render(dir: string, cwd = root): K8sObject[] {
+  const r = spawnSync('kubectl', ['kustomize', dir], { cwd, encoding: 'utf8' });
+  if (r.error) throw new Error(`cannot run kubectl: ${r.error.message}`, { cause: r.error });
+  assert.equal(r.status, 0, r.stderr);
+  return parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject);
+}
+
+const findIn = <T>(objects: K8sObject[], kind: string, name?: string): T => {
+  const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name || /^-[a-z0-9]{10}$/.test(x.metadata.name.slice(name.length)) && x.metadata.name.startsWith(name)));
+  assert.ok(o, `no ${kind}${name ? ` ${name}` : ''} in the rendered manifests`);
+  return o as unknown as T;
+};
+
+const VERSION = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
+const VARIANTS = ['deploy/base', 'deploy/overlays/kube-prometheus-stack', 'deploy/overlays/prometheus', 'deploy/overlays/kubeadm-etcd'];
+
+void describe('every variant', () => {
+  for (const variant of VARIANTS) {
+    void it(`${variant}: renders, validates against the schemas with no unknown fields, and runs vigil:${VERSION}`, async () => {
+      const objects = render(variant);
+      for (const o of objects) {
+        const where = `${variant}: ${o.kind} ${o.metadata.name}`;
+        assert.deepEqual(await schemaErrors(o), [], `${where}: schema errors`);
+        if (o.apiVersion !== 'monitoring.coreos.com/v1') assert.deepEqual(unknownFields(o), [], `${where}: unknown fields`);
+        if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
+        const want = o.kind.startsWith('Role') && o.metadata.name === 'vigil-control-plane-leases' ? 'kube-system' : 'vigil';
+        assert.equal(o.metadata.namespace, want, where);
+        assert.equal(o.metadata.labels?.['app.kubernetes.io/part-of'], 'vigil', `${where}: part-of label`);
+      }
+      for (const ds of objects.filter((o) => o.kind === 'DaemonSet') as unknown as V1DaemonSet[]) {
+        const pod = ds.spec!.template.spec!;
+        for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) assert.equal(c.image, `vigil:${VERSION}`, `${ds.metadata!.name}/${c.name}: the image npm run image builds`);
+      }
+      // Without the operator's CRDs, only the kube-prometheus-stack variants may need them.
+      const crds = objects.filter((o) => o.apiVersion === 'monitoring.coreos.com/v1').map((o) => o.kind).sort();
+      assert.deepEqual(crds, variant.includes('kube-prometheus-stack') || variant.includes('kubeadm') ? ['PrometheusRule', 'ServiceMonitor'] : []);
+    });
+  }
+
+  void it('the image tag is written in one place, the package version', () => {
+    const files = spawnSync('grep', ['-rl', `newTag: ${VERSION}`, 'deploy'], { cwd: root, encoding: 'utf8' }).stdout.trim().split('\n');
+    assert.deepEqual(files, ['deploy/components/image/kustomization.yaml']);
+  });
+});
+
 void describe('deploy/base', () => {
   let objects: K8sObject[];
-  const find = <T>(kind: string, name?: string): T => {
-    const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name || x.metadata.name.startsWith(`${name}-`)));
-    assert.ok(o, `no ${kind}${name ? ` ${name}` : ''} in the rendered manifests`);
-    return o as unknown as T;
-  };
+  const find = <T>(kind: string, name?: string): T => findIn<T>(objects, kind, name);
 
   before(() => {
-    const r = spawnSync('kubectl', ['kustomize', 'deploy/base'], { cwd: root, encoding: 'utf8' });
-    if (r.error) throw new Error(`cannot run kubectl: ${r.error.message}`, { cause: r.error });
-    assert.equal(r.status, 0, r.stderr);
-    objects = parseAllDocuments(r.stdout).map((d) => d.toJS() as K8sObject);
+    objects = render('deploy/base');
   });
 
-  void it('renders the whole bundle into the vigil namespace', () => {
+  void it('renders the agent into the vigil namespace with no CRD objects', () => {
     const kinds = objects.map((o) => o.kind).sort();
-    for (const k of ['ConfigMap', 'DaemonSet', 'Namespace', 'PrometheusRule', 'Secret', 'Service', 'ServiceAccount', 'ServiceMonitor']) assert.ok(kinds.includes(k), `no ${k}`);
+    for (const k of ['ConfigMap', 'DaemonSet', 'Namespace', 'Secret', 'Service', 'ServiceAccount']) assert.ok(kinds.includes(k), `no ${k}`);
     assert.ok(objects.some((o) => o.kind === 'ClusterRole') && objects.some((o) => o.kind === 'ClusterRoleBinding'), 'RBAC missing');
-    // Everything lives in vigil, but for the permission to read the control-plane leases.
-    for (const o of objects) {
-      if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
-      const want = o.kind.startsWith('Role') && o.metadata.name === 'vigil-control-plane-leases' ? 'kube-system' : 'vigil';
-      assert.equal(o.metadata.namespace, want, `${o.kind} ${o.metadata.name}`);
-    }
-  });
-
-  void it('validates every object against its schema, with no unknown fields', async () => {
-    for (const o of objects) {
-      const where = `${o.kind} ${o.metadata.name}`;
-      assert.deepEqual(await schemaErrors(o), [], `${where}: schema errors`);
-      if (o.apiVersion !== 'monitoring.coreos.com/v1') assert.deepEqual(unknownFields(o), [], `${where}: unknown fields`);
-    }
   });
 
   void it('runs the agent locked down: non-root, read-only root, no capabilities', () => {
@@ -106,6 +135,11 @@ void describe('deploy/base', () => {
     const tokenVolume = [...volumes.values()].find((v) => v.secret)!;
     assert.equal(tokenVolume.secret?.secretName, secret.metadata!.name);
     assert.ok(secret.stringData?.token ?? secret.data?.token);
+    // One token path everywhere: the config's, the Secret's mount and key, and what `vigil status` reads by default.
+    const tokenMount = c.volumeMounts!.find((m) => m.name === tokenVolume.name)!;
+    const tokenFile = (parse(cm.data[path.basename(configFile)]!) as { peers: { tokenFile: string } }).peers.tokenFile;
+    assert.equal(tokenFile, path.posix.join(tokenMount.mountPath, 'token'));
+    assert.equal(tokenFile, DEFAULT_TOKEN_FILE);
     assert.equal(pod.serviceAccountName, find<K8sObject>('ServiceAccount', 'vigil').metadata.name);
     for (const m of c.volumeMounts!) if (m.name !== 'data' && m.name !== 'tmp') assert.equal(m.readOnly, true, `${m.mountPath} must be read-only`);
   });
@@ -118,28 +152,130 @@ void describe('deploy/base', () => {
     assert.equal(config.node.name, 'node-a');
   });
 
-  void it('wires the Service and ServiceMonitor to the agents, with a node label from discovery', () => {
-    const ds = find<V1DaemonSet>('DaemonSet', 'vigil');
-    const podLabels = ds.spec!.template.metadata!.labels!;
-    const svc = find<V1Service>('Service', 'vigil');
-    assert.equal(svc.spec?.clusterIP, 'None');
-    for (const [k, v] of Object.entries(svc.spec.selector!)) assert.equal(podLabels[k], v, `Service selector ${k}`);
-    assert.equal(svc.spec.ports![0]!.port, 10924);
-    // The rules match job="vigil": a ServiceMonitor's job label is the Service's name.
-    assert.equal(svc.metadata!.name, 'vigil');
-    const sm = find<{ spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; relabelings: { sourceLabels: string[]; targetLabel: string }[] }[] } }>('ServiceMonitor', 'vigil');
-    for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) assert.equal(svc.metadata!.labels![k], v, `ServiceMonitor selector ${k}`);
-    assert.equal(sm.spec.endpoints[0]!.port, svc.spec.ports![0]!.name);
-    assert.ok(sm.spec.endpoints[0]!.relabelings.some((r) => r.targetLabel === 'node' && r.sourceLabels.includes('__meta_kubernetes_pod_node_name')));
+  void it('finds its peers among the agents only: not probe pods, not the etcd-probe agents', () => {
+    const text = find<V1ConfigMap>('ConfigMap', 'vigil-config').data!['config.yaml']!;
+    const selector = (parse(text) as { peers: { kubernetes: { labelSelector: string } } }).peers.kubernetes.labelSelector;
+    const matches = (labels: Record<string, string>) => selector.split(',').every((term) => labels[term.split('=')[0]!] === term.split('=')[1]);
+    assert.ok(matches(find<V1DaemonSet>('DaemonSet', 'vigil').spec!.template.metadata!.labels!), 'the agents');
+    const etcdPod = findIn<V1DaemonSet>(render('deploy/overlays/kubeadm-etcd'), 'DaemonSet', 'vigil-etcd').spec!.template.metadata!.labels!;
+    assert.ok(!matches(etcdPod), 'not the etcd-probe agents');
+  });
+});
+
+type ServiceMonitor = { metadata: { labels: Record<string, string> }; spec: { jobLabel?: string; selector: { matchLabels: Record<string, string> }; endpoints: { port: string; relabelings: { sourceLabels: string[]; targetLabel: string }[] }[] } };
+
+void describe('deploy/overlays/kube-prometheus-stack and kubeadm-etcd', () => {
+  for (const variant of ['deploy/overlays/kube-prometheus-stack', 'deploy/overlays/kubeadm-etcd']) {
+    void it(`${variant}: the ServiceMonitor scrapes every agent Service as job "vigil" with a node label; rules and ServiceMonitor carry the release label`, () => {
+      const objects = render(variant);
+      const sm = findIn<ServiceMonitor>(objects, 'ServiceMonitor', 'vigil');
+      const rule = findIn<{ metadata: { labels: Record<string, string> }; spec: { groups: unknown } }>(objects, 'PrometheusRule', 'vigil');
+      // kube-prometheus-stack's Prometheus selects both by release: <Helm release name>.
+      assert.equal(sm.metadata.labels.release, 'kube-prometheus-stack');
+      assert.equal(rule.metadata.labels.release, 'kube-prometheus-stack');
+      assert.deepEqual(rule.spec.groups, (parse(readFileSync(path.join(root, 'alerts/vigil.rules.yml'), 'utf8')) as { groups: unknown }).groups);
+      const services = objects.filter((o) => o.kind === 'Service') as unknown as V1Service[];
+      assert.equal(services.length, variant.includes('etcd') ? 2 : 1);
+      for (const svc of services) {
+        const ds = (objects.filter((o) => o.kind === 'DaemonSet') as unknown as V1DaemonSet[]).find((d) => Object.entries(svc.spec!.selector!).every(([k, v]) => d.spec!.template.metadata!.labels![k] === v));
+        assert.ok(ds, `Service ${svc.metadata!.name} selects a DaemonSet's pods`);
+        assert.equal(svc.spec!.clusterIP, 'None');
+        for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) assert.equal(svc.metadata!.labels![k], v, `ServiceMonitor selects Service ${svc.metadata!.name}`);
+        assert.ok(svc.spec!.ports!.some((p) => p.name === sm.spec.endpoints[0]!.port), `Service ${svc.metadata!.name} has the port ${sm.spec.endpoints[0]!.port}`);
+        // The rules match job="vigil": the job label comes from this Service label.
+        assert.equal(svc.metadata!.labels![sm.spec.jobLabel!], 'vigil');
+      }
+      assert.ok(sm.spec.endpoints[0]!.relabelings.some((r) => r.targetLabel === 'node' && r.sourceLabels.includes('__meta_kubernetes_pod_node_name')));
+      const cm = findIn<V1ConfigMap>(objects, 'ConfigMap', 'vigil-dashboards');
+      assert.equal(cm.metadata!.labels!.grafana_dashboard, '1');
+      const files = readdirSync(path.join(root, 'grafana')).filter((f) => f.endsWith('.json')).sort();
+      assert.deepEqual(Object.keys(cm.data!).sort(), files);
+      for (const f of files) assert.equal(cm.data![f], readFileSync(path.join(root, 'grafana', f), 'utf8'));
+    });
+  }
+});
+
+void describe('deploy/overlays/prometheus', () => {
+  void it('ships the rules as a ConfigMap and a scrape job that real Prometheus accepts, with job "vigil" and a node label', () => {
+    const objects = render('deploy/overlays/prometheus');
+    const rules = findIn<V1ConfigMap>(objects, 'ConfigMap', 'vigil-rules');
+    assert.equal(rules.data!['vigil.rules.yml'], readFileSync(path.join(root, 'alerts/vigil.rules.yml'), 'utf8'));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-prom-'));
+    try {
+      writeFileSync(path.join(dir, 'vigil.rules.yml'), rules.data!['vigil.rules.yml']);
+      const jobs = parse(readFileSync(path.join(root, 'deploy/components/prometheus/scrape-config.yaml'), 'utf8')) as { job_name: string; relabel_configs: { source_labels?: string[]; target_label?: string }[] }[];
+      assert.deepEqual(jobs.map((j) => j.job_name), ['vigil']);
+      assert.ok(jobs[0]!.relabel_configs.some((r) => r.target_label === 'node' && r.source_labels?.includes('__meta_kubernetes_pod_node_name')));
+      // Debian's Prometheus is built without Kubernetes service discovery: promtool checks the job
+      // (relabelling included) with a static target in its place, and the rules file it names.
+      const { kubernetes_sd_configs: sd, ...job } = jobs[0] as unknown as { kubernetes_sd_configs: { role: string; namespaces: { names: string[] } }[] };
+      assert.deepEqual(sd, [{ role: 'endpoints', namespaces: { names: ['vigil'] } }]);
+      const checked = { ...job, static_configs: [{ targets: ['198.18.0.2:10924'], labels: { __meta_kubernetes_pod_node_name: 'node-a' } }] };
+      writeFileSync(path.join(dir, 'prometheus.yml'), stringify({ rule_files: [path.join(dir, 'vigil.rules.yml')], scrape_configs: [checked] }));
+      const check = spawnSync('promtool', ['check', 'config', path.join(dir, 'prometheus.yml')], { encoding: 'utf8' });
+      assert.equal(check.status, 0, check.stdout + check.stderr);
+      assert.match(check.stdout, /SUCCESS: \d+ rules found/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+void describe('deploy/components/etcd (in deploy/overlays/kubeadm-etcd)', () => {
+  let objects: K8sObject[];
+  before(() => {
+    objects = render('deploy/overlays/kubeadm-etcd');
   });
 
-  void it('carries the dashboards and the rules', () => {
-    const cm = find<V1ConfigMap>('ConfigMap', 'vigil-dashboards');
-    assert.equal(cm.metadata!.labels!.grafana_dashboard, '1');
-    const files = readdirSync(path.join(root, 'grafana')).filter((f) => f.endsWith('.json')).sort();
-    assert.deepEqual(Object.keys(cm.data!).sort(), files);
-    for (const f of files) assert.equal(cm.data![f], readFileSync(path.join(root, 'grafana', f), 'utf8'));
-    const rule = find<{ spec: { groups: unknown } }>('PrometheusRule', 'vigil');
-    assert.deepEqual(rule.spec.groups, (parse(readFileSync(path.join(root, 'alerts/vigil.rules.yml'), 'utf8')) as { groups: unknown }).groups);
+  void it('runs on control-plane nodes only, tolerating their taints; the agents elsewhere never run the etcd probe', () => {
+    const pod = findIn<V1DaemonSet>(objects, 'DaemonSet', 'vigil-etcd').spec!.template.spec!;
+    const terms = pod.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms;
+    assert.deepEqual(terms, [{ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' }] }]);
+    assert.ok(pod.tolerations!.some((t) => t.key === 'node-role.kubernetes.io/control-plane' && t.effect === 'NoSchedule'));
+    const agents = findIn<V1DaemonSet>(objects, 'DaemonSet', 'vigil').spec!.template.spec!;
+    const agentConfig = loadConfig({ probes: builtinProbes, file: { name: 'config.yaml', text: findIn<V1ConfigMap>(objects, 'ConfigMap', 'vigil-config').data!['config.yaml']! } });
+    assert.equal(agentConfig.probes.etcd?.enabled, false);
+    assert.ok(!agents.volumes!.some((v) => v.hostPath?.path.startsWith('/etc/kubernetes')), 'the agents on every node see no certificates');
+  });
+
+  void it('probes the local member with the kubeadm certificates, mounted read-only where its config reads them', () => {
+    const ds = findIn<V1DaemonSet>(objects, 'DaemonSet', 'vigil-etcd');
+    const pod = ds.spec!.template.spec!;
+    const c = pod.containers[0]!;
+    const configFile = c.args!.find((a) => a.startsWith('--config.file='))!.split('=')[1]!;
+    const mountOf = (file: string) => c.volumeMounts!.filter((m) => file.startsWith(`${m.mountPath}/`)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+    const volume = (name: string) => pod.volumes!.find((v) => v.name === name)!;
+    const cm = findIn<V1ConfigMap>(objects, 'ConfigMap', 'vigil-etcd-config');
+    assert.equal(volume(mountOf(configFile)!.name).configMap?.name, cm.metadata!.name);
+    const text = cm.data![path.basename(configFile)]!;
+    const config = loadConfig({ probes: builtinProbes, file: { name: 'config.yaml', text }, env: { NODE_NAME: 'cp-1', POD_NAMESPACE: 'vigil' } });
+    const enabled = Object.entries(config.probes).filter(([, p]) => p.enabled).map(([n]) => n);
+    assert.deepEqual(enabled, ['etcd']);
+    const etcd = config.probes.etcd as unknown as { endpoints: string[]; tls: { caFile: string; certFile: string; keyFile: string } };
+    assert.deepEqual(etcd.endpoints, ['127.0.0.1:2379']);
+    assert.equal(pod.hostNetwork, true, '127.0.0.1:2379 is the node\'s own member');
+    assert.deepEqual(etcd.tls, { caFile: '/etc/kubernetes/pki/etcd/ca.crt', certFile: '/etc/kubernetes/pki/etcd/healthcheck-client.crt', keyFile: '/etc/kubernetes/pki/etcd/healthcheck-client.key' });
+    for (const file of Object.values(etcd.tls)) {
+      const m = mountOf(file)!;
+      assert.equal(m.readOnly, true, `${file} is mounted read-only`);
+      assert.deepEqual(volume(m.name).hostPath, { path: '/etc/kubernetes/pki/etcd', type: 'Directory' });
+      assert.equal(path.posix.relative(m.mountPath, file), path.basename(file));
+    }
+    // Its own listen port (the agent holds 10924 on the node) and data directory.
+    assert.equal(config.web.listenAddress, ':10925');
+    assert.equal(c.ports![0]!.containerPort, 10925);
+    assert.equal(volume(mountOf(path.join(config.storage.path, 'history.db'))!.name).hostPath?.path, '/var/lib/vigil-etcd');
+  });
+
+  void it('has exactly the privileges reading the root-only key needs: uid 0 with no capability, nothing else', () => {
+    const pod = findIn<V1DaemonSet>(objects, 'DaemonSet', 'vigil-etcd').spec!.template.spec!;
+    const c = pod.containers[0]!;
+    assert.equal(pod.securityContext?.runAsUser, 0);
+    assert.equal(pod.securityContext?.seccompProfile?.type, 'RuntimeDefault');
+    assert.deepEqual(c.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    assert.equal(pod.automountServiceAccountToken, false, 'no API access');
+    assert.equal(pod.serviceAccountName, undefined);
+    assert.equal(pod.initContainers, undefined);
+    for (const m of c.volumeMounts!) if (m.name !== 'data' && m.name !== 'tmp') assert.equal(m.readOnly, true, `${m.mountPath} must be read-only`);
   });
 });
