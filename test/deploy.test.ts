@@ -5,7 +5,7 @@
 // probe on control-plane nodes only, with kubeadm's certificates mounted where its config looks.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -277,5 +277,31 @@ void describe('deploy/components/etcd (in deploy/overlays/kubeadm-etcd)', () => 
     assert.equal(pod.serviceAccountName, undefined);
     assert.equal(pod.initContainers, undefined);
     for (const m of c.volumeMounts!) if (m.name !== 'data' && m.name !== 'tmp') assert.equal(m.readOnly, true, `${m.mountPath} must be read-only`);
+  });
+});
+
+void describe('the README install section', () => {
+  void it('followed literally, up to kubectl kustomize, gives manifests with the pushed image, the release label and a fresh token', () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const block = /```sh\n(mkdir -p \.\.\/vigil-prod[\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(block, 'the README has the overlay block');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-install-'));
+    try {
+      // "next to this checkout (here vigil/)": a copy of what kustomize reads.
+      for (const d of ['deploy', 'grafana', 'alerts']) cpSync(path.join(root, d), path.join(dir, 'vigil', d), { recursive: true });
+      const r = spawnSync('bash', ['-euo', 'pipefail', '-c', block], { cwd: path.join(dir, 'vigil'), encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const objects = parseAllDocuments(readFileSync(path.join(dir, 'vigil-prod/vigil.yaml'), 'utf8')).map((d) => d.toJS() as K8sObject);
+      const images = (objects.filter((o) => o.kind === 'DaemonSet') as unknown as V1DaemonSet[]).flatMap((d) => [...d.spec!.template.spec!.containers, ...(d.spec!.template.spec!.initContainers ?? [])].map((c) => c.image));
+      assert.ok(images.length > 0);
+      for (const image of images) assert.equal(image, `registry.example.com/vigil:${VERSION}`);
+      for (const kind of ['ServiceMonitor', 'PrometheusRule']) assert.equal(findIn<K8sObject>(objects, kind, 'vigil').metadata.labels!.release, 'kube-prometheus-stack', kind);
+      const secret = findIn<V1Secret>(objects, 'Secret', 'vigil-peer-token');
+      const token = Buffer.from(secret.data!.token!, 'base64').toString().trim();
+      assert.equal(token, readFileSync(path.join(dir, 'vigil-prod/token'), 'utf8').trim());
+      assert.match(token, /^[0-9a-f]{64}$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
