@@ -50,7 +50,7 @@ void describe('alerts end to end', () => {
   });
 
   void it('a slow etcd disk pages as critical write latency, and resolves when the disk is fast again', async (t) => {
-    const endpoint = stack.etcd.endpoints[0]!;
+    const member = stack.etcd.members[0]!.name;
     // A healthy baseline first: every agent has written to etcd for a while, and nothing etcd or
     // network related is firing.
     await eventually(async () => {
@@ -65,16 +65,16 @@ void describe('alerts end to end', () => {
     const heal = await slowDisk(stack.etcd.members[0]!.pid!, SLOW_DISK_MS);
     let fired;
     try {
-      fired = await eventually(() => webhook.find('firing', { alertname: 'VigilEtcdWriteLatencyCritical', endpoint }), 120_000, 'VigilEtcdWriteLatencyCritical at the webhook');
+      fired = await eventually(() => webhook.find('firing', { alertname: 'VigilEtcdWriteLatencyCritical', member }), 120_000, 'VigilEtcdWriteLatencyCritical at the webhook');
     } finally {
       await heal();
     }
     const healedAt = Date.now();
     assert.equal(fired.alert.labels.severity, 'critical');
-    assert.match(fired.alert.annotations.description!, new RegExp(`of the puts to etcd member ${endpoint.replace(/\./g, '\\.')} took longer than 500 ms`));
+    assert.match(fired.alert.annotations.description!, new RegExp(`of the puts to etcd member ${member} took longer than 500 ms`));
     assert.equal(fired.alert.annotations.runbook_url, 'docs/runbooks/VigilEtcdWriteLatencyCritical.md');
 
-    const resolved = await eventually(() => webhook.find('resolved', { alertname: 'VigilEtcdWriteLatencyCritical', endpoint }, healedAt), 180_000, 'VigilEtcdWriteLatencyCritical resolved at the webhook');
+    const resolved = await eventually(() => webhook.find('resolved', { alertname: 'VigilEtcdWriteLatencyCritical', member }, healedAt), 180_000, 'VigilEtcdWriteLatencyCritical resolved at the webhook');
     t.diagnostic(`slow etcd disk: fault -> firing notification ${((fired.receivedAt - faultAt) / 1000).toFixed(1)} s; fault removed -> resolved notification ${((resolved.receivedAt - healedAt) / 1000).toFixed(1)} s`);
   });
 

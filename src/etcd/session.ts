@@ -4,7 +4,7 @@ import { clusterClient, memberClient } from './client.ts';
 import { ProbeLease } from './lease.ts';
 import { observeMember } from './member.ts';
 import type { EtcdSettings } from './settings.ts';
-import type { MemberObservation } from './verdict.ts';
+import { hexId, type MemberObservation } from './verdict.ts';
 
 export interface EtcdSessionOptions {
   endpoints: readonly string[];
@@ -24,12 +24,16 @@ export class EtcdSession {
   readonly #lease: ProbeLease;
   /** Per member: whether its KV channel served the last run (see observeMember). */
   readonly #kvReady: boolean[];
+  /** Member names by decimal ID, and per endpoint the identity it last answered with. */
+  readonly #names = new Map<string, string>();
+  readonly #lastMember: (string | undefined)[];
 
   constructor(opts: EtcdSessionOptions) {
     this.#endpoints = opts.endpoints;
     this.#members = opts.endpoints.map((e) => memberClient(e, opts.settings));
     this.#cluster = clusterClient(opts.endpoints, opts.settings);
     this.#kvReady = opts.endpoints.map(() => false);
+    this.#lastMember = opts.endpoints.map(() => undefined);
     this.#lease = new ProbeLease({ client: this.#cluster, ttlSeconds: opts.leaseTtlSeconds, logger: opts.logger });
   }
 
@@ -40,9 +44,12 @@ export class EtcdSession {
     return Promise.all(
       this.#endpoints.map(async (endpoint, i) => {
         const client = this.#members[i]!;
-        const obs = await observeMember({ endpoint, client, key: `${opts.prefix}${endpoint}`, lease, kvReady: this.#kvReady[i]!, timeoutMs: opts.timeoutMs, now: () => performance.now(), wallNow: () => Date.now() });
+        const obs = await observeMember({ endpoint, client, key: `${opts.prefix}${endpoint}`, lease, kvReady: this.#kvReady[i]!, timeoutMs: opts.timeoutMs, names: this.#names, now: () => performance.now(), wallNow: () => Date.now() });
         // etcd3 drops a member's channels after a connection error, so any failure means a cold start next time.
         this.#kvReady[i] = !obs.down && !obs.getFailure && !obs.putFailure && obs.getMs !== undefined;
+        // Unnamed (a member list that failed, a member without a name): keep the identity it had, else its ID.
+        obs.member ??= this.#lastMember[i] ?? (obs.memberId !== undefined ? hexId(obs.memberId) : endpoint);
+        this.#lastMember[i] = obs.member;
         return obs;
       }),
     );

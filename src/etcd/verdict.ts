@@ -16,6 +16,12 @@ export interface MemberObservation {
   down?: RequestFailure;
   /** Decimal member ID, as etcd reports it in the response header. */
   memberId?: string;
+  /**
+   * The member's identity for metrics: its name as etcd reports it (or its hex ID when unnamed),
+   * the same whichever address reached it; while it does not answer, the last identity it
+   * answered with, or the endpoint if it never did.
+   */
+  member?: string;
   /** Decimal ID of the leader the member knows of; "0" when it knows none. */
   leader?: string;
   raftTerm?: string;

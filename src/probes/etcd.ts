@@ -70,6 +70,8 @@ export const etcdProbe = defineProbe({
     const files = [opts.tls?.caFile, opts.tls?.certFile, opts.tls?.keyFile, opts.auth?.passwordFile].filter((f): f is string => f !== undefined);
     const signature = () => files.map((f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 'missing').join(',');
     let builtFrom = '';
+    /** The member label each endpoint's series were last exported under. */
+    const exported = new Map<string, string>();
 
     const connect = () =>
       (session ??= (async () => {
@@ -89,7 +91,7 @@ export const etcdProbe = defineProbe({
           session = undefined; // a file that appears later (a mounted Secret) is picked up by the next run
           const kind = err instanceof EtcdSetupError ? err.kind : 'tls';
           const observations: MemberObservation[] = opts.endpoints.map((e) => ({ endpoint: e, down: { kind, text: (err as Error).message } }));
-          recordEtcdMetrics(metrics, observations, false);
+          recordEtcdMetrics(metrics, observations, false, exported);
           return { verdict: 'critical', reason: kind, message: `etcd: ${(err as Error).message}` };
         }
         const observed = await c.observe({ prefix, timeoutMs: requestTimeout });
@@ -99,7 +101,7 @@ export const etcdProbe = defineProbe({
           session = undefined;
           void c.close(requestTimeout).catch((err: unknown) => logger.debug({ err }, 'closing the etcd session after a credential change'));
         }
-        recordEtcdMetrics(metrics, observed, j.hasLeader);
+        recordEtcdMetrics(metrics, observed, j.hasLeader, exported);
         const observations: Record<string, number | string | boolean | null> = { 'has leader': j.hasLeader };
         for (const m of observed) {
           observations[`${m.endpoint} up`] = !m.down;
