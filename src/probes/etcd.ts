@@ -44,7 +44,7 @@ export const etcdProbe = defineProbe({
       .optional(),
     /** Put latency above which a member is a warning, then critical. */
     writeLatency: z
-      .strictObject({ warning: duration().prefault('100ms'), critical: duration().prefault('500ms') })
+      .strictObject({ warning: duration().prefault('100ms'), critical: duration().prefault('250ms') })
       .refine((t) => t.warning < t.critical, { error: 'warning must be below critical', path: ['warning'] })
       .prefault({}),
     /**
