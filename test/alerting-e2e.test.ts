@@ -150,7 +150,8 @@ void describe('alerts end to end', () => {
     await new Promise((r) => setTimeout(r, 15_000));
     const peerView = await query('node_peer:vigil_peer_host_answered:max2m{peer_node="node-c"}');
     assert.equal(peerView.length, 2, 'both peers saw node-c refuse the connection');
-    const others = webhook.notifications.filter((n) => n.receivedAt >= killedAt).flatMap((n) => n.alerts).filter((a) => a.status === 'firing' && a.labels.alertname !== 'VigilAgentDown');
+    // Tickets aside (the slow disk above burned the write-latency budget, in compressed time), nothing else.
+    const others = webhook.notifications.filter((n) => n.receivedAt >= killedAt).flatMap((n) => n.alerts).filter((a) => a.status === 'firing' && a.labels.alertname !== 'VigilAgentDown' && a.labels.severity !== 'info');
     assert.deepEqual(others.map((a) => `${a.labels.alertname} ${a.labels.node ?? a.labels.member ?? ''}`), [], 'nothing else notified');
     assert.deepEqual(webhook.findAll('firing', { alertname: 'VigilAgentDown' }, killedAt).map((f) => f.alert.labels.node), ['node-c']);
     t.diagnostic(`compressed ×15: kill -> VigilAgentDown notification ${((down.receivedAt - killedAt) / 1000).toFixed(1)} s`);

@@ -151,6 +151,21 @@ void describe('dashboards and rules against a live agent', () => {
     assert.ok(used.size >= 15);
   });
 
+  void it('every dashboard filters by cluster, the etcd one by node too, and the network views stay short at 1,000 nodes', () => {
+    for (const { file, board } of dashboards) {
+      assert.ok(board.templating.list.some((v) => v.name === 'cluster'), `${file}: a cluster variable`);
+      for (const q of board.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })))) {
+        for (const sel of q.expr.matchAll(/\{([^}]*)\}/g)) assert.match(sel[1]!, /cluster=~"\$cluster"/, `${file} "${q.title}": ${q.expr}`);
+        if (file === 'vigil-etcd.json' && /vigil_etcd_\w+\{job=/.test(q.expr)) assert.match(q.expr, /node=~"\$node"/, `${file} "${q.title}": filters by the observer node`);
+      }
+    }
+    const network = dashboards.find((d) => d.file === 'vigil-network.json')!.board;
+    for (const p of network.panels.filter((x) => x.type === 'table' || x.type === 'state-timeline')) {
+      // A row per observer-peer pair (N·k rows) or an N×N matrix does not scale: only broken links or per-node shares.
+      for (const t of p.targets ?? []) assert.match(t.expr, /< 1\)$|> 0\)$/, `${p.title}: shows only what is broken`);
+    }
+  });
+
   void it('every probe a rule or panel selects is a probe vigil has', () => {
     const known = new Set(builtinProbes.map((p) => p.name));
     const exprs = [
