@@ -55,25 +55,10 @@ export interface ObserveOptions {
   kvReady: boolean;
   /** Milliseconds each request may take. */
   timeoutMs: number;
-  /** Member names by decimal ID, shared across runs; a member not in it is looked up in the member list. */
-  names: Map<string, string>;
   /** A monotonic clock in milliseconds, for latencies. */
   now: () => number;
   /** The wall time, for gRPC deadlines. */
   wallNow: () => number;
-}
-
-/** The member's name as etcd reports it, so a member reads the same whichever address reached it; undefined if the list failed or it has none. */
-async function memberName(o: ObserveOptions, id: string, deadline: () => { deadline: Date }): Promise<string | undefined> {
-  if (!o.names.has(id)) {
-    try {
-      const list = await o.client.cluster.memberList({}, deadline());
-      for (const m of list.members) if (m.name) o.names.set(m.ID, m.name);
-    } catch {
-      // The status answered; a failed list is tried again next run.
-    }
-  }
-  return o.names.get(id);
 }
 
 const ALARM = /memberID:(\d+) alarm:([A-Z]+)/;
@@ -102,7 +87,6 @@ export async function observeMember(o: ObserveOptions): Promise<MemberObservatio
     obs.down = classifyFailure(err, o.timeoutMs);
     return obs;
   }
-  obs.member = await memberName(o, obs.memberId, deadline);
   // A member that knows no leader can neither take a write nor serve a linearizable read; asking
   // would only wait out two deadlines and push the run past its timeout.
   if (obs.leader === '0') return obs;
