@@ -9,7 +9,7 @@ declare -A NEEDED=(
   [etcd]=etcd-server [etcdctl]=etcd-client [prometheus]=prometheus [promtool]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager [chromium]=chromium [nft]=nftables
   [iptables]=iptables [ip]=iproute2 [openssl]=openssl [strace]=strace [kubectl]=kubernetes-client
-  [podman]=podman [runc]=runc [debootstrap]=debootstrap
+  [podman]=podman [runc]=runc [debootstrap]=debootstrap [faketime]=faketime
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do

@@ -108,6 +108,8 @@ export function openWebConfig(file: string | undefined, deps: { logger: Logger; 
     },
   });
   metrics.webConfigReloadSuccess.set(1);
-  expiry(source.current());
+  // Turning TLS on or off needs a restart: without it now, there is no certificate to report.
+  if (source.current().tls) expiry(source.current());
+  else metrics.registry.removeSingleMetric('vigil_web_tls_certificate_expiry_timestamp_seconds');
   return source;
 }
