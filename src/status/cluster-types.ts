@@ -61,6 +61,8 @@ export interface ClusterNode {
   probes: LocalStatusReport['probes'];
   /** Observers that report this node down, per network. */
   unreachableFrom: Record<Network, string[]>;
+  /** Set when the node was not asked because the answering agent's own pings find it down: since when. */
+  downSince?: string;
 }
 
 export interface ReachabilityEdge {
@@ -78,7 +80,12 @@ export interface ClusterStatus {
   verdict: ClusterVerdict;
   causes: Cause[];
   nodes: ClusterNode[];
+  /**
+   * The edges of the reachability graph: every edge (`all`), or only those that are down (`down`),
+   * which is what a large cluster's answer carries unless `?detail=reachability` asks for all.
+   */
   reachability: ReachabilityEdge[];
+  reachabilityShown: 'all' | 'down';
   /** Groups of nodes that reach each other and not the rest; empty when there is no partition. */
   partitions: string[][];
 }

@@ -55,3 +55,43 @@ void describe('mergeCluster', () => {
     assert.deepEqual(s.partitions, []);
   });
 });
+
+void describe('mergeCluster at scale', () => {
+  const big = (n: number) => {
+    const names = Array.from({ length: n }, (_, i) => `n${String(i).padStart(4, '0')}`);
+    const results = new Map<string, FanoutResult>();
+    names.forEach((name, i) => {
+      if (i === 0) return; // n0000 is silent
+      results.set(name, local(name, [obs(names[(i + 1) % n]!, 'pod', i !== n - 1), obs(names[(i + 2) % n]!, 'pod', true)]));
+    });
+    results.set('n0000', { ok: false, failure: 'timeout', error: 'not asked: down in this agent\'s pings since 2026-01-01T00:00:00.000Z (timeout after 2000 ms)', asked: false, downSince: '2026-01-01T00:00:00.000Z' });
+    return { names, results };
+  };
+
+  void it('carries only the edges that are down above 100 nodes, unless every edge is asked for', () => {
+    const { names, results } = big(150);
+    const s = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3 });
+    assert.equal(s.reachabilityShown, 'down');
+    assert.deepEqual(s.reachability.map((e) => [e.observer, e.peer, e.up]), [['n0149', 'n0000', false]]);
+    const all = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3, allEdges: true });
+    assert.equal(all.reachabilityShown, 'all');
+    assert.equal(all.reachability.length, 149 * 2);
+  });
+
+  void it('carries every edge in a small cluster', () => {
+    const { names, results } = big(20);
+    const s = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3 });
+    assert.equal(s.reachabilityShown, 'all');
+    assert.equal(s.reachability.length, 19 * 2);
+  });
+
+  void it('marks a node answered for from the asking agent\'s own pings', () => {
+    const { names, results } = big(20);
+    const s = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3 });
+    const n0 = s.nodes.find((n) => n.name === 'n0000')!;
+    assert.equal(n0.answered, false);
+    assert.equal(n0.downSince, '2026-01-01T00:00:00.000Z');
+    assert.match(n0.error!, /^not asked: down in this agent's pings/);
+    assert.deepEqual(n0.unreachableFrom.pod, ['n0019']);
+  });
+});

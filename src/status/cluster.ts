@@ -1,8 +1,11 @@
 import { nameCauses, type Answer, type Edge } from './causes.ts';
 import type { ClusterNode, ClusterStatus, ClusterVerdict, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
 
-/** What the fan-out got from one node: its local status, or why not. */
-export type FanoutResult = { ok: true; status: LocalStatusWithPeers } | { ok: false; failure: FailureKind; error: string };
+/** What the fan-out got from one node: its local status, or why not (`asked: false`: never sent; `downSince`: this agent's pings find it down). */
+export type FanoutResult = { ok: true; status: LocalStatusWithPeers } | { ok: false; failure: FailureKind; error: string; asked?: false; downSince?: string };
+
+/** Up to this many nodes the answer carries every reachability edge; beyond, the edges that are down unless asked for all. */
+export const FULL_REACHABILITY_NODES = 100;
 
 export interface MergeInput {
   asker: string;
@@ -11,6 +14,8 @@ export interface MergeInput {
   nodes: readonly string[];
   results: ReadonlyMap<string, FanoutResult>;
   clockOffsetThresholdSeconds: number;
+  /** Every reachability edge whatever the cluster's size (`?detail=reachability`). */
+  allEdges?: boolean;
 }
 
 /** Merges the nodes' local statuses into the cluster's: verdicts, reachability, causes. Pure. */
@@ -32,14 +37,21 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
     const r = input.results.get(n);
     if (!r) answers.set(n, { ok: false, failure: 'unreachable', error: 'not asked', asked: false });
     else if (r.ok) answers.set(n, { ok: true, verdict: r.status.verdict, probes: r.status.probes });
-    else answers.set(n, { ok: false, failure: r.failure, error: r.error });
+    else answers.set(n, { ok: false, failure: r.failure, error: r.error, ...(r.asked === false ? { asked: false } : {}) });
   }
   const { causes, partitions } = nameCauses({ asker: input.asker, nodes, answers, edges, clockOffsetThresholdSeconds: input.clockOffsetThresholdSeconds });
 
+  // one pass over the edges, not one per node: linear in nodes × k
+  const downFrom = new Map<string, Record<Network, string[]>>();
+  for (const e of edges) {
+    if (e.up) continue;
+    let from = downFrom.get(e.peer);
+    if (!from) downFrom.set(e.peer, (from = { pod: [], host: [] }));
+    from[e.network].push(e.observer);
+  }
   const clusterNodes: ClusterNode[] = nodes.map((name) => {
     const r = input.results.get(name);
-    const from: Record<Network, string[]> = { pod: [], host: [] };
-    for (const e of edges) if (e.peer === name && !e.up) from[e.network].push(e.observer);
+    const from = downFrom.get(name) ?? { pod: [], host: [] };
     from.pod.sort();
     from.host.sort();
     return {
@@ -49,9 +61,11 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
       error: r === undefined ? 'not asked' : r.ok ? null : r.error,
       probes: r?.ok ? r.status.probes : [],
       unreachableFrom: from,
+      ...(r && !r.ok && r.downSince ? { downSince: r.downSince } : {}),
     };
   });
 
+  const allEdges = input.allEdges === true || nodes.length <= FULL_REACHABILITY_NODES;
   let verdict: ClusterVerdict = 'healthy';
   if (causes.some((c) => c.kind !== 'node-unknown')) verdict = 'degraded';
   else if (causes.length > 0) verdict = 'unknown';
@@ -62,7 +76,8 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
     verdict,
     causes,
     nodes: clusterNodes,
-    reachability: edges.map((e) => ({ observer: e.observer, peer: e.peer, network: e.network, up: e.up, rttSeconds: e.rttSeconds })),
+    reachability: (allEdges ? edges : edges.filter((e) => !e.up)).map((e) => ({ observer: e.observer, peer: e.peer, network: e.network, up: e.up, rttSeconds: e.rttSeconds })),
+    reachabilityShown: allEdges ? 'all' : 'down',
     partitions,
   };
 }
