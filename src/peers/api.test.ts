@@ -35,9 +35,9 @@ void describe('knownDownFrom', () => {
 
 void describe('parseStatusQuery', () => {
   void it('takes a list of details and rejects what it does not know', () => {
-    assert.deepEqual(parseStatusQuery({}), { reachability: false, observations: false });
-    assert.deepEqual(parseStatusQuery({ detail: 'reachability,observations' }), { reachability: true, observations: true });
-    assert.throws(() => parseStatusQuery({ detail: 'everything' }), { message: 'detail: unknown "everything" (known: reachability, observations)' });
+    assert.deepEqual(parseStatusQuery({}), { reachability: false, probes: false });
+    assert.deepEqual(parseStatusQuery({ detail: 'reachability,probes' }), { reachability: true, probes: true });
+    assert.throws(() => parseStatusQuery({ detail: 'everything' }), { message: 'detail: unknown "everything" (known: reachability, probes)' });
     assert.throws(() => parseStatusQuery({ detail: ['a', 'b'] }), { message: 'detail: give it once, as a comma-separated list' });
     assert.throws(() => parseStatusQuery({ verbose: '1' }), { message: 'unknown parameter "verbose" (known: detail)' });
   });

@@ -25,17 +25,17 @@ export interface PeerApiOptions {
   knownDownMaxAgeMs?: number;
 }
 
-/** What the cluster status carries beyond the default: `reachability` (every edge), `observations` (each probe's figures). */
+/** What the cluster status carries beyond the default: `reachability` (every edge), `probes` (each probe's whole record, its figures included). */
 export interface StatusDetail {
   reachability: boolean;
-  observations: boolean;
+  probes: boolean;
 }
 
-const DETAILS = ['reachability', 'observations'] as const;
+const DETAILS = ['reachability', 'probes'] as const;
 
 export function parseStatusQuery(q: Record<string, unknown>): StatusDetail {
   for (const key of Object.keys(q)) if (key !== 'detail') throw new BadRequest(`unknown parameter ${JSON.stringify(key.slice(0, 40))} (known: detail)`);
-  const out: StatusDetail = { reachability: false, observations: false };
+  const out: StatusDetail = { reachability: false, probes: false };
   if (q.detail === undefined) return out;
   if (typeof q.detail !== 'string') throw new BadRequest('detail: give it once, as a comma-separated list');
   for (const d of q.detail.split(',').filter(Boolean)) {
@@ -63,19 +63,19 @@ export function knownDownFrom(observations: readonly PeerObservation[], now: num
 }
 
 /** Asks every known peer for its local status and merges the answers with this node's own. */
-export async function clusterStatus(o: PeerApiOptions, detail: StatusDetail = { reachability: false, observations: false }): Promise<ClusterStatus> {
+export async function clusterStatus(o: PeerApiOptions, detail: StatusDetail = { reachability: false, probes: false }): Promise<ClusterStatus> {
   const peers = o.directory.list();
   const own = o.localStatus();
   const down = knownDownFrom(own.peers, o.now(), o.knownDownMaxAgeMs ?? 0);
   // what the merge needs of each answer, kept as it arrives: a probe's figures only when asked for
-  const keep = (s: LocalStatusWithPeers): LocalStatusWithPeers => (detail.observations ? s : { ...s, probes: s.probes.map((p) => ({ ...p, observations: null })) });
+  const keep = (s: LocalStatusWithPeers): LocalStatusWithPeers => (detail.probes ? s : { ...s, probes: s.probes.map((p) => ({ ...p, durationSeconds: null, observations: null })) });
   const fetched = await fanout(peers, '/api/v1/status/local', localStatusAnswer, { ...o.fanout, client: o.client, knownDown: (n) => down.get(n) }, keep);
   const results = new Map<string, FanoutResult>([[o.self, { ok: true, status: keep(own) }]]);
   for (const [node, r] of fetched) {
     if (r.ok && r.value.node !== node) results.set(node, { ok: false, failure: 'bad', error: `answered as node "${r.value.node.slice(0, 60)}"` });
     else results.set(node, r.ok ? { ok: true, status: r.value } : r);
   }
-  return mergeCluster({ asker: o.self, time: o.now(), nodes: [o.self, ...peers.map((p) => p.node)], results, clockOffsetThresholdSeconds: o.clockOffsetThresholdSeconds, allEdges: detail.reachability });
+  return mergeCluster({ asker: o.self, time: o.now(), nodes: [o.self, ...peers.map((p) => p.node)], results, clockOffsetThresholdSeconds: o.clockOffsetThresholdSeconds, allEdges: detail.reachability, fullProbes: detail.probes });
 }
 
 /** The peer endpoints besides the local ones: ping, the cluster status and the cluster history. */
@@ -88,7 +88,7 @@ export function peerRouter(o: PeerApiOptions): express.Router {
   const inFlight = new Map<string, Promise<ClusterStatus>>();
   r.get('/api/v1/status', async (req, res) => {
     const detail = parseStatusQuery(req.query);
-    const key = `${detail.reachability}/${detail.observations}`;
+    const key = `${detail.reachability}/${detail.probes}`;
     let pending = inFlight.get(key);
     if (!pending) {
       pending = clusterStatus(o, detail).finally(() => inFlight.delete(key));

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
 import { startResponders } from '../../test/support/responders.ts';
-import { httpTransport, PeerClient } from './client.ts';
+import { httpTransport, PeerClient, type PeerTransport } from './client.ts';
 import type { PeerRecord } from './directory.ts';
 import { fanout } from './fanout.ts';
 
@@ -67,17 +67,38 @@ void describe('fanout', () => {
     for (let i = 0; i < 6; i++) assert.deepEqual(got.get(`silent-${i}`), { ok: false, failure: 'timeout', error: 'no answer within the 4000 ms deadline' });
   });
 
-  void it('tries the host path while the pod path hangs or is refused, and takes the first answer', async () => {
-    const [hung] = await silentServers(1);
+  void it('tries the host path when the pod path is refused, and takes its answer', async () => {
     const refused = await closedPort();
-    const sim = await responders(['hung-pod', 'refused-pod']);
-    const peers: PeerRecord[] = [
-      { node: 'hung-pod', podIP: '127.0.0.1', podPort: hung!, hostIP: '127.0.0.1', hostPort: sim.responders.get('hung-pod')!.port },
-      { node: 'refused-pod', podIP: '127.0.0.1', podPort: refused, hostIP: '127.0.0.1', hostPort: sim.responders.get('refused-pod')!.port },
-    ];
-    const got = await fanout(peers, '/x', answer, { client: client(), podPort: 1, hostPort: 1, concurrency: 4, timeoutMs: 20_000, hostDelayMs: 100 });
-    assert.deepEqual(got.get('hung-pod'), { ok: true, value: { node: 'hung-pod' } });
+    const sim = await responders(['refused-pod']);
+    const peers: PeerRecord[] = [{ node: 'refused-pod', podIP: '127.0.0.1', podPort: refused, hostIP: '127.0.0.1', hostPort: sim.responders.get('refused-pod')!.port }];
+    const got = await fanout(peers, '/x', answer, { client: client(), podPort: 1, hostPort: 1, concurrency: 4, timeoutMs: 20_000, hostDelayMs: 10_000 });
     assert.deepEqual(got.get('refused-pod'), { ok: true, value: { node: 'refused-pod' } });
+  });
+
+  void it('tries the host path when the pod path has not connected after the head start', async () => {
+    // a black-holed pod path: the connection never comes up (no SYN answered); the host path answers
+    const asked: string[] = [];
+    const transport: PeerTransport = {
+      get: (url, { signal }) =>
+        new Promise((resolve, reject) => {
+          asked.push(url);
+          if (url.includes(':1/')) signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+          else resolve({ status: 200, body: JSON.stringify({ node: 'a' }) });
+        }),
+    };
+    const peers: PeerRecord[] = [{ node: 'a', podIP: '198.18.0.1', podPort: 1, hostIP: '198.18.0.2', hostPort: 2 }];
+    const got = await fanout(peers, '/x', answer, { client: new PeerClient({ transport, maxBytes: 4096 }), podPort: 1, hostPort: 2, concurrency: 4, timeoutMs: 20_000, hostDelayMs: 50 });
+    assert.deepEqual(got.get('a'), { ok: true, value: { node: 'a' } });
+    assert.deepEqual(asked, ['http://198.18.0.1:1/x', 'http://198.18.0.2:2/x']);
+  });
+
+  void it('leaves the host path alone while the pod path is connected and the agent is slow to answer', async () => {
+    const [hung] = await silentServers(1);
+    const host = await responders(['a']);
+    const peers: PeerRecord[] = [{ node: 'a', podIP: '127.0.0.1', podPort: hung!, hostIP: '127.0.0.1', hostPort: host.responders.get('a')!.port }];
+    const got = await fanout(peers, '/x', answer, { client: client(), podPort: 1, hostPort: 1, concurrency: 4, timeoutMs: 1500, hostDelayMs: 50 });
+    assert.deepEqual(got.get('a'), { ok: false, failure: 'timeout', error: 'no answer within the 1500 ms deadline' });
+    assert.equal(host.responders.get('a')!.hits.length, 0);
   });
 
   void it('does not try the host path when the agent answered on the pod path with an error', async () => {

@@ -35,7 +35,7 @@ export interface FanoutOptions {
    * silent peers cost a socket each, not the others' turn. Default: a tenth of the deadline.
    */
   slowMs?: number;
-  /** Head start of the pod path before the host path is tried as well. Default: a fifth of the deadline, at most 200 ms. */
+  /** How long the pod path may take to connect before the host path is tried as well. Default: a fifth of the deadline, at most 200 ms. */
   hostDelayMs?: number;
 }
 
@@ -57,8 +57,8 @@ const transportFailure = (e: PeerError) => e.kind !== 'http' && e.kind !== 'bad'
 
 /**
  * GETs the same path from every peer within one deadline. Each peer is asked over the pod network
- * and, after a short head start or as soon as that fails for a reason other than an unusable
- * answer, over the host path too; the first answer wins and the other request is dropped.
+ * and, when that has not connected after a short head start or has failed for a reason other than
+ * an unusable answer, over the host path too; the first answer wins and the other is dropped.
  * `reduce` turns each answer into what the caller keeps, as it arrives, so a thousand full
  * answers are never held at once.
  */
@@ -71,7 +71,6 @@ export async function fanout<S extends z.ZodType, R = z.output<S>>(
 ): Promise<Map<string, Fetched<R>>> {
   const clock = opts.clock ?? systemClock;
   const results = new Map<string, Fetched<R>>();
-  const start = clock.now();
   const deadline = new AbortController();
   const timer = clock.setTimeout(() => deadline.abort(new DOMException(`timeout after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
@@ -79,14 +78,14 @@ export async function fanout<S extends z.ZodType, R = z.output<S>>(
   const hostDelayMs = opts.hostDelayMs ?? Math.min(200, opts.timeoutMs / 5);
   const late = `no answer within the ${opts.timeoutMs} ms deadline`;
 
-  // every request's own timeout is what is left of the deadline
+  // the deadline's signal ends a request before its own timeout (as long as the whole deadline) can
   const fail = (e: PeerError): Fetched<R> => ({ ok: false, failure: e.kind, error: e.kind === 'timeout' && !opts.signal?.aborted ? late : e.message });
 
   const ask = (p: PeerRecord): Promise<Fetched<R>> => {
     const eps = endpoints(p, opts);
     const own = new AbortController();
     const mine = AbortSignal.any([signal, own.signal]);
-    const get = (url: string) => opts.client.get(url, typeof path === 'string' ? path : path(p), schema, { timeoutMs: Math.max(1, start + opts.timeoutMs - clock.now()), signal: mine });
+    const get = (url: string, connected?: () => void) => opts.client.get(url, typeof path === 'string' ? path : path(p), schema, { timeoutMs: opts.timeoutMs, signal: mine, connected });
     return new Promise((resolve) => {
       let settled = false;
       let podError: PeerError | undefined;
@@ -121,7 +120,11 @@ export async function fanout<S extends z.ZodType, R = z.output<S>>(
         });
       };
       if (eps.host) hostTimer = clock.setTimeout(tryHost, hostDelayMs);
-      get(eps.pod!).then(answered, (err: unknown) => {
+      // a pod path that connects works: waiting on the agent, the host path would only double its work
+      const podConnected = () => {
+        if (hostTimer) clock.clearTimeout(hostTimer);
+      };
+      get(eps.pod!, podConnected).then(answered, (err: unknown) => {
         podError = asPeerError(err);
         if (!transportFailure(podError)) settle(fail(podError));
         else {

@@ -1,4 +1,4 @@
-import type { LocalStatusReport, StatusVerdict } from './local.ts';
+import type { LocalStatusReport, ProbeStatus, StatusVerdict } from './local.ts';
 
 /**
  * The shapes of the cluster status API (GET /api/v1/status), shared by the fan-out, the CLI
@@ -49,6 +49,12 @@ export interface Cause {
   message: string;
 }
 
+/**
+ * A probe as the cluster status lists it: without its figures and run time unless asked for
+ * (`?detail=probes`), and above 100 nodes an ok probe without its reason and message.
+ */
+export type ClusterProbe = Pick<ProbeStatus, 'name' | 'verdict' | 'since' | 'lastRun' | 'skipped'> & Partial<Pick<ProbeStatus, 'reason' | 'message' | 'durationSeconds' | 'observations'>>;
+
 export interface ClusterNode {
   name: string;
   /** The node's own verdict, or unreachable when its agent did not answer the fan-out. */
@@ -58,7 +64,7 @@ export interface ClusterNode {
   /** Why the fan-out got nothing ("timeout after 2000 ms", "HTTP 401"), when it got nothing. */
   error: string | null;
   /** The node's probes as it reported them; empty when it did not answer. */
-  probes: LocalStatusReport['probes'];
+  probes: ClusterProbe[];
   /** Observers that report this node down, per network. */
   unreachableFrom: Record<Network, string[]>;
   /** Set when the node was not asked because the answering agent's own pings find it down: since when. */

@@ -95,3 +95,26 @@ void describe('mergeCluster at scale', () => {
     assert.deepEqual(n0.unreachableFrom.pod, ['n0019']);
   });
 });
+
+void describe('mergeCluster probe detail', () => {
+  const probe = (name: string, verdict: 'ok' | 'critical') => ({ name, verdict, reason: verdict === 'ok' ? null : 'error', message: `${name} says so`, since: 'S', lastRun: 'L', durationSeconds: 0.1, skipped: false, observations: { ms: 1 } });
+  const withProbes = (n: number) => {
+    const names = Array.from({ length: n }, (_, i) => `n${String(i).padStart(4, '0')}`);
+    const results = new Map<string, FanoutResult>(names.map((name) => [name, { ok: true, status: { node: name, verdict: 'critical', time: '', probes: [probe('etcd', 'ok'), probe('dns', 'critical')], peers: [] } }]));
+    return { names, results };
+  };
+
+  void it('lists probes without figures, and above 100 nodes an ok probe without its message', () => {
+    const small = withProbes(3);
+    const s = mergeCluster({ asker: 'n0000', time: 0, nodes: small.names, results: small.results, clockOffsetThresholdSeconds: 0.3 });
+    assert.deepEqual(s.nodes[0]!.probes[0], { name: 'etcd', verdict: 'ok', reason: null, message: 'etcd says so', since: 'S', lastRun: 'L', skipped: false });
+    const big = withProbes(101);
+    const b = mergeCluster({ asker: 'n0000', time: 0, nodes: big.names, results: big.results, clockOffsetThresholdSeconds: 0.3 });
+    assert.deepEqual(b.nodes[0]!.probes, [
+      { name: 'etcd', verdict: 'ok', since: 'S', lastRun: 'L', skipped: false },
+      { name: 'dns', verdict: 'critical', reason: 'error', message: 'dns says so', since: 'S', lastRun: 'L', skipped: false },
+    ]);
+    const full = mergeCluster({ asker: 'n0000', time: 0, nodes: big.names, results: big.results, clockOffsetThresholdSeconds: 0.3, fullProbes: true });
+    assert.deepEqual(full.nodes[0]!.probes[0], probe('etcd', 'ok'));
+  });
+});

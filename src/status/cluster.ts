@@ -1,10 +1,11 @@
 import { nameCauses, type Answer, type Edge } from './causes.ts';
-import type { ClusterNode, ClusterStatus, ClusterVerdict, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
+import type { ProbeStatus } from './local.ts';
+import type { ClusterNode, ClusterProbe, ClusterStatus, ClusterVerdict, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
 
 /** What the fan-out got from one node: its local status, or why not (`asked: false`: never sent; `downSince`: this agent's pings find it down). */
 export type FanoutResult = { ok: true; status: LocalStatusWithPeers } | { ok: false; failure: FailureKind; error: string; asked?: false; downSince?: string };
 
-/** Up to this many nodes the answer carries every reachability edge; beyond, the edges that are down unless asked for all. */
+/** Up to this many nodes the answer carries every reachability edge and every probe's message; beyond, the edges that are down and the messages of probes not ok, unless asked for all. */
 export const FULL_REACHABILITY_NODES = 100;
 
 export interface MergeInput {
@@ -16,6 +17,8 @@ export interface MergeInput {
   clockOffsetThresholdSeconds: number;
   /** Every reachability edge whatever the cluster's size (`?detail=reachability`). */
   allEdges?: boolean;
+  /** Each probe's whole record, its figures included when the results carry them (`?detail=probes`). */
+  fullProbes?: boolean;
 }
 
 /** Merges the nodes' local statuses into the cluster's: verdicts, reachability, causes. Pure. */
@@ -41,6 +44,13 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
   }
   const { causes, partitions } = nameCauses({ asker: input.asker, nodes, answers, edges, clockOffsetThresholdSeconds: input.clockOffsetThresholdSeconds });
 
+  const small = nodes.length <= FULL_REACHABILITY_NODES;
+  const allEdges = input.allEdges === true || small;
+  const probeView = (p: ProbeStatus): ClusterProbe => {
+    if (input.fullProbes) return p;
+    const { name, verdict, since, lastRun, skipped } = p;
+    return small || verdict !== 'ok' ? { name, verdict, reason: p.reason, message: p.message, since, lastRun, skipped } : { name, verdict, since, lastRun, skipped };
+  };
   // one pass over the edges, not one per node: linear in nodes × k
   const downFrom = new Map<string, Record<Network, string[]>>();
   for (const e of edges) {
@@ -59,13 +69,12 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
       verdict: r?.ok ? r.status.verdict : 'unreachable',
       answered: r?.ok ?? false,
       error: r === undefined ? 'not asked' : r.ok ? null : r.error,
-      probes: r?.ok ? r.status.probes : [],
+      probes: r?.ok ? r.status.probes.map(probeView) : [],
       unreachableFrom: from,
       ...(r && !r.ok && r.downSince ? { downSince: r.downSince } : {}),
     };
   });
 
-  const allEdges = input.allEdges === true || nodes.length <= FULL_REACHABILITY_NODES;
   let verdict: ClusterVerdict = 'healthy';
   if (causes.some((c) => c.kind !== 'node-unknown')) verdict = 'degraded';
   else if (causes.length > 0) verdict = 'unknown';
