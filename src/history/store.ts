@@ -1,11 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Transition } from '../status/local.ts';
 
 export interface HistoryEvent {
   id: number;
   time: string;
+  probe: string;
+  from: string;
+  to: string;
+  reason: string | null;
+  message: string;
+}
+
+/** What goes into the timeline: a probe's verdict changing, or a peer link (`peer/<node>/<network>`) going up or down. */
+export interface NewEvent {
+  time: number;
   probe: string;
   from: string;
   to: string;
@@ -86,7 +95,7 @@ export class HistoryStore {
     }
   }
 
-  append(t: Transition): number {
+  append(t: NewEvent): number {
     return Number(this.#insert.run(t.time, t.probe, t.from, t.to, t.reason, t.message).lastInsertRowid);
   }
 

@@ -67,10 +67,9 @@ export async function clusterStatus(o: PeerApiOptions, detail: StatusDetail = { 
   const peers = o.directory.list();
   const own = o.localStatus();
   const down = knownDownFrom(own.peers, o.now(), o.knownDownMaxAgeMs ?? 0);
-  // what the merge needs of each answer, kept as it arrives: a probe's figures only when asked for
-  const keep = (s: LocalStatusWithPeers): LocalStatusWithPeers => (detail.probes ? s : { ...s, probes: s.probes.map((p) => ({ ...p, durationSeconds: null, observations: null })) });
-  const fetched = await fanout(peers, '/api/v1/status/local', localStatusAnswer, { ...o.fanout, client: o.client, knownDown: (n) => down.get(n) }, keep);
-  const results = new Map<string, FanoutResult>([[o.self, { ok: true, status: keep(own) }]]);
+  // the merge reads the probes' figures (an etcd member's name, a pod's scheduling time); the answer carries them only with detail=probes
+  const fetched = await fanout(peers, '/api/v1/status/local', localStatusAnswer, { ...o.fanout, client: o.client, knownDown: (n) => down.get(n) });
+  const results = new Map<string, FanoutResult>([[o.self, { ok: true, status: own }]]);
   for (const [node, r] of fetched) {
     if (r.ok && r.value.node !== node) results.set(node, { ok: false, failure: 'bad', error: `answered as node "${r.value.node.slice(0, 60)}"` });
     else results.set(node, r.ok ? { ok: true, status: r.value } : r);

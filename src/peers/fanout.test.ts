@@ -138,11 +138,4 @@ void describe('fanout', () => {
     assert.deepEqual(got.get('late'), { ok: false, failure: 'timeout', error: 'not asked: the 300 ms deadline passed first', asked: false });
     assert.equal(sim.responders.get('late')!.hits.length, 0);
   });
-
-  void it('keeps what the reducer makes of each answer', async () => {
-    const sim = await responders(['a', 'b']);
-    const peers = [...sim.responders.values()].map((r) => ({ node: r.node, podIP: '127.0.0.1', podPort: r.port }));
-    const got = await fanout(peers, '/x', answer, { client: client(), podPort: 1, concurrency: 4, timeoutMs: 20_000 }, (v, p) => `${v.node}@${p.podPort}`);
-    assert.deepEqual(got.get('a'), { ok: true, value: `a@${sim.responders.get('a')!.port}` });
-  });
 });

@@ -59,18 +59,10 @@ const transportFailure = (e: PeerError) => e.kind !== 'http' && e.kind !== 'bad'
  * GETs the same path from every peer within one deadline. Each peer is asked over the pod network
  * and, when that has not connected after a short head start or has failed for a reason other than
  * an unusable answer, over the host path too; the first answer wins and the other is dropped.
- * `reduce` turns each answer into what the caller keeps, as it arrives, so a thousand full
- * answers are never held at once.
  */
-export async function fanout<S extends z.ZodType, R = z.output<S>>(
-  peers: readonly PeerRecord[],
-  path: string | ((p: PeerRecord) => string),
-  schema: S,
-  opts: FanoutOptions,
-  reduce: (value: z.output<S>, peer: PeerRecord) => R = (v) => v as R,
-): Promise<Map<string, Fetched<R>>> {
+export async function fanout<S extends z.ZodType>(peers: readonly PeerRecord[], path: string | ((p: PeerRecord) => string), schema: S, opts: FanoutOptions): Promise<Map<string, Fetched<z.output<S>>>> {
   const clock = opts.clock ?? systemClock;
-  const results = new Map<string, Fetched<R>>();
+  const results = new Map<string, Fetched<z.output<S>>>();
   const deadline = new AbortController();
   const timer = clock.setTimeout(() => deadline.abort(new DOMException(`timeout after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
@@ -79,9 +71,9 @@ export async function fanout<S extends z.ZodType, R = z.output<S>>(
   const late = `no answer within the ${opts.timeoutMs} ms deadline`;
 
   // the deadline's signal ends a request before its own timeout (as long as the whole deadline) can
-  const fail = (e: PeerError): Fetched<R> => ({ ok: false, failure: e.kind, error: e.kind === 'timeout' && !opts.signal?.aborted ? late : e.message });
+  const fail = (e: PeerError): Fetched<z.output<S>> => ({ ok: false, failure: e.kind, error: e.kind === 'timeout' && !opts.signal?.aborted ? late : e.message });
 
-  const ask = (p: PeerRecord): Promise<Fetched<R>> => {
+  const ask = (p: PeerRecord): Promise<Fetched<z.output<S>>> => {
     const eps = endpoints(p, opts);
     const own = new AbortController();
     const mine = AbortSignal.any([signal, own.signal]);
@@ -92,20 +84,14 @@ export async function fanout<S extends z.ZodType, R = z.output<S>>(
       let hostError: PeerError | undefined;
       let hostTried = false;
       let hostTimer: TimerHandle | undefined;
-      const settle = (r: Fetched<R>) => {
+      const settle = (r: Fetched<z.output<S>>) => {
         if (settled) return;
         settled = true;
         if (hostTimer) clock.clearTimeout(hostTimer);
         own.abort();
         resolve(r);
       };
-      const answered = (v: z.output<S>) => {
-        try {
-          settle({ ok: true, value: reduce(v, p) });
-        } catch (err) {
-          settle({ ok: false, failure: 'bad', error: err instanceof Error ? err.message : String(err) });
-        }
-      };
+      const answered = (v: z.output<S>) => settle({ ok: true, value: v });
       const failedBoth = () => {
         if (!podError || (eps.host && !hostError)) return;
         // an unusable answer says more than a path that went nowhere; otherwise the host path's verdict

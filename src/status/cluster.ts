@@ -1,4 +1,4 @@
-import { nameCauses, type Answer, type Edge } from './causes.ts';
+import { indexByPeer, nameCauses, type Answer, type Edge } from './causes.ts';
 import type { ProbeStatus } from './local.ts';
 import type { ClusterNode, ClusterProbe, ClusterStatus, ClusterVerdict, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
 
@@ -21,6 +21,11 @@ export interface MergeInput {
   fullProbes?: boolean;
 }
 
+const millis = (t: string | null | undefined) => {
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isNaN(ms) ? null : ms;
+};
+
 /** Merges the nodes' local statuses into the cluster's: verdicts, reachability, causes. Pure. */
 export function mergeCluster(input: MergeInput): ClusterStatus {
   const names = new Set(input.nodes);
@@ -31,7 +36,17 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
     for (const o of r.status.peers) {
       if (o.peer === node) continue;
       names.add(o.peer);
-      edges.push({ observer: node, peer: o.peer, network: o.network, up: o.up, failure: o.failure ?? null, clockOffsetSeconds: o.clockOffsetSeconds, rttSeconds: o.rttSeconds });
+      edges.push({
+        observer: node,
+        peer: o.peer,
+        network: o.network,
+        up: o.up,
+        failure: o.failure ?? null,
+        clockOffsetSeconds: o.clockOffsetSeconds,
+        rttSeconds: o.rttSeconds,
+        since: millis(o.since),
+        clockOffSince: millis(o.clockOffSince),
+      });
     }
   }
   const nodes = [...names].sort();
@@ -51,17 +66,11 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
     const { name, verdict, since, lastRun, skipped } = p;
     return small || verdict !== 'ok' ? { name, verdict, reason: p.reason, message: p.message, since, lastRun, skipped } : { name, verdict, since, lastRun, skipped };
   };
-  // one pass over the edges, not one per node: linear in nodes × k
-  const downFrom = new Map<string, Record<Network, string[]>>();
-  for (const e of edges) {
-    if (e.up) continue;
-    let from = downFrom.get(e.peer);
-    if (!from) downFrom.set(e.peer, (from = { pod: [], host: [] }));
-    from[e.network].push(e.observer);
-  }
+  const byPeer = indexByPeer(edges);
   const clusterNodes: ClusterNode[] = nodes.map((name) => {
     const r = input.results.get(name);
-    const from = downFrom.get(name) ?? { pod: [], host: [] };
+    const from: Record<Network, string[]> = { pod: [], host: [] };
+    for (const e of byPeer.get(name) ?? []) if (!e.up) from[e.network].push(e.observer);
     from.pod.sort();
     from.host.sort();
     return {
