@@ -88,3 +88,72 @@ void test('delete options come from the body when there is one: a query gracePer
   assert.equal(stale.code, 409);
   assert.match(stale.body.message, /^Operation cannot be fulfilled on pods "q3": Precondition failed: UID in precondition: 0{8}-/);
 });
+
+void test('a restart closes open watches; the new watch cache answers 429 "storage is (re)initializing" with Retry-After, then 410 for versions before it (cacher.go)', async () => {
+  const list = await core.listNamespacedPod({ namespace: 'vigil' });
+  const before = await watchPods({ resourceVersion: list.metadata!.resourceVersion! });
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('r1', 'n1') });
+  await until(() => before.events.length > 0, 'an event before the restart');
+  const closed = sim.restart({ initializingMs: 1500 });
+  assert.ok(closed >= 1);
+  await until(() => before.done() !== undefined, 'the open watch to end');
+  const headers = { authorization: `Bearer ${sim.token}` };
+  const w = await fetch(`${sim.url}/api/v1/namespaces/vigil/pods?watch=true&resourceVersion=${list.metadata!.resourceVersion}`, { headers });
+  assert.equal(w.status, 429);
+  assert.equal(w.headers.get('retry-after'), '1');
+  assert.deepEqual(await w.json(), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'storage is (re)initializing', reason: 'TooManyRequests', details: { retryAfterSeconds: 1 }, code: 429 });
+  const cached = await fetch(`${sim.url}/api/v1/namespaces/vigil/pods?resourceVersion=0`, { headers });
+  assert.equal(cached.status, 429, 'a list served from the watch cache waits for it too');
+  const consistent = await core.listNamespacedPod({ namespace: 'vigil' });
+  assert.deepEqual(consistent.items.map((p) => p.metadata!.name), ['r1'], 'a consistent list is read from etcd and served');
+  await until(async () => (await fetch(`${sim.url}/api/v1/namespaces/vigil/pods?resourceVersion=0`, { headers })).status === 200, 'the cache to be ready', 5000);
+  const old = await watchPods({ resourceVersion: list.metadata!.resourceVersion! });
+  await until(() => old.done() !== undefined, 'the stale watch to end');
+  assert.deepEqual(old.events.map((e) => [e.type, e.obj.code]), [['ERROR', 410]]);
+  const fresh = await watchPods({ resourceVersion: consistent.metadata!.resourceVersion! });
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('r2', 'n1') });
+  await until(() => fresh.events.some((e) => e.obj.metadata?.name === 'r2'), 'events on a watch from the new list');
+  fresh.ctl.abort();
+});
+
+void test('watch history is kept for a time, not for ever: a version older than the window gets 410 even without compaction', async () => {
+  const { Store } = await import('./support/apisim/store.ts');
+  const store = new Store({ historyMs: 100 });
+  store.create('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'x' } });
+  const rv = store.resourceVersion - 1;
+  assert.equal(store.eventsSince(rv)?.length, 1, 'a fresh event replays');
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(store.eventsSince(rv), undefined, 'past the window: too old');
+  assert.deepEqual(store.eventsSince(store.resourceVersion), [], 'the current version is still fine');
+});
+
+void test('429 in an error burst is the flow-control answer: plain text with Retry-After (filters/maxinflight.go)', async () => {
+  sim.faults.set({ errorBurst: { count: 1, code: 429 } });
+  const r = await fetch(`${sim.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${sim.token}` } });
+  assert.equal(r.status, 429);
+  assert.equal(r.headers.get('retry-after'), '1');
+  assert.equal(await r.text(), 'Too many requests, please try again later.\n');
+  assert.equal((await fetch(`${sim.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${sim.token}` } })).status, 200);
+});
+
+void test('health endpoints: a wrong token is 401 before any check; exclusions are listed in place; a single check gives its error (healthz.go)', async () => {
+  assert.equal((await fetch(`${sim.url}/readyz`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  assert.equal((await fetch(`${sim.url}/livez?verbose`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  assert.equal((await fetch(`${sim.url}/readyz`)).status, 200, 'anonymous may read health (system:public-info-viewer)');
+  sim.health.failing.readyz = ['etcd'];
+  sim.health.reasons.etcd = 'etcd client connection not yet established';
+  const ex = await fetch(`${sim.url}/readyz?verbose&exclude=etcd&exclude=nosuch`, { headers: { authorization: `Bearer ${sim.token}` } });
+  const text = await ex.text();
+  assert.equal(ex.status, 200);
+  const lines = text.split('\n');
+  assert.equal(lines[0], '[+]ping ok');
+  assert.equal(lines[2], '[+]etcd excluded: ok', 'in the check\'s own place');
+  assert.equal(lines.at(-3), 'warn: some health checks cannot be excluded: no matches for "nosuch"');
+  assert.equal(lines.at(-2), 'readyz check passed');
+  const failed = await fetch(`${sim.url}/readyz`, { headers: { authorization: `Bearer ${sim.token}` } });
+  assert.equal(failed.status, 500);
+  assert.match(await failed.text(), /\[-\]etcd failed: reason withheld\n[^]*readyz check failed\n$/);
+  const single = await fetch(`${sim.url}/readyz/etcd`, { headers: { authorization: `Bearer ${sim.token}` } });
+  assert.equal(single.status, 500);
+  assert.equal(await single.text(), 'internal server error: etcd client connection not yet established\n');
+});
