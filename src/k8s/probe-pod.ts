@@ -48,10 +48,13 @@ export function probePodManifest(o: ProbePodOptions): V1Pod {
           name: 'pause',
           image: o.image,
           imagePullPolicy: 'IfNotPresent',
-          resources: { requests: { cpu: '1m', memory: '4Mi' }, limits: { memory: '32Mi' } },
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65535, capabilities: { drop: ['ALL'] } },
+          // Limits as well as requests: a namespace's limits.cpu/limits.memory quota refuses pods without them.
+          resources: { requests: { cpu: '1m', memory: '4Mi' }, limits: { cpu: '10m', memory: '32Mi' } },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
         },
       ],
+      // Everything PodSecurity "restricted" asks, so the pod is admitted in any namespace.
+      securityContext: { runAsNonRoot: true, runAsUser: 65535, runAsGroup: 65535, seccompProfile: { type: 'RuntimeDefault' } },
       restartPolicy: 'Never',
       automountServiceAccountToken: false,
       enableServiceLinks: false,

@@ -1,20 +1,30 @@
 import { z } from 'zod';
 import { duration } from '../config/schema.ts';
 import { abortable } from '../k8s/abortable.ts';
-import { describeApiError } from '../k8s/errors.ts';
+import { admissionDenial, describeApiError } from '../k8s/errors.ts';
 import { PodWatch, type SeenEvent } from '../k8s/pod-watch.ts';
 import { podProgress, probePodManifest, probePodName, probePodSelector } from '../k8s/probe-pod.ts';
 import { kubeClientsFor } from '../k8s/shared.ts';
 import type { KubeClients } from '../k8s/client.ts';
 import { defineProbe, type ProbeDeps, type ProbeResult } from './probe.ts';
 
-const toleration = z.strictObject({
-  key: z.string().min(1).optional(),
-  operator: z.enum(['Exists', 'Equal']).optional(),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-  tolerationSeconds: z.number().int().min(0).optional(),
-});
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+/** A toleration, refused here when the API server's ValidateTolerations would refuse the pod. */
+const toleration = z
+  .strictObject({
+    key: z.string().regex(QUALIFIED_NAME, 'must be a label name such as "example.com/dedicated"').optional(),
+    operator: z.enum(['Exists', 'Equal']).optional(),
+    value: z.string().regex(LABEL_VALUE, 'must be a label value: up to 63 alphanumerics, "-", "_" or "."').optional(),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+    tolerationSeconds: z.number().int().optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (!t.key && t.operator !== 'Exists') ctx.addIssue({ code: 'custom', path: ['operator'], message: 'must be "Exists" when key is empty (a toleration of every taint)' });
+    if (t.operator === 'Exists' && t.value) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be empty when operator is "Exists"' });
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: 'only applies to effect "NoExecute"' });
+  });
 
 const options = z.object({
   /** A tiny image every node can pull; a private mirror's pause image in air-gapped clusters. */
@@ -39,7 +49,7 @@ type Options = z.output<typeof options>;
  * Delete options go in the body: the API server reads the query's only when there is no body.
  */
 const DELETE_GRACE_SECONDS = 1;
-const REASONS = ['unschedulable', 'image-pull', 'container-create', 'timeout', 'forbidden', 'api-error'] as const;
+const REASONS = ['unschedulable', 'image-pull', 'container-create', 'timeout', 'forbidden', 'admission-denied', 'api-error'] as const;
 type Reason = (typeof REASONS)[number];
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 0)} s`;
@@ -72,6 +82,9 @@ async function call<T>(signal: AbortSignal, what: string, fn: () => Promise<T>):
     return await abortable(fn(), signal);
   } catch (err) {
     if (signal.aborted) throw err;
+    // Refused by admission or validation, not RBAC: granting permissions would not help, the pod or the namespace must change.
+    const denied = admissionDenial(err);
+    if (denied) throw new ApiCallFailed(critical('admission-denied', `${what}: refused by the API server's admission: ${denied}`), err);
     const f = describeApiError(err, what);
     throw new ApiCallFailed(critical(f.reason === 'forbidden' ? 'forbidden' : 'api-error', f.message), err);
   }

@@ -1,3 +1,4 @@
+import type { AdmissionSettings } from './admission.ts';
 import type { ApiSim } from './server.ts';
 import { RESOURCES, type KObject, type Resource } from './store.ts';
 
@@ -99,6 +100,15 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
     case 'POST restart': {
       if ('initializingMs' in b && !(typeof b.initializingMs === 'number' && b.initializingMs >= 0)) return bad(`initializingMs: expected a number of milliseconds >= 0, got ${JSON.stringify(b.initializingMs)}`);
       return ok({ closed: sim.restart({ initializingMs: num(b.initializingMs) }) });
+    }
+    case 'POST admission': {
+      // {"namespaces": {"vigil": {"labels": {...}}}, "priorityClasses": [...], "quotas": [...], "limitedPriorityClasses": [...]}: replaces the keys given.
+      const unknown = Object.keys(b).filter((k) => !['namespaces', 'priorityClasses', 'quotas', 'limitedPriorityClasses'].includes(k));
+      if (unknown.length) return bad(`unknown admission setting ${unknown.join(', ')} (known: namespaces, priorityClasses, quotas, limitedPriorityClasses)`);
+      if ('namespaces' in b && !isObject(b.namespaces)) return bad('namespaces: expected {"<name>": {"labels": {...}}}');
+      for (const k of ['priorityClasses', 'quotas', 'limitedPriorityClasses']) if (k in b && !Array.isArray(b[k])) return bad(`${k}: expected a list`);
+      sim.admission = { ...sim.admission, ...(b as Partial<AdmissionSettings>) };
+      return ok(sim.admission);
     }
     case 'POST close-watches':
       return ok({ closed: sim.closeWatches() });

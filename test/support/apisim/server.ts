@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.ts';
+import { defaultAdmission, type AdmissionSettings } from './admission.ts';
 import { Behaviours } from './behaviour.ts';
 import { ControlPlaneSim, HealthSim, type HealthEndpoint } from './control-plane.ts';
 import { StatusError, badRequest, initializing, internalError, unauthorized } from './errors.ts';
@@ -50,6 +51,8 @@ export class ApiSim {
   readonly behaviours = new Behaviours();
   readonly faults = new ApiFaults();
   readonly health = new HealthSim();
+  /** Namespaces, PriorityClasses, quotas and PodSecurity levels pod creates must pass. */
+  admission: AdmissionSettings = defaultAdmission();
   readonly controlPlane: ControlPlaneSim;
   readonly requests: RecordedRequest[] = [];
   readonly #scheduler: SchedulerSim;
@@ -111,6 +114,7 @@ export class ApiSim {
     this.behaviours.reset();
     this.health.failing = { livez: [], readyz: [], healthz: [] };
     this.health.reasons = {};
+    this.admission = defaultAdmission();
     this.#initializingUntil = 0;
     this.#cacheStarting = false;
   }
@@ -144,6 +148,11 @@ export class ApiSim {
     this.#cacheStarting = true;
     this.store.compact();
     return this.closeWatches();
+  }
+
+  /** Ends a restart's initializing window now: the watch cache is ready. */
+  finishInitializing(): void {
+    this.#initializingUntil = 0;
   }
 
   /** Stops listening (an API outage) and cuts open connections; state and simulation carry on. */
@@ -243,7 +252,7 @@ export class ApiSim {
         this.store.compact();
       }
 
-      const reply = handleResource(this.store, verb, path, url.searchParams, body);
+      const reply = handleResource(this.store, verb, path, url.searchParams, body, this.admission);
       if ('code' in reply) {
         write(reply.code, reply.body);
         return;
