@@ -1,4 +1,5 @@
-import { readToken } from '../peers/auth.ts';
+import { existsSync } from 'node:fs';
+import { DEFAULT_TOKEN_FILE, readToken } from '../peers/auth.ts';
 import type { ClusterStatus, LocalStatusWithPeers } from '../status/cluster-types.ts';
 import { clusterExitCode, formatCluster, formatLocal, localExitCode } from './status-format.ts';
 
@@ -14,7 +15,9 @@ export interface StatusCommandOptions {
 export async function statusCommand(opts: StatusCommandOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   let token: string | undefined;
   try {
-    token = opts.tokenFile ? readToken(opts.tokenFile) : undefined;
+    // In the agent's container (`kubectl exec ds/vigil -- vigil status`) the mounted Secret is used.
+    const tokenFile = opts.tokenFile ?? (existsSync(DEFAULT_TOKEN_FILE) ? DEFAULT_TOKEN_FILE : undefined);
+    token = tokenFile ? readToken(tokenFile) : undefined;
   } catch (e) {
     err.write(`vigil status: ${(e as Error).message}\n`);
     return 2;

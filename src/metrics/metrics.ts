@@ -32,31 +32,34 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
     probeSkippedRuns: c('vigil_probe_skipped_runs_total', 'Scheduled runs not started because the previous run of the probe had not finished.', ['probe']),
     probeLastSuccess: g('vigil_probe_last_success_timestamp_seconds', 'When the probe last finished with an ok verdict.', ['probe']),
     probeLastRun: g('vigil_probe_last_run_timestamp_seconds', 'When the probe last finished a run, whatever its verdict.', ['probe']),
+    probeInterval: g('vigil_probe_interval_seconds', 'How often the probe is scheduled to run.', ['probe']),
+    probeTimeout: g('vigil_probe_timeout_seconds', 'How long a run of the probe may take before it is aborted.', ['probe']),
 
     // node probe
     nodeFilesystemUsedRatio: g('vigil_node_filesystem_used_ratio', 'Fraction of the filesystem holding the path that is used.', ['path']),
     nodeMemoryAvailableRatio: g('vigil_node_memory_available_ratio', 'Fraction of memory available to new workloads.'),
 
     // etcd probe
-    etcdRequestDuration: h('vigil_etcd_request_duration_seconds', 'Latency of the probe\'s requests to each etcd member.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['endpoint', 'operation']),
-    etcdEndpointUp: g('vigil_etcd_endpoint_up', 'Whether the etcd member answered the last probe.', ['endpoint']),
-    etcdEndpointIsLeader: g('vigil_etcd_endpoint_is_leader', 'Whether the etcd member is the raft leader.', ['endpoint']),
+    etcdRequestDuration: h('vigil_etcd_request_duration_seconds', 'Latency of the probe\'s requests to each etcd member.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['member', 'operation']),
+    etcdEndpointUp: g('vigil_etcd_endpoint_up', 'Whether the etcd member answered the last probe (absent while the probe\'s TLS or auth settings are refused).', ['member']),
+    etcdEndpointIsLeader: g('vigil_etcd_endpoint_is_leader', 'Whether the etcd member is the raft leader.', ['member']),
     etcdHasLeader: g('vigil_etcd_has_leader', 'Whether any reachable etcd member reports a leader.'),
-    etcdDbSize: g('vigil_etcd_db_size_bytes', 'Size of the etcd member\'s database.', ['endpoint']),
-    etcdAlarm: g('vigil_etcd_alarm', 'Whether an alarm is raised on the etcd member.', ['endpoint', 'alarm']),
+    etcdDbSize: g('vigil_etcd_db_size_bytes', 'Size of the etcd member\'s database.', ['member']),
+    etcdAlarm: g('vigil_etcd_alarm', 'Whether an alarm is raised on the etcd member.', ['member', 'alarm']),
 
     // Kubernetes probes
     podSchedulingDuration: h('vigil_pod_scheduling_duration_seconds', 'Time from probe pod creation to its binding to the node.', [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
     podStartupDuration: h('vigil_pod_startup_duration_seconds', 'Time from probe pod creation to its containers running.', [0.5, 1, 2, 5, 10, 15, 30, 60, 120]),
     podDeletionDuration: h('vigil_pod_deletion_duration_seconds', 'Time from the probe pod\'s deletion request to its disappearance.', [0.1, 0.5, 1, 2, 5, 10, 30, 60]),
     podProbeReaped: c('vigil_pod_probe_reaped_total', 'Leftover probe pods of this node deleted before a run.'),
-    apiserverRequestDuration: h('vigil_apiserver_request_duration_seconds', 'Latency of the API server\'s health endpoints.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['endpoint']),
+    apiserverRequestDuration: h('vigil_apiserver_request_duration_seconds', 'Latency of the API server\'s health endpoints.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['path']),
     controlPlaneLeaseAge: g('vigil_control_plane_lease_age_seconds', 'Time since the component\'s leader lease was last renewed.', ['component']),
     dnsLookupDuration: h('vigil_dns_lookup_duration_seconds', 'Latency of cluster DNS lookups.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
 
     // peer mesh
     peerUp: g('vigil_peer_up', 'Whether the peer answered the last ping over the network.', ['peer_node', 'network']),
     peerRtt: h('vigil_peer_rtt_seconds', 'Round-trip time of pings to peers.', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], ['network']),
+    peerFailure: g('vigil_peer_failure', 'Present (1) while the last ping to the peer over the network failed, with how: refused (the host answered, no agent listens), timeout, unreachable, http, bad.', ['peer_node', 'network', 'kind']),
     peerClockOffset: g('vigil_peer_clock_offset_seconds', 'Estimated offset of the peer\'s clock from this node\'s (positive: the peer is ahead).', ['peer_node']),
     peersKnown: g('vigil_peers_known', 'Peers currently known from discovery.'),
     peersProbed: g('vigil_peers_probed', 'Peers this agent pings (its share of the bounded mesh).'),

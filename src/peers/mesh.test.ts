@@ -8,6 +8,7 @@ import { FakeClock } from '../../test/support/fake-clock.ts';
 import { PeerClient, type PeerTransport } from './client.ts';
 import { PeerDirectory } from './directory.ts';
 import { PeerMesh } from './mesh.ts';
+import type { PeerTransition } from './transitions.ts';
 
 /** A transport whose answers the test releases by hand; it records every request. */
 function heldTransport(clock: FakeClock, ignoreAbort: boolean) {
@@ -32,8 +33,9 @@ function setup(peers: number, ignoreAbort = false) {
   directory.set('static', Array.from({ length: peers }, (_, i) => ({ node: `n${i}`, podIP: '127.0.0.1', podPort: 20000 + i })));
   const held = heldTransport(clock, ignoreAbort);
   const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-  const mesh = new PeerMesh({ self: 'me', directory, client: new PeerClient({ transport: held.transport, maxBytes: 4096, clock }), clock, metrics, logger: silentLogger(), k: 3, interval: 1000, timeout: 500, podPort: 10924, random: () => 0.5 });
-  return { clock, store, mesh, held, metrics };
+  const transitions: PeerTransition[] = [];
+  const mesh = new PeerMesh({ self: 'me', directory, client: new PeerClient({ transport: held.transport, maxBytes: 4096, clock }), clock, metrics, logger: silentLogger(), k: 3, interval: 1000, timeout: 500, podPort: 10924, random: () => 0.5, onTransition: (t) => transitions.push(t) });
+  return { clock, store, mesh, held, metrics, transitions };
 }
 
 void describe('PeerMesh', () => {
@@ -63,8 +65,9 @@ void describe('PeerMesh', () => {
     store.close();
   });
 
-  void it('reports a peer that does not answer within the timeout as down, then up again', async () => {
-    const { clock, mesh, held, metrics, store } = setup(2);
+  void it('reports a peer that does not answer within the timeout as down, then up again, and says so to the history', async () => {
+    const { clock, mesh, held, metrics, store, transitions } = setup(2);
+    const t0 = clock.now();
     const round = mesh.round();
     await clock.advance(500);
     await round;
@@ -73,6 +76,7 @@ void describe('PeerMesh', () => {
       ['n1', false, 'timeout', 'timeout after 500 ms'],
     ]);
     assert.match(await metrics.registry.getSingleMetricAsString('vigil_peer_up'), /vigil_peer_up\{peer_node="n0",network="pod"\} 0/);
+    assert.match(await metrics.registry.getSingleMetricAsString('vigil_peer_failure'), /vigil_peer_failure\{peer_node="n0",network="pod",kind="timeout"\} 1/);
     const since = mesh.observations()[0]!.since;
     await clock.advance(1000);
     const again = mesh.round();
@@ -83,7 +87,15 @@ void describe('PeerMesh', () => {
     assert.notEqual(o.since, since);
     assert.equal(o.clockOffsetSeconds, 0);
     assert.match(await metrics.registry.getSingleMetricAsString('vigil_peer_up'), /vigil_peer_up\{peer_node="n0",network="pod"\} 1/);
+    assert.doesNotMatch(await metrics.registry.getSingleMetricAsString('vigil_peer_failure'), /peer_node="n0"/, 'a link that answers again has no failure series');
     assert.match(await metrics.registry.getSingleMetricAsString('vigil_peers_probed'), /vigil_peers_probed 2/);
+    assert.deepEqual(
+      transitions.filter((t) => t.probe === 'peer/n0/pod').map((t) => [t.time - t0, t.from, t.to, t.reason, t.message]),
+      [
+        [500, 'unknown', 'down', 'timeout', 'n0 over the pod network unreachable: timeout after 500 ms'],
+        [1500, 'down', 'up', null, 'n0 over the pod network reachable again'],
+      ],
+    );
     await mesh.stop();
     store.close();
   });

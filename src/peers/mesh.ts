@@ -5,6 +5,7 @@ import type { FailureKind, Network, PeerObservation } from '../status/cluster-ty
 import { assignPeers } from './assign.ts';
 import { baseUrl, PeerError, type PeerClient } from './client.ts';
 import type { PeerDirectory, PeerRecord } from './directory.ts';
+import { clockOffSince, peerTransition, type PeerTransition } from './transitions.ts';
 import { pingAnswer } from './wire.ts';
 
 export interface MeshOptions {
@@ -22,6 +23,10 @@ export interface MeshOptions {
   random?: () => number;
   /** Monotonic milliseconds for round-trip times. */
   monotonic?: () => number;
+  /** Milliseconds a peer's clock may be off before its observation says since when it is. */
+  clockOffsetThreshold?: number;
+  /** A peer went up or down on a network (first seen up is not a transition); the history records it. */
+  onTransition?: (t: PeerTransition) => void;
 }
 
 interface PingOutcome {
@@ -95,6 +100,7 @@ export class PeerMesh {
       if (set.has(obs.peer)) continue;
       this.#observations.delete(key);
       metrics.peerUp.remove({ peer_node: obs.peer, network: obs.network });
+      if (obs.failure) metrics.peerFailure.remove({ peer_node: obs.peer, network: obs.network, kind: obs.failure });
       metrics.peerClockOffset.remove({ peer_node: obs.peer });
     }
     metrics.peersKnown.set(directory.list().length);
@@ -110,8 +116,9 @@ export class PeerMesh {
           if (this.#stopped) return;
           const key = `${node}\0${network}`;
           const prev = this.#observations.get(key);
-          const now = new Date(this.#o.clock.now()).toISOString();
-          this.#observations.set(key, {
+          const nowMs = this.#o.clock.now();
+          const now = new Date(nowMs).toISOString();
+          const next: PeerObservation = {
             peer: node,
             network,
             up: r.up,
@@ -119,10 +126,17 @@ export class PeerMesh {
             clockOffsetSeconds: r.offsetMs === null ? null : r.offsetMs / 1000,
             lastChecked: now,
             since: prev && prev.up === r.up ? (prev.since ?? now) : now,
+            clockOffSince: clockOffSince(prev, r.offsetMs, this.#o.clockOffsetThreshold ?? Infinity, now),
             error: r.error,
             failure: r.failure,
-          });
+          };
+          this.#observations.set(key, next);
+          const t = peerTransition(prev, next, nowMs);
+          if (t) this.#o.onTransition?.(t);
           metrics.peerUp.set({ peer_node: node, network }, r.up ? 1 : 0);
+          // One series per failing link, naming how it failed: refused (the host is up, its agent is not) reads differently from a timeout.
+          if (prev?.failure && prev.failure !== r.failure) metrics.peerFailure.remove({ peer_node: node, network, kind: prev.failure });
+          if (r.failure) metrics.peerFailure.set({ peer_node: node, network, kind: r.failure }, 1);
           if (r.rttMs !== null) metrics.peerRtt.observe({ network }, r.rttMs / 1000);
           // the pod path is the one workloads use; the host path stands in when it is down
           if (r.offsetMs !== null && (offset === null || network === 'pod')) offset = r.offsetMs;

@@ -40,7 +40,7 @@ export const apiserverProbe = defineProbe({
             if (signal.aborted) throw err;
             return { verdict: 'critical', reason: 'api-error', message: describeApiError(err, `GET ${server}/${endpoint}`).message, observations };
           }
-          metrics.apiserverRequestDuration.observe({ endpoint }, res.elapsedMs / 1000);
+          metrics.apiserverRequestDuration.observe({ path: endpoint }, res.elapsedMs / 1000);
           observations[`${endpoint} seconds`] = res.elapsedMs / 1000;
           if (res.status === 401) {
             problems.push({ verdict: 'critical', reason: 'forbidden', text: `/${endpoint} answered 401 Unauthorized: the API server rejected vigil's credentials; check the service account token or kubeconfig` });
