@@ -65,7 +65,8 @@ try {
     const firing = (await alerts(stack)).filter((a) => /^Vigil(EtcdWriteLatency|EtcdMemberDown|EtcdNoLeader|AgentDown|NodeUnreachable)$/.test(a.labels.alertname ?? '') && a.state === 'firing');
     return Number(up[0]?.value[1] ?? 0) === stack.agents.length && firing.length === 0 ? true : undefined;
   }, 180_000);
-  await sleep(90_000);
+  // Five minutes of healthy history, so the first run's long windows are full, as in a running cluster.
+  await sleep(300_000);
   const used = new Set<string>();
   for (let i = 0; i < runs; i++) {
     let want: Record<string, string>;

@@ -72,7 +72,11 @@ void describe('alerts end to end', () => {
 
   void it('exports no label a ServiceMonitor scrape sets: nothing arrives renamed exported_*', async () => {
     for (const a of stack.agents) {
-      const text = await (await fetch(`${a.url}/metrics`)).text();
+      // Every probe has run (the API server probe every 15 s): every metric has its labels.
+      const text = await eventually(async () => {
+        const t = await (await fetch(`${a.url}/metrics`)).text();
+        return /^vigil_apiserver_request_duration_seconds_count\{path="livez"\} \d+$/m.test(t) ? t : undefined;
+      }, 60_000, `${a.name}: the API server probe's first observation`);
       for (const line of text.split('\n')) {
         if (line === '' || line.startsWith('#')) continue;
         const labels = /^[a-zA-Z_:][\w:]*\{(.*)\} /.exec(line)?.[1] ?? '';
@@ -97,7 +101,7 @@ void describe('alerts end to end', () => {
     const heal = await slowDisk(m.pid!, SLOW_DISK_MS);
     let fired;
     try {
-      fired = await eventually(() => webhook.find('firing', { alertname: 'VigilEtcdWriteLatency', member: m.name }, faultAt), 120_000, 'VigilEtcdWriteLatency at the webhook');
+      fired = await eventually(() => webhook.find('firing', { alertname: 'VigilEtcdWriteLatency', member: m.name, severity: 'critical' }, faultAt), 120_000, 'VigilEtcdWriteLatency (critical) at the webhook');
       // Both severities fire in Prometheus; the example configuration's inhibition sends the critical one only.
       await eventually(async () => ((await query(`ALERTS{alertname="VigilEtcdWriteLatency", member="${m.name}", alertstate="firing"}`)).length === 2 ? true : undefined), 30_000, 'both severities firing');
       await new Promise((r) => setTimeout(r, 4000));
@@ -110,7 +114,10 @@ void describe('alerts end to end', () => {
     assert.match(fired.alert.annotations.description!, new RegExp(`^\\d+(\\.\\d+)?% of the puts to etcd member ${m.name} took longer than 250 ms over the last 5 minutes\\.$`));
     assert.equal(fired.alert.annotations.runbook_url, 'https://vigil.example.com/runbooks/VigilEtcdWriteLatency.md');
     assert.deepEqual(Object.keys(fired.alert.labels).sort(), ['alertname', 'member', 'severity'], 'one alert for the member, not one per agent');
-    assert.deepEqual(webhook.findAll('firing', { alertname: 'VigilEtcdWriteLatency', severity: 'warning' }, faultAt), [], 'the warning is inhibited');
+    // Once the critical one fires, the warning is held back. (Compressed fifteenfold, the warning's
+    // one-minute head start on the critical one is 4 s, which the first slow puts on a loaded
+    // machine can outrun; bench/alert-timings.ts shows it held back with the shipped timings.)
+    assert.deepEqual(webhook.findAll('firing', { alertname: 'VigilEtcdWriteLatency', severity: 'warning' }, fired.receivedAt + 1), [], 'the warning is inhibited while the critical one fires');
     assert.equal(webhook.findAll('firing', { alertname: 'VigilEtcdWriteLatency', severity: 'critical' }, faultAt).filter((f) => f.alert.labels.member !== m.name).length, 0, 'no other member blamed');
     const resolved = await eventually(() => webhook.find('resolved', { alertname: 'VigilEtcdWriteLatency', member: m.name }, healedAt), 120_000, 'VigilEtcdWriteLatency resolved at the webhook');
     t.diagnostic(`compressed ×15: fault -> firing notification ${((fired.receivedAt - faultAt) / 1000).toFixed(1)} s; healed -> resolved ${((resolved.receivedAt - healedAt) / 1000).toFixed(1)} s`);

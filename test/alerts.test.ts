@@ -76,8 +76,31 @@ void describe('alert rules', () => {
       assert.ok(existsSync(file), `${r.alert}: no runbook at ${file}`);
       const text = readFileSync(file, 'utf8');
       assert.match(text, new RegExp(`^# ${r.alert}\\n`));
-      for (const section of ['## Meaning', '## What to check', '## How to fix it']) assert.ok(text.includes(section), `${r.alert}: runbook lacks ${section}`);
+      for (const section of ['## Meaning', '## Blast radius', '## What to check', '## How to fix it']) assert.ok(text.includes(section), `${r.alert}: runbook lacks ${section}`);
+      assert.match(text, /## Blast radius\n[^#]*```promql\n.+\n```/s, `${r.alert}: the blast radius as PromQL`);
+      assert.match(text, /\[grafana\/vigil-[a-z-]+\.json\]\(\.\.\/\.\.\/grafana\/vigil-[a-z-]+\.json\)/, `${r.alert}: links its dashboard`);
+      // kubeadm's etcd needs its certificates; a bare etcdctl fails there.
+      if (/etcdctl/.test(text)) assert.match(text, /--cacert=\/etc\/kubernetes\/pki\/etcd\/ca\.crt/, `${r.alert}: etcdctl with kubeadm's certificate flags`);
+      assert.doesNotMatch(text, /drain --force|app\.kubernetes\.io\/component=probe/, `${r.alert}: a command that does not work`);
     }
+  });
+
+  void it('unit tests feed exactly the labels a ServiceMonitor scrape gives a target', () => {
+    const target = ['container', 'endpoint', 'instance', 'job', 'namespace', 'node', 'pod', 'service'];
+    let checked = 0;
+    for (const f of testFiles) {
+      const doc = parse(readFileSync(path.join(root, f), 'utf8')) as { tests: { input_series: { series: string }[] }[] };
+      for (const t of doc.tests) {
+        for (const { series } of t.input_series) {
+          const labels = Object.fromEntries([...series.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+          if (labels.job !== 'vigil') continue; // a target of another job, on purpose
+          for (const l of target) assert.ok(l in labels, `${f}: ${series} lacks the target label ${l}`);
+          assert.equal(labels.endpoint, 'http', `${f}: ${series}: endpoint is the port's name`);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked > 500, `${checked} series`);
   });
 
   void it('each have a unit test in which they fire and one in which they stay silent', () => {

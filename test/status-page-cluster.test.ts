@@ -156,6 +156,12 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
     const hms = / — since (\d\d:\d\d:\d\d) UTC \((\d+s|\d+m \d+s)\)$/.exec(line)?.[1];
     assert.ok(hms, line);
     assert.ok(Math.abs(Date.parse(`${new Date(since).toISOString().slice(0, 10)}T${hms}Z`) - since) <= 2_000, `${line} vs ${new Date(since).toISOString()}`);
+    // the link going down is in the merged timeline, as each observer recorded it
+    const history = (await (await fetch(`${cluster.url('bravo')}/api/v1/history?probe=peer/echo/pod`)).json()) as { events: { node: string; from: string; to: string; reason: string | null; time: string }[] };
+    const downs = history.events.filter((e) => e.from === 'up' && e.to === 'down' && Date.parse(e.time) >= stoppedAt - 1000);
+    assert.deepEqual(downs.map((e) => e.node).sort(), ['alpha', 'bravo', 'charlie', 'delta'], JSON.stringify(history.events));
+    // through the test's relays a closed port reads as a reset connection
+    assert.ok(downs.every((e) => e.reason !== null), JSON.stringify(downs));
     const m = await readProbeMatrix(page);
     const echo = m.rows.find((r) => r.node === 'echo')!;
     assert.equal(echo.verdict.text, 'unreachable');

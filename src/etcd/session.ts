@@ -26,6 +26,8 @@ export class EtcdSession {
   readonly #kvReady: boolean[];
   /** Member ID → name, from the member list; asked again only when a member ID is new. */
   readonly #names = new Map<string, string>();
+  /** Whether the next run asks for the member list: at first, and after a run saw a member ID without a name. */
+  #needNames = true;
   /** Per endpoint, the identity its series were exported under when it last answered. */
   readonly #lastMember: (string | undefined)[];
 
@@ -45,10 +47,13 @@ export class EtcdSession {
     return Promise.all(
       this.#endpoints.map(async (endpoint, i) => {
         const client = this.#members[i]!;
+        // Asked alongside the run's own requests, never after them, so a slow answer cannot push the run past its timeout.
+        const naming = this.#needNames ? this.#learnNames(client, opts.timeoutMs) : undefined;
         const obs = await observeMember({ endpoint, client, key: `${opts.prefix}${endpoint}`, lease, kvReady: this.#kvReady[i]!, timeoutMs: opts.timeoutMs, now: () => performance.now(), wallNow: () => Date.now() });
         // etcd3 drops a member's channels after a connection error, so any failure means a cold start next time.
         this.#kvReady[i] = !obs.down && !obs.getFailure && !obs.putFailure && obs.getMs !== undefined;
-        if (obs.memberId !== undefined && !this.#names.has(obs.memberId)) await this.#learnNames(client, opts.timeoutMs);
+        await naming;
+        if (obs.memberId !== undefined && !this.#names.has(obs.memberId)) this.#needNames = true;
         const name = obs.memberId === undefined ? undefined : this.#names.get(obs.memberId);
         if (name) obs.name = name;
         // The metrics' identity: the name; unnamed (a member list that failed, a member without a name), the identity it had, else its ID.
@@ -64,6 +69,7 @@ export class EtcdSession {
     try {
       const list = await client.cluster.memberList({}, { deadline: new Date(Date.now() + timeoutMs) });
       for (const m of list.members) if (m.name) this.#names.set(m.ID, m.name);
+      this.#needNames = false;
     } catch {
       // the name is a convenience; the endpoint still names the member
     }

@@ -110,6 +110,8 @@ export function lostNode(node: string, input: CauseInput, byPeer: EdgeIndex = in
 /** Pairs whose pod path is down while the host path is up (overlay), or the reverse; with since when, per pair. */
 export function brokenLinks(edges: readonly Edge[], broken: Network): { pairs: [string, string][]; since: Map<string, number | null> } {
   const other: Network = broken === 'pod' ? 'host' : 'pod';
+  // the common case, nothing down on this network, costs one pass and no allocation
+  if (!edges.some((e) => e.network === broken && !e.up)) return { pairs: [], since: new Map() };
   const byPair = new Map<string, Partial<Record<Network, Edge>>>();
   for (const e of edges) {
     const key = `${e.observer}\0${e.peer}`;
@@ -172,15 +174,7 @@ class CountHeap {
  * node with most broken pairs first: O(pairs · log nodes).
  */
 export function groupByNode(pairs: readonly [string, string][], edges: readonly Edge[], network: Network): { nodes: { node: string; partners: string[]; of: number }[]; pairs: [string, string][] } {
-  const linked = new Map<string, Set<string>>();
-  for (const e of edges) {
-    if (e.network !== network) continue;
-    for (const [x, y] of [[e.observer, e.peer], [e.peer, e.observer]] as const) {
-      const s = linked.get(x);
-      if (s) s.add(y);
-      else linked.set(x, new Set([y]));
-    }
-  }
+  if (pairs.length === 0) return { nodes: [], pairs: [] };
   const partnersOf = new Map<string, Set<string>>();
   for (const [a, b] of pairs) {
     for (const [x, y] of [[a, b], [b, a]] as const) {
@@ -188,6 +182,13 @@ export function groupByNode(pairs: readonly [string, string][], edges: readonly 
       if (s) s.add(y);
       else partnersOf.set(x, new Set([y]));
     }
+  }
+  // the peers each node of a broken pair has links with, either way
+  const linked = new Map<string, Set<string>>([...partnersOf.keys()].map((n) => [n, new Set<string>()]));
+  for (const e of edges) {
+    if (e.network !== network) continue;
+    linked.get(e.observer)?.add(e.peer);
+    linked.get(e.peer)?.add(e.observer);
   }
   const heap = new CountHeap();
   for (const [n, ps] of partnersOf) heap.push([ps.size, n]);
