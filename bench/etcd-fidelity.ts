@@ -13,7 +13,7 @@ import { silentLogger } from '../src/log.ts';
 import { createMetrics } from '../src/metrics/metrics.ts';
 import { etcdProbe } from '../src/probes/etcd.ts';
 import { builtinProbes } from '../src/probes/index.ts';
-import { systemClock } from '../src/runner/clock.ts';
+import { systemClock } from '../src/clock.ts';
 import { slowDisk, startEtcdCluster } from '../test/support/etcd.ts';
 
 const iterations = Number(process.argv[2] ?? 300);

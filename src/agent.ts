@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { parseListenAddress, type Config } from './config/schema.ts';
+import { parseListenAddress } from './config/address.ts';
+import type { Config } from './config/schema.ts';
 import { HistoryStore } from './history/store.ts';
 import type { Logger } from './log.ts';
 import type { PeerTransport } from './peers/client.ts';
@@ -10,7 +11,7 @@ import { createPeers, type Peers } from './peers/index.ts';
 import { createMetrics, dropMetricsOfIdleProbes, type Metrics } from './metrics/metrics.ts';
 import type { Probe, ProbeDeps } from './probes/probe.ts';
 import type { ProbeRegistry } from './probes/registry.ts';
-import { systemClock, type Clock, type TimerHandle } from './runner/clock.ts';
+import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { ProbeRunner } from './runner/runner.ts';
 import { createApp } from './server/app.ts';
 import { requestGuards } from './server/guards.ts';

@@ -10,7 +10,7 @@ import { createKubeClients } from '../src/k8s/client.ts';
 import { silentLogger } from '../src/log.ts';
 import { PeerDirectory } from '../src/peers/directory.ts';
 import { KubernetesDiscovery } from '../src/peers/kubernetes.ts';
-import { systemClock } from '../src/runner/clock.ts';
+import { systemClock } from '../src/clock.ts';
 import { removeDir, waitFor } from './support/peer-agents.ts';
 import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { buildConfigSchema, describe, quoteKeys, type Config } from './schema.ts';
-import type { ProbeDefinition } from '../probes/probe.ts';
+import { describe, quoteKeys } from './fields.ts';
+import { buildConfigSchema, type Config, type ProbeSchemaSource } from './schema.ts';
 
 /** A configuration that cannot be used; each problem names the key path and what was expected. */
 export class ConfigError extends Error {
@@ -29,7 +29,7 @@ export type Flags = Partial<Record<keyof typeof FLAG_PATHS, string>>;
 export const ENV_PATHS = { NODE_NAME: 'node.name', POD_IP: 'node.podIP', HOST_IP: 'node.hostIP', POD_NAMESPACE: 'kubernetes.namespace' } as const;
 
 export interface LoadOptions {
-  probes: readonly ProbeDefinition[];
+  probes: readonly ProbeSchemaSource[];
   /** YAML text and the name to report it by; absent: defaults only. */
   file?: { name: string; text: string };
   env?: Record<string, string | undefined>;

@@ -1,4 +1,4 @@
-import { VERDICT_RANK, worst, type Verdict } from '../probes/probe.ts';
+import { VERDICT_RANK, worst, type Verdict } from '../verdict.ts';
 
 /** Why a request to a member failed, in the probe's bounded vocabulary. */
 export type FailureKind = 'unreachable' | 'timeout' | 'tls' | 'auth' | 'error';

@@ -1,7 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Transition } from '../status/local.ts';
+
+/** What is written: one verdict transition of one probe. */
+export interface NewHistoryEvent {
+  /** Milliseconds since the epoch. */
+  time: number;
+  probe: string;
+  from: string;
+  to: string;
+  reason: string | null;
+  message: string;
+}
 
 export interface HistoryEvent {
   id: number;
@@ -86,7 +96,7 @@ export class HistoryStore {
     }
   }
 
-  append(t: Transition): number {
+  append(t: NewHistoryEvent): number {
     return Number(this.#insert.run(t.time, t.probe, t.from, t.to, t.reason, t.message).lastInsertRowid);
   }
 

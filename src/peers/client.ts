@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { z } from 'zod';
-import { abortable } from '../k8s/abortable.ts';
-import { systemClock, type Clock } from '../runner/clock.ts';
+import { abortable } from '../abortable.ts';
+import { systemClock, type Clock } from '../clock.ts';
 
 /** One HTTP exchange with a peer; swapped for a TLS one (or a test double) without touching callers. */
 export interface PeerTransport {

@@ -3,13 +3,13 @@ import type { Config } from '../config/schema.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { Clock } from '../runner/clock.ts';
+import type { Clock } from '../clock.ts';
 import type { LocalStatusWithPeers } from '../status/cluster-types.ts';
 import type { LocalStatus } from '../status/local.ts';
 import { peerRouter } from './api.ts';
 import { readToken, requireToken, tokenMatches } from './auth.ts';
 import { httpTransport, PeerClient, type PeerTransport } from './client.ts';
-import { parsePeerAddress } from './config.ts';
+import { parseIpAddress } from '../config/address.ts';
 import { PeerDirectory, type PeerRecord } from './directory.ts';
 import { DnsDiscovery } from './dns.ts';
 import { KubernetesDiscovery } from './kubernetes.ts';
@@ -45,8 +45,8 @@ export interface Peers {
 
 export function staticRecords(config: Config['peers']): PeerRecord[] {
   return config.static.map((s) => {
-    const pod = parsePeerAddress(s.pod)!;
-    const host = s.host === undefined ? undefined : parsePeerAddress(s.host)!;
+    const pod = parseIpAddress(s.pod)!;
+    const host = s.host === undefined ? undefined : parseIpAddress(s.host)!;
     return {
       node: s.node,
       podIP: pod.ip,

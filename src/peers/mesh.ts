@@ -1,6 +1,6 @@
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { Clock, TimerHandle } from '../runner/clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import type { FailureKind, Network, PeerObservation } from '../status/cluster-types.ts';
 import { assignPeers } from './assign.ts';
 import { baseUrl, PeerError, type PeerClient } from './client.ts';

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { duration } from '../config/schema.ts';
+import { duration } from '../config/fields.ts';
 import { describeApiError } from '../k8s/errors.ts';
 import { failingChecks, parseHealthOutput } from '../k8s/healthz.ts';
 import { rawGet } from '../k8s/raw-get.ts';
 import { kubeClientsFor } from '../k8s/shared.ts';
-import { defineProbe, type ProbeResult } from './probe.ts';
+import type { ProbeResult } from '../verdict.ts';
+import { defineProbe } from './probe.ts';
 import { ms, resultOf, type Problem } from './problems.ts';
 
 const ENDPOINTS = ['livez', 'readyz'] as const;

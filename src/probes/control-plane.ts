@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { duration } from '../config/schema.ts';
-import { abortable } from '../k8s/abortable.ts';
+import { duration } from '../config/fields.ts';
+import { abortable } from '../abortable.ts';
 import { describeApiError } from '../k8s/errors.ts';
 import { kubeClientsFor } from '../k8s/shared.ts';
-import { defineProbe, type ProbeResult } from './probe.ts';
+import type { ProbeResult } from '../verdict.ts';
+import { defineProbe } from './probe.ts';
 import { resultOf, type Problem } from './problems.ts';
 
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Lease name such as "kube-scheduler"');

@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { Clock } from '../runner/clock.ts';
-import type { ProbeResult } from './probe.ts';
+import type { Clock } from '../clock.ts';
+import type { ProbeResult } from '../verdict.ts';
 import { ms, resultOf, type Problem } from './problems.ts';
 
 /** Resolves a name to addresses; rejects with a node:dns error (err.code ENOTFOUND, ESERVFAIL, ...). */

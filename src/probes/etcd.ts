@@ -1,18 +1,16 @@
 import { statSync } from 'node:fs';
 import { z } from 'zod';
-import { describe, duration } from '../config/schema.ts';
+import { parseHostPort } from '../config/address.ts';
+import { describe, duration } from '../config/fields.ts';
 import { recordEtcdMetrics } from '../etcd/metrics.ts';
 import type { EtcdSession } from '../etcd/session.ts';
 import { connectionSettings, EtcdSetupError } from '../etcd/settings.ts';
 import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../etcd/verdict.ts';
-import { defineProbe, type ProbeResult } from './probe.ts';
+import type { ProbeResult } from '../verdict.ts';
+import { defineProbe } from './probe.ts';
 
 /** host:port, [v6]:port; the label that names the member in metrics and messages. */
-const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-const endpoint = z.string().refine((s) => {
-  const port = Number(HOST_PORT.exec(s)?.[1] ?? 0);
-  return port >= 1 && port <= 65535;
-}, {
+const endpoint = z.string().refine((s) => parseHostPort(s) !== undefined, {
   error: (iss) => `expected host:port such as 127.0.0.1:2379, without a scheme (the tls section turns TLS on), got ${describe(iss.input)}`,
 });
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load.ts';
 import { HistoryStore } from '../history/store.ts';
 import { silentLogger } from '../log.ts';
 import { createMetrics } from '../metrics/metrics.ts';
-import { systemClock } from '../runner/clock.ts';
+import { systemClock } from '../clock.ts';
 import { nodeProbe } from './node.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-node-'));

@@ -3,8 +3,9 @@ import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import si from 'systeminformation';
 import { z } from 'zod';
-import { ratio } from '../config/schema.ts';
-import { defineProbe, type ProbeResult, type Verdict } from './probe.ts';
+import { ratio } from '../config/fields.ts';
+import type { ProbeResult, Verdict } from '../verdict.ts';
+import { defineProbe } from './probe.ts';
 import { resultOf, type Problem } from './problems.ts';
 
 /** Data directories worth watching when they exist on the node, besides the root filesystem. */

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { duration } from '../config/schema.ts';
-import { abortable } from '../k8s/abortable.ts';
+import { duration } from '../config/fields.ts';
+import { abortable } from '../abortable.ts';
 import { describeApiError } from '../k8s/errors.ts';
 import { PodWatch, type SeenEvent } from '../k8s/pod-watch.ts';
 import { podProgress, probePodManifest, probePodName, probePodSelector } from '../k8s/probe-pod.ts';
 import { kubeClientsFor } from '../k8s/shared.ts';
 import type { KubeClients } from '../k8s/client.ts';
-import { defineProbe, type ProbeDeps, type ProbeResult } from './probe.ts';
+import type { ProbeResult } from '../verdict.ts';
+import { defineProbe, type ProbeDeps } from './probe.ts';
 
 const toleration = z.strictObject({
   key: z.string().min(1).optional(),

@@ -4,8 +4,9 @@ import { Registry } from 'prom-client';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { silentLogger } from '../log.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
-import type { Probe, ProbeResult } from '../probes/probe.ts';
-import { ProbeRunner, type CompletedRun } from './runner.ts';
+import type { Probe } from '../probes/probe.ts';
+import type { CompletedRun, ProbeResult } from '../verdict.ts';
+import { ProbeRunner } from './runner.ts';
 
 const ok: ProbeResult = { verdict: 'ok', message: 'fine' };
 

@@ -1,5 +1,6 @@
 import type { Cause, FailureKind, Network } from './cluster-types.ts';
-import type { ProbeStatus, StatusVerdict } from './local.ts';
+import type { StatusVerdict } from '../verdict.ts';
+import type { ProbeStatus } from './local.ts';
 
 /** One agent's last ping of one peer over one network (an edge of the reachability graph). */
 export interface Edge {

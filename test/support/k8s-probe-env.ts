@@ -10,7 +10,7 @@ import { createMetrics, type Metrics } from '../../src/metrics/metrics.ts';
 import { builtinProbes } from '../../src/probes/index.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { ProbeRegistry } from '../../src/probes/registry.ts';
-import { systemClock } from '../../src/runner/clock.ts';
+import { systemClock } from '../../src/clock.ts';
 import { ApiSim, writeKubeconfig, type ApiSimOptions } from './apisim/index.ts';
 
 /** A simulator, a kubeconfig for it and a temp dir: what the Kubernetes probe tests share per file. */
