@@ -8,9 +8,10 @@ import type { Logger } from './log.ts';
 import type { PeerTransport } from './peers/client.ts';
 import { httpsTransport } from './peers/tls-transport.ts';
 import { createPeers, type Peers } from './peers/index.ts';
-import { createMetrics, dropMetricsOfIdleProbes, type Metrics } from './metrics/metrics.ts';
-import type { Probe, ProbeDeps } from './probes/probe.ts';
-import type { ProbeRegistry } from './probes/registry.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { lazyKubeClients } from './k8s/client.ts';
+import type { Probe } from './probes/probe.ts';
+import { createProbe, type ProbeRegistry } from './probes/registry.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { ProbeRunner } from './runner/runner.ts';
 import { createApp } from './server/app.ts';
@@ -79,12 +80,11 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
       if (purgeTimer) clock.clearTimeout(purgeTimer);
     });
 
-    const probeDeps: ProbeDeps = { node: config.node, config, metrics, clock, logger, store: history };
-    const enabled = deps.registry.enabled(config);
-    dropMetricsOfIdleProbes(metrics.registry, new Set(enabled.map((e) => e.definition.name)));
+    // One set of Kubernetes clients for every probe and the peer discovery, built on first use.
+    const kubernetes = lazyKubeClients(config.kubernetes);
     const probes: { probe: Probe; interval: number; timeout: number; reasons: readonly string[] }[] = [];
-    for (const e of enabled) {
-      const probe = e.definition.create({ ...probeDeps, logger: logger.child({ probe: e.definition.name }) }, e.options);
+    for (const e of deps.registry.enabled(config)) {
+      const probe = createProbe(e, { node: config.node, clock, logger: logger.child({ probe: e.definition.name }), registry: metrics.registry }, { kubernetes });
       cleanup.push(async () => probe.close?.());
       probes.push({ probe, interval: e.common.interval, timeout: e.common.timeout, reasons: e.definition.reasons });
     }
@@ -108,7 +108,7 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     let port = 0;
     // Every agent runs the same web config: when it serves TLS, peers are reached over TLS.
     const transport = deps.peerTransport ?? (webConfig?.current().tls ? httpsTransport(config.peers.tls) : undefined);
-    const peers = await createPeers({ config, store: history, status, clock, metrics, logger, random: deps.random, ownPort: () => port, transport });
+    const peers = await createPeers({ config, store: history, status, clock, metrics, logger, random: deps.random, ownPort: () => port, transport, kubernetes });
     cleanup.push(() => peers.stop());
     let ready = false;
     const { limits } = config.web;

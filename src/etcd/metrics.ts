@@ -1,11 +1,11 @@
-import type { Metrics } from '../metrics/metrics.ts';
+import type { EtcdMetrics } from '../metrics/metrics.ts';
 import type { MemberObservation } from './verdict.ts';
 
 /** The alarms etcd raises; each is exported for every member, 0 or 1, so alerts see it appear. */
 export const ETCD_ALARMS = ['NOSPACE', 'CORRUPT'] as const;
 
 /** Writes one run's observations into the etcd metrics; a member that did not answer drops its figures. */
-export function recordEtcdMetrics(metrics: Metrics, members: readonly MemberObservation[], hasLeader: boolean): void {
+export function recordEtcdMetrics(metrics: EtcdMetrics, members: readonly MemberObservation[], hasLeader: boolean): void {
   metrics.etcdHasLeader.set(hasLeader ? 1 : 0);
   for (const m of members) {
     const endpoint = m.endpoint;

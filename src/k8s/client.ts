@@ -63,3 +63,22 @@ function apiClient<T>(k8s: typeof import('@kubernetes/client-node'), config: Kub
   };
   return new Api(k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: config }, promiseMiddleware: [timeout] }));
 }
+
+/**
+ * The agent's clients, built on first use and shared by everything that asks: an agent without a
+ * Kubernetes feature never loads the library or reads credentials. A failure is not kept, so
+ * credentials that appear later (a mounted Secret) are used by the next call.
+ */
+export function lazyKubeClients(settings: KubernetesSettings): () => Promise<KubeClients> {
+  let clients: Promise<KubeClients> | undefined;
+  return () => {
+    if (!clients) {
+      const p = createKubeClients(settings);
+      clients = p;
+      p.catch(() => {
+        if (clients === p) clients = undefined;
+      });
+    }
+    return clients;
+  };
+}

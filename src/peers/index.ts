@@ -4,6 +4,7 @@ import type { HistoryStore } from '../history/store.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import type { Clock } from '../clock.ts';
+import type { KubeClients } from '../k8s/client.ts';
 import type { LocalStatusWithPeers } from '../status/cluster-types.ts';
 import type { LocalStatus } from '../status/local.ts';
 import { peerRouter } from './api.ts';
@@ -13,7 +14,6 @@ import { parseIpAddress } from '../config/address.ts';
 import { PeerDirectory, type PeerRecord } from './directory.ts';
 import { DnsDiscovery } from './dns.ts';
 import { KubernetesDiscovery } from './kubernetes.ts';
-import { kubeClientsFor } from '../k8s/shared.ts';
 import { PeerMesh } from './mesh.ts';
 
 export interface PeersDeps {
@@ -28,6 +28,8 @@ export interface PeersDeps {
   random?: () => number;
   /** How to reach peers; plain HTTP unless given (a TLS transport slots in here). */
   transport?: PeerTransport;
+  /** The agent's Kubernetes clients, for discovery from the API. */
+  kubernetes: () => Promise<KubeClients>;
 }
 
 export interface Peers {
@@ -85,7 +87,7 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
   const localStatus = (): LocalStatusWithPeers => ({ ...deps.status.snapshot(), peers: mesh.observations() });
   const dns = pc.discovery.includes('dns') && pc.dns.name ? new DnsDiscovery({ name: pc.dns.name, refresh: pc.dns.refresh, servers: pc.dns.servers, podPort, timeout: pc.timeout, client, directory, clock, logger: log }) : undefined;
   const kube = pc.discovery.includes('kubernetes')
-    ? await KubernetesDiscovery.create({ clients: await kubeClientsFor(config), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log })
+    ? await KubernetesDiscovery.create({ clients: await deps.kubernetes(), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log })
     : undefined;
   const router = peerRouter({
     self: config.node.name,

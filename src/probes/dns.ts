@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseIpAddress } from '../config/address.ts';
 import { duration } from '../config/fields.ts';
 import { DNS_REASONS, dnsCheck, systemResolver } from './dns-lookup.ts';
+import { dnsMetrics } from '../metrics/metrics.ts';
 import { defineProbe } from './probe.ts';
 
 const server = z.string().refine((s) => parseIpAddress(s) !== undefined, {
@@ -25,7 +26,8 @@ export const dnsProbe = defineProbe({
     /** Lookups slower than this make the verdict a warning. */
     latencyWarning: duration({ min: 1 }).prefault('250ms'),
   }),
-  create({ clock, metrics }, opts) {
+  create({ clock, registry }, opts) {
+    const metrics = dnsMetrics(registry);
     const resolve = systemResolver({ servers: opts.servers, timeoutMs: opts.lookupTimeout });
     return { name: 'dns', run: (signal) => dnsCheck({ resolve, clock, metrics }, opts, signal) };
   },

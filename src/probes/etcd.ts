@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseHostPort } from '../config/address.ts';
 import { describe, duration } from '../config/fields.ts';
 import { recordEtcdMetrics } from '../etcd/metrics.ts';
+import { etcdMetrics } from '../metrics/metrics.ts';
 import type { EtcdSession } from '../etcd/session.ts';
 import { connectionSettings, EtcdSetupError } from '../etcd/settings.ts';
 import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../etcd/verdict.ts';
@@ -53,8 +54,8 @@ export const etcdProbe = defineProbe({
     /** TTL of the lease the probe keys hang on: how long they outlive an agent that died. */
     leaseTTL: duration({ min: 2000 }).prefault('60s'),
   }),
-  create({ node, config, metrics, logger }, opts) {
-    const runTimeout = config.probes.etcd?.timeout ?? 8000;
+  create({ node, timeout: runTimeout, registry, logger }, opts) {
+    const metrics = etcdMetrics(registry);
     const requestTimeout = opts.requestTimeout ?? Math.floor(runTimeout / 4);
     if (3 * requestTimeout >= runTimeout) {
       logger.warn({ requestTimeout, timeout: runTimeout }, 'probes.etcd.requestTimeout is a third of the probe timeout or more: a member slow to answer may time the whole run out before it can be named');

@@ -7,6 +7,7 @@ import { ratio } from '../config/fields.ts';
 import type { ProbeResult, Verdict } from '../verdict.ts';
 import { defineProbe } from './probe.ts';
 import { resultOf, type Problem } from './problems.ts';
+import { nodeMetrics } from '../metrics/metrics.ts';
 
 /** Data directories worth watching when they exist on the node, besides the root filesystem. */
 const DATA_DIRS = ['/var/lib/etcd', '/var/lib/containerd', '/var/lib/docker', '/var/lib/crio', '/var/lib/kubelet'];
@@ -37,7 +38,8 @@ export const nodeProbe = defineProbe({
     filesystem: thresholds(0.8, 0.9),
     memory: thresholds(0.8, 0.9),
   }),
-  create({ metrics }, opts) {
+  create({ registry }, opts) {
+    const metrics = nodeMetrics(registry);
     const paths = opts.paths ?? ['/', ...DATA_DIRS.filter((d) => existsSync(path.join(opts.rootfs, d)))];
     return {
       name: 'node',

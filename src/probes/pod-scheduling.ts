@@ -4,10 +4,13 @@ import { abortable } from '../abortable.ts';
 import { describeApiError } from '../k8s/errors.ts';
 import { PodWatch, type SeenEvent } from '../k8s/pod-watch.ts';
 import { podProgress, probePodManifest, probePodName, probePodSelector } from '../k8s/probe-pod.ts';
-import { kubeClientsFor } from '../k8s/shared.ts';
 import type { KubeClients } from '../k8s/client.ts';
+import { podSchedulingMetrics, type PodSchedulingMetrics } from '../metrics/metrics.ts';
+import { withKubeClients } from './kube.ts';
 import type { ProbeResult } from '../verdict.ts';
-import { defineProbe, type ProbeDeps } from './probe.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import { defineProbe } from './probe.ts';
 
 const toleration = z.strictObject({
   key: z.string().min(1).optional(),
@@ -60,9 +63,11 @@ export const podSchedulingProbe = defineProbe({
   defaultInterval: 300_000,
   defaultTimeout: 150_000,
   reasons: REASONS,
+  clients: ['kubernetes'],
   options,
-  create(deps, opts) {
-    return { name: 'pod-scheduling', run: (signal) => runOnce(deps, opts, signal) };
+  create({ kubernetes, node, clock, logger, registry }, opts) {
+    const run: Run = { node: node.name, clock, logger, metrics: podSchedulingMetrics(registry) };
+    return { name: 'pod-scheduling', run: (signal) => withKubeClients(kubernetes, (k) => runOnce(run, opts, k, signal)) };
   },
 });
 
@@ -77,23 +82,24 @@ async function call<T>(signal: AbortSignal, what: string, fn: () => Promise<T>):
   }
 }
 
-async function runOnce(deps: ProbeDeps, opts: Options, signal: AbortSignal): Promise<ProbeResult> {
-  const node = deps.node.name;
-  let k: KubeClients;
+/** What one run uses: the node it probes, and the probe's clock, logger and metrics. */
+interface Run {
+  node: string;
+  clock: Clock;
+  logger: Logger;
+  metrics: PodSchedulingMetrics;
+}
+
+async function runOnce(run: Run, opts: Options, k: KubeClients, signal: AbortSignal): Promise<ProbeResult> {
   try {
-    k = await kubeClientsFor(deps.config);
-  } catch (err) {
-    return critical('api-error', (err as Error).message);
-  }
-  try {
-    return await probeNode(deps, opts, k, node, signal);
+    return await probeNode(run, opts, k, run.node, signal);
   } catch (err) {
     if (err instanceof ApiCallFailed) return err.result;
     throw err;
   }
 }
 
-async function probeNode(deps: ProbeDeps, opts: Options, k: KubeClients, node: string, signal: AbortSignal): Promise<ProbeResult> {
+async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string, signal: AbortSignal): Promise<ProbeResult> {
   const { clock, metrics } = deps;
   const ns = k.namespace;
   const nodeObj = await call(signal, `read node ${node}`, () => k.core.readNode({ name: node })).catch((err: unknown) => {

@@ -44,6 +44,13 @@ describe('ProbeRunner', () => {
       onResult: (r) => runs.push(r),
     });
 
+  it('exports each probe\'s interval and timeout before its first run, so staleness can be judged against them', async () => {
+    const r = runner({ name: 'p', run: () => Promise.resolve(ok) }, { interval: 15_000, timeout: 2_500 });
+    assert.equal(await value(metrics, 'vigil_probe_interval_seconds', { probe: 'p' }), 15);
+    assert.equal(await value(metrics, 'vigil_probe_timeout_seconds', { probe: 'p' }), 2.5);
+    await stop(r);
+  });
+
   it('runs each probe on its interval and records the common metrics', async () => {
     let n = 0;
     const r = runner({ name: 'p', run: () => Promise.resolve(++n === 2 ? { verdict: 'warning', reason: 'slow', message: 'slow' } : ok) });
