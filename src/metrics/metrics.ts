@@ -15,7 +15,7 @@ function makers(registry: Registry) {
   };
 }
 
-/** The agent's own metrics: build info, what the runner records for every probe, the peer mesh, the HTTP server. */
+/** The agent's own metrics: build info, what the runner records for every probe, the HTTP server. */
 export function createMetrics(registry: Registry, opts: { defaultMetrics?: boolean } = {}) {
   if (opts.defaultMetrics ?? true) {
     collectDefaultMetrics({ register: registry });
@@ -39,13 +39,6 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
     probeLastRun: g('vigil_probe_last_run_timestamp_seconds', 'When the probe last finished a run, whatever its verdict.', ['probe']),
     probeInterval: g('vigil_probe_interval_seconds', 'Configured time between runs of the probe (each run moves by up to 10% either way).', ['probe']),
     probeTimeout: g('vigil_probe_timeout_seconds', 'Configured time after which a run of the probe is aborted and counted as a timeout.', ['probe']),
-
-    // peer mesh
-    peerUp: g('vigil_peer_up', 'Whether the peer answered the last ping over the network.', ['peer_node', 'network']),
-    peerRtt: h('vigil_peer_rtt_seconds', 'Round-trip time of pings to peers.', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], ['network']),
-    peerClockOffset: g('vigil_peer_clock_offset_seconds', 'Estimated offset of the peer\'s clock from this node\'s (positive: the peer is ahead).', ['peer_node']),
-    peersKnown: g('vigil_peers_known', 'Peers currently known from discovery.'),
-    peersProbed: g('vigil_peers_probed', 'Peers this agent pings (its share of the bounded mesh).'),
 
     // HTTP server and web config
     httpRequestsInFlight: g('vigil_http_requests_in_flight', 'HTTP requests being answered (liveness and readiness not counted).'),
@@ -125,3 +118,16 @@ export function dnsMetrics(registry: Registry) {
   };
 }
 export type DnsMetrics = ReturnType<typeof dnsMetrics>;
+
+/** The peer mesh's metrics; made when the agent has peers to watch. */
+export function peerMeshMetrics(registry: Registry) {
+  const { g, h } = makers(registry);
+  return {
+    peerUp: g('vigil_peer_up', 'Whether the peer answered the last ping over the network.', ['peer_node', 'network']),
+    peerRtt: h('vigil_peer_rtt_seconds', 'Round-trip time of pings to peers.', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], ['network']),
+    peerClockOffset: g('vigil_peer_clock_offset_seconds', 'Estimated offset of the peer\'s clock from this node\'s (positive: the peer is ahead).', ['peer_node']),
+    peersKnown: g('vigil_peers_known', 'Peers currently known from discovery.'),
+    peersProbed: g('vigil_peers_probed', 'Peers this agent pings (its share of the bounded mesh).'),
+  };
+}
+export type PeerMeshMetrics = ReturnType<typeof peerMeshMetrics>;
