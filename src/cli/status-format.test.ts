@@ -10,8 +10,8 @@ const status: ClusterStatus = {
   time: '2026-01-01T00:00:00.000Z',
   verdict: 'degraded',
   causes: [
-    { kind: 'node-down', severity: 'critical', nodes: ['c'], message: 'node c is down or isolated: unreachable from 2 of 2 observers on both networks' },
-    { kind: 'probe-failing', severity: 'warning', nodes: ['b'], probes: ['dns'], message: 'b: dns warning: slow' },
+    { kind: 'node-down', severity: 'critical', nodes: ['c'], since: '2025-12-31T23:55:49.600Z', message: 'node c is down or isolated: unreachable from 2 of 2 observers on both networks' },
+    { kind: 'probe-failing', severity: 'warning', nodes: ['b'], probes: ['dns'], since: null, message: 'b: dns warning: slow' },
   ],
   nodes: [
     { name: 'a', verdict: 'ok', answered: true, error: null, probes: [probe('node', 'ok')], unreachableFrom: { pod: [], host: [] } },
@@ -34,8 +34,8 @@ b     warning      dns (warning)   reachable
 c     unreachable  -               unreachable from pod: a, b; host: a, b; no answer: timeout after 1000 ms
 
 causes:
-  critical  node c is down or isolated: unreachable from 2 of 2 observers on both networks
-  warning   b: dns warning: slow
+  critical  node c is down or isolated: unreachable from 2 of 2 observers on both networks — since 2025-12-31 23:55:49 UTC (4m 10s)
+  warning   b: dns warning: slow — since unknown
 `,
     );
   });

@@ -10,6 +10,30 @@ function unreachable(from: { pod: string[]; host: string[] }): string {
   return parts.length ? `unreachable from ${parts.join('; ')}` : 'reachable';
 }
 
+/** "4m 10s": the largest two units of a duration. */
+export function formatDuration(ms: number): string {
+  let s = Math.max(0, Math.round(ms / 1000));
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (s >= size || (unit === 's' && parts.length === 0)) {
+      parts.push(`${Math.floor(s / size)}${unit}`);
+      s %= size;
+    }
+  }
+  return parts.slice(0, 2).join(' ');
+}
+
+/** "since 13:02:11 UTC (4m 10s)", with the date when it is not the day of `now`. */
+export function formatSince(since: string | null, now: string): string {
+  if (!since) return 'since unknown';
+  const t = Date.parse(since);
+  const n = Date.parse(now);
+  if (Number.isNaN(t) || Number.isNaN(n)) return 'since unknown';
+  const d = new Date(t).toISOString();
+  const clock = d.slice(0, 10) === new Date(n).toISOString().slice(0, 10) ? d.slice(11, 19) : `${d.slice(0, 10)} ${d.slice(11, 19)}`;
+  return `since ${clock} UTC (${t > n ? 'in the future: clock skew' : formatDuration(n - t)})`;
+}
+
 /** The cluster as a table: node, verdict, failing probes, reachability; then the causes. */
 export function formatCluster(s: ClusterStatus): string {
   const rows = [['NODE', 'VERDICT', 'FAILING PROBES', 'REACHABILITY']];
@@ -20,7 +44,7 @@ export function formatCluster(s: ClusterStatus): string {
   const out = [`cluster ${s.verdict} (asked ${s.observer} at ${s.time})`, '', table(rows)];
   if (s.causes.length) {
     out.push('', 'causes:');
-    for (const c of s.causes) out.push(`  ${c.severity.padEnd(8)}  ${c.message}`);
+    for (const c of s.causes) out.push(`  ${c.severity.padEnd(8)}  ${c.message} — ${formatSince(c.since, s.time)}`);
   }
   if (s.partitions.length) out.push('', `partition: ${s.partitions.map((side) => `{${side.join(', ')}}`).join(' | ')}`);
   return `${out.join('\n')}\n`;

@@ -24,6 +24,8 @@ export class EtcdSession {
   readonly #lease: ProbeLease;
   /** Per member: whether its KV channel served the last run (see observeMember). */
   readonly #kvReady: boolean[];
+  /** Member ID → name, from the member list; asked again only when a member ID is new. */
+  readonly #names = new Map<string, string>();
 
   constructor(opts: EtcdSessionOptions) {
     this.#endpoints = opts.endpoints;
@@ -43,9 +45,22 @@ export class EtcdSession {
         const obs = await observeMember({ endpoint, client, key: `${opts.prefix}${endpoint}`, lease, kvReady: this.#kvReady[i]!, timeoutMs: opts.timeoutMs, now: () => performance.now(), wallNow: () => Date.now() });
         // etcd3 drops a member's channels after a connection error, so any failure means a cold start next time.
         this.#kvReady[i] = !obs.down && !obs.getFailure && !obs.putFailure && obs.getMs !== undefined;
+        if (obs.memberId !== undefined && !this.#names.has(obs.memberId)) await this.#learnNames(client, opts.timeoutMs);
+        const name = obs.memberId === undefined ? undefined : this.#names.get(obs.memberId);
+        if (name) obs.name = name;
         return obs;
       }),
     );
+  }
+
+  /** The member list as the member answering knows it; a failure leaves the names unknown until the next run. */
+  async #learnNames(client: Etcd3, timeoutMs: number): Promise<void> {
+    try {
+      const list = await client.cluster.memberList({}, { deadline: new Date(Date.now() + timeoutMs) });
+      for (const m of list.members) if (m.name) this.#names.set(m.ID, m.name);
+    } catch {
+      // the name is a convenience; the endpoint still names the member
+    }
   }
 
   /** Stops the lease's keep-alives (its keys expire by themselves) and closes the clients. */

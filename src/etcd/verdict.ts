@@ -16,6 +16,8 @@ export interface MemberObservation {
   down?: RequestFailure;
   /** Decimal member ID, as etcd reports it in the response header. */
   memberId?: string;
+  /** The member's name (etcd --name), from the member list; it names the member whatever address reached it. */
+  name?: string;
   /** Decimal ID of the leader the member knows of; "0" when it knows none. */
   leader?: string;
   raftTerm?: string;
@@ -45,6 +47,8 @@ export interface Problem {
   text: string;
   /** The problem is on the leader: with a slow leader every member's writes are slow, and it comes first. */
   onLeader?: boolean;
+  /** The configured endpoint of the member the problem is about; absent for the cluster as a whole. */
+  endpoint?: string;
 }
 
 export interface EtcdJudgement {
@@ -52,6 +56,7 @@ export interface EtcdJudgement {
   reason?: EtcdReason;
   message: string;
   hasLeader: boolean;
+  /** Worst first. */
   problems: Problem[];
 }
 
@@ -88,7 +93,7 @@ export function judgeEtcd(members: readonly MemberObservation[], t: Thresholds):
 
   for (const m of down) {
     const f = m.down!;
-    problems.push({ verdict: 'critical', reason: failureReason(f, 'unreachable'), text: `etcd ${m.endpoint}: ${f.kind === 'tls' || f.kind === 'auth' ? '' : 'unreachable: '}${f.text}` });
+    problems.push({ verdict: 'critical', reason: failureReason(f, 'unreachable'), endpoint: m.endpoint, text: `etcd ${m.endpoint}: ${f.kind === 'tls' || f.kind === 'auth' ? '' : 'unreachable: '}${f.text}` });
   }
   if (leaderless) {
     const names = down.map((m) => m.endpoint).join(', ');
@@ -112,23 +117,23 @@ export function judgeEtcd(members: readonly MemberObservation[], t: Thresholds):
       alarmsSeen.add(key);
       const on = byMemberId.get(a.memberId);
       const where = on ?? `member ${hexId(a.memberId)} (reported by ${m.endpoint})`;
-      problems.push({ verdict: 'critical', reason: 'alarm', text: `etcd ${where}: alarm ${a.alarm} raised` });
+      problems.push({ verdict: 'critical', reason: 'alarm', ...(on ? { endpoint: on } : {}), text: `etcd ${where}: alarm ${a.alarm} raised` });
     }
     if (m.putMs !== undefined) {
-      if (m.putMs > t.criticalMs) problems.push({ verdict: 'critical', reason: 'slow-write', onLeader, text: `etcd ${name}: put ${formatMs(m.putMs)} > ${formatMs(t.criticalMs)}` });
-      else if (m.putMs > t.warningMs) problems.push({ verdict: 'warning', reason: 'slow-write', onLeader, text: `etcd ${name}: put ${formatMs(m.putMs)} > ${formatMs(t.warningMs)}` });
+      if (m.putMs > t.criticalMs) problems.push({ verdict: 'critical', reason: 'slow-write', onLeader, endpoint: m.endpoint, text: `etcd ${name}: put ${formatMs(m.putMs)} > ${formatMs(t.criticalMs)}` });
+      else if (m.putMs > t.warningMs) problems.push({ verdict: 'warning', reason: 'slow-write', onLeader, endpoint: m.endpoint, text: `etcd ${name}: put ${formatMs(m.putMs)} > ${formatMs(t.warningMs)}` });
     }
     if (leaderless) continue;
     if (m.leader === '0') {
-      problems.push({ verdict: 'critical', reason: 'no-leader', text: `etcd ${m.endpoint}: knows no leader while other members do` });
+      problems.push({ verdict: 'critical', reason: 'no-leader', endpoint: m.endpoint, text: `etcd ${m.endpoint}: knows no leader while other members do` });
       continue;
     }
     if (m.putFailure) {
       const f = m.putFailure;
       const reason = f.kind === 'timeout' ? 'slow-write' : failureReason(f, 'write-failed');
-      problems.push({ verdict: 'critical', reason, onLeader, text: `etcd ${name}: put failed: ${f.text}` });
+      problems.push({ verdict: 'critical', reason, onLeader, endpoint: m.endpoint, text: `etcd ${name}: put failed: ${f.text}` });
     }
-    if (m.getFailure) problems.push({ verdict: 'critical', reason: failureReason(m.getFailure, 'read-failed'), onLeader, text: `etcd ${name}: linearizable get failed: ${m.getFailure.text}` });
+    if (m.getFailure) problems.push({ verdict: 'critical', reason: failureReason(m.getFailure, 'read-failed'), onLeader, endpoint: m.endpoint, text: `etcd ${name}: linearizable get failed: ${m.getFailure.text}` });
   }
 
   if (problems.length === 0) {
@@ -145,5 +150,5 @@ export function judgeEtcd(members: readonly MemberObservation[], t: Thresholds):
   const ranked = [...problems].sort(
     (a, b) => VERDICT_RANK[b.verdict] - VERDICT_RANK[a.verdict] || PRIORITY.indexOf(a.reason) - PRIORITY.indexOf(b.reason) || Number(b.onLeader ?? false) - Number(a.onLeader ?? false),
   );
-  return { verdict, reason: ranked[0]!.reason, message: ranked.map((p) => p.text).join('; '), hasLeader, problems };
+  return { verdict, reason: ranked[0]!.reason, message: ranked.map((p) => p.text).join('; '), hasLeader, problems: ranked };
 }

@@ -2,10 +2,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
-/** What is written: one verdict transition of one probe. */
-export interface NewHistoryEvent {
-  /** Milliseconds since the epoch. */
-  time: number;
+export interface HistoryEvent {
+  id: number;
+  time: string;
   probe: string;
   from: string;
   to: string;
@@ -13,9 +12,9 @@ export interface NewHistoryEvent {
   message: string;
 }
 
-export interface HistoryEvent {
-  id: number;
-  time: string;
+/** What goes into the timeline: a probe's verdict changing, or a peer link (`peer/<node>/<network>`) going up or down. */
+export interface NewEvent {
+  time: number;
   probe: string;
   from: string;
   to: string;
@@ -96,7 +95,7 @@ export class HistoryStore {
     }
   }
 
-  append(t: NewHistoryEvent): number {
+  append(t: NewEvent): number {
     return Number(this.#insert.run(t.time, t.probe, t.from, t.to, t.reason, t.message).lastInsertRowid);
   }
 

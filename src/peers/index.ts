@@ -89,6 +89,15 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
             return podPort();
           },
           hostPort: pc.hostPort,
+          clockOffsetThreshold: pc.clockOffsetThreshold,
+          onTransition: (t) => {
+            log.info({ peer: t.probe, from: t.from, to: t.to, reason: t.reason }, t.message);
+            try {
+              deps.store.append(t);
+            } catch (err) {
+              log.error({ err, peer: t.probe }, 'could not record a peer transition in the history');
+            }
+          },
         })
       : undefined;
   const dns = pc.discovery.includes('dns') && pc.dns.name ? new DnsDiscovery({ name: pc.dns.name, refresh: pc.dns.refresh, servers: pc.dns.servers, podPort, timeout: pc.timeout, client, directory, clock, logger: log }) : undefined;

@@ -11,6 +11,7 @@ import { FakeClock } from '../../test/support/fake-clock.ts';
 import { PeerClient, type PeerTransport } from './client.ts';
 import { PeerDirectory } from './directory.ts';
 import { PeerMesh } from './mesh.ts';
+import type { PeerTransition } from './transitions.ts';
 
 /** A transport whose answers the test releases by hand; it records every request. */
 function heldTransport(clock: FakeClock, ignoreAbort: boolean) {
@@ -35,8 +36,9 @@ function setup(peers: number, ignoreAbort = false) {
   directory.set('static', Array.from({ length: peers }, (_, i) => ({ node: `n${i}`, podIP: '127.0.0.1', podPort: 20000 + i })));
   const held = heldTransport(clock, ignoreAbort);
   const registry = new Registry();
-  const mesh = new PeerMesh({ self: 'me', directory, client: new PeerClient({ transport: held.transport, maxBytes: 4096, clock }), clock, metrics: peerMeshMetrics(registry), k: 3, timeout: 500, podPort: 10924 });
-  return { clock, store, mesh, held, registry };
+  const transitions: PeerTransition[] = [];
+  const mesh = new PeerMesh({ self: 'me', directory, client: new PeerClient({ transport: held.transport, maxBytes: 4096, clock }), clock, metrics: peerMeshMetrics(registry), k: 3, timeout: 500, podPort: 10924, onTransition: (t) => transitions.push(t) });
+  return { clock, store, mesh, held, registry, transitions };
 }
 
 /** The mesh scheduled as the agent schedules it: through the runner, as the peer-mesh probe. */
@@ -88,8 +90,9 @@ void describe('PeerMesh', () => {
     s.store.close();
   });
 
-  void it('reports a peer that does not answer within the timeout as down, then up again', async () => {
-    const { clock, mesh, held, registry, store } = setup(2);
+  void it('reports a peer that does not answer within the timeout as down, then up again, and says so to the history', async () => {
+    const { clock, mesh, held, registry, store, transitions } = setup(2);
+    const t0 = clock.now();
     const round = mesh.round(new AbortController().signal);
     await clock.advance(500);
     await round;
@@ -109,6 +112,13 @@ void describe('PeerMesh', () => {
     assert.equal(o.clockOffsetSeconds, 0);
     assert.match(await registry.getSingleMetricAsString('vigil_peer_up'), /vigil_peer_up\{peer_node="n0",network="pod"\} 1/);
     assert.match(await registry.getSingleMetricAsString('vigil_peers_probed'), /vigil_peers_probed 2/);
+    assert.deepEqual(
+      transitions.filter((t) => t.probe === 'peer/n0/pod').map((t) => [t.time - t0, t.from, t.to, t.reason, t.message]),
+      [
+        [500, 'unknown', 'down', 'timeout', 'n0 over the pod network unreachable: timeout after 500 ms'],
+        [1500, 'down', 'up', null, 'n0 over the pod network reachable again'],
+      ],
+    );
     store.close();
   });
 

@@ -4,6 +4,7 @@ import type { FailureKind, Network, PeerObservation } from '../status/cluster-ty
 import { assignPeers } from './assign.ts';
 import { baseUrl, PeerError, type PeerClient } from './client.ts';
 import type { PeerDirectory, PeerRecord } from './directory.ts';
+import { clockOffSince, peerTransition, type PeerTransition } from './transitions.ts';
 import { pingAnswer } from './wire.ts';
 
 export interface MeshOptions {
@@ -19,6 +20,10 @@ export interface MeshOptions {
   hostPort?: number;
   /** Monotonic milliseconds for round-trip times. */
   monotonic?: () => number;
+  /** Milliseconds a peer's clock may be off before its observation says since when it is. */
+  clockOffsetThreshold?: number;
+  /** A peer went up or down on a network (first seen up is not a transition); the history records it. */
+  onTransition?: (t: PeerTransition) => void;
 }
 
 /** What one round saw: its targets, and those that did not answer on some network. */
@@ -96,8 +101,9 @@ export class PeerMesh {
           if (!r.up) down.push({ peer: node, network, failure: r.failure });
           const key = `${node}\0${network}`;
           const prev = this.#observations.get(key);
-          const now = new Date(this.#o.clock.now()).toISOString();
-          this.#observations.set(key, {
+          const nowMs = this.#o.clock.now();
+          const now = new Date(nowMs).toISOString();
+          const next: PeerObservation = {
             peer: node,
             network,
             up: r.up,
@@ -105,9 +111,13 @@ export class PeerMesh {
             clockOffsetSeconds: r.offsetMs === null ? null : r.offsetMs / 1000,
             lastChecked: now,
             since: prev && prev.up === r.up ? (prev.since ?? now) : now,
+            clockOffSince: clockOffSince(prev, r.offsetMs, this.#o.clockOffsetThreshold ?? Infinity, now),
             error: r.error,
             failure: r.failure,
-          });
+          };
+          this.#observations.set(key, next);
+          const t = peerTransition(prev, next, nowMs);
+          if (t) this.#o.onTransition?.(t);
           metrics.peerUp.set({ peer_node: node, network }, r.up ? 1 : 0);
           if (r.rttMs !== null) metrics.peerRtt.observe({ network }, r.rttMs / 1000);
           // the pod path is the one workloads use; the host path stands in when it is down

@@ -100,7 +100,12 @@ export const etcdProbe = defineProbe({
         }
         recordEtcdMetrics(metrics, observed, j.hasLeader);
         const observations: Record<string, number | string | boolean | null> = { 'has leader': j.hasLeader };
+        // The worst problem per member and of the cluster, "<verdict> <reason>": the cluster status correlates them across agents.
+        for (const p of [...j.problems].reverse()) observations[p.endpoint === undefined ? 'cluster problem' : `${p.endpoint} problem`] = `${p.verdict} ${p.reason}`;
         for (const m of observed) {
+          if (m.name) observations[`${m.endpoint} member`] = m.name;
+          const alarms = (m.alarms ?? []).filter((a) => a.memberId === m.memberId).map((a) => a.alarm);
+          if (alarms.length) observations[`${m.endpoint} alarm`] = alarms.join(',');
           observations[`${m.endpoint} up`] = !m.down;
           if (m.putMs !== undefined) observations[`${m.endpoint} put ms`] = Number(m.putMs.toFixed(2));
           if (m.getMs !== undefined) observations[`${m.endpoint} get ms`] = Number(m.getMs.toFixed(2));

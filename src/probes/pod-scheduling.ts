@@ -40,6 +40,7 @@ type Options = z.output<typeof options>;
 /**
  * Deleting with a 1 s grace (the pod's own is 0) makes the API server wait for the kubelet to
  * confirm the pod stopped, so "delete → gone" times the kubelet, and a dead kubelet shows.
+ * Delete options go in the body: the API server reads the query's only when there is no body.
  */
 const DELETE_GRACE_SECONDS = 1;
 const REASONS = ['unschedulable', 'image-pull', 'container-create', 'timeout', 'forbidden', 'api-error'] as const;
@@ -185,7 +186,7 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
     metrics.podStartupDuration.observe(startMs / 1000);
 
     const d0 = clock.now();
-    await call(signal, `delete probe pod ${ns}/${name}`, () => k.core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: DELETE_GRACE_SECONDS, body: { preconditions: { uid } } }));
+    await call(signal, `delete probe pod ${ns}/${name}`, () => k.core.deleteNamespacedPod({ namespace: ns, name, body: { gracePeriodSeconds: DELETE_GRACE_SECONDS, preconditions: { uid } } }));
     deleting = true; // only once the delete was accepted: a failed one is retried in the cleanup below
     const deleted = await watch.wait(() => first((e) => e.type === 'DELETED'), opts.deletionTimeout, signal);
     const all = { ...observations, 'startup seconds': startMs / 1000 };
@@ -209,7 +210,7 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
     // A pod left behind on failure is removed now if possible; the next run's reaping covers the rest.
     if (uid && !gone && !deleting) {
       const name = probePodName(node);
-      await abortable(k.core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0, body: { preconditions: { uid } } }), AbortSignal.timeout(5000)).catch((err: unknown) =>
+      await abortable(k.core.deleteNamespacedPod({ namespace: ns, name, body: { gracePeriodSeconds: 0, preconditions: { uid } } }), AbortSignal.timeout(5000)).catch((err: unknown) =>
         deps.logger.warn({ err: (err as Error).message }, 'could not delete the probe pod after a failed run; the next run will'),
       );
     }

@@ -22,7 +22,8 @@ describe('history query parameters', () => {
     [{ limit: '5000' }, 'limit: expected a whole number from 1 to 1000, got "5000"'],
     [{ limit: ['1', '2'] }, 'limit: give it once, as a plain value'],
     [{ cursor: 'abc' }, 'cursor: expected the "next" value of a previous page, got "abc"'],
-    [{ probe: '<script>' }, 'probe: expected a probe name, got "<script>"'],
+    [{ probe: '<script>' }, 'probe: expected a probe name or peer/<node>/<pod|host>, got "<script>"'],
+    [{ probe: 'peer/bravo/overlay' }, 'probe: expected a probe name or peer/<node>/<pod|host>, got "peer/bravo/overlay"'],
     [{ since: '1h', until: '2h' }, 'since must be before until'],
     [{ sort: 'asc' }, 'unknown parameter "sort" (known: since, until, probe, limit, cursor)'],
   ];

@@ -37,7 +37,9 @@ export function parseHistoryQuery(q: Query, now: number, extra: readonly string[
   if (since !== undefined) out.since = parseTime('since', since, now);
   if (until !== undefined) out.until = parseTime('until', until, now);
   if (probe !== undefined) {
-    if (!/^[a-z][a-z0-9-]{0,62}$/.test(probe)) throw new BadRequest(`probe: expected a probe name, got ${JSON.stringify(probe.slice(0, 40))}`);
+    if (!/^(?:[a-z][a-z0-9-]{0,62}|peer\/[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?\/(?:pod|host))$/.test(probe)) {
+      throw new BadRequest(`probe: expected a probe name or peer/<node>/<pod|host>, got ${JSON.stringify(probe.slice(0, 40))}`);
+    }
     out.probe = probe;
   }
   if (limit !== undefined) {

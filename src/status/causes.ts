@@ -1,5 +1,6 @@
 import type { Cause, FailureKind, Network } from './cluster-types.ts';
 import type { StatusVerdict } from '../verdict.ts';
+import { componentCauses } from './components.ts';
 import type { ProbeStatus } from './local.ts';
 
 /** One agent's last ping of one peer over one network (an edge of the reachability graph). */
@@ -11,6 +12,10 @@ export interface Edge {
   failure: FailureKind | null;
   clockOffsetSeconds: number | null;
   rttSeconds: number | null;
+  /** Milliseconds since the epoch: when the observer saw the peer enter this up/down state; null when unknown. */
+  since?: number | null;
+  /** Milliseconds since the epoch: since when the observer has found the peer's clock off; null while it is not. */
+  clockOffSince?: number | null;
 }
 
 /** What the asking agent got from one node's agent. */
@@ -27,14 +32,38 @@ export interface CauseInput {
   clockOffsetThresholdSeconds: number;
 }
 
+/** The edges by the node they observe, built once: every per-node question is then linear in its observers. */
+export type EdgeIndex = ReadonlyMap<string, readonly Edge[]>;
+
+export function indexByPeer(edges: readonly Edge[]): Map<string, Edge[]> {
+  const out = new Map<string, Edge[]>();
+  for (const e of edges) {
+    const l = out.get(e.peer);
+    if (l) l.push(e);
+    else out.set(e.peer, [e]);
+  }
+  return out;
+}
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+const earliest = (xs: Iterable<number | null | undefined>): number | null => {
+  let m: number | null = null;
+  for (const x of xs) if (typeof x === 'number' && (m === null || x < m)) m = x;
+  return m;
+};
+const earliestIso = (xs: Iterable<string | null | undefined>): string | null => {
+  let m: string | null = null;
+  for (const x of xs) if (typeof x === 'string' && (m === null || x < m)) m = x;
+  return m;
+};
+
 const PATH_BROKEN: ReadonlySet<FailureKind | null> = new Set(['timeout', 'unreachable']);
 const list = (xs: readonly string[]) => xs.join(', ');
 
 /** Per observer of a node: whether each network it tried was up. */
-export function observersOf(node: string, edges: readonly Edge[]): Map<string, Partial<Record<Network, Edge>>> {
+export function observersOf(node: string, byPeer: EdgeIndex): Map<string, Partial<Record<Network, Edge>>> {
   const out = new Map<string, Partial<Record<Network, Edge>>>();
-  for (const e of edges) {
-    if (e.peer !== node) continue;
+  for (const e of byPeer.get(node) ?? []) {
     const o = out.get(e.observer) ?? {};
     o[e.network] = e;
     out.set(e.observer, o);
@@ -42,7 +71,7 @@ export function observersOf(node: string, edges: readonly Edge[]): Map<string, P
   return out;
 }
 
-type Lost = { node: string; how: 'refused' | 'path'; lostBy: number; observers: number };
+type Lost = { node: string; how: 'refused' | 'path'; lostBy: number; observers: number; since: number | null };
 
 /**
  * A node that did not answer and that most of its observers cannot reach on any network.
@@ -50,10 +79,11 @@ type Lost = { node: string; how: 'refused' | 'path'; lostBy: number; observers: 
  * The asker's own failed request counts as one more observer, so a node nobody else watches
  * is still judged.
  */
-export function lostNode(node: string, input: CauseInput): Lost | undefined {
+export function lostNode(node: string, input: CauseInput, byPeer: EdgeIndex = indexByPeer(input.edges)): Lost | undefined {
   const answer = input.answers.get(node);
   if (!answer || answer.ok) return undefined;
-  const obs = observersOf(node, input.edges);
+  const obs = observersOf(node, byPeer);
+  const since: (number | null | undefined)[] = [];
   let lost = 0;
   let refused = 0;
   let total = 0;
@@ -66,6 +96,7 @@ export function lostNode(node: string, input: CauseInput): Lost | undefined {
     if (tried.every((e) => !e.up && (e.failure === null || e.failure === 'refused' || PATH_BROKEN.has(e.failure)))) {
       lost++;
       if (tried.some((e) => e.failure === 'refused')) refused++;
+      since.push(...tried.map((e) => e.since));
     }
   }
   if (!obs.has(input.asker) && answer.asked !== false) {
@@ -74,53 +105,110 @@ export function lostNode(node: string, input: CauseInput): Lost | undefined {
     if (answer.failure === 'refused') refused++;
   }
   if (lost * 2 <= total) return undefined;
-  return { node, how: refused * 2 > lost ? 'refused' : 'path', lostBy: lost, observers: total };
+  return { node, how: refused * 2 > lost ? 'refused' : 'path', lostBy: lost, observers: total, since: earliest(since) };
 }
 
-/** Pairs whose pod path is down while the host path is up (overlay), or the reverse. */
-export function brokenLinks(edges: readonly Edge[], broken: Network): [string, string][] {
+/** Pairs whose pod path is down while the host path is up (overlay), or the reverse; with since when, per pair. */
+export function brokenLinks(edges: readonly Edge[], broken: Network): { pairs: [string, string][]; since: Map<string, number | null> } {
   const other: Network = broken === 'pod' ? 'host' : 'pod';
   const byPair = new Map<string, Partial<Record<Network, Edge>>>();
   for (const e of edges) {
     const key = `${e.observer}\0${e.peer}`;
-    byPair.set(key, { ...byPair.get(key), [e.network]: e });
+    const nets = byPair.get(key);
+    if (nets) nets[e.network] = e;
+    else byPair.set(key, { [e.network]: e });
   }
   const pairs = new Map<string, [string, string]>();
+  const since = new Map<string, number | null>();
   for (const nets of byPair.values()) {
     const b = nets[broken];
     const o = nets[other];
     if (!b || !o || b.up || !o.up) continue;
     const pair = [b.observer, b.peer].sort() as [string, string];
-    pairs.set(pair.join('\0'), pair);
+    const key = pair.join('\0');
+    pairs.set(key, pair);
+    since.set(key, earliest([since.get(key), b.since]));
   }
-  return [...pairs.values()].sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+  return { pairs: [...pairs.values()].sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1])), since };
+}
+
+/** A max-heap of nodes by how many broken pairs they still have, ties by name; stale entries are skipped when popped. */
+class CountHeap {
+  readonly #a: [number, string][] = [];
+  #before = (x: [number, string], y: [number, string]) => x[0] > y[0] || (x[0] === y[0] && x[1] < y[1]);
+  push(v: [number, string]): void {
+    const a = this.#a;
+    a.push(v);
+    for (let i = a.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!this.#before(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): [number, string] | undefined {
+    const a = this.#a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.#before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && this.#before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 /**
  * A node whose link is broken with most of the peers it has links with (and more than one) is
- * named once, "broken on X", instead of once per pair; the other pairs stay pairs.
+ * named once, "broken on X", instead of once per pair; the other pairs stay pairs. Greedy, the
+ * node with most broken pairs first: O(pairs · log nodes).
  */
 export function groupByNode(pairs: readonly [string, string][], edges: readonly Edge[], network: Network): { nodes: { node: string; partners: string[]; of: number }[]; pairs: [string, string][] } {
   const linked = new Map<string, Set<string>>();
   for (const e of edges) {
     if (e.network !== network) continue;
-    for (const [x, y] of [[e.observer, e.peer], [e.peer, e.observer]] as const) linked.set(x, (linked.get(x) ?? new Set()).add(y));
-  }
-  let left = [...pairs];
-  const nodes: { node: string; partners: string[]; of: number }[] = [];
-  for (;;) {
-    const count = new Map<string, string[]>();
-    for (const [a, b] of left) {
-      count.set(a, [...(count.get(a) ?? []), b]);
-      count.set(b, [...(count.get(b) ?? []), a]);
+    for (const [x, y] of [[e.observer, e.peer], [e.peer, e.observer]] as const) {
+      const s = linked.get(x);
+      if (s) s.add(y);
+      else linked.set(x, new Set([y]));
     }
-    const best = [...count].filter(([n, ps]) => ps.length >= 2 && ps.length * 2 > (linked.get(n)?.size ?? 0)).sort((x, y) => y[1].length - x[1].length || x[0].localeCompare(y[0]))[0];
-    if (!best) break;
-    const [node, partners] = best;
-    nodes.push({ node, partners: partners.sort(), of: linked.get(node)?.size ?? partners.length });
-    left = left.filter(([a, b]) => a !== node && b !== node);
   }
-  return { nodes, pairs: left };
+  const partnersOf = new Map<string, Set<string>>();
+  for (const [a, b] of pairs) {
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      const s = partnersOf.get(x);
+      if (s) s.add(y);
+      else partnersOf.set(x, new Set([y]));
+    }
+  }
+  const heap = new CountHeap();
+  for (const [n, ps] of partnersOf) heap.push([ps.size, n]);
+  const taken = new Set<string>();
+  const nodes: { node: string; partners: string[]; of: number }[] = [];
+  for (let top = heap.pop(); top; top = heap.pop()) {
+    const [count, node] = top;
+    const ps = partnersOf.get(node)!;
+    if (taken.has(node) || count !== ps.size) continue; // stale
+    // counts only fall, so the first node that does not qualify ends the grouping
+    if (ps.size < 2 || ps.size * 2 <= (linked.get(node)?.size ?? 0)) break;
+    taken.add(node);
+    nodes.push({ node, partners: [...ps].sort(), of: linked.get(node)?.size ?? ps.size });
+    for (const p of ps) {
+      const qs = partnersOf.get(p)!;
+      qs.delete(node);
+      if (!taken.has(p)) heap.push([qs.size, p]);
+    }
+  }
+  return { nodes, pairs: pairs.filter(([a, b]) => !taken.has(a) && !taken.has(b)) };
 }
 
 /** Connected components of the "reaches" graph: a ping that got through, or a fan-out answer to the asker. */
@@ -155,14 +243,19 @@ export function reachComponents(input: CauseInput): string[][] {
   return out;
 }
 
-/** Names what is wrong, worst first. Pure: the same input always gives the same causes. */
+const pairKey = (a: string, b: string) => [a, b].sort().join('\0');
+
+/** Names what is wrong, worst first. Pure: the same input always gives the same causes. Linear in the edges. */
 export function nameCauses(input: CauseInput): { causes: Cause[]; partitions: string[][] } {
   const causes: Cause[] = [];
-  const lost = input.nodes.map((n) => lostNode(n, input)).filter((l): l is Lost => l !== undefined);
+  const byPeer = indexByPeer(input.edges);
+  const lost = input.nodes.map((n) => lostNode(n, input, byPeer)).filter((l): l is Lost => l !== undefined);
   const cutOff = lost.filter((l) => l.how === 'path').map((l) => l.node);
   const ours = reachComponents(input).find((c) => c.includes(input.asker)) ?? [input.asker];
+  const oursSet = new Set(ours);
   let partitions: string[][] = [];
-  const farSide = cutOff.filter((n) => !ours.includes(n)).sort();
+  const farSide = cutOff.filter((n) => !oursSet.has(n)).sort();
+  const farSet = new Set(farSide);
   if (farSide.length >= 2) {
     partitions = [ours, farSide];
     causes.push({
@@ -170,76 +263,110 @@ export function nameCauses(input: CauseInput): { causes: Cause[]; partitions: st
       severity: 'critical',
       nodes: [...ours, ...farSide].sort(),
       sides: partitions,
+      since: iso(earliest(lost.filter((l) => farSet.has(l.node)).map((l) => l.since))),
       message: `network partition: ${list(ours)} (the side answering) cannot reach ${list(farSide)} on any network; those nodes may also be down`,
     });
   }
   for (const l of lost) {
-    if (l.how === 'path' && farSide.length >= 2 && farSide.includes(l.node)) continue;
+    if (l.how === 'path' && farSide.length >= 2 && farSet.has(l.node)) continue;
+    const since = iso(l.since);
     causes.push(
       l.how === 'refused'
-        ? { kind: 'agent-down', severity: 'critical', nodes: [l.node], message: `agent on ${l.node} is not running: its host refuses connections (${l.lostBy} of ${l.observers} observers)` }
-        : { kind: 'node-down', severity: 'critical', nodes: [l.node], message: `node ${l.node} is down or isolated: unreachable from ${l.lostBy} of ${l.observers} observers on both networks` },
+        ? { kind: 'agent-down', severity: 'critical', nodes: [l.node], since, message: `agent on ${l.node} is not running: its host refuses connections (${l.lostBy} of ${l.observers} observers)` }
+        : { kind: 'node-down', severity: 'critical', nodes: [l.node], since, message: `node ${l.node} is down or isolated: unreachable from ${l.lostBy} of ${l.observers} observers on both networks` },
     );
   }
   const lostSet = new Set(lost.map((l) => l.node));
-  const overlay = groupByNode(brokenLinks(input.edges, 'pod').filter(([a, b]) => !lostSet.has(a) && !lostSet.has(b)), input.edges, 'pod');
-  for (const g of overlay.nodes) {
-    causes.push({ kind: 'overlay-broken', severity: 'critical', nodes: [g.node], message: `overlay (pod network) broken on ${g.node}: pod path down with ${g.partners.length} of ${g.of} peers (${list(g.partners)}), host path up` });
+  for (const [network, kind, severity, words] of [
+    ['pod', 'overlay-broken', 'critical', { what: 'overlay (pod network)', down: 'pod path down', up: 'host path up' }],
+    ['host', 'host-network-broken', 'warning', { what: 'host network', down: 'host path down', up: 'pod path up' }],
+  ] as const) {
+    const broken = brokenLinks(input.edges, network);
+    const g = groupByNode(broken.pairs.filter(([a, b]) => !lostSet.has(a) && !lostSet.has(b)), input.edges, network);
+    for (const n of g.nodes) {
+      const since = iso(earliest(n.partners.map((p) => broken.since.get(pairKey(n.node, p)))));
+      causes.push({ kind, severity, nodes: [n.node], since, message: `${words.what} broken on ${n.node}: ${words.down} with ${n.partners.length} of ${n.of} peers (${list(n.partners)}), ${words.up}` });
+    }
+    for (const [a, b] of g.pairs) {
+      causes.push({ kind, severity, nodes: [a, b], since: iso(broken.since.get(pairKey(a, b))), message: `${words.what} broken between ${a} and ${b}: ${words.down}, ${words.up}` });
+    }
   }
-  for (const [a, b] of overlay.pairs) {
-    causes.push({ kind: 'overlay-broken', severity: 'critical', nodes: [a, b], message: `overlay (pod network) broken between ${a} and ${b}: pod path down, host path up` });
-  }
-  const host = groupByNode(brokenLinks(input.edges, 'host').filter(([a, b]) => !lostSet.has(a) && !lostSet.has(b)), input.edges, 'host');
-  for (const g of host.nodes) {
-    causes.push({ kind: 'host-network-broken', severity: 'warning', nodes: [g.node], message: `host network broken on ${g.node}: host path down with ${g.partners.length} of ${g.of} peers (${list(g.partners)}), pod path up` });
-  }
-  for (const [a, b] of host.pairs) {
-    causes.push({ kind: 'host-network-broken', severity: 'warning', nodes: [a, b], message: `host network broken between ${a} and ${b}: host path down, pod path up` });
-  }
+  const probes = new Map<string, readonly ProbeStatus[]>();
   for (const node of input.nodes) {
     const a = input.answers.get(node);
-    if (!a?.ok) continue;
-    const failing = a.probes.filter((p) => !p.skipped && (p.verdict === 'warning' || p.verdict === 'critical'));
+    if (a?.ok) probes.set(node, a.probes);
+  }
+  const shared = componentCauses({ probes });
+  causes.push(...shared.causes);
+  for (const [node, ps] of probes) {
+    const explained = shared.explained.get(node);
+    const failing = ps.filter((p) => !p.skipped && (p.verdict === 'warning' || p.verdict === 'critical') && !explained?.has(p.name));
     if (failing.length === 0) continue;
     causes.push({
       kind: 'probe-failing',
       severity: failing.some((p) => p.verdict === 'critical') ? 'critical' : 'warning',
       nodes: [node],
       probes: failing.map((p) => p.name),
+      since: earliestIso(failing.map((p) => p.since)),
       message: `${node}: ${failing.map((p) => `${p.name} ${p.verdict}: ${p.message}`).join('; ')}`,
     });
   }
-  causes.push(...clockCauses(input));
+  causes.push(...clockCauses(input, byPeer));
   for (const node of input.nodes) {
     const a = input.answers.get(node);
     if (lostSet.has(node) || (a?.ok && (a.verdict !== 'unknown' || a.probes.length === 0))) continue;
-    if (farSide.includes(node)) continue;
+    if (farSet.has(node)) continue;
     const why = !a ? 'no answer' : a.ok ? 'no probe has reported yet' : a.asked === false ? 'known only from its peers\' pings, not asked' : `its agent did not answer usefully (${a.error})`;
-    causes.push({ kind: 'node-unknown', severity: 'warning', nodes: [node], message: `state of ${node} unknown: ${why}` });
+    const since = a && !a.ok ? iso(earliest((byPeer.get(node) ?? []).filter((e) => !e.up).map((e) => e.since))) : null;
+    causes.push({ kind: 'node-unknown', severity: 'warning', nodes: [node], since, message: `state of ${node} unknown: ${why}` });
   }
   const rank = (c: Cause) => (c.severity === 'critical' ? 0 : 1);
   causes.sort((x, y) => rank(x) - rank(y));
   return { causes, partitions };
 }
 
-/** A peer whose clock most of its observers find off by more than the threshold. */
-function clockCauses(input: CauseInput): Cause[] {
-  const byPeer = new Map<string, number[]>();
-  for (const e of input.edges) {
-    if (e.clockOffsetSeconds === null || !e.up) continue;
-    byPeer.set(e.peer, [...(byPeer.get(e.peer) ?? []), e.clockOffsetSeconds]);
-  }
+/** The median of a sorted list; the mean of the middle two when even. */
+function median(sorted: readonly number[]): number {
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+}
+
+/**
+ * A node named for its clock only by consensus: at least two observers whose offsets for it agree
+ * with each other (a majority within the threshold of their median) and put it beyond the
+ * threshold. One observer alone proves nothing: a skewed observer sees every healthy peer skewed.
+ * Two nodes alone cannot tell which clock is off; they are named together.
+ */
+function clockCauses(input: CauseInput, byPeer: EdgeIndex): Cause[] {
+  const t = input.clockOffsetThresholdSeconds;
   const out: Cause[] = [];
-  for (const [peer, offsets] of [...byPeer].sort(([a], [b]) => a.localeCompare(b))) {
-    const sorted = [...offsets].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)]!;
-    if (Math.abs(median) <= input.clockOffsetThresholdSeconds) continue;
-    out.push({
-      kind: 'clock-offset',
-      severity: 'warning',
-      nodes: [peer],
-      message: `clock of ${peer} is ${Math.abs(median).toFixed(3)} s ${median > 0 ? 'ahead of' : 'behind'} its observers (threshold ${input.clockOffsetThresholdSeconds} s)`,
-    });
+  for (const peer of [...byPeer.keys()].sort()) {
+    // one offset per observer, the pod path's when it has both
+    const perObserver = new Map<string, Edge>();
+    for (const e of byPeer.get(peer)!) {
+      if (e.clockOffsetSeconds === null || !e.up) continue;
+      const had = perObserver.get(e.observer);
+      if (!had || e.network === 'pod') perObserver.set(e.observer, e);
+    }
+    const seen = [...perObserver.values()];
+    const offsets = seen.map((e) => e.clockOffsetSeconds!).sort((a, b) => a - b);
+    if (offsets.length === 0) continue;
+    const m = median(offsets);
+    if (Math.abs(m) <= t) continue;
+    const agreeing = seen.filter((e) => Math.abs(e.clockOffsetSeconds! - m) <= t);
+    const since = iso(earliest(agreeing.map((e) => e.clockOffSince)));
+    if (agreeing.length >= 2 && agreeing.length * 2 > seen.length) {
+      out.push({
+        kind: 'clock-offset',
+        severity: 'warning',
+        nodes: [peer],
+        since,
+        message: `clock of ${peer} is ${Math.abs(m).toFixed(3)} s ${m > 0 ? 'ahead of' : 'behind'} ${agreeing.length} of ${seen.length} observers, which agree with each other (threshold ${t} s)`,
+      });
+    } else if (input.nodes.length === 2 && seen.length === 1 && peer < seen[0]!.observer) {
+      const other = seen[0]!.observer;
+      out.push({ kind: 'clock-offset', severity: 'warning', nodes: [peer, other], since, message: `clocks of ${peer} and ${other} differ by ${Math.abs(m).toFixed(3)} s (threshold ${t} s); with two nodes there is no third to say which is off` });
+    }
   }
   return out;
 }

@@ -23,6 +23,8 @@ export interface PeerObservation {
   lastChecked: string;
   /** When the peer entered its current up or down state on this network, as this agent saw it (RFC 3339). */
   since?: string;
+  /** Since when the peer's clock has been off by more than the threshold, as this agent saw it (RFC 3339); null while it is not. */
+  clockOffSince?: string | null;
   error: string | null;
   /** The kind of failure when down. */
   failure?: FailureKind | null;
@@ -35,7 +37,35 @@ export interface LocalStatusWithPeers extends LocalStatusReport {
 
 export type ClusterVerdict = 'healthy' | 'degraded' | 'unknown';
 
-export type CauseKind = 'node-down' | 'agent-down' | 'overlay-broken' | 'host-network-broken' | 'partition' | 'probe-failing' | 'clock-offset' | 'node-unknown';
+export type CauseKind =
+  | 'node-down'
+  | 'agent-down'
+  | 'overlay-broken'
+  | 'host-network-broken'
+  | 'partition'
+  | 'probe-failing'
+  | 'clock-offset'
+  | 'node-unknown'
+  /** One etcd member slow, down, without a leader or in alarm, however many agents see it. */
+  | 'etcd-member'
+  /** etcd as a whole: quorum lost or no leader. */
+  | 'etcd-cluster'
+  /** The API server fails from every agent that asked it. */
+  | 'apiserver-down'
+  /** The API server fails from some agents only: their path to it. */
+  | 'apiserver-path'
+  /** Cluster DNS fails from every agent. */
+  | 'dns-down'
+  /** DNS fails on some nodes only. */
+  | 'dns-node'
+  /** No probe pod gets scheduled on any node. */
+  | 'scheduler'
+  /** Probe pods fail to start on every node, after being scheduled. */
+  | 'pod-startup-all'
+  /** Probe pods fail on some nodes only: their kubelet or container runtime. */
+  | 'pod-startup'
+  /** The control plane's leases are stale from every agent. */
+  | 'control-plane';
 
 export interface Cause {
   kind: CauseKind;
@@ -48,6 +78,12 @@ export interface Cause {
   sides?: string[][];
   /** A sentence a person can act on: "node c is down or isolated: unreachable from 4 of 4 observers on both networks". */
   message: string;
+  /** For a shared component: the component ("etcd member etcd-b", "API server"). */
+  component?: string;
+  /** For a shared component: how many agents see the problem, of how many that looked. */
+  seenBy?: { agents: string[]; of: number };
+  /** The earliest time the evidence has held, from the agents' own transitions (RFC 3339); null when no agent recorded one. */
+  since: string | null;
 }
 
 export interface ClusterNode {

@@ -1,4 +1,4 @@
-import { nameCauses, type Answer, type Edge } from './causes.ts';
+import { indexByPeer, nameCauses, type Answer, type Edge } from './causes.ts';
 import type { ClusterNode, ClusterStatus, ClusterVerdict, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
 
 /** What the fan-out got from one node: its local status, or why not. */
@@ -13,6 +13,11 @@ export interface MergeInput {
   clockOffsetThresholdSeconds: number;
 }
 
+const millis = (t: string | null | undefined) => {
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isNaN(ms) ? null : ms;
+};
+
 /** Merges the nodes' local statuses into the cluster's: verdicts, reachability, causes. Pure. */
 export function mergeCluster(input: MergeInput): ClusterStatus {
   const names = new Set(input.nodes);
@@ -23,7 +28,17 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
     for (const o of r.status.peers) {
       if (o.peer === node) continue;
       names.add(o.peer);
-      edges.push({ observer: node, peer: o.peer, network: o.network, up: o.up, failure: o.failure ?? null, clockOffsetSeconds: o.clockOffsetSeconds, rttSeconds: o.rttSeconds });
+      edges.push({
+        observer: node,
+        peer: o.peer,
+        network: o.network,
+        up: o.up,
+        failure: o.failure ?? null,
+        clockOffsetSeconds: o.clockOffsetSeconds,
+        rttSeconds: o.rttSeconds,
+        since: millis(o.since),
+        clockOffSince: millis(o.clockOffSince),
+      });
     }
   }
   const nodes = [...names].sort();
@@ -36,10 +51,11 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
   }
   const { causes, partitions } = nameCauses({ asker: input.asker, nodes, answers, edges, clockOffsetThresholdSeconds: input.clockOffsetThresholdSeconds });
 
+  const byPeer = indexByPeer(edges);
   const clusterNodes: ClusterNode[] = nodes.map((name) => {
     const r = input.results.get(name);
     const from: Record<Network, string[]> = { pod: [], host: [] };
-    for (const e of edges) if (e.peer === name && !e.up) from[e.network].push(e.observer);
+    for (const e of byPeer.get(name) ?? []) if (!e.up) from[e.network].push(e.observer);
     from.pod.sort();
     from.host.sort();
     return {

@@ -63,10 +63,10 @@ export function fixtureCluster(o: FixtureOptions): ClusterStatus {
     return { name, verdict: answered ? worst : 'unreachable', answered, error: answered ? null : 'timeout after 2000 ms', probes, unreachableFrom };
   });
   const causes: Cause[] = [];
-  for (const n of down) causes.push({ kind: 'node-down', severity: 'critical', nodes: [n], message: `node ${n} is down or isolated: unreachable from ${o.nodes.length - down.size} of ${o.nodes.length - down.size} observers on both networks` });
-  if (o.partitions?.length) causes.push({ kind: 'partition', severity: 'critical', nodes: o.partitions.flat(), sides: o.partitions, message: `the network is partitioned: ${o.partitions.map((g) => `{${g.join(', ')}}`).join(' and ')} do not reach each other` });
+  for (const n of down) causes.push({ kind: 'node-down', severity: 'critical', nodes: [n], since: new Date(Date.parse(time) - 240_000).toISOString(), message: `node ${n} is down or isolated: unreachable from ${o.nodes.length - down.size} of ${o.nodes.length - down.size} observers on both networks` });
+  if (o.partitions?.length) causes.push({ kind: 'partition', severity: 'critical', nodes: o.partitions.flat(), sides: o.partitions, since: null, message: `the network is partitioned: ${o.partitions.map((g) => `{${g.join(', ')}}`).join(' and ')} do not reach each other` });
   for (const [node, probes] of Object.entries(o.failing ?? {})) {
-    for (const [p, [verdict, message]] of Object.entries(probes)) causes.push({ kind: 'probe-failing', severity: verdict === 'critical' ? 'critical' : 'warning', nodes: [node], probes: [p], message: `${p} is ${verdict} on ${node}: ${message}` });
+    for (const [p, [verdict, message]] of Object.entries(probes)) causes.push({ kind: 'probe-failing', severity: verdict === 'critical' ? 'critical' : 'warning', nodes: [node], probes: [p], since, message: `${p} is ${verdict} on ${node}: ${message}` });
   }
   return { observer, time, verdict: causes.length ? 'degraded' : 'healthy', causes, nodes, reachability, partitions: o.partitions ?? [] };
 }

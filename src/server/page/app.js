@@ -18,6 +18,7 @@ const CLUSTER_TEXT = { healthy: 'Cluster healthy', degraded: 'Cluster degraded',
 /** What survives a refresh: the open cell and the timeline filters. */
 const state = { selected: null, node: params.get('node') ?? '', probe: params.get('probe') ?? '', cluster: null, local: null };
 
+const sinceText = (iso) => (iso ? `since ${new Date(iso).toLocaleTimeString()} (${formatAgo(iso, Date.now())})` : 'since unknown');
 const when = (iso) => (iso ? `${formatAgo(iso, Date.now())} (${iso})` : 'never');
 
 function renderVerdict(cluster, error) {
@@ -44,6 +45,7 @@ function renderVerdict(cluster, error) {
       el('li', { class: `cause sev-${c.severity}`, 'data-kind': c.kind },
         el('span', { class: 'sev', text: c.severity }), ' ',
         el('span', { class: 'msg', text: c.message }),
+        el('span', { class: 'since', title: c.since ?? '', text: ` — ${sinceText(c.since)}` }),
         c.sides && c.sides.length ? el('span', { class: 'sides', text: ` — sides: ${c.sides.map((s) => `{${s.join(', ')}}`).join(' vs ')}` }) : null,
       ))),
   );

@@ -53,8 +53,11 @@ export interface DeleteOptions {
 }
 
 /**
- * Deletes a pod as the API server does: at once when it never reached a node, has finished, or
- * the grace period is 0; otherwise marks it Terminating and leaves the rest to its kubelet.
+ * Deletes a pod as the API server does (registry/core/pod/strategy.go CheckGracefulDelete, then
+ * registry/generic/registry/store.go): the grace period is the request's, else the pod's
+ * terminationGracePeriodSeconds, and 0 for a pod never bound or already finished. The pod is first
+ * written with its deletionTimestamp (a MODIFIED event, even at grace 0); at grace 0 it is then
+ * removed at once, otherwise its kubelet finishes the deletion.
  */
 export function deletePod(store: Store, namespace: string, name: string, opts: DeleteOptions): KObject {
   const pod = store.mustGet('pods', namespace, name);
@@ -62,14 +65,21 @@ export function deletePod(store: Store, namespace: string, name: string, opts: D
   if (pre?.uid && pre.uid !== pod.metadata.uid) {
     throw conflict(refOf('pods', name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${pod.metadata.uid}`);
   }
+  if (pre?.resourceVersion && pre.resourceVersion !== pod.metadata.resourceVersion) {
+    throw conflict(refOf('pods', name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${pod.metadata.resourceVersion}`);
+  }
   const phase = pod.status?.phase;
-  let grace = opts.gracePeriodSeconds ?? (pod.spec?.terminationGracePeriodSeconds as number | undefined) ?? 30;
+  // rest.BeforeDelete: negative values are treated as 1 s.
+  const asked = opts.gracePeriodSeconds;
+  let grace = asked === undefined ? ((pod.spec?.terminationGracePeriodSeconds as number | undefined) ?? 30) : asked < 0 ? 1 : asked;
   if (!pod.spec?.nodeName || phase === 'Failed' || phase === 'Succeeded') grace = 0;
   const current = pod.metadata.deletionGracePeriodSeconds;
-  if (grace === 0) return store.remove('pods', namespace, name);
+  // A deletion already pending is only ever shortened.
   if (current !== undefined && current <= grace) return pod;
-  return store.update('pods', namespace, name, (p) => {
+  const marked = store.update('pods', namespace, name, (p) => {
     p.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
     p.metadata.deletionGracePeriodSeconds = grace;
   });
+  if (grace > 0) return marked;
+  return store.remove('pods', namespace, name);
 }

@@ -128,9 +128,7 @@ export function handleResource(store: Store, verb: string, path: ResourcePath, q
       return { code: 200, body: store.update(resource, namespace, name!, (cur) => Object.assign(cur, mergePatch(cur, patch))) };
     }
     case 'delete': {
-      const opts = { ...(body as DeleteOptions | undefined) };
-      const g = query.get('gracePeriodSeconds');
-      if (g !== null) opts.gracePeriodSeconds = Number(g);
+      const opts = deleteOptions(body, query);
       if (resource === 'pods') return { code: 200, body: deletePod(store, namespace!, name!, opts) };
       store.remove(resource, namespace, name!);
       return { code: 200, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: def.group, kind: resource } } };
@@ -138,6 +136,25 @@ export function handleResource(store: Store, verb: string, path: ResourcePath, q
     default:
       throw methodNotAllowed();
   }
+}
+
+/**
+ * DeleteOptions as handlers/delete.go reads them: from the body when there is one, and only
+ * then from the query: `?gracePeriodSeconds=1` next to a body is ignored.
+ */
+export function deleteOptions(body: unknown, query: URLSearchParams): DeleteOptions {
+  if (body !== undefined) {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+    const o = body as Record<string, unknown>;
+    if (o.kind !== undefined && o.kind !== 'DeleteOptions') throw badRequest(`decoded object cannot be converted to DeleteOptions`);
+    const g = o.gracePeriodSeconds;
+    if (g !== undefined && g !== null && !Number.isInteger(g)) throw badRequest(`json: cannot unmarshal ${typeof g} into Go struct field DeleteOptions.gracePeriodSeconds of type int64`);
+    return { ...(typeof g === 'number' ? { gracePeriodSeconds: g } : {}), ...(o.preconditions ? { preconditions: o.preconditions } : {}) };
+  }
+  const g = query.get('gracePeriodSeconds');
+  if (g === null) return {};
+  if (!/^-?\d+$/.test(g)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(g)}: invalid syntax`);
+  return { gracePeriodSeconds: Number(g) };
 }
 
 /** RFC 7386 JSON merge patch (kubectl's strategic patches for cordon and labels reduce to it). */
