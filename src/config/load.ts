@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { errorText } from '../errors.ts';
+import { fileErrorText } from '../files.ts';
 import { describe, quoteKeys } from './fields.ts';
 import { buildConfigSchema, type Config, type ProbeSchemaSource } from './schema.ts';
 
@@ -44,13 +46,6 @@ export function readConfigFile(path: string): { name: string; text: string } {
   }
 }
 
-/** Why a file could not be read, in a few words. */
-export function fileErrorText(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  // The code alone otherwise: the message repeats the path, which the caller names already.
-  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error).message);
-}
-
 /** Parses YAML text into a plain value, or throws ConfigError naming the line and column. */
 export function parseYaml(name: string, text: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
@@ -66,7 +61,7 @@ export function parseYaml(name: string, text: string): unknown {
   try {
     return doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (err) {
-    throw new ConfigError([`${name}: invalid YAML: ${(err as Error).message}`]);
+    throw new ConfigError([`${name}: invalid YAML: ${errorText(err)}`]);
   }
 }
 

@@ -1,3 +1,4 @@
+import { errorText } from '../errors.ts';
 import type { Configuration, CoordinationV1Api, CoreV1Api, KubeConfig, RequestContext, ResponseContext, Watch } from '@kubernetes/client-node';
 
 export interface KubernetesSettings {
@@ -32,7 +33,7 @@ export async function createKubeClients(settings: KubernetesSettings): Promise<K
     if (settings.context) config.setCurrentContext(settings.context);
   } catch (err) {
     const where = settings.kubeconfig ? `the kubeconfig ${settings.kubeconfig}` : 'the in-cluster service account';
-    throw new Error(`cannot load Kubernetes credentials from ${where}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot load Kubernetes credentials from ${where}: ${errorText(err)}`, { cause: err });
   }
   return {
     config,

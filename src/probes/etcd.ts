@@ -1,8 +1,9 @@
-import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { parseHostPort } from '../config/address.ts';
 import { describe, duration } from '../config/fields.ts';
 import { recordEtcdMetrics } from '../etcd/metrics.ts';
+import { errorText } from '../errors.ts';
+import { fileSignature } from '../files.ts';
 import { etcdMetrics } from '../metrics/metrics.ts';
 import type { EtcdSession } from '../etcd/session.ts';
 import { connectionSettings, EtcdSetupError } from '../etcd/settings.ts';
@@ -67,7 +68,7 @@ export const etcdProbe = defineProbe({
     // The credential files as they were when the session was built: a TLS or auth failure rebuilds
     // the clients only once one of them has changed, not on every run while a member refuses us.
     const files = [opts.tls?.caFile, opts.tls?.certFile, opts.tls?.keyFile, opts.auth?.passwordFile].filter((f): f is string => f !== undefined);
-    const signature = () => files.map((f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 'missing').join(',');
+    const signature = () => fileSignature(files);
     let builtFrom = '';
 
     const connect = () =>
@@ -87,9 +88,9 @@ export const etcdProbe = defineProbe({
         } catch (err) {
           session = undefined; // a file that appears later (a mounted Secret) is picked up by the next run
           const kind = err instanceof EtcdSetupError ? err.kind : 'tls';
-          const observations: MemberObservation[] = opts.endpoints.map((e) => ({ endpoint: e, down: { kind, text: (err as Error).message } }));
+          const observations: MemberObservation[] = opts.endpoints.map((e) => ({ endpoint: e, down: { kind, text: errorText(err) } }));
           recordEtcdMetrics(metrics, observations, false);
-          return { verdict: 'critical', reason: kind, message: `etcd: ${(err as Error).message}` };
+          return { verdict: 'critical', reason: kind, message: `etcd: ${errorText(err)}` };
         }
         const observed = await c.observe({ prefix, timeoutMs: requestTimeout });
         const j = judgeEtcd(observed, thresholds);

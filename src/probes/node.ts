@@ -8,6 +8,7 @@ import type { ProbeResult, Verdict } from '../verdict.ts';
 import { defineProbe } from './probe.ts';
 import { resultOf, type Problem } from './problems.ts';
 import { nodeMetrics } from '../metrics/metrics.ts';
+import { errorText } from '../errors.ts';
 
 /** Data directories worth watching when they exist on the node, besides the root filesystem. */
 const DATA_DIRS = ['/var/lib/etcd', '/var/lib/containerd', '/var/lib/docker', '/var/lib/crio', '/var/lib/kubelet'];
@@ -58,7 +59,7 @@ export const nodeProbe = defineProbe({
             if (v !== 'ok') problems.push({ verdict: v, reason: 'filesystem-full', text: `filesystem at ${p} is ${pct(r)} used (${v} at ${pct(v === 'critical' ? opts.filesystem.critical : opts.filesystem.warning)})` });
           } catch (err) {
             metrics.nodeFilesystemUsedRatio.remove({ path: p });
-            problems.push({ verdict: 'warning', reason: 'filesystem-unreadable', text: `cannot read the filesystem at ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+            problems.push({ verdict: 'warning', reason: 'filesystem-unreadable', text: `cannot read the filesystem at ${p}: ${(err as NodeJS.ErrnoException).code ?? errorText(err)}` });
           }
         }
         const mem = await si.mem();

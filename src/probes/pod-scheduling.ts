@@ -7,6 +7,7 @@ import { podProgress, probePodManifest, probePodName, probePodSelector } from '.
 import type { KubeClients } from '../k8s/client.ts';
 import { podSchedulingMetrics, type PodSchedulingMetrics } from '../metrics/metrics.ts';
 import { withKubeClients } from './kube.ts';
+import { errorText } from '../errors.ts';
 import type { ProbeResult } from '../verdict.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -204,14 +205,14 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
     };
   } catch (err) {
     if (err instanceof ApiCallFailed || signal.aborted) throw err;
-    return critical('api-error', `watching probe pod on ${node}: ${(err as Error).message}`);
+    return critical('api-error', `watching probe pod on ${node}: ${errorText(err)}`);
   } finally {
     watch.close();
     // A pod left behind on failure is removed now if possible; the next run's reaping covers the rest.
     if (uid && !gone && !deleting) {
       const name = probePodName(node);
       await abortable(k.core.deleteNamespacedPod({ namespace: ns, name, body: { gracePeriodSeconds: 0, preconditions: { uid } } }), AbortSignal.timeout(5000)).catch((err: unknown) =>
-        deps.logger.warn({ err: (err as Error).message }, 'could not delete the probe pod after a failed run; the next run will'),
+        deps.logger.warn({ err }, 'could not delete the probe pod after a failed run; the next run will'),
       );
     }
   }

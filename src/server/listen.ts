@@ -69,7 +69,7 @@ function createServer(opts: ServeOptions): Server {
     }
   });
   server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
-    opts.logger.debug({ err: errorText(err) }, 'TLS handshake failed');
+    opts.logger.debug({ err }, 'TLS handshake failed');
   });
   return server;
 }
