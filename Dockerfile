@@ -1,27 +1,24 @@
-# syntax=docker/dockerfile:1
-# Build: docker build --build-arg VIGIL_REVISION=$(git rev-parse --short=12 HEAD) -t vigil .
-
-FROM node:20-bookworm-slim AS build
-WORKDIR /src
-# better-sqlite3 compiles from source against Node's headers.
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY src ./src
-RUN npm run build && npm prune --omit=dev
-
-FROM node:20-bookworm-slim
+# The vigil agent: the bundle from `npm run build` (dist/: vigil.mjs, its chunks, the SQLite addon,
+# etcd's protobuf files, the status page) on Debian bookworm with Node. `npm run image` builds it,
+# making the base image first where none can be pulled (scripts/base-image.sh). By hand:
+#   npm ci && npm run build
+#   docker build --build-arg VIGIL_REVISION=$(git rev-parse --short=12 HEAD) -t vigil:0.1.0 .
+# The addon is compiled by `npm ci` for this machine's Node: build on Debian bookworm (or older
+# glibc) with the Node major given as NODE_MAJOR.
+ARG NODE_MAJOR=20
+FROM vigil-base:bookworm-node${NODE_MAJOR}
 ARG VIGIL_REVISION=unknown
 ENV NODE_ENV=production VIGIL_REVISION=${VIGIL_REVISION}
-WORKDIR /app
-RUN groupadd --system --gid 10924 vigil && useradd --system --uid 10924 --gid vigil --home-dir /nonexistent --shell /usr/sbin/nologin vigil \
-  && mkdir -p /var/lib/vigil && chown vigil:vigil /var/lib/vigil
-COPY --from=build /src/package.json ./
-COPY --from=build /src/node_modules ./node_modules
-COPY --from=build /src/dist ./dist
+COPY dist/ /usr/lib/vigil/
+# `vigil` on the PATH runs the bundle through its shebang (`env -S node <V8 flags>`), as the
+# package's bin does: `kubectl exec ds/vigil -- vigil status` works.
+RUN ln -s /usr/lib/vigil/vigil.mjs /usr/local/bin/vigil \
+  && echo 'vigil:x:10924:10924:vigil:/nonexistent:/usr/sbin/nologin' >> /etc/passwd \
+  && echo 'vigil:x:10924:' >> /etc/group \
+  && mkdir -p /var/lib/vigil && chown 10924:10924 /var/lib/vigil
 USER 10924:10924
+WORKDIR /var/lib/vigil
 VOLUME ["/var/lib/vigil"]
 EXPOSE 10924
-ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+ENTRYPOINT ["vigil"]
 CMD ["agent", "--storage.path=/var/lib/vigil"]

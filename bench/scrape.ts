@@ -105,7 +105,7 @@ function report(what: string, latencies: number[], errors: number, before: { cpu
   );
 }
 
-console.log(`agent: node ${nodeFlags.join(' ')} dist/cli/main.js agent (defaults: the node probe every 30 s); load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
+console.log(`agent: node ${nodeFlags.join(' ')} dist/vigil.mjs agent (defaults: the node probe every 30 s); load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
 await withAgent(async (agent) => {
   const start = procStats(agent.pid);
   const rss: number[] = [];

@@ -9,6 +9,7 @@ declare -A NEEDED=(
   [etcd]=etcd-server [etcdctl]=etcd-client [prometheus]=prometheus [promtool]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager [chromium]=chromium [nft]=nftables
   [iptables]=iptables [ip]=iproute2 [openssl]=openssl [strace]=strace [kubectl]=kubernetes-client
+  [podman]=podman [runc]=runc [debootstrap]=debootstrap [faketime]=faketime
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
@@ -24,6 +25,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "missing Debian packages (run as root to install them): ${missing[*]}" >&2
     exit 1
   fi
+fi
+
+# podman (the container test): no per-container ulimits, which an unprivileged host may not grant
+# ("setrlimit RLIMIT_NOFILE: Operation not permitted"). The tests run it with --runtime runc.
+conf=/etc/containers/containers.conf
+if [ "$(id -u)" = 0 ] && ! grep -qs '^[[:space:]]*default_ulimits' "$conf"; then
+  mkdir -p /etc/containers
+  if grep -qs '^\[containers\]' "$conf"; then sed -i '/^\[containers\]/a default_ulimits = []' "$conf"
+  else printf '[containers]\ndefault_ulimits = []\n' >> "$conf"; fi
 fi
 
 npm ci --no-audit --no-fund

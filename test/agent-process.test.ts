@@ -39,6 +39,27 @@ describe('vigil check-config', () => {
     assert.equal(r.stdout, '');
   });
 
+  it('exits 2 on a peer token the agent would refuse: missing, short, the placeholder', () => {
+    const tokenFile = path.join(tmp, 'token');
+    const file = path.join(tmp, 'token.yaml');
+    writeFileSync(file, `peers:\n  tokenFile: ${tokenFile}\n`);
+    const fix = '; put a random one in the Secret (openssl rand -hex 32)';
+    const cases: [string | undefined, string][] = [
+      [undefined, `cannot read the peer token file ${tokenFile}: no such file`],
+      ['0123456789', `the peer token in ${tokenFile} is shorter than 16 characters${fix}`],
+      ['replace-me-with-a-random-token', `the peer token in ${tokenFile} is the placeholder "replace-me-with-a-random-token"${fix}`],
+    ];
+    for (const [token, message] of cases) {
+      rmSync(tokenFile, { force: true });
+      if (token !== undefined) writeFileSync(tokenFile, `${token}\n`);
+      const r = vigil('check-config', file);
+      assert.equal(r.status, 2, `${token}: ${r.stdout}`);
+      assert.equal(r.stderr, `${file}: peers.tokenFile: ${message}\n`);
+    }
+    writeFileSync(tokenFile, 'e3b0c44298fc1c149afbf4c8996fb924\n');
+    assert.equal(vigil('check-config', file).status, 0);
+  });
+
   it('exits 2 naming a file it cannot read', () => {
     const r = vigil('check-config', path.join(tmp, 'missing.yaml'));
     assert.equal(r.status, 2);
@@ -69,11 +90,33 @@ describe('vigil agent', () => {
     }
   });
 
+  it('refuses to start with the placeholder peer token, exit 1', () => {
+    const tokenFile = path.join(tmp, 'placeholder-token');
+    writeFileSync(tokenFile, 'replace-me-with-a-random-token\n');
+    const file = path.join(tmp, 'placeholder.yaml');
+    writeFileSync(file, `peers:\n  tokenFile: ${tokenFile}\n`);
+    const r = vigil('agent', '--config.file', file, '--web.listen-address', '127.0.0.1:0', '--storage.path', path.join(tmp, 'placeholder'));
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /cannot start: .*the peer token in .* is the placeholder/);
+  });
+
+  it('exits 1 naming a storage path it cannot create, instead of spinning', () => {
+    // mkdir under /proc answers ENOENT although /proc exists: Node's recursive mkdir never returns.
+    const r = vigil('agent', '--web.listen-address', '127.0.0.1:0', '--storage.path', '/proc/nope');
+    assert.equal(r.signal, null, 'ended by itself');
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /cannot start: cannot open the history database \/proc\/nope\/history\.db: .*mkdir '\/proc\/nope'/);
+    assert.doesNotMatch(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
   it('shuts down on SIGTERM: exit 0, database closed cleanly', async () => {
     const storage = path.join(tmp, 'sigterm');
     const agent = await spawnAgent({ args: ['--storage.path', storage] });
     started.push(agent);
     await eventually(async () => ((await localStatus(agent.url)).verdict !== 'unknown' ? true : undefined), 20_000, 'first node probe run');
+    // No web config in use: no reload status and no certificate expiry to report.
+    const metrics = await (await fetch(`${agent.url}/metrics`)).text();
+    assert.doesNotMatch(metrics, /vigil_web_config_last_reload_successful|vigil_web_tls_certificate_expiry/);
     agent.kill('SIGTERM');
     const { code } = await agent.exited;
     assert.equal(code, 0);

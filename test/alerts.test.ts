@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { PROMETHEUS_RULE_FILE, RULES_FILE, renderPrometheusRule } from '../scripts/prometheusrule.ts';
+import { DEFAULT_RUNBOOK_BASE_URL, PROMETHEUS_RULE_FILE, RULES_FILE, existingMetadata, renderPrometheusRule, renderedRunbookBase } from '../scripts/prometheusrule.ts';
 import { loadAlertRules } from './support/rules.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -29,7 +29,8 @@ void describe('alert rules', () => {
   void it('pass promtool check rules', () => {
     const r = promtool('check', 'rules', RULES_FILE);
     assert.equal(r.code, 0, r.output);
-    assert.match(r.output, new RegExp(`SUCCESS: ${rules.length} rules found`));
+    const all = (parse(readFileSync(path.join(root, RULES_FILE), 'utf8')) as { groups: { rules: unknown[] }[] }).groups.flatMap((g) => g.rules);
+    assert.match(r.output, new RegExp(`SUCCESS: ${all.length} rules found`));
   });
 
   void it('pass their promtool unit tests', () => {
@@ -41,22 +42,36 @@ void describe('alert rules', () => {
 
   void it('follow the naming, for, severity and annotation conventions', () => {
     assert.ok(rules.length >= 20, `only ${rules.length} alerts`);
-    const names = new Set<string>();
+    const seen = new Map<string, string[]>();
     for (const r of rules) {
       assert.match(r.alert, /^Vigil[A-Z][A-Za-z]+$/, `${r.alert}: CamelCase name prefixed Vigil`);
-      assert.ok(!names.has(r.alert), `${r.alert}: defined twice`);
-      names.add(r.alert);
-      assert.match(r.for ?? '', /^\d+[smh]$/, `${r.alert}: needs a for`);
-      assert.ok(['critical', 'warning', 'info'].includes(r.labels?.severity ?? ''), `${r.alert}: severity ${r.labels?.severity}`);
+      const severity = r.labels?.severity ?? '';
+      assert.ok(['critical', 'warning', 'info'].includes(severity), `${r.alert}: severity ${severity}`);
+      // One name may carry two severities (warning and critical), never the same one twice.
+      const severities = seen.get(r.alert) ?? [];
+      assert.ok(!severities.includes(severity), `${r.alert}: defined twice with severity ${severity}`);
+      seen.set(r.alert, [...severities, severity]);
+      assert.match(r.for ?? '', /^\d+[smh]$/, `${r.alert}: needs a for (0s where the long window is the persistence)`);
       const a = r.annotations ?? {};
       assert.ok(a.summary && !a.summary.includes('{{'), `${r.alert}: the summary must be static`);
-      assert.match(a.description ?? '', /\{\{ \$(labels\.\w+|value)[ |]/, `${r.alert}: the description must be templated with what is affected or the value`);
-      assert.equal(a.runbook_url, `docs/runbooks/${r.alert}.md`);
+      // absent() has no labels and a constant value: nothing to name.
+      if (r.alert !== 'VigilAgentAbsent') assert.match(a.description ?? '', /\{\{ \$(labels\.\w+|value)[ |]/, `${r.alert}: the description must be templated with what is affected or the value`);
+      assert.equal(a.runbook_url, `${DEFAULT_RUNBOOK_BASE_URL}${r.alert}.md`, `${r.alert}: an absolute runbook URL from the one base`);
     }
   });
 
+  void it('match histogram buckets on Prometheus 2 and 3 alike', () => {
+    // Prometheus 3 stores le="5" as le="5.0": a whole-number edge must be matched both ways.
+    const doc = parse(readFileSync(path.join(root, RULES_FILE), 'utf8')) as { groups: { rules: { expr: string }[] }[] };
+    const text = doc.groups.flatMap((g) => g.rules.map((r) => r.expr)).join('\n');
+    const exact = [...text.matchAll(/le="(\d+)"/g)].map((m) => m[0]);
+    assert.deepEqual(exact, [], 'whole-number bucket edges matched exactly');
+    assert.match(text, /le=~"5\|5\\\\\.0"/);
+    assert.match(text, /le=~"15\|15\\\\\.0"/);
+  });
+
   void it('each have a written runbook', () => {
-    for (const r of rules) {
+    for (const r of rules.filter((x, i) => rules.findIndex((y) => y.alert === x.alert) === i)) {
       const file = path.join(root, 'docs/runbooks', `${r.alert}.md`);
       assert.ok(existsSync(file), `${r.alert}: no runbook at ${file}`);
       const text = readFileSync(file, 'utf8');
@@ -78,11 +93,24 @@ void describe('alert rules', () => {
     assert.deepEqual(missing, [], `alerts without a firing and a silent case: ${missing.join(', ')}`);
   });
 
-  void it('are rendered into the committed PrometheusRule', () => {
-    const want = renderPrometheusRule(readFileSync(path.join(root, RULES_FILE), 'utf8'));
+  void it('are rendered into the committed PrometheusRule, with its metadata and runbook base kept', () => {
     const have = readFileSync(path.join(root, PROMETHEUS_RULE_FILE), 'utf8');
+    const base = renderedRunbookBase(have);
+    assert.ok(base, 'the PrometheusRule links absolute runbook URLs');
+    const want = renderPrometheusRule(readFileSync(path.join(root, RULES_FILE), 'utf8'), { runbookBaseUrl: base, metadata: existingMetadata(have) });
     assert.ok(have === want, `${PROMETHEUS_RULE_FILE} is out of date: run npm run gen:prometheusrule`);
-    const groups = (parse(have) as { spec: { groups: unknown } }).spec.groups;
-    assert.deepEqual(groups, (parse(readFileSync(path.join(root, RULES_FILE), 'utf8')) as { groups: unknown }).groups);
+    const groups = (parse(have) as { spec: { groups: { rules: { expr: string }[] }[] } }).spec.groups;
+    const source = (parse(readFileSync(path.join(root, RULES_FILE), 'utf8')) as { groups: { rules: { expr: string }[] }[] }).groups;
+    assert.deepEqual(groups.flatMap((g) => g.rules.map((r) => r.expr)), source.flatMap((g) => g.rules.map((r) => r.expr)), 'the expressions promtool tested');
+  });
+
+  void it('the generator moves every runbook link to the base it is given, and names a bad one', () => {
+    const text = readFileSync(path.join(root, RULES_FILE), 'utf8');
+    const out = renderPrometheusRule(text, { runbookBaseUrl: 'https://git.example.org/ops/vigil/-/blob/main/docs/runbooks' });
+    const urls = [...out.matchAll(/runbook_url: (\S+)/g)].map((m) => m[1]!);
+    assert.equal(urls.length, rules.length);
+    for (const u of urls) assert.match(u, /^https:\/\/git\.example\.org\/ops\/vigil\/-\/blob\/main\/docs\/runbooks\/Vigil\w+\.md$/);
+    assert.throws(() => renderPrometheusRule(text, { runbookBaseUrl: 'docs/runbooks/' }), { message: 'runbook base URL: expected an absolute http(s) URL such as https://git.example.com/ops/vigil/-/blob/main/docs/runbooks/, got "docs/runbooks/"' });
+    assert.throws(() => renderPrometheusRule(text, { runbookBaseUrl: 'ftp://example.org/' }), { message: 'runbook base URL: expected http or https, got "ftp://example.org/"' });
   });
 });

@@ -20,8 +20,8 @@ void test('apiserver: /livez and /readyz timed per endpoint; ok names both', asy
   const r = await runProbe(probe);
   assert.equal(r.verdict, 'ok', r.message);
   assert.match(r.message, /^\/livez ok in \d+ ms, \/readyz ok in \d+ ms$/);
-  assert.equal(await sample(metrics, 'vigil_apiserver_request_duration_seconds_count', { endpoint: 'livez' }), 1);
-  assert.equal(await sample(metrics, 'vigil_apiserver_request_duration_seconds_count', { endpoint: 'readyz' }), 1);
+  assert.equal(await sample(metrics, 'vigil_apiserver_request_duration_seconds_count', { path: 'livez' }), 1);
+  assert.equal(await sample(metrics, 'vigil_apiserver_request_duration_seconds_count', { path: 'readyz' }), 1);
   const paths = env.sim.requests.slice(-2).map((q) => `${q.path}${q.query}`);
   assert.deepEqual(paths, ['/livez?verbose', '/readyz?verbose']);
 });

@@ -11,12 +11,14 @@ import { silentLogger } from '../src/log.ts';
 import { builtinProbes } from '../src/probes/index.ts';
 import { ProbeRegistry } from '../src/probes/registry.ts';
 import { checkPromQL, seriesNames } from './support/promql.ts';
-import { loadAlertRules } from './support/rules.ts';
+import { loadAlertRules, loadRecordingRules } from './support/rules.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const grafanaDir = path.join(root, 'grafana');
 /** Series Prometheus adds itself for every target. */
 const SYNTHETIC = ['up'];
+/** The series the recording rules add, which rules and dashboards share. */
+const RECORDED = loadRecordingRules(path.resolve(import.meta.dirname, '../alerts/vigil.rules.yml'));
 /** Stands in for $__rate_interval so the grammar sees a duration and the test can tell it apart. */
 const RATE_INTERVAL = '4242s';
 
@@ -115,8 +117,8 @@ void describe('dashboards and rules against a live agent', () => {
     assert.equal(new Set(dashboards.map((d) => d.board.uid)).size, dashboards.length);
   });
 
-  void it('every dashboard query parses, uses $__rate_interval and names only exported series', () => {
-    const exported = new Set([...seriesNames(exposition), ...SYNTHETIC]);
+  void it('every dashboard query parses, uses $__rate_interval and names only exported or recorded series', () => {
+    const exported = new Set([...seriesNames(exposition), ...SYNTHETIC, ...RECORDED.map((r) => r.record)]);
     let count = 0;
     for (const { board } of dashboards) {
       for (const q of queries(board)) {
@@ -131,9 +133,15 @@ void describe('dashboards and rules against a live agent', () => {
     assert.ok(count >= 40, `only ${count} queries`);
   });
 
-  void it('every alert rule parses and names only exported series', () => {
+  void it('every rule parses and names only exported series, or series recorded before it', () => {
     const exported = new Set([...seriesNames(exposition), ...SYNTHETIC]);
     const used = new Set<string>();
+    for (const rule of RECORDED) {
+      const r = checkPromQL(rule.expr);
+      assert.deepEqual(r.errors, [], `${rule.record}: does not parse`);
+      for (const m of r.metrics) assert.ok(exported.has(m), `${rule.record}: ${m} is not exported by vigil nor recorded before`);
+      exported.add(rule.record);
+    }
     for (const rule of loadAlertRules(path.join(root, 'alerts/vigil.rules.yml'))) {
       const r = checkPromQL(rule.expr);
       assert.deepEqual(r.errors, [], `${rule.alert}: does not parse`);
@@ -143,6 +151,21 @@ void describe('dashboards and rules against a live agent', () => {
       }
     }
     assert.ok(used.size >= 15);
+  });
+
+  void it('every dashboard filters by cluster, the etcd one by node too, and the network views stay short at 1,000 nodes', () => {
+    for (const { file, board } of dashboards) {
+      assert.ok(board.templating.list.some((v) => v.name === 'cluster'), `${file}: a cluster variable`);
+      for (const q of board.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })))) {
+        for (const sel of q.expr.matchAll(/\{([^}]*)\}/g)) assert.match(sel[1]!, /cluster=~"\$cluster"/, `${file} "${q.title}": ${q.expr}`);
+        if (file === 'vigil-etcd.json' && /vigil_etcd_\w+\{job=/.test(q.expr)) assert.match(q.expr, /node=~"\$node"/, `${file} "${q.title}": filters by the observer node`);
+      }
+    }
+    const network = dashboards.find((d) => d.file === 'vigil-network.json')!.board;
+    for (const p of network.panels.filter((x) => x.type === 'table' || x.type === 'state-timeline')) {
+      // A row per observer-peer pair (N·k rows) or an N×N matrix does not scale: only broken links or per-node shares.
+      for (const t of p.targets ?? []) assert.match(t.expr, /< 1\)$|> 0\)$/, `${p.title}: shows only what is broken`);
+    }
   });
 
   void it('every probe a rule or panel selects is a probe vigil has', () => {

@@ -34,13 +34,18 @@ void describe('npm run demo', () => {
       return demo!.output().includes('Press Ctrl-C to stop.') ? demo!.output() : undefined;
     }, 90_000, 'the demo to be up');
     const processes = /^processes: (.+)$/m.exec(out)![1]!.split(', ').map((p) => p.split(' ') as [string, string]);
-    assert.deepEqual(processes.map(([n]) => n), ['etcd', 'apisim', 'node-a', 'node-b', 'node-c', 'prometheus', 'alertmanager']);
+    assert.deepEqual(processes.map(([n]) => n), ['etcd-m0', 'etcd-m1', 'etcd-m2', 'apisim', 'node-a', 'node-b', 'node-c', 'prometheus', 'alertmanager']);
     pids = processes.map(([, pid]) => Number(pid));
     for (const pid of pids) assert.ok(alive(pid), `pid ${pid}`);
     const stateDir = /^state: (.+)$/m.exec(out)![1]!;
     assert.ok(existsSync(stateDir));
 
-    const prom = /Prometheus +(http:\/\/127\.0\.0\.1:\d+)\/alerts/.exec(out)![1]!;
+    const prom = /Prometheus +(http:\/\/127\.0\.0\.1:\d+)\/classic\/alerts/.exec(out)![1]!;
+    // The printed links open on Debian's Prometheus 2.42, where /alerts and /targets are 404.
+    for (const link of [`${prom}/classic/alerts`, `${prom}/classic/targets`]) {
+      assert.ok(out.includes(link), link);
+      assert.equal((await fetch(link)).status, 200, link);
+    }
     const am = /Alertmanager +(http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
     // Prometheus scrapes the three agents, each with its node label, and holds the bundled rules.
     const up = await eventually(async () => {

@@ -47,9 +47,9 @@ test('etcd out of space: NOSPACE named as critical "alarm" and exported; the pro
   assert.equal(s.verdict, 'critical');
   assert.match(s.message, new RegExp(`^etcd ${ep.replace(/\./g, '\\.')}: alarm NOSPACE raised; etcd ${ep.replace(/\./g, '\\.')}: put failed: .*database space exceeded`));
   const text = await agent.scrape();
-  assert.equal(sample(text, 'vigil_etcd_alarm', { endpoint: ep, alarm: 'NOSPACE' }), 1);
-  assert.equal(sample(text, 'vigil_etcd_alarm', { endpoint: ep, alarm: 'CORRUPT' }), 0);
-  assert.ok(sample(text, 'vigil_etcd_db_size_bytes', { endpoint: ep })! > 1_000_000, 'the database size shows the full backend');
+  assert.equal(sample(text, 'vigil_etcd_alarm', { member: 'm0', alarm: 'NOSPACE' }), 1);
+  assert.equal(sample(text, 'vigil_etcd_alarm', { member: 'm0', alarm: 'CORRUPT' }), 0);
+  assert.ok(sample(text, 'vigil_etcd_db_size_bytes', { member: 'm0' })! > 1_000_000, 'the database size shows the full backend');
 
   // Several runs later: nothing compacted (the first revision still reads), the alarm still raised.
   const runs = sample(text, 'vigil_probe_runs_total', { probe: 'etcd' })!;

@@ -18,16 +18,20 @@ after(async () => {
 });
 
 const lastStatus = async () => JSON.stringify(await agent.etcdStatus());
-const leaders = (text: string) => etcd.endpoints.filter((endpoint) => sample(text, 'vigil_etcd_endpoint_is_leader', { endpoint }) === 1);
+/** The member's name as etcd reports it: the label its series carry. */
+const nameOf = (endpoint: string) => etcd.members.find((m) => m.endpoint === endpoint)!.name;
+const leaders = (text: string) => etcd.endpoints.filter((endpoint) => sample(text, 'vigil_etcd_endpoint_is_leader', { member: nameOf(endpoint) }) === 1);
 
 test('three healthy members: ok, every member up, exactly one leader', async () => {
   const s = await waitFor('ok', async () => ((await agent.etcdStatus()).verdict === 'ok' ? agent.etcdStatus() : undefined), 20_000, lastStatus);
   assert.match(s.message, /3 of 3 member\(s\) answered/);
   const text = await agent.scrape();
   for (const endpoint of etcd.endpoints) {
-    assert.equal(sample(text, 'vigil_etcd_endpoint_up', { endpoint }), 1, endpoint);
-    assert.ok(sample(text, 'vigil_etcd_request_duration_seconds_count', { endpoint, operation: 'put' })! >= 1, `${endpoint} was written through`);
+    assert.equal(sample(text, 'vigil_etcd_endpoint_up', { member: nameOf(endpoint) }), 1, endpoint);
+    assert.ok(sample(text, 'vigil_etcd_request_duration_seconds_count', { member: nameOf(endpoint), operation: 'put' })! >= 1, `${endpoint} was written through`);
   }
+  // Named as etcd names them, never by the address they were reached at.
+  assert.doesNotMatch(text, /^vigil_etcd_\w+\{[^}]*(endpoint|127\.0\.0\.1)/m);
   assert.equal(leaders(text).length, 1);
   assert.equal(sample(text, 'vigil_etcd_has_leader'), 1);
 });
@@ -86,7 +90,7 @@ test('the leader killed: that endpoint is named, a new leader is elected, the ot
   );
   assert.equal(status.reason, 'unreachable');
   assert.equal(status.message, `etcd ${leader}: unreachable: connection refused`);
-  assert.equal(sample(text, 'vigil_etcd_endpoint_up', { endpoint: leader }), 0);
+  assert.equal(sample(text, 'vigil_etcd_endpoint_up', { member: nameOf(leader) }), 0, 'a member that stopped answering keeps the name it answered with');
   const newLeaders = leaders(text);
   assert.equal(newLeaders.length, 1);
   assert.notEqual(newLeaders[0], leader);
@@ -107,5 +111,5 @@ test('a second member killed: quorum lost, both members down named', async () =>
   assert.match(status.message, new RegExp(`^etcd quorum lost: 1 of 3 members reachable, none has a leader \\(down: (${down.join(', ')}|${[...down].reverse().join(', ')})\\)`.replace(/\./g, '\\.')));
   const text = await agent.scrape();
   assert.equal(sample(text, 'vigil_etcd_has_leader'), 0);
-  assert.equal(sample(text, 'vigil_etcd_endpoint_up', { endpoint: survivor.endpoint }), 1, 'the survivor still answers its status');
+  assert.equal(sample(text, 'vigil_etcd_endpoint_up', { member: survivor.name }), 1, 'the survivor still answers its status');
 });

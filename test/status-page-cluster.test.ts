@@ -7,10 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { REPO } from './support/agent-process.ts';
 import { launchBrowser, type Browser } from './support/browser.ts';
 import { startLoopbackCluster, type LoopbackCluster } from './support/loopback-cluster.ts';
 import { COLOURS, readProbeMatrix, readReachability, readVerdict } from './support/page-reader.ts';
 
+const execFileAsync = promisify(execFile);
 const NAMES = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
 const SHOTS = process.env.VIGIL_SCREENSHOT_DIR;
 let cluster: LoopbackCluster;
@@ -127,10 +131,11 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
     }
   });
 
-  void it('healed, then one agent stopped: its row unreachable, every path to it down, and the cause names it', async () => {
+  void it('healed, then one agent stopped: its row unreachable, every path to it down, and the cause names it with since when, here and in vigil status', async () => {
     cluster.partition(null);
     const page = await open('alpha');
     await waitForBanner(page, /^Cluster healthy/, 'the healed cluster');
+    const stoppedAt = Date.now();
     await cluster.stopAgent('echo');
     // Until its observers have missed a ping the status may call echo unknown; wait for the verdict.
     await waitForBanner(page, /node echo is down|agent on echo is not running/, 'echo named as down');
@@ -138,6 +143,19 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
     assert.equal(v.heading, 'Cluster degraded');
     assert.ok(v.causes.some((c) => /^critical (node echo is down|agent on echo is not running)/.test(c)), v.causes.join('\n'));
     assert.ok(!v.causes.some((c) => /partition/.test(c)), v.causes.join('\n'));
+    // since when: from the observers' own transitions, after the stop and not in the future
+    const cause = v.causes.find((c) => /echo/.test(c))!;
+    assert.match(cause, / — since \d{1,2}:\d\d:\d\d.* \((just now|\d+s ago)\)$/);
+    const since = Date.parse((await page.getAttribute('li.cause:has-text("echo") .since', 'title')) ?? '');
+    assert.ok(since >= stoppedAt - 1000 && since <= Date.now(), `since ${new Date(since).toISOString()}, stopped at ${new Date(stoppedAt).toISOString()}`);
+    // vigil status, asked of another agent, says the same with the same time; a degraded cluster exits 1
+    const cli = await execFileAsync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--url', cluster.url('bravo')], { cwd: REPO }).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
+    assert.equal(cli.code, 1, cli.stdout);
+    const line = cli.stdout.split('\n').find((l) => /critical +(node echo is down|agent on echo is not running)/.test(l));
+    assert.ok(line, cli.stdout);
+    const hms = / — since (\d\d:\d\d:\d\d) UTC \((\d+s|\d+m \d+s)\)$/.exec(line)?.[1];
+    assert.ok(hms, line);
+    assert.ok(Math.abs(Date.parse(`${new Date(since).toISOString().slice(0, 10)}T${hms}Z`) - since) <= 2_000, `${line} vs ${new Date(since).toISOString()}`);
     const m = await readProbeMatrix(page);
     const echo = m.rows.find((r) => r.node === 'echo')!;
     assert.equal(echo.verdict.text, 'unreachable');

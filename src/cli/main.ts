@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--url <url>', 'the agent to ask', 'http://127.0.0.1:10924')
     .option('--json', 'print the JSON answer instead of a table')
     .option('--local', 'only that agent\'s own node (exit 0 ok, 1 warning or critical, 2 unknown)')
-    .option('--token-file <path>', 'file holding the shared peer token, when the agents require one')
+    .option('--token-file <path>', 'file holding the shared peer token (default: /var/run/secrets/vigil/token when it exists, where the DaemonSet mounts it)')
     .action(async (opts: { url: string; json?: boolean; local?: boolean; tokenFile?: string }) => {
       code = await statusCommand(opts);
     });

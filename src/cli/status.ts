@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { errorText } from '../errors.ts';
-import { readToken } from '../peers/auth.ts';
+import { DEFAULT_TOKEN_FILE, readToken } from '../peers/auth.ts';
 import type { ClusterStatus, LocalStatusWithPeers } from '../status/cluster-types.ts';
 import { clusterExitCode, formatCluster, formatLocal, localExitCode } from './status-format.ts';
 
@@ -15,7 +16,9 @@ export interface StatusCommandOptions {
 export async function statusCommand(opts: StatusCommandOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   let token: string | undefined;
   try {
-    token = opts.tokenFile ? readToken(opts.tokenFile) : undefined;
+    // In the agent's container (`kubectl exec ds/vigil -- vigil status`) the mounted Secret is used.
+    const tokenFile = opts.tokenFile ?? (existsSync(DEFAULT_TOKEN_FILE) ? DEFAULT_TOKEN_FILE : undefined);
+    token = tokenFile ? readToken(tokenFile) : undefined;
   } catch (e) {
     err.write(`vigil status: ${errorText(e)}\n`);
     return 2;

@@ -4,7 +4,7 @@ import { clusterClient, memberClient } from './client.ts';
 import { ProbeLease } from './lease.ts';
 import { observeMember } from './member.ts';
 import type { EtcdSettings } from './settings.ts';
-import type { MemberObservation } from './verdict.ts';
+import { hexId, type MemberObservation } from './verdict.ts';
 
 export interface EtcdSessionOptions {
   endpoints: readonly string[];
@@ -26,12 +26,15 @@ export class EtcdSession {
   readonly #kvReady: boolean[];
   /** Member ID → name, from the member list; asked again only when a member ID is new. */
   readonly #names = new Map<string, string>();
+  /** Per endpoint, the identity its series were exported under when it last answered. */
+  readonly #lastMember: (string | undefined)[];
 
   constructor(opts: EtcdSessionOptions) {
     this.#endpoints = opts.endpoints;
     this.#members = opts.endpoints.map((e) => memberClient(e, opts.settings));
     this.#cluster = clusterClient(opts.endpoints, opts.settings);
     this.#kvReady = opts.endpoints.map(() => false);
+    this.#lastMember = opts.endpoints.map(() => undefined);
     this.#lease = new ProbeLease({ client: this.#cluster, ttlSeconds: opts.leaseTtlSeconds, logger: opts.logger });
   }
 
@@ -48,6 +51,9 @@ export class EtcdSession {
         if (obs.memberId !== undefined && !this.#names.has(obs.memberId)) await this.#learnNames(client, opts.timeoutMs);
         const name = obs.memberId === undefined ? undefined : this.#names.get(obs.memberId);
         if (name) obs.name = name;
+        // The metrics' identity: the name; unnamed (a member list that failed, a member without a name), the identity it had, else its ID.
+        obs.member = obs.name ?? this.#lastMember[i] ?? (obs.memberId !== undefined ? hexId(obs.memberId) : endpoint);
+        this.#lastMember[i] = obs.member;
         return obs;
       }),
     );

@@ -19,6 +19,12 @@ export interface MemberObservation {
   memberId?: string;
   /** The member's name (etcd --name), from the member list; it names the member whatever address reached it. */
   name?: string;
+  /**
+   * The member's identity for metrics: its name as etcd reports it (or its hex ID when unnamed),
+   * the same whichever address reached it; while it does not answer, the last identity it
+   * answered with, or the endpoint if it never did.
+   */
+  member?: string;
   /** Decimal ID of the leader the member knows of; "0" when it knows none. */
   leader?: string;
   raftTerm?: string;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { errorText } from '../errors.ts';
@@ -52,6 +52,25 @@ const MIGRATIONS = [
    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_ms INTEGER NOT NULL);`,
 ];
 
+/**
+ * `mkdir -p`, one level at a time: Node's recursive mkdir loops forever where mkdir answers ENOENT
+ * under a directory that exists (procfs, sysfs: `--storage.path /proc/nope`).
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !existsSync(d) && d !== path.dirname(d); d = path.dirname(d)) missing.unshift(d);
+  // An ancestor that is a file: mkdir says so (EEXIST, naming it) rather than SQLite ("unable to open").
+  const existing = path.dirname(missing[0] ?? path.resolve(dir, 'x'));
+  if (!statSync(existing).isDirectory()) mkdirSync(existing);
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 interface Row {
   id: number;
   time_ms: number;
@@ -74,7 +93,7 @@ export class HistoryStore {
   constructor(file: string) {
     this.path = file;
     try {
-      if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+      if (file !== ':memory:') makeDirectories(path.dirname(file));
       this.#db = new Database(file);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');

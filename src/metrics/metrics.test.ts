@@ -41,4 +41,15 @@ describe('probe metrics', () => {
     }
     assert.deepEqual(own.filter((n) => !/^vigil_(node|etcd|pod|apiserver|control_plane|dns)_/.test(n)), []);
   });
+
+  it('exports no label that a scrape sets on its target', () => {
+    // A ServiceMonitor scrape sets these with honor_labels: false; an exported one arrives as exported_<name>.
+    const reserved = new Set(['job', 'instance', 'namespace', 'service', 'pod', 'container', 'endpoint', 'node', 'cluster']);
+    const registry = new Registry();
+    createMetrics(registry, { defaultMetrics: false });
+    for (const m of registry.getMetricsAsArray()) {
+      const labels = (m as unknown as { labelNames: string[] }).labelNames;
+      for (const l of labels) assert.ok(!reserved.has(l), `${m.name} exports the reserved label ${l}`);
+    }
+  });
 });

@@ -37,8 +37,8 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
     probeSkippedRuns: c('vigil_probe_skipped_runs_total', 'Scheduled runs not started because the previous run of the probe had not finished.', ['probe']),
     probeLastSuccess: g('vigil_probe_last_success_timestamp_seconds', 'When the probe last finished with an ok verdict.', ['probe']),
     probeLastRun: g('vigil_probe_last_run_timestamp_seconds', 'When the probe last finished a run, whatever its verdict.', ['probe']),
-    probeInterval: g('vigil_probe_interval_seconds', 'Configured time between runs of the probe (each run moves by up to 10% either way).', ['probe']),
-    probeTimeout: g('vigil_probe_timeout_seconds', 'Configured time after which a run of the probe is aborted and counted as a timeout.', ['probe']),
+    probeInterval: g('vigil_probe_interval_seconds', 'How often the probe is scheduled to run.', ['probe']),
+    probeTimeout: g('vigil_probe_timeout_seconds', 'How long a run of the probe may take before it is aborted.', ['probe']),
 
     // HTTP server and web config
     httpRequestsInFlight: g('vigil_http_requests_in_flight', 'HTTP requests being answered (liveness and readiness not counted).'),
@@ -70,12 +70,12 @@ export type NodeMetrics = ReturnType<typeof nodeMetrics>;
 export function etcdMetrics(registry: Registry) {
   const { g, h } = makers(registry);
   return {
-    etcdRequestDuration: h('vigil_etcd_request_duration_seconds', 'Latency of the probe\'s requests to each etcd member.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['endpoint', 'operation']),
-    etcdEndpointUp: g('vigil_etcd_endpoint_up', 'Whether the etcd member answered the last probe.', ['endpoint']),
-    etcdEndpointIsLeader: g('vigil_etcd_endpoint_is_leader', 'Whether the etcd member is the raft leader.', ['endpoint']),
+    etcdRequestDuration: h('vigil_etcd_request_duration_seconds', 'Latency of the probe\'s requests to each etcd member.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['member', 'operation']),
+    etcdEndpointUp: g('vigil_etcd_endpoint_up', 'Whether the etcd member answered the last probe (absent while the probe\'s TLS or auth settings are refused).', ['member']),
+    etcdEndpointIsLeader: g('vigil_etcd_endpoint_is_leader', 'Whether the etcd member is the raft leader.', ['member']),
     etcdHasLeader: g('vigil_etcd_has_leader', 'Whether any reachable etcd member reports a leader.'),
-    etcdDbSize: g('vigil_etcd_db_size_bytes', 'Size of the etcd member\'s database.', ['endpoint']),
-    etcdAlarm: g('vigil_etcd_alarm', 'Whether an alarm is raised on the etcd member.', ['endpoint', 'alarm']),
+    etcdDbSize: g('vigil_etcd_db_size_bytes', 'Size of the etcd member\'s database.', ['member']),
+    etcdAlarm: g('vigil_etcd_alarm', 'Whether an alarm is raised on the etcd member.', ['member', 'alarm']),
   };
 }
 export type EtcdMetrics = ReturnType<typeof etcdMetrics>;
@@ -96,7 +96,7 @@ export type PodSchedulingMetrics = ReturnType<typeof podSchedulingMetrics>;
 export function apiserverMetrics(registry: Registry) {
   const { h } = makers(registry);
   return {
-    apiserverRequestDuration: h('vigil_apiserver_request_duration_seconds', 'Latency of the API server\'s health endpoints.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['endpoint']),
+    apiserverRequestDuration: h('vigil_apiserver_request_duration_seconds', 'Latency of the API server\'s health endpoints.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['path']),
   };
 }
 export type ApiserverMetrics = ReturnType<typeof apiserverMetrics>;
@@ -125,6 +125,7 @@ export function peerMeshMetrics(registry: Registry) {
   return {
     peerUp: g('vigil_peer_up', 'Whether the peer answered the last ping over the network.', ['peer_node', 'network']),
     peerRtt: h('vigil_peer_rtt_seconds', 'Round-trip time of pings to peers.', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], ['network']),
+    peerFailure: g('vigil_peer_failure', 'Present (1) while the last ping to the peer over the network failed, with how: refused (the host answered, no agent listens), timeout, unreachable, http, bad.', ['peer_node', 'network', 'kind']),
     peerClockOffset: g('vigil_peer_clock_offset_seconds', 'Estimated offset of the peer\'s clock from this node\'s (positive: the peer is ahead).', ['peer_node']),
     peersKnown: g('vigil_peers_known', 'Peers currently known from discovery.'),
     peersProbed: g('vigil_peers_probed', 'Peers this agent pings (its share of the bounded mesh).'),

@@ -23,9 +23,15 @@ void describe('peer token', () => {
       writeFileSync(f, `${TOKEN}\n`);
       assert.equal(readToken(f), TOKEN);
       writeFileSync(f, 'short\n');
-      assert.throws(() => readToken(f), { message: `the peer token in ${f} is shorter than 16 characters` });
+      const fix = '; put a random one in the Secret (openssl rand -hex 32)';
+      assert.throws(() => readToken(f), { message: `the peer token in ${f} is shorter than 16 characters${fix}` });
       writeFileSync(f, '\n');
-      assert.throws(() => readToken(f), { message: `the peer token in ${f} is empty` });
+      assert.throws(() => readToken(f), { message: `the peer token in ${f} is empty${fix}` });
+      // The value committed in deploy/base/secret.yaml, and its kin, are refused whatever their length.
+      for (const placeholder of ['replace-me-with-a-random-token', 'CHANGEME-CHANGEME-CHANGEME', 'my-placeholder-token-value']) {
+        writeFileSync(f, `${placeholder}\n`);
+        assert.throws(() => readToken(f), { message: `the peer token in ${f} is the placeholder "${placeholder}"${fix}` });
+      }
       assert.throws(() => readToken(path.join(dir, 'missing')), { message: `cannot read the peer token file ${path.join(dir, 'missing')}: no such file` });
     } finally {
       rmSync(dir, { recursive: true, force: true });

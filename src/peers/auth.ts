@@ -12,9 +12,16 @@ export function readToken(file: string): string {
     throw new Error(`cannot read the peer token file ${file}: ${fileErrorText(err)}`, { cause: err });
   }
   const token = text.trim();
-  if (token.length < 16) throw new Error(`the peer token in ${file} is ${token.length === 0 ? 'empty' : 'shorter than 16 characters'}`);
+  if (token.length < 16) throw new Error(`the peer token in ${file} is ${token.length === 0 ? 'empty' : 'shorter than 16 characters'}; put a random one in the Secret (openssl rand -hex 32)`);
+  if (PLACEHOLDER.test(token)) throw new Error(`the peer token in ${file} is the placeholder "${token}"; put a random one in the Secret (openssl rand -hex 32)`);
   return token;
 }
+
+/** Where the DaemonSet mounts the peer token Secret; `vigil status` reads it from there by default. */
+export const DEFAULT_TOKEN_FILE = '/var/run/secrets/vigil/token';
+
+/** The committed Secret's value and the like: a token everyone can read in the repository is no secret. */
+const PLACEHOLDER = /^(replace|change)[-_]?me|placeholder/i;
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

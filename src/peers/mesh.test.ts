@@ -101,6 +101,7 @@ void describe('PeerMesh', () => {
       ['n1', false, 'timeout', 'timeout after 500 ms'],
     ]);
     assert.match(await registry.getSingleMetricAsString('vigil_peer_up'), /vigil_peer_up\{peer_node="n0",network="pod"\} 0/);
+    assert.match(await registry.getSingleMetricAsString('vigil_peer_failure'), /vigil_peer_failure\{peer_node="n0",network="pod",kind="timeout"\} 1/);
     const since = mesh.observations()[0]!.since;
     await clock.advance(1000);
     const again = mesh.round(new AbortController().signal);
@@ -111,6 +112,7 @@ void describe('PeerMesh', () => {
     assert.notEqual(o.since, since);
     assert.equal(o.clockOffsetSeconds, 0);
     assert.match(await registry.getSingleMetricAsString('vigil_peer_up'), /vigil_peer_up\{peer_node="n0",network="pod"\} 1/);
+    assert.doesNotMatch(await registry.getSingleMetricAsString('vigil_peer_failure'), /peer_node="n0"/, 'a link that answers again has no failure series');
     assert.match(await registry.getSingleMetricAsString('vigil_peers_probed'), /vigil_peers_probed 2/);
     assert.deepEqual(
       transitions.filter((t) => t.probe === 'peer/n0/pod').map((t) => [t.time - t0, t.from, t.to, t.reason, t.message]),

@@ -84,6 +84,7 @@ export class PeerMesh {
       if (set.has(obs.peer)) continue;
       this.#observations.delete(key);
       metrics.peerUp.remove({ peer_node: obs.peer, network: obs.network });
+      if (obs.failure) metrics.peerFailure.remove({ peer_node: obs.peer, network: obs.network, kind: obs.failure });
       metrics.peerClockOffset.remove({ peer_node: obs.peer });
     }
     metrics.peersKnown.set(directory.list().length);
@@ -119,6 +120,9 @@ export class PeerMesh {
           const t = peerTransition(prev, next, nowMs);
           if (t) this.#o.onTransition?.(t);
           metrics.peerUp.set({ peer_node: node, network }, r.up ? 1 : 0);
+          // One series per failing link, naming how it failed: refused (the host is up, its agent is not) reads differently from a timeout.
+          if (prev?.failure && prev.failure !== r.failure) metrics.peerFailure.remove({ peer_node: node, network, kind: prev.failure });
+          if (r.failure) metrics.peerFailure.set({ peer_node: node, network, kind: r.failure }, 1);
           if (r.rttMs !== null) metrics.peerRtt.observe({ network }, r.rttMs / 1000);
           // the pod path is the one workloads use; the host path stands in when it is down
           if (r.offsetMs !== null && (offset === null || network === 'pod')) offset = r.offsetMs;

@@ -38,7 +38,7 @@ export const apiserverProbe = defineProbe({
             if (signal.aborted) throw err;
             return { verdict: 'critical', reason: 'api-error', message: describeApiError(err, `GET ${server}/${endpoint}`).message, observations };
           }
-          metrics.apiserverRequestDuration.observe({ endpoint }, res.elapsedMs / 1000);
+          metrics.apiserverRequestDuration.observe({ path: endpoint }, res.elapsedMs / 1000);
           observations[`${endpoint} seconds`] = res.elapsedMs / 1000;
           if (res.status === 401 || res.status === 403) {
             problems.push({ verdict: 'critical', reason: 'forbidden', text: `/${endpoint} answered ${res.status}: grant "get" on the non-resource URL /${endpoint} (the system:public-info-viewer ClusterRole does)` });

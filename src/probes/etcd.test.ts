@@ -10,7 +10,7 @@ test('the etcd probe is off by default and needs only enabled: true on a stacked
   assert.equal(loadConfig({ probes: builtinProbes }).probes.etcd!.enabled, false);
   const p = load({ enabled: true }).probes.etcd!;
   assert.deepEqual(p.endpoints, ['127.0.0.1:2379']);
-  assert.deepEqual(p.writeLatency, { warning: 100, critical: 500 });
+  assert.deepEqual(p.writeLatency, { warning: 100, critical: 250 });
   assert.equal(p.leaseTTL, 60_000);
   assert.equal(p.interval, 10_000);
   assert.equal(p.timeout, 8_000);

@@ -44,7 +44,7 @@ export const etcdProbe = defineProbe({
       .optional(),
     /** Put latency above which a member is a warning, then critical. */
     writeLatency: z
-      .strictObject({ warning: duration().prefault('100ms'), critical: duration().prefault('500ms') })
+      .strictObject({ warning: duration().prefault('100ms'), critical: duration().prefault('250ms') })
       .refine((t) => t.warning < t.critical, { error: 'warning must be below critical', path: ['warning'] })
       .prefault({}),
     /**
@@ -70,6 +70,8 @@ export const etcdProbe = defineProbe({
     const files = [opts.tls?.caFile, opts.tls?.certFile, opts.tls?.keyFile, opts.auth?.passwordFile].filter((f): f is string => f !== undefined);
     const signature = () => fileSignature(files);
     let builtFrom = '';
+    /** The member label each endpoint's series were last exported under. */
+    const exported = new Map<string, string>();
 
     const connect = () =>
       (session ??= (async () => {
@@ -89,7 +91,7 @@ export const etcdProbe = defineProbe({
           session = undefined; // a file that appears later (a mounted Secret) is picked up by the next run
           const kind = err instanceof EtcdSetupError ? err.kind : 'tls';
           const observations: MemberObservation[] = opts.endpoints.map((e) => ({ endpoint: e, down: { kind, text: errorText(err) } }));
-          recordEtcdMetrics(metrics, observations, false);
+          recordEtcdMetrics(metrics, observations, false, exported);
           return { verdict: 'critical', reason: kind, message: `etcd: ${errorText(err)}` };
         }
         const observed = await c.observe({ prefix, timeoutMs: requestTimeout });
@@ -99,7 +101,7 @@ export const etcdProbe = defineProbe({
           session = undefined;
           void c.close(requestTimeout).catch((err: unknown) => logger.debug({ err }, 'closing the etcd session after a credential change'));
         }
-        recordEtcdMetrics(metrics, observed, j.hasLeader);
+        recordEtcdMetrics(metrics, observed, j.hasLeader, exported);
         const observations: Record<string, number | string | boolean | null> = { 'has leader': j.hasLeader };
         // The worst problem per member and of the cluster, "<verdict> <reason>": the cluster status correlates them across agents.
         for (const p of [...j.problems].reverse()) observations[p.endpoint === undefined ? 'cluster problem' : `${p.endpoint} problem`] = `${p.verdict} ${p.reason}`;

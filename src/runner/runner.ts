@@ -51,10 +51,11 @@ export class ProbeRunner {
     this.#jitter = opts.jitter ?? 0.1;
     for (const t of this.#tasks) {
       const labels = { probe: t.probe.name };
-      opts.metrics.probeInterval.set(labels, t.interval / 1000);
-      opts.metrics.probeTimeout.set(labels, t.timeout / 1000);
       opts.metrics.probeRuns.inc(labels, 0);
       opts.metrics.probeSkippedRuns.inc(labels, 0);
+      // Exported so an alert can judge a stalled probe against its own schedule.
+      opts.metrics.probeInterval.set(labels, t.interval / 1000);
+      opts.metrics.probeTimeout.set(labels, t.timeout / 1000);
       for (const reason of new Set([...COMMON_REASONS, ...t.reasons])) opts.metrics.probeFailures.inc({ ...labels, reason }, 0);
     }
   }

@@ -75,8 +75,13 @@ export class WebConfigSource {
 
 /** The agent's web config source, if one is configured, with its reload and expiry metrics kept up to date. */
 export function openWebConfig(file: string | undefined, deps: { logger: Logger; metrics: Metrics; now: () => number }): WebConfigSource | undefined {
-  if (file === undefined) return undefined;
   const { metrics } = deps;
+  if (file === undefined) {
+    // Without a web config there is nothing to reload and no certificate: export neither (a 0
+    // would read as a refused reload and a certificate that expired in 1970).
+    for (const name of ['vigil_web_config_last_reload_successful', 'vigil_web_tls_certificate_expiry_timestamp_seconds']) metrics.registry.removeSingleMetric(name);
+    return undefined;
+  }
   const expiry = (c: WebConfig) => {
     if (c.tls) metrics.webTlsCertificateExpiry.set(c.tls.material.notAfter / 1000);
   };

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = path.join(REPO, 'src/cli/main.ts');
+/** The shipped artifact: executable, its shebang carries the node flags (scripts/build.mjs). */
+export const BUNDLE = path.join(REPO, 'dist/vigil.mjs');
 
 export interface AgentProcess {
   child: ChildProcess;
@@ -29,10 +31,17 @@ export interface SpawnOptions {
   /** Command prefix, e.g. ['ip', 'netns', 'exec', 'ns1'] to start the agent inside a namespace. */
   prefix?: string[];
   startTimeoutMs?: number;
-  /** Run the compiled agent (dist/, as the image does; `npm run build` first) instead of the sources through tsx. */
-  built?: boolean;
-  /** Extra flags for node itself. */
+  /** Run the built artifact (dist/vigil.mjs through its shebang, as the package's bin and the image do; `npm run build` first) instead of the sources through tsx; a string is the path of a bundle built elsewhere. */
+  built?: boolean | string;
+  /** Flags for node itself (with `built`: instead of the bundle's own). */
   nodeFlags?: string[];
+}
+
+/** The command that runs vigil: the sources through tsx, or the bundle through its shebang (or under nodeFlags). */
+function entryCommand(opts: SpawnOptions): string[] {
+  if (!opts.built) return [process.execPath, ...(opts.nodeFlags ?? []), '--import', 'tsx', MAIN];
+  const bundle = typeof opts.built === 'string' ? opts.built : BUNDLE;
+  return opts.nodeFlags ? [process.execPath, ...opts.nodeFlags, bundle] : [bundle];
 }
 
 /** Starts `vigil agent` as a child process and waits until it listens. */
@@ -46,8 +55,8 @@ export async function spawnAgent(opts: SpawnOptions = {}): Promise<AgentProcess>
     args.unshift('--config.file', file);
   }
   if (!args.some((a) => a.startsWith('--web.listen-address'))) args.push('--web.listen-address', '127.0.0.1:0');
-  const entry = opts.built ? [path.join(REPO, 'dist/cli/main.js')] : ['--import', 'tsx', MAIN];
-  const command = [...(opts.prefix ?? []), process.execPath, ...(opts.nodeFlags ?? []), ...entry, 'agent', ...args];
+  // The bundle with nodeFlags runs under exactly those flags instead of its shebang's (benchmarks compare flag sets).
+  const command = [...(opts.prefix ?? []), ...entryCommand(opts), 'agent', ...args];
   const child = spawn(command[0]!, command.slice(1), { cwd: REPO, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();

@@ -14,6 +14,18 @@ export interface ScrapeTarget {
   node: string;
 }
 
+/** The example Alertmanager configuration shipped in the repository. */
+export const EXAMPLE_ALERTMANAGER_CONFIG = path.resolve(import.meta.dirname, '../../alerts/alertmanager.yml');
+
+/**
+ * The labels prometheus-operator gives a target of deploy/base/servicemonitor.yaml: job (the
+ * Service), namespace, service, pod, container, endpoint (the port's name) and, relabelled from
+ * the pod's node, node. The instance is the address.
+ */
+export function serviceMonitorLabels(t: ScrapeTarget): Record<string, string> {
+  return { namespace: 'vigil', service: 'vigil', pod: `vigil-${t.node}`, container: 'vigil', endpoint: 'http', node: t.node };
+}
+
 export interface Prometheus { url: string; proc: ManagedProcess }
 
 export async function startPrometheus(opts: {
@@ -30,7 +42,8 @@ export async function startPrometheus(opts: {
     global: { scrape_interval: opts.scrapeInterval, scrape_timeout: opts.scrapeInterval, evaluation_interval: opts.evaluationInterval },
     rule_files: [opts.rulesFile],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [new URL(opts.alertmanagerUrl).host] }] }] },
-    scrape_configs: [{ job_name: 'vigil', static_configs: opts.targets.map((t) => ({ targets: [t.address], labels: { node: t.node } })) }],
+    // As the operator renders the ServiceMonitor: target labels set by Prometheus, honor_labels false.
+    scrape_configs: [{ job_name: 'vigil', honor_labels: false, static_configs: opts.targets.map((t) => ({ targets: [t.address], labels: serviceMonitorLabels(t) })) }],
   };
   const file = path.join(opts.dir, 'prometheus.yml');
   writeFileSync(file, stringify(config));
@@ -57,31 +70,49 @@ async function startServer(name: string, command: string, port: number, args: st
 
 export interface Alertmanager { url: string; proc: ManagedProcess }
 
+/**
+ * Starts real Alertmanager with the example configuration (alerts/alertmanager.yml): its routes,
+ * grouping and inhibitions as shipped, every receiver's URL replaced by `webhookUrl`, and the
+ * route timings replaced only if `timings` is given (tests that cannot wait minutes).
+ */
 export async function startAlertmanager(opts: {
   dir: string;
   port: number;
   /** Where notifications go (a webhook); absent: nowhere, the UI only. */
   webhookUrl?: string;
-  groupWait: string;
-  groupInterval: string;
-  repeatInterval: string;
+  timings?: { groupWait: string; groupInterval: string; repeatInterval: string };
 }): Promise<Alertmanager> {
   mkdirSync(path.join(opts.dir, 'data'), { recursive: true });
-  const receiver = opts.webhookUrl ? { name: 'vigil', webhook_configs: [{ url: opts.webhookUrl, send_resolved: true }] } : { name: 'vigil' };
-  const config = {
-    route: { receiver: 'vigil', group_by: ['alertname', 'node', 'endpoint'], group_wait: opts.groupWait, group_interval: opts.groupInterval, repeat_interval: opts.repeatInterval },
-    receivers: [receiver],
-    // A partition explains the unreachable nodes on both sides.
-    inhibit_rules: [{ source_matchers: ['alertname="VigilNetworkPartition"'], target_matchers: ['alertname="VigilNodeUnreachable"'], equal: ['node'] }],
-  };
   const file = path.join(opts.dir, 'alertmanager.yml');
-  writeFileSync(file, stringify(config));
+  writeFileSync(file, alertmanagerConfig(opts));
   return startServer('alertmanager', '/usr/bin/prometheus-alertmanager', opts.port, [
     `--config.file=${file}`,
     `--storage.path=${path.join(opts.dir, 'data')}`,
     // No gossip port: a single instance needs no cluster.
     '--cluster.listen-address=',
   ]);
+}
+
+interface Route { group_wait?: string; group_interval?: string; repeat_interval?: string; routes?: Route[] }
+
+/** The example configuration with the receivers pointed at `webhookUrl` (or nowhere) and, if given, shorter timings. */
+export function alertmanagerConfig(opts: { webhookUrl?: string; timings?: { groupWait: string; groupInterval: string; repeatInterval: string } }): string {
+  const config = parse(readFileSync(EXAMPLE_ALERTMANAGER_CONFIG, 'utf8')) as { route: Route; receivers: { name: string; webhook_configs?: { url: string }[] }[] };
+  for (const r of config.receivers) {
+    if (opts.webhookUrl) for (const w of r.webhook_configs ?? []) w.url = `${opts.webhookUrl}?receiver=${r.name}`;
+    else delete r.webhook_configs;
+  }
+  if (opts.timings) {
+    const t = opts.timings;
+    const shorten = (route: Route) => {
+      if (route.group_wait) route.group_wait = t.groupWait;
+      if (route.group_interval) route.group_interval = t.groupInterval;
+      if (route.repeat_interval) route.repeat_interval = t.repeatInterval;
+      for (const r of route.routes ?? []) shorten(r);
+    };
+    shorten(config.route);
+  }
+  return stringify(config);
 }
 
 /** One alert of an Alertmanager webhook notification. */
@@ -93,7 +124,7 @@ export interface NotifiedAlert {
   endsAt: string;
 }
 
-export interface Notification { receivedAt: number; status: string; alerts: NotifiedAlert[] }
+export interface Notification { receivedAt: number; receiver: string; status: string; alerts: NotifiedAlert[] }
 
 /** A webhook receiver on loopback that records every notification Alertmanager sends it. */
 export class WebhookReceiver {
@@ -114,7 +145,7 @@ export class WebhookReceiver {
       req.on('end', () => {
         try {
           const n = JSON.parse(body) as { status: string; alerts: NotifiedAlert[] };
-          receiver.notifications.push({ receivedAt: Date.now(), status: n.status, alerts: n.alerts });
+          receiver.notifications.push({ receivedAt: Date.now(), receiver: new URL(req.url ?? '/', 'http://x').searchParams.get('receiver') ?? '', status: n.status, alerts: n.alerts });
           res.writeHead(200).end();
         } catch {
           res.writeHead(400).end();
@@ -126,14 +157,21 @@ export class WebhookReceiver {
     return receiver;
   }
 
-  /** The first notified alert with this status and labels, with when it arrived. */
-  find(status: 'firing' | 'resolved', labels: Record<string, string>, since = 0): { alert: NotifiedAlert; receivedAt: number } | undefined {
+  /** The first notified alert with this status and labels, with when it arrived and to which receiver. */
+  find(status: 'firing' | 'resolved', labels: Record<string, string>, since = 0): { alert: NotifiedAlert; receivedAt: number; receiver: string } | undefined {
+    return this.findAll(status, labels, since)[0];
+  }
+
+  /** Every notified alert with this status and labels (one per notification it was in). */
+  findAll(status: 'firing' | 'resolved', labels: Record<string, string>, since = 0): { alert: NotifiedAlert; receivedAt: number; receiver: string }[] {
+    const out = [];
     for (const n of this.notifications) {
       if (n.receivedAt < since) continue;
-      const alert = n.alerts.find((a) => a.status === status && Object.entries(labels).every(([k, v]) => a.labels[k] === v));
-      if (alert) return { alert, receivedAt: n.receivedAt };
+      for (const alert of n.alerts) {
+        if (alert.status === status && Object.entries(labels).every(([k, v]) => alert.labels[k] === v)) out.push({ alert, receivedAt: n.receivedAt, receiver: n.receiver });
+      }
     }
-    return undefined;
+    return out;
   }
 
   async stop(): Promise<void> {
@@ -144,12 +182,22 @@ export class WebhookReceiver {
   }
 }
 
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+const seconds = (d: string) => [...d.matchAll(/(\d+)([smhd])/g)].reduce((sum, m) => sum + Number(m[1]) * UNIT_SECONDS[m[2]!]!, 0);
+const scaled = (d: string, factor: number) => (seconds(d) === 0 ? "0s" : `${Math.max(1, Math.round(seconds(d) * factor))}s`);
+
 /**
- * A copy of the rules with every `for` replaced, for tests that cannot wait minutes. The
- * expressions stay exactly as shipped.
+ * A time-compressed copy of the rules for tests that cannot wait minutes: every range window and
+ * every `for` multiplied by `factor` (e.g. 1/15 turns 2m into 8s, to go with a 2 s scrape for the
+ * 30 s one the rules are written for). The expressions are otherwise exactly as shipped.
  */
-export function rulesWithFor(rulesFile: string, forDuration: string, outFile: string): void {
-  const doc = parse(readFileSync(rulesFile, 'utf8')) as { groups: { rules: { for?: string }[] }[] };
-  for (const g of doc.groups) for (const r of g.rules) if (r.for !== undefined) r.for = forDuration;
+export function rulesScaled(rulesFile: string, factor: number, outFile: string): void {
+  const doc = parse(readFileSync(rulesFile, 'utf8')) as { groups: { rules: { expr: string; for?: string }[] }[] };
+  for (const g of doc.groups) {
+    for (const r of g.rules) {
+      if (r.for !== undefined) r.for = scaled(r.for, factor);
+      r.expr = r.expr.replace(/\[(\d+[smhd](?:\d+[smhd])*)\]/g, (_, d: string) => `[${scaled(d, factor)}]`);
+    }
+  }
   writeFileSync(outFile, stringify(doc, { lineWidth: 0 }));
 }

@@ -14,3 +14,14 @@ export function loadAlertRules(file: string): AlertRule[] {
   const doc = parse(readFileSync(file, 'utf8')) as { groups: { rules: AlertRule[] }[] };
   return doc.groups.flatMap((g) => g.rules).filter((r) => typeof r.alert === 'string');
 }
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+}
+
+/** The recording rules of a Prometheus rules file, in file order. */
+export function loadRecordingRules(file: string): RecordingRule[] {
+  const doc = parse(readFileSync(file, 'utf8')) as { groups: { rules: RecordingRule[] }[] };
+  return doc.groups.flatMap((g) => g.rules).filter((r) => typeof r.record === 'string');
+}

@@ -24,8 +24,11 @@ export interface StackOptions {
   probeInterval?: string;
   peerInterval?: string;
   podSchedulingInterval?: string;
+  /** Members of the etcd cluster (default 3); every agent probes each. */
+  etcdMembers?: number;
   /** Alertmanager sends notifications here (a webhook URL); absent: the UI only. */
   webhookUrl?: string;
+  /** Route timings replacing the example configuration's; absent: as shipped. */
   alertmanager?: { groupWait: string; groupInterval: string; repeatInterval: string };
   /** Progress lines, e.g. for the demo's console. */
   onProgress?: (line: string) => void;
@@ -38,6 +41,8 @@ export interface StackAgent {
   proc: AgentProcess;
   /** Ends the agent by its PID (default SIGKILL: no goodbye to its peers) and waits for it to be gone. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the agent again, same config and port, after kill(). */
+  restart(): Promise<void>;
 }
 
 export interface Stack {
@@ -68,7 +73,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   try {
     progress('starting etcd');
-    const etcd = await startEtcdCluster(1);
+    const etcd = await startEtcdCluster(opts.etcdMembers ?? 3);
     stops.push(() => etcd.stop());
 
     progress('starting the Kubernetes API simulator');
@@ -113,14 +118,24 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           },
           peers: { discovery: ['static'], static: staticPeers, interval: opts.peerInterval ?? '2s', timeout: '500ms', tokenFile },
         };
-        const proc = await spawnAgent({ config: stringify(config), args: ['--web.listen-address', `127.0.0.1:${ports.get(n)}`] });
-        const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
-          const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-          proc.kill(signal);
-          await proc.exited;
-          clearTimeout(timer);
+        const spawnIt = () => spawnAgent({ config: stringify(config), args: ['--web.listen-address', `127.0.0.1:${ports.get(n)}`] });
+        const agent: StackAgent = {
+          name: n,
+          url: '',
+          proc: await spawnIt(),
+          async kill(signal: NodeJS.Signals = 'SIGKILL') {
+            const proc = agent.proc;
+            const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+            proc.kill(signal);
+            await proc.exited;
+            clearTimeout(timer);
+          },
+          async restart() {
+            agent.proc = await spawnIt();
+          },
         };
-        agents.push({ name: n, url: proc.url, proc, kill });
+        agent.url = agent.proc.url;
+        agents.push(agent);
       }),
     );
     agents.sort((a, b) => a.name.localeCompare(b.name));
@@ -130,7 +145,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       dir: path.join(dir, 'alertmanager'),
       port: await freePort(),
       webhookUrl: opts.webhookUrl,
-      ...(opts.alertmanager ?? { groupWait: '10s', groupInterval: '30s', repeatInterval: '4h' }),
+      timings: opts.alertmanager,
     });
     stops.push(() => alertmanager.proc.stop());
 
