@@ -37,7 +37,7 @@ test('healthy: no etcd cause, and every agent sees every member by its name', as
   const s = await waitFor('a healthy cluster', async () => {
     const st = await status();
     return st.verdict === 'healthy' && st.nodes.every((n) => n.probes.some((p) => p.name === 'etcd' && p.verdict === 'ok')) ? st : undefined;
-  }, 30_000, async () => JSON.stringify((await status()).causes));
+  }, 60_000, async () => JSON.stringify((await status()).causes));
   for (const n of s.nodes) {
     const obs = n.probes.find((p) => p.name === 'etcd')!.observations!;
     assert.deepEqual(etcd.members.map((m) => obs[`${m.endpoint} member`]), ['m0', 'm1', 'm2'], n.name);
