@@ -121,6 +121,8 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
       logger: logger.child({ component: 'peers' }),
       fanout: peers.fanout,
       clockOffsetThresholdSeconds: config.peers.clockOffsetThreshold / 1000,
+      // a round of pings is at most an interval apart, plus its own timeout
+      knownDownMaxAgeMs: 2 * config.peers.interval + config.peers.timeout,
     });
     const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, guards, routers: [peerApi], peerAuth: peers.auth, localStatus });
     const server = await serve({ app, listenAddress: config.web.listenAddress, limits, webConfig, logger, onRejected });

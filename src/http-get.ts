@@ -17,6 +17,8 @@ export interface HttpGetOptions {
   agent?: http.Agent;
   /** TLS settings for https:// (CA, client certificate, server name). */
   tls?: https.RequestOptions;
+  /** Called once the connection is established (at once for a reused keep-alive socket). */
+  connected?: () => void;
 }
 
 /**
@@ -43,5 +45,7 @@ export function httpGet(url: string | URL, opts: HttpGetOptions): Promise<{ stat
       res.on('error', reject);
     });
     req.on('error', reject);
+    const { connected } = opts;
+    if (connected) req.once('socket', (sock) => (sock.connecting ? sock.once('connect', connected) : connected()));
   });
 }

@@ -83,3 +83,15 @@ void test('control-plane: a missing lease has its own message; RBAC denial names
   assert.equal(f.reason, 'forbidden');
   assert.match(f.message, /may not get leases\.coordination\.k8s\.io in namespace "kube-system"; grant verb "get" on resource "leases" \(API group "coordination\.k8s\.io"\)/);
 });
+
+void test('apiserver: a rejected token is a 401 from the health endpoints too, reported as bad credentials', async () => {
+  const { writeKubeconfig } = await import('./support/apisim/index.ts');
+  writeKubeconfig(env.kubeconfig, { server: env.sim.url, token: 'expired-token' });
+  try {
+    const r = await runProbe(env.probe('n1', 'apiserver').probe);
+    assert.deepEqual([r.verdict, r.reason], ['critical', 'forbidden']);
+    assert.equal(r.message, "/livez answered 401 Unauthorized: the API server rejected vigil's credentials; check the service account token or kubeconfig; /readyz answered 401 Unauthorized: the API server rejected vigil's credentials; check the service account token or kubeconfig");
+  } finally {
+    writeKubeconfig(env.kubeconfig, { server: env.sim.url, token: env.sim.token });
+  }
+});

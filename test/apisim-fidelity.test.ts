@@ -88,3 +88,121 @@ void test('delete options come from the body when there is one: a query gracePer
   assert.equal(stale.code, 409);
   assert.match(stale.body.message, /^Operation cannot be fulfilled on pods "q3": Precondition failed: UID in precondition: 0{8}-/);
 });
+
+void test('a restart closes open watches; the new watch cache answers 429 "storage is (re)initializing" with Retry-After, then 410 for versions before it (cacher.go)', async () => {
+  const list = await core.listNamespacedPod({ namespace: 'vigil' });
+  const before = await watchPods({ resourceVersion: list.metadata!.resourceVersion! });
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('r1', 'n1') });
+  await until(() => before.events.length > 0, 'an event before the restart');
+  const closed = sim.restart({ initializingMs: 600_000 });
+  assert.ok(closed >= 1);
+  await until(() => before.done() !== undefined, 'the open watch to end');
+  const headers = { authorization: `Bearer ${sim.token}` };
+  const w = await fetch(`${sim.url}/api/v1/namespaces/vigil/pods?watch=true&resourceVersion=${list.metadata!.resourceVersion}`, { headers });
+  assert.equal(w.status, 429);
+  assert.equal(w.headers.get('retry-after'), '1');
+  assert.deepEqual(await w.json(), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'storage is (re)initializing', reason: 'TooManyRequests', details: { retryAfterSeconds: 1 }, code: 429 });
+  const cached = await fetch(`${sim.url}/api/v1/namespaces/vigil/pods?resourceVersion=0`, { headers });
+  assert.equal(cached.status, 429, 'a list served from the watch cache waits for it too');
+  const consistent = await core.listNamespacedPod({ namespace: 'vigil' });
+  assert.deepEqual(consistent.items.map((p) => p.metadata!.name), ['r1'], 'a consistent list is read from etcd and served');
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('r0', 'n1') }); // the cluster carries on while the cache starts
+  sim.finishInitializing();
+  assert.equal((await fetch(`${sim.url}/api/v1/namespaces/vigil/pods?resourceVersion=0`, { headers })).status, 200, 'the cache is ready');
+  const old = await watchPods({ resourceVersion: list.metadata!.resourceVersion! });
+  await until(() => old.done() !== undefined, 'the stale watch to end');
+  assert.deepEqual(old.events.map((e) => [e.type, e.obj.code]), [['ERROR', 410]]);
+  const fresh = await watchPods({ resourceVersion: (await core.listNamespacedPod({ namespace: 'vigil' })).metadata!.resourceVersion! });
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('r2', 'n1') });
+  await until(() => fresh.events.some((e) => e.obj.metadata?.name === 'r2'), 'events on a watch from the new list');
+  fresh.ctl.abort();
+});
+
+void test('watch history is kept for a time, not for ever: a version older than the window gets 410 even without compaction', async () => {
+  const { Store } = await import('./support/apisim/store.ts');
+  const store = new Store({ historyMs: 100 });
+  store.create('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'x' } });
+  const rv = store.resourceVersion - 1;
+  assert.equal(store.eventsSince(rv)?.length, 1, 'a fresh event replays');
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(store.eventsSince(rv), undefined, 'past the window: too old');
+  assert.deepEqual(store.eventsSince(store.resourceVersion), [], 'the current version is still fine');
+});
+
+void test('429 in an error burst is the flow-control answer: plain text with Retry-After (filters/maxinflight.go)', async () => {
+  sim.faults.set({ errorBurst: { count: 1, code: 429 } });
+  const r = await fetch(`${sim.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${sim.token}` } });
+  assert.equal(r.status, 429);
+  assert.equal(r.headers.get('retry-after'), '1');
+  assert.equal(await r.text(), 'Too many requests, please try again later.\n');
+  assert.equal((await fetch(`${sim.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${sim.token}` } })).status, 200);
+});
+
+void test('health endpoints: a wrong token is 401 before any check; exclusions are listed in place; a single check gives its error (healthz.go)', async () => {
+  assert.equal((await fetch(`${sim.url}/readyz`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  assert.equal((await fetch(`${sim.url}/livez?verbose`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  assert.equal((await fetch(`${sim.url}/readyz`)).status, 200, 'anonymous may read health (system:public-info-viewer)');
+  sim.health.failing.readyz = ['etcd'];
+  sim.health.reasons.etcd = 'etcd client connection not yet established';
+  const ex = await fetch(`${sim.url}/readyz?verbose&exclude=etcd&exclude=nosuch`, { headers: { authorization: `Bearer ${sim.token}` } });
+  const text = await ex.text();
+  assert.equal(ex.status, 200);
+  const lines = text.split('\n');
+  assert.equal(lines[0], '[+]ping ok');
+  assert.equal(lines[2], '[+]etcd excluded: ok', 'in the check\'s own place');
+  assert.equal(lines.at(-3), 'warn: some health checks cannot be excluded: no matches for "nosuch"');
+  assert.equal(lines.at(-2), 'readyz check passed');
+  const failed = await fetch(`${sim.url}/readyz`, { headers: { authorization: `Bearer ${sim.token}` } });
+  assert.equal(failed.status, 500);
+  assert.match(await failed.text(), /\[-\]etcd failed: reason withheld\n[^]*readyz check failed\n$/);
+  const single = await fetch(`${sim.url}/readyz/etcd`, { headers: { authorization: `Bearer ${sim.token}` } });
+  assert.equal(single.status, 500);
+  assert.equal(await single.text(), 'internal server error: etcd client connection not yet established\n');
+});
+
+void test('admission answers as kube-apiserver\'s plugins do: NamespaceLifecycle 404, Priority, PodSecurity "restricted", ResourceQuota (403 without the RBAC phrase)', async () => {
+  const missing = await apiError(core.createNamespacedPod({ namespace: 'nowhere', body: pod('a1', 'n1') }));
+  assert.deepEqual([missing.code, missing.body.reason, missing.body.message], [404, 'NotFound', 'namespaces "nowhere" not found']);
+  const noPc = await apiError(core.createNamespacedPod({ namespace: 'vigil', body: pod('a1', 'n1', { priorityClassName: 'gold' }) }));
+  assert.deepEqual([noPc.code, noPc.body.reason, noPc.body.message], [403, 'Forbidden', 'pods "a1" is forbidden: no PriorityClass with name gold was found']);
+  sim.admission.namespaces.vigil = { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } };
+  const psa = await apiError(core.createNamespacedPod({ namespace: 'vigil', body: pod('a1', 'n1') }));
+  assert.equal(psa.code, 403);
+  assert.equal(
+    psa.body.message,
+    'pods "a1" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")',
+  );
+  const hardened = pod('a2', 'n1', { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } });
+  hardened.spec!.containers[0]!.securityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
+  await core.createNamespacedPod({ namespace: 'vigil', body: hardened });
+  sim.admission.namespaces.vigil = {};
+  sim.admission.quotas = [{ name: 'compute', namespace: 'vigil', hard: { 'limits.cpu': '1' } }];
+  const quota = await apiError(core.createNamespacedPod({ namespace: 'vigil', body: pod('a3', 'n1') }));
+  assert.deepEqual([quota.code, quota.body.message], [403, 'pods "a3" is forbidden: failed quota: compute: must specify limits.cpu for: c']);
+});
+
+void test('pod validation refuses what ValidateTolerations, node affinity and resource validation refuse, with 422 field causes', async () => {
+  const bad = await apiError(
+    core.createNamespacedPod({
+      namespace: 'vigil',
+      body: pod('v1', 'n1', { tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule', tolerationSeconds: 60 }, { key: 'k', operator: 'Exists', value: 'v' }, { operator: 'Equal' }] }),
+    }),
+  );
+  assert.equal(bad.code, 422);
+  assert.equal(bad.body.reason, 'Invalid');
+  const causes = (bad.body.details as { causes: { field: string; message: string }[] }).causes.map((c) => `${c.field}: ${c.message}`);
+  assert.deepEqual(causes, [
+    "spec.tolerations[0].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set",
+    'spec.tolerations[1].operator: Invalid value: {"key":"k","operator":"Exists","value":"v"}: value must be empty when `operator` is \'Exists\'',
+    'spec.tolerations[2].operator: Invalid value: "Equal": operator must be Exists when `key` is empty, which means "match all values and all keys"',
+  ]);
+  const affinity = await apiError(
+    core.createNamespacedPod({
+      namespace: 'vigil',
+      body: { metadata: { name: 'v2' }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1', 'n2'] }] }] } } } } },
+    }),
+  );
+  assert.equal(affinity.code, 422);
+  assert.match(affinity.body.message, /spec\.containers\[0\]\.resources\.requests: Invalid value: "2": must be less than or equal to cpu limit of 1/);
+  assert.match(affinity.body.message, /matchFields\[0\]\.values: Required value: must be only one value when `operator` is 'In' or 'NotIn' for node field selector/);
+});

@@ -100,7 +100,7 @@ void test('image pull and container creation failures are named with the runtime
   env.sim.behaviours.set({ createContainerError: 'failed to create containerd task: OCI runtime create failed: cgroup not mounted' }, 'n2');
   const pull = await runProbe(env.probe('n1', 'pod-scheduling', FAST).probe);
   assert.equal(pull.reason, 'image-pull');
-  assert.match(pull.message, /^on node n1: image registry\.k8s\.io\/pause:3\.10 cannot be pulled: ErrImagePull: failed to pull and unpack image .*403 Forbidden$/);
+  assert.match(pull.message, /^on node n1: image registry\.k8s\.io\/pause:3\.10 cannot be pulled: ErrImagePull: failed to pull and unpack image .*403 Forbidden; still failing after 2\.00 s$/);
   const create = await runProbe(env.probe('n2', 'pod-scheduling', FAST).probe);
   assert.equal(create.reason, 'container-create');
   assert.match(create.message, /^on node n2: container cannot be started: CreateContainerError: .*cgroup not mounted$/);
@@ -175,4 +175,94 @@ void test('bad options are rejected at config load with the key path', async () 
   assert.throws(load({ schedulingTimeout: 'soon' }), /vigil\.yaml: probes\.pod-scheduling\.schedulingTimeout: expected a duration such as "30s" or "5m", got "soon"/);
   assert.throws(load({ tolerations: [{ operator: 'Maybe' }] }), /probes\.pod-scheduling\.tolerations\[0\]\.operator: expected one of "Exists", "Equal", got "Maybe"/);
   assert.throws(load({ imag: 'x' }), /probes\.pod-scheduling: unknown key "imag"/);
+  // What the API server's ValidateTolerations refuses is refused at load, not by every probe run.
+  assert.throws(load({ tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule', tolerationSeconds: 60 }] }), /probes\.pod-scheduling\.tolerations\[0\]\.tolerationSeconds: only applies to effect "NoExecute"/);
+  assert.throws(load({ tolerations: [{ key: 'dedicated', operator: 'Exists', value: 'gpu' }] }), /probes\.pod-scheduling\.tolerations\[0\]\.value: must be empty when operator is "Exists"/);
+  assert.throws(load({ tolerations: [{ operator: 'Equal', value: 'x' }] }), /probes\.pod-scheduling\.tolerations\[0\]\.operator: must be "Exists" when key is empty/);
+  assert.throws(load({ tolerations: [{ key: 'bad key!', operator: 'Exists' }] }), /probes\.pod-scheduling\.tolerations\[0\]\.key: must be a label name/);
+});
+
+const WATCH_RUN = { schedulingTimeout: '10s', startupTimeout: '20s', deletionTimeout: '10s' };
+
+void test('a pod watch the server closes mid-run is opened again from the last resourceVersion: no false critical', async () => {
+  env.sim.behaviours.set({ startDelayMs: 1000 });
+  const { probe } = env.probe('n1', 'pod-scheduling', WATCH_RUN);
+  env.sim.requests.length = 0;
+  const run = runProbe(probe, 40_000);
+  await until(() => probePods()[0]?.spec?.nodeName === 'n1', 'the probe pod to be bound');
+  assert.equal(env.sim.closeWatches(), 1);
+  const r = await run;
+  assert.equal(r.verdict, 'ok', r.message);
+  assert.match(r.message, /; the pod watch was re-established once \(the API server closed the watch\), phases across the gap not timed$/);
+  const watches = env.sim.requests.filter((q) => q.verb === 'watch');
+  assert.equal(watches.length, 2);
+  const rv = (q: { query: string }) => Number(new URLSearchParams(q.query).get('resourceVersion'));
+  assert.ok(rv(watches[1]!) > rv(watches[0]!), 'resumed from a later resourceVersion, not from the start');
+  assert.equal(env.sim.requests.filter((q) => q.verb === 'list').length, 1, 'no re-list needed');
+  assert.deepEqual(probePods(), []);
+});
+
+void test('a control-plane rolling restart during a run (429 while the watch cache starts, then 410): the watch re-lists and the run is ok', async () => {
+  env.sim.behaviours.set({ startDelayMs: 1500 });
+  const { probe, metrics } = env.probe('n2', 'pod-scheduling', WATCH_RUN);
+  env.sim.requests.length = 0;
+  const run = runProbe(probe, 40_000);
+  await until(() => probePods()[0]?.spec?.nodeName === 'n2', 'the probe pod to be bound');
+  env.sim.restart({ initializingMs: 600_000 });
+  env.sim.controlPlane.renew('kube-scheduler'); // the cluster carries on while the cache initializes
+  await until(() => env.sim.requests.some((q) => q.verb === 'watch' && q.code === 429), 'the re-opened watch to meet the initializing cache');
+  env.sim.finishInitializing();
+  const r = await run;
+  assert.equal(r.verdict, 'ok', r.message);
+  // Twice: once through the 429s, once more after the 410 and the re-list.
+  assert.match(r.message, /; the pod watch was re-established 2 times \(Too Many Requests\), phases across the gap not timed$/);
+  const codes = env.sim.requests.filter((q) => q.verb === 'watch').map((q) => q.code);
+  assert.ok(codes.includes(429), `the watch met the initializing cache: ${codes.join(',')}`);
+  assert.equal(env.sim.requests.filter((q) => q.verb === 'list').length, 2, 'one re-list after the 410');
+  assert.equal(r.observations!['startup seconds'], undefined, 'the phase across the gap is not timed');
+  assert.equal(await sample(metrics, 'vigil_pod_startup_duration_seconds_count'), 0);
+  assert.equal(await sample(metrics, 'vigil_pod_deletion_duration_seconds_count'), 1, 'the deletion, watched live, is timed');
+  assert.deepEqual(probePods(), []);
+});
+
+void test('an API outage that outlasts the startup timeout is blamed on the API, not on the pod', async () => {
+  env.sim.behaviours.set({ startDelayMs: 500 });
+  const { probe } = env.probe('n3', 'pod-scheduling', { ...FAST, startupTimeout: '3s' });
+  const run = runProbe(probe);
+  await until(() => probePods()[0]?.spec?.nodeName === 'n3', 'the probe pod to be bound');
+  await env.sim.suspend();
+  const alive = setInterval(() => undefined, 1000); // the agent's own server keeps its process up; here nothing else would
+  let r;
+  try {
+    r = await run;
+  } finally {
+    clearInterval(alive);
+    await env.sim.resume();
+  }
+  assert.equal(r.reason, 'api-error');
+  assert.match(r.message, /^probe pod scheduled on n3 in \d\.\d\d s but not seen running after 3\.00 s: the watch on probe pods has been down for \d\.\d\d s: /);
+});
+
+void test('the probe pod is admitted in a namespace enforcing PodSecurity "restricted" and under a limits quota', async () => {
+  env.sim.admission.namespaces.vigil = { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } };
+  env.sim.admission.quotas = [{ name: 'compute', namespace: 'vigil', hard: { 'limits.cpu': '2', 'limits.memory': '1Gi', pods: '10' } }];
+  const r = await runProbe(env.probe('n1', 'pod-scheduling', { ...FAST, deletionTimeout: '5s' }).probe);
+  assert.equal(r.verdict, 'ok', r.message);
+});
+
+void test('admission refusals are "admission-denied" with the server\'s own words, not an RBAC problem', async () => {
+  const denied = async (opts: Record<string, unknown> = {}) => {
+    const r = await runProbe(env.probe('n1', 'pod-scheduling', { ...FAST, ...opts }).probe);
+    assert.deepEqual([r.verdict, r.reason], ['critical', 'admission-denied'], r.message);
+    return r.message;
+  };
+  assert.equal(await denied({ priorityClassName: 'vigil-probe' }), 'create probe pod vigil/vigil-probe-n1: refused by the API server\'s admission: pods "vigil-probe-n1" is forbidden: no PriorityClass with name vigil-probe was found');
+  env.sim.admission.limitedPriorityClasses = ['system-node-critical', 'system-cluster-critical'];
+  assert.match(await denied({ priorityClassName: 'system-node-critical' }), /: pods "vigil-probe-n1" is forbidden: insufficient quota to match these scopes: \[\{PriorityClass In \[system-node-critical system-cluster-critical\]\}\]$/);
+  env.sim.admission.quotas = [{ name: 'tight', namespace: 'vigil', hard: { pods: '0' } }];
+  assert.match(await denied(), /: pods "vigil-probe-n1" is forbidden: exceeded quota: tight, requested: pods=1, used: pods=0, limited: pods=0$/);
+  env.sim.admission.quotas = [];
+  delete env.sim.admission.namespaces.vigil;
+  assert.match(await denied(), /: namespaces "vigil" not found$/);
+  assert.deepEqual(probePods(), []);
 });

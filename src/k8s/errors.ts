@@ -72,3 +72,20 @@ export function describeApiError(err: unknown, action: string, permission?: Perm
   const why = code ? `${code}${e?.message && !e.message.includes(code) ? ` (${e.message})` : e?.message ? `: ${e.message}` : ''}` : (e?.message ?? String(err));
   return { reason: 'api-error', message: `${action}: cannot reach the API server: ${why}` };
 }
+
+/**
+ * The server's message when a write was refused by admission or validation rather than by RBAC:
+ * a 403 whose Status lacks the authorizer's "cannot <verb> resource" phrase (PodSecurity,
+ * PriorityClass, ResourceQuota, a webhook), a 422 Invalid, or a 404 for the namespace
+ * (NamespaceLifecycle). Undefined for anything else.
+ */
+export function admissionDenial(err: unknown): string | undefined {
+  const e = err as { code?: unknown; body?: unknown };
+  if (typeof e?.code !== 'number') return undefined;
+  const text = statusOf(e.body)?.message;
+  if (!text) return undefined;
+  if (e.code === 403 && !missingPermission(text)) return text;
+  if (e.code === 422) return text;
+  if (e.code === 404 && /^namespaces "[^"]*" not found$/.test(text)) return text;
+  return undefined;
+}

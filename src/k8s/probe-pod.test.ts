@@ -9,7 +9,10 @@ void test('the probe pod is pinned to its node by name, tiny, and carries the la
   assert.deepEqual(pod.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchFields, [{ key: 'metadata.name', operator: 'In', values: ['worker-1'] }]);
   assert.equal(pod.spec!.terminationGracePeriodSeconds, 0);
   assert.equal(pod.spec!.activeDeadlineSeconds, 180);
-  assert.deepEqual(pod.spec!.containers[0]!.resources!.requests, { cpu: '1m', memory: '4Mi' });
+  assert.deepEqual(pod.spec!.containers[0]!.resources, { requests: { cpu: '1m', memory: '4Mi' }, limits: { cpu: '10m', memory: '32Mi' } }, 'limits too: a limits.cpu quota refuses pods without');
+  // PodSecurity "restricted": non-root, no escalation, no capabilities, RuntimeDefault seccomp.
+  assert.deepEqual(pod.spec!.securityContext, { runAsNonRoot: true, runAsUser: 65535, runAsGroup: 65535, seccompProfile: { type: 'RuntimeDefault' } });
+  assert.deepEqual(pod.spec!.containers[0]!.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
   assert.equal(probePodSelector('worker-1'), 'app.kubernetes.io/managed-by=vigil,vigil.io/probe=pod-scheduling,vigil.io/node=worker-1');
   for (const [k, v] of Object.entries(pod.metadata!.labels!)) assert.ok(probePodSelector('worker-1').includes(`${k}=${v}`));
 });
@@ -39,7 +42,10 @@ void test('progress: image pull and container creation failures are recognised w
   assert.deepEqual(podProgress(cs('ImagePullBackOff', 'Back-off pulling image "registry.k8s.io/nope:1"')).failure, {
     reason: 'image-pull',
     message: 'image registry.k8s.io/nope:1 cannot be pulled: ImagePullBackOff: Back-off pulling image "registry.k8s.io/nope:1"',
+    retrying: true,
   });
+  assert.equal(podProgress(cs('ErrImagePull', 'not found')).failure?.retrying, true, 'the kubelet pulls again');
+  assert.equal(podProgress(cs('InvalidImageName', 'bad')).failure?.retrying, undefined, 'a bad name never heals');
   assert.equal(podProgress(cs('CreateContainerError', 'OCI runtime create failed')).failure?.reason, 'container-create');
   assert.equal(podProgress(pod({ phase: 'Failed', reason: 'OutOfcpu', message: 'Pod was rejected: Node didn\'t have enough resource: cpu' }, 'a')).failure?.message, "the kubelet failed the pod: OutOfcpu: Pod was rejected: Node didn't have enough resource: cpu");
 });

@@ -48,10 +48,13 @@ export function probePodManifest(o: ProbePodOptions): V1Pod {
           name: 'pause',
           image: o.image,
           imagePullPolicy: 'IfNotPresent',
-          resources: { requests: { cpu: '1m', memory: '4Mi' }, limits: { memory: '32Mi' } },
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 65535, capabilities: { drop: ['ALL'] } },
+          // Limits as well as requests: a namespace's limits.cpu/limits.memory quota refuses pods without them.
+          resources: { requests: { cpu: '1m', memory: '4Mi' }, limits: { cpu: '10m', memory: '32Mi' } },
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
         },
       ],
+      // Everything PodSecurity "restricted" asks, so the pod is admitted in any namespace.
+      securityContext: { runAsNonRoot: true, runAsUser: 65535, runAsGroup: 65535, seccompProfile: { type: 'RuntimeDefault' } },
       restartPolicy: 'Never',
       automountServiceAccountToken: false,
       enableServiceLinks: false,
@@ -72,10 +75,13 @@ export interface PodProgress {
   schedulerMessage?: string;
   /** What the containers wait on ("ContainerCreating"), for timeout messages. */
   waiting?: string;
-  failure?: { reason: PodFailureReason; message: string };
+  /** `retrying`: the kubelet keeps trying (image pulls back off and retry); only a timeout makes it final. */
+  failure?: { reason: PodFailureReason; message: string; retrying?: boolean };
 }
 
 const IMAGE_PULL = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable', 'SignatureValidationFailed']);
+/** Pull states the kubelet leaves by pulling again (pkg/kubelet/images/image_manager.go backs off and retries). */
+const PULL_RETRIED = new Set(['ErrImagePull', 'ImagePullBackOff', 'RegistryUnavailable']);
 const CONTAINER_CREATE = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError', 'StartError', 'ContainerCannotRun', 'CrashLoopBackOff', 'PreCreateHookError', 'PreStartHookError', 'PostStartHookError']);
 
 /** Where a probe pod stands, read from one watch event's object. */
@@ -92,7 +98,7 @@ export function podProgress(pod: V1Pod): PodProgress {
     const t = s.state?.terminated;
     if (w?.reason) {
       p.waiting = w.message ? `${w.reason}: ${w.message}` : w.reason;
-      if (IMAGE_PULL.has(w.reason)) p.failure = { reason: 'image-pull', message: `image ${s.image} cannot be pulled: ${p.waiting}` };
+      if (IMAGE_PULL.has(w.reason)) p.failure = { reason: 'image-pull', message: `image ${s.image} cannot be pulled: ${p.waiting}`, ...(PULL_RETRIED.has(w.reason) ? { retrying: true } : {}) };
       else if (CONTAINER_CREATE.has(w.reason)) p.failure = { reason: 'container-create', message: `container cannot be started: ${p.waiting}` };
     } else if (t && !running) {
       p.failure = { reason: 'container-create', message: `container exited (${t.reason ?? 'terminated'}, code ${t.exitCode ?? '?'})${t.message ? `: ${t.message}` : ''}` };

@@ -7,7 +7,8 @@ import type { FailureKind } from '../status/cluster-types.ts';
 
 /** One HTTP exchange with a peer; swapped for a TLS one (or a test double) without touching callers. */
 export interface PeerTransport {
-  get(url: string, opts: { headers: Record<string, string>; signal: AbortSignal; maxBytes: number }): Promise<{ status: number; body: string }>;
+  /** `connected` is called once the connection to the peer is up (a reused one: at once). */
+  get(url: string, opts: { headers: Record<string, string>; signal: AbortSignal; maxBytes: number; connected?: () => void }): Promise<{ status: number; body: string }>;
   close?(): void;
 }
 
@@ -31,7 +32,7 @@ export function httpTransport(opts: { agent?: http.Agent | (() => http.Agent); t
   const given = opts.agent ?? new http.Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 2, timeout: 30_000 });
   const agent = typeof given === 'function' ? given : () => given;
   return {
-    get: (url, { headers, signal, maxBytes }) => httpGet(opts.tls ? url.replace(/^http:/, 'https:') : url, { agent: agent(), headers, signal, maxBytes }),
+    get: (url, { headers, signal, maxBytes, connected }) => httpGet(opts.tls ? url.replace(/^http:/, 'https:') : url, { agent: agent(), headers, signal, maxBytes, connected }),
     close: () => agent().destroy(),
   };
 }
@@ -74,7 +75,7 @@ export class PeerClient {
     this.#opts = opts;
   }
 
-  async get<S extends z.ZodType>(base: string, path: string, schema: S, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<z.output<S>> {
+  async get<S extends z.ZodType>(base: string, path: string, schema: S, opts: { timeoutMs: number; signal?: AbortSignal; connected?: () => void }): Promise<z.output<S>> {
     const clock = this.#opts.clock ?? systemClock;
     const timeout = new AbortController();
     const timer = clock.setTimeout(() => timeout.abort(new DOMException(`timeout after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
@@ -84,7 +85,7 @@ export class PeerClient {
     let res;
     try {
       // raced with the signal: a transport that ignores aborts (a wedged socket) cannot hold us
-      res = await abortable(this.#opts.transport.get(`${base}${path}`, { headers, signal, maxBytes: this.#opts.maxBytes }), signal);
+      res = await abortable(this.#opts.transport.get(`${base}${path}`, { headers, signal, maxBytes: this.#opts.maxBytes, connected: opts.connected }), signal);
     } catch (err) {
       throw classify(err, opts.timeoutMs, opts.signal);
     } finally {

@@ -118,6 +118,7 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
       hostPort: pc.hostPort,
       concurrency: pc.fanout.concurrency,
       timeoutMs: pc.fanout.timeout,
+      clock,
     },
     auth: token ? requireToken(token) : undefined,
     tokenAccepted: (header) => token !== undefined && tokenMatches(header, token),

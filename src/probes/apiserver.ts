@@ -40,7 +40,11 @@ export const apiserverProbe = defineProbe({
           }
           metrics.apiserverRequestDuration.observe({ path: endpoint }, res.elapsedMs / 1000);
           observations[`${endpoint} seconds`] = res.elapsedMs / 1000;
-          if (res.status === 401 || res.status === 403) {
+          if (res.status === 401) {
+            problems.push({ verdict: 'critical', reason: 'forbidden', text: `/${endpoint} answered 401 Unauthorized: the API server rejected vigil's credentials; check the service account token or kubeconfig` });
+            continue;
+          }
+          if (res.status === 403) {
             problems.push({ verdict: 'critical', reason: 'forbidden', text: `/${endpoint} answered ${res.status}: grant "get" on the non-resource URL /${endpoint} (the system:public-info-viewer ClusterRole does)` });
             continue;
           }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../config/fields.ts';
 import { abortable } from '../abortable.ts';
-import { describeApiError } from '../k8s/errors.ts';
+import { admissionDenial, describeApiError } from '../k8s/errors.ts';
 import { PodWatch, type SeenEvent } from '../k8s/pod-watch.ts';
 import { podProgress, probePodManifest, probePodName, probePodSelector } from '../k8s/probe-pod.ts';
 import type { KubeClients } from '../k8s/client.ts';
@@ -13,13 +13,23 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { defineProbe } from './probe.ts';
 
-const toleration = z.strictObject({
-  key: z.string().min(1).optional(),
-  operator: z.enum(['Exists', 'Equal']).optional(),
-  value: z.string().optional(),
-  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-  tolerationSeconds: z.number().int().min(0).optional(),
-});
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+
+/** A toleration, refused here when the API server's ValidateTolerations would refuse the pod. */
+const toleration = z
+  .strictObject({
+    key: z.string().regex(QUALIFIED_NAME, 'must be a label name such as "example.com/dedicated"').optional(),
+    operator: z.enum(['Exists', 'Equal']).optional(),
+    value: z.string().regex(LABEL_VALUE, 'must be a label value: up to 63 alphanumerics, "-", "_" or "."').optional(),
+    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+    tolerationSeconds: z.number().int().optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (!t.key && t.operator !== 'Exists') ctx.addIssue({ code: 'custom', path: ['operator'], message: 'must be "Exists" when key is empty (a toleration of every taint)' });
+    if (t.operator === 'Exists' && t.value) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be empty when operator is "Exists"' });
+    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: 'only applies to effect "NoExecute"' });
+  });
 
 const options = z.object({
   /** A tiny image every node can pull; a private mirror's pause image in air-gapped clusters. */
@@ -44,7 +54,7 @@ type Options = z.output<typeof options>;
  * Delete options go in the body: the API server reads the query's only when there is no body.
  */
 const DELETE_GRACE_SECONDS = 1;
-const REASONS = ['unschedulable', 'image-pull', 'container-create', 'timeout', 'forbidden', 'api-error'] as const;
+const REASONS = ['unschedulable', 'image-pull', 'container-create', 'timeout', 'forbidden', 'admission-denied', 'api-error'] as const;
 type Reason = (typeof REASONS)[number];
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 0)} s`;
@@ -79,6 +89,9 @@ async function call<T>(signal: AbortSignal, what: string, fn: () => Promise<T>):
     return await abortable(fn(), signal);
   } catch (err) {
     if (signal.aborted) throw err;
+    // Refused by admission or validation, not RBAC: granting permissions would not help, the pod or the namespace must change.
+    const denied = admissionDenial(err);
+    if (denied) throw new ApiCallFailed(critical('admission-denied', `${what}: refused by the API server's admission: ${denied}`), err);
     const f = describeApiError(err, what);
     throw new ApiCallFailed(critical(f.reason === 'forbidden' ? 'forbidden' : 'api-error', f.message), err);
   }
@@ -128,7 +141,8 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
   const watch = new PodWatch(clock);
   const budget = Math.ceil((opts.startupTimeout + opts.deletionTimeout) / 1000) + 10;
   try {
-    await watch.open(k.watch, `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, { labelSelector: selector, resourceVersion: list.metadata?.resourceVersion ?? '0', timeoutSeconds: budget }, signal);
+    const source = { watch: k.watch, path: `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`, labelSelector: selector, timeoutSeconds: budget, list: () => k.core.listNamespacedPod({ namespace: ns, labelSelector: selector }) };
+    await watch.open(source, list.metadata?.resourceVersion ?? '0', signal);
   } catch (err) {
     if (signal.aborted) throw err;
     const f = describeApiError(err, `watch probe pods in namespace ${ns}`, { verb: 'watch', resource: 'pods', group: '', namespace: ns });
@@ -147,17 +161,27 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
     const first = (pred: (e: SeenEvent) => boolean) => ours().find(pred);
     const latest = () => ours().at(-1);
 
+    // While the watch is down nothing can be seen: a timeout then blames the API, not the pod.
+    const blind = (what: string) => {
+      const d = watch.down;
+      return d && critical('api-error', `${what}: the watch on probe pods has been down for ${secs(clock.now() - d.from)}: ${d.error.message}`);
+    };
     const scheduled = await watch.wait(() => first((e) => e.type !== 'DELETED' && podProgress(e.pod).scheduled), opts.schedulingTimeout - (clock.now() - t0), signal);
     if (!scheduled) {
+      const b = blind(`probe pod not seen scheduled in ${secs(opts.schedulingTimeout)}`);
+      if (b) return b;
       const last = latest();
       const why = last ? podProgress(last.pod).schedulerMessage : undefined;
       return critical('unschedulable', `probe pod not scheduled in ${secs(opts.schedulingTimeout)}: ${why ?? 'the scheduler has not acted on it (is kube-scheduler running?)'}`);
     }
     // Phases are timed between watch events as they arrive here, so the API's own latency to
-    // this agent cancels out; the create call's start is the fallback.
+    // this agent cancels out; the create call's start is the fallback. A phase the watch was down
+    // for is not timed: its events arrived late, replayed or re-listed.
     const createdAt = first((e) => e.type === 'ADDED')?.at ?? t0;
+    const timed = (from: number, to: number) => !watch.gaps.some((g) => g.from <= to && (g.to ?? Infinity) >= from);
     const schedMs = Math.max(0, scheduled.at - createdAt);
-    metrics.podSchedulingDuration.observe(schedMs / 1000);
+    const schedTimed = timed(createdAt, scheduled.at);
+    if (schedTimed) metrics.podSchedulingDuration.observe(schedMs / 1000);
 
     type Outcome = { kind: 'running'; at: number } | { kind: 'failed'; reason: Reason; message: string } | { kind: 'deleted' };
     const outcome = await watch.wait(
@@ -166,17 +190,27 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
         if (!e) return undefined;
         if (e.type === 'DELETED') return { kind: 'deleted' };
         const p = podProgress(e.pod);
-        if (p.failure) return { kind: 'failed', ...p.failure };
+        // The kubelet retries pulls (ErrImagePull, ImagePullBackOff, ...): only the timeout makes them a failure.
+        if (p.failure && !p.failure.retrying) return { kind: 'failed', ...p.failure };
         const up = first((x) => x.type !== 'DELETED' && podProgress(x.pod).running);
         return up ? { kind: 'running', at: up.at } : undefined;
       },
       opts.startupTimeout - (clock.now() - t0),
       signal,
     );
-    const observations = { 'scheduling seconds': schedMs / 1000 };
+    const observations: Record<string, number> = schedTimed ? { 'scheduling seconds': schedMs / 1000 } : {};
+    const schedText = schedTimed ? `in ${secs(schedMs)}` : '(not timed)';
     if (!outcome) {
-      const w = latest() && podProgress(latest()!.pod).waiting;
-      return critical('timeout', `probe pod scheduled on ${node} in ${secs(schedMs)} but not running after ${secs(opts.startupTimeout)}${w ? `: container waiting: ${w}` : ''}`, observations);
+      const b = blind(`probe pod scheduled on ${node} ${schedText} but not seen running after ${secs(opts.startupTimeout)}`);
+      if (b) return { ...b, observations };
+      const now = latest() && podProgress(latest()!.pod);
+      if (now?.failure) {
+        // The back-off's own text hides the cause; the last pull error names it.
+        const cause = ours().map((e) => podProgress(e.pod).failure).findLast((f) => f && !/ImagePullBackOff/.test(f.message)) ?? now.failure;
+        return critical(now.failure.reason, `on node ${node}: ${cause.message}; still failing after ${secs(opts.startupTimeout)}`, observations);
+      }
+      const w = now?.waiting;
+      return critical('timeout', `probe pod scheduled on ${node} ${schedText} but not running after ${secs(opts.startupTimeout)}${w ? `: container waiting: ${w}` : ''}`, observations);
     }
     if (outcome.kind === 'deleted') {
       gone = true;
@@ -184,24 +218,33 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
     }
     if (outcome.kind === 'failed') return critical(outcome.reason, `on node ${node}: ${outcome.message}`, observations);
     const startMs = Math.max(0, outcome.at - createdAt);
-    metrics.podStartupDuration.observe(startMs / 1000);
+    const startTimed = timed(createdAt, outcome.at);
+    if (startTimed) metrics.podStartupDuration.observe(startMs / 1000);
+    const startText = startTimed ? `${secs(startMs)}` : '(not timed)';
 
     const d0 = clock.now();
     await call(signal, `delete probe pod ${ns}/${name}`, () => k.core.deleteNamespacedPod({ namespace: ns, name, body: { gracePeriodSeconds: DELETE_GRACE_SECONDS, preconditions: { uid } } }));
     deleting = true; // only once the delete was accepted: a failed one is retried in the cleanup below
     const deleted = await watch.wait(() => first((e) => e.type === 'DELETED'), opts.deletionTimeout, signal);
-    const all = { ...observations, 'startup seconds': startMs / 1000 };
+    const all = startTimed ? { ...observations, 'startup seconds': startMs / 1000 } : observations;
     if (!deleted) {
-      return critical('timeout', `probe pod ran on ${node} (scheduled ${secs(schedMs)}, running ${secs(startMs)}) but is still terminating ${secs(opts.deletionTimeout)} after its deletion: the kubelet on ${node} has not confirmed it stopped`, all);
+      const b = blind(`probe pod on ${node} not seen gone ${secs(opts.deletionTimeout)} after its deletion`);
+      if (b) return { ...b, observations: all };
+      return critical('timeout', `probe pod ran on ${node} (scheduled ${schedText.replace(/^in /, '')}, running ${startText}) but is still terminating ${secs(opts.deletionTimeout)} after its deletion: the kubelet on ${node} has not confirmed it stopped`, all);
     }
     gone = true;
     const deleteSeenAt = first((e) => e.type === 'MODIFIED' && Boolean(e.pod.metadata?.deletionTimestamp))?.at ?? d0;
     const delMs = Math.max(0, deleted.at - deleteSeenAt);
-    metrics.podDeletionDuration.observe(delMs / 1000);
+    const delTimed = timed(deleteSeenAt, deleted.at);
+    if (delTimed) metrics.podDeletionDuration.observe(delMs / 1000);
+    const gaps = watch.gaps.length;
     return {
       verdict: 'ok',
-      message: `probe pod on ${node}: scheduled in ${secs(schedMs)}, running in ${secs(startMs)}, gone ${secs(delMs)} after deletion${reaped ? `; ${reaped} leftover probe pod(s) deleted first` : ''}`,
-      observations: { ...all, 'deletion seconds': delMs / 1000, reaped },
+      message:
+        `probe pod on ${node}: scheduled ${schedText}, running ${startTimed ? 'in ' : ''}${startText}, gone ${delTimed ? `${secs(delMs)} after deletion` : '(not timed)'}` +
+        `${reaped ? `; ${reaped} leftover probe pod(s) deleted first` : ''}` +
+        `${gaps ? `; the pod watch was re-established ${gaps === 1 ? 'once' : `${gaps} times`} (${watch.gaps[0]!.error.message}), phases across the gap not timed` : ''}`,
+      observations: { ...all, ...(delTimed ? { 'deletion seconds': delMs / 1000 } : {}), reaped },
     };
   } catch (err) {
     if (err instanceof ApiCallFailed || signal.aborted) throw err;

@@ -25,6 +25,9 @@ export class K8sProbeEnv {
   }
 
   static async start(opts: ApiSimOptions = {}): Promise<K8sProbeEnv> {
+    // The agent loads the client library on first use; loaded here, a cold import on a busy
+    // machine is not counted against the first probe run's deadline.
+    await import('@kubernetes/client-node');
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-k8s-'));
     try {
       return new K8sProbeEnv(await ApiSim.start(opts), dir);

@@ -1,3 +1,4 @@
+import type { AdmissionSettings } from './admission.ts';
 import type { ApiSim } from './server.ts';
 import { RESOURCES, type KObject, type Resource } from './store.ts';
 
@@ -33,7 +34,7 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
       if (unknown.length) return bad(`unknown fault ${unknown.join(', ')} (known: latencyMs, errorBurst, denials, rbac)`);
       if ('latencyMs' in b && !(typeof b.latencyMs === 'number' && b.latencyMs >= 0)) return bad(`latencyMs: expected a number of milliseconds >= 0, got ${JSON.stringify(b.latencyMs)}`);
       const burst = b.errorBurst;
-      if (burst !== undefined && !(isObject(burst) && typeof burst.count === 'number' && (burst.code === 500 || burst.code === 503))) return bad('errorBurst: expected {"count": N, "code": 500 or 503}');
+      if (burst !== undefined && !(isObject(burst) && typeof burst.count === 'number' && (burst.code === 500 || burst.code === 503 || burst.code === 429))) return bad('errorBurst: expected {"count": N, "code": 500, 503 or 429}');
       for (const k of ['denials', 'rbac']) if (k in b && b[k] !== undefined && !Array.isArray(b[k])) return bad(`${k}: expected a list`);
       sim.faults.set(b);
       return ok(sim.faults.settings);
@@ -96,6 +97,19 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
     case 'POST compact':
       sim.store.compact();
       return ok({ oldestResourceVersion: sim.store.oldestResourceVersion });
+    case 'POST restart': {
+      if ('initializingMs' in b && !(typeof b.initializingMs === 'number' && b.initializingMs >= 0)) return bad(`initializingMs: expected a number of milliseconds >= 0, got ${JSON.stringify(b.initializingMs)}`);
+      return ok({ closed: sim.restart({ initializingMs: num(b.initializingMs) }) });
+    }
+    case 'POST admission': {
+      // {"namespaces": {"vigil": {"labels": {...}}}, "priorityClasses": [...], "quotas": [...], "limitedPriorityClasses": [...]}: replaces the keys given.
+      const unknown = Object.keys(b).filter((k) => !['namespaces', 'priorityClasses', 'quotas', 'limitedPriorityClasses'].includes(k));
+      if (unknown.length) return bad(`unknown admission setting ${unknown.join(', ')} (known: namespaces, priorityClasses, quotas, limitedPriorityClasses)`);
+      if ('namespaces' in b && !isObject(b.namespaces)) return bad('namespaces: expected {"<name>": {"labels": {...}}}');
+      for (const k of ['priorityClasses', 'quotas', 'limitedPriorityClasses']) if (k in b && !Array.isArray(b[k])) return bad(`${k}: expected a list`);
+      sim.admission = { ...sim.admission, ...(b as Partial<AdmissionSettings>) };
+      return ok(sim.admission);
+    }
     case 'POST close-watches':
       return ok({ closed: sim.closeWatches() });
     case 'POST reset':

@@ -79,24 +79,38 @@ export type HealthEndpoint = 'livez' | 'readyz' | 'healthz';
 export class HealthSim {
   /** Failing check names per endpoint. */
   failing: Record<HealthEndpoint, string[]> = { livez: [], readyz: [], healthz: [] };
+  /** The error a failing check reports on its own path; the aggregate withholds it. */
+  reasons: Record<string, string> = {};
 
   checks(endpoint: HealthEndpoint): string[] {
     return endpoint === 'readyz' ? READYZ : LIVEZ;
   }
 
-  /** Status code and body, as kube-apiserver answers /livez, /readyz (?verbose) and /<endpoint>/<check>. */
+  /**
+   * Status code and body, as kube-apiserver answers /livez, /readyz (?verbose, ?exclude=) and
+   * /<endpoint>/<check> (staging/src/k8s.io/apiserver/pkg/server/healthz/healthz.go): excluded
+   * checks are listed in place, unknown exclusions warned about, a single failing check gives its error.
+   */
   answer(endpoint: HealthEndpoint, check: string | undefined, verbose: boolean, exclude: string[]): { code: number; body: string } {
     const failing = new Set(this.failing[endpoint]);
     if (check !== undefined) {
       if (!this.checks(endpoint).includes(check)) return { code: 404, body: '404 page not found\n' };
-      return failing.has(check) ? { code: 500, body: 'internal server error: reason withheld\n' } : { code: 200, body: 'ok' };
+      return failing.has(check) ? { code: 500, body: `internal server error: ${this.reasons[check] ?? `${check} check failed`}\n` } : { code: 200, body: 'ok' };
     }
-    const names = this.checks(endpoint).filter((c) => !exclude.includes(c));
-    const bad = names.filter((c) => failing.has(c));
-    if (bad.length === 0 && !verbose) return { code: 200, body: 'ok' };
-    const lines = names.map((c) => (failing.has(c) ? `[-]${c} failed: reason withheld` : `[+]${c} ok`));
-    for (const c of exclude) lines.push(`[+]${c} excluded: ok`);
-    lines.push(bad.length === 0 ? `${endpoint} check passed` : `${endpoint} check failed`);
-    return { code: bad.length === 0 ? 200 : 500, body: `${lines.join('\n')}\n` };
+    const excluded = new Set(exclude);
+    const lines: string[] = [];
+    let bad = 0;
+    for (const c of this.checks(endpoint)) {
+      if (excluded.delete(c)) lines.push(`[+]${c} excluded: ok`);
+      else if (failing.has(c)) {
+        bad++;
+        lines.push(`[-]${c} failed: reason withheld`);
+      } else lines.push(`[+]${c} ok`);
+    }
+    if (excluded.size > 0) lines.push(`warn: some health checks cannot be excluded: no matches for ${[...excluded].sort().map((c) => JSON.stringify(c)).join(',')}`);
+    // http.Error ends the failure body with a newline.
+    if (bad > 0) return { code: 500, body: `${lines.join('\n')}\n${endpoint} check failed\n` };
+    if (!verbose) return { code: 200, body: 'ok' };
+    return { code: 200, body: `${lines.join('\n')}\n${endpoint} check passed\n` };
   }
 }

@@ -14,9 +14,15 @@ export interface Status {
 /** A failure a handler throws; the server turns it into a Status response. */
 export class StatusError extends Error {
   readonly status: Status;
-  constructor(status: Status) {
+  /** Extra response headers (Retry-After). */
+  readonly headers: Record<string, string>;
+  /** Sent as text/plain instead of a Status body, as some filters answer. */
+  readonly plain: string | undefined;
+  constructor(status: Status, opts: { headers?: Record<string, string>; plain?: string } = {}) {
     super(status.message);
     this.status = status;
+    this.headers = opts.headers ?? {};
+    this.plain = opts.plain;
   }
 }
 
@@ -63,5 +69,19 @@ export const internalError = (message: string) => failure(500, 'InternalError', 
 export const serviceUnavailable = (message: string) => failure(503, 'ServiceUnavailable', message, { retryAfterSeconds: 1 });
 
 export const gone = (requested: number, oldest: number) => failure(410, 'Expired', `too old resource version: ${requested} (${oldest})`);
+
+/** The watch cache before it has synced (cacher.go with ResilientWatchCacheInitialization): Status body and Retry-After. */
+export const initializing = (retryAfterSeconds: number) =>
+  new StatusError(
+    { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'storage is (re)initializing', reason: 'TooManyRequests', details: { retryAfterSeconds }, code: 429 },
+    { headers: { 'Retry-After': String(retryAfterSeconds) } },
+  );
+
+/** Max-in-flight / priority-and-fairness rejection (filters/maxinflight.go tooManyRequests): plain text, Retry-After. */
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  new StatusError(
+    { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Too many requests, please try again later.', reason: 'TooManyRequests', code: 429 },
+    { headers: { 'Retry-After': String(retryAfterSeconds) }, plain: 'Too many requests, please try again later.\n' },
+  );
 
 export const unauthorized = () => failure(401, 'Unauthorized', 'Unauthorized');

@@ -1,4 +1,4 @@
-import { forbidden, internalError, serviceUnavailable, type ResourceRef, type StatusError } from './errors.ts';
+import { forbidden, internalError, serviceUnavailable, tooManyRequests, type ResourceRef, type StatusError } from './errors.ts';
 
 export interface Denial {
   /** get, list, watch, create, update, patch, delete, or "*". */
@@ -20,7 +20,7 @@ export interface RbacRule {
 export interface ApiFaultSettings {
   /** Added before every API request is handled (health endpoints included). */
   latencyMs: number;
-  /** The next `count` requests fail with `code` (500 or 503, say). */
+  /** The next `count` requests fail with `code`: 500, 503, or 429 (the API server's flow control, with Retry-After: 1). */
   errorBurst: { count: number; code: number };
   /** RBAC denials: the matching requests get 403 with the authorizer's message. */
   denials: Denial[];
@@ -64,6 +64,7 @@ export class ApiFaults {
     const b = this.settings.errorBurst;
     if (b.count <= 0) return undefined;
     b.count--;
+    if (b.code === 429) return tooManyRequests(1);
     return b.code === 503 ? serviceUnavailable('the server is currently unable to handle the request') : internalError('etcdserver: request timed out');
   }
 

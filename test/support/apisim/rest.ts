@@ -1,3 +1,4 @@
+import { admitPod, admitPodMutating, defaultAdmission, type AdmissionSettings } from './admission.ts';
 import { badRequest, methodNotAllowed, type StatusError } from './errors.ts';
 import { deletePod, preparePod, type DeleteOptions } from './pods.ts';
 import { matches, parseFieldSelector, parseLabelSelector, SelectorError, type Filter } from './selectors.ts';
@@ -68,8 +69,8 @@ function resourceVersionParam(query: URLSearchParams): number | undefined {
   return Number(v);
 }
 
-/** Serves one resource request; throws StatusError for failures. */
-export function handleResource(store: Store, verb: string, path: ResourcePath, query: URLSearchParams, body: unknown): Reply {
+/** Serves one resource request; throws StatusError for failures. `admission`: what pod creates must pass. */
+export function handleResource(store: Store, verb: string, path: ResourcePath, query: URLSearchParams, body: unknown, admission: AdmissionSettings = defaultAdmission()): Reply {
   const { resource, namespace, name } = path;
   const def = RESOURCES[resource];
   switch (verb) {
@@ -100,7 +101,13 @@ export function handleResource(store: Store, verb: string, path: ResourcePath, q
     case 'create': {
       if (!namespace && def.namespaced) throw methodNotAllowed();
       const obj = body as KObject;
-      if (resource === 'pods') return { code: 201, body: store.create('pods', preparePod(obj, namespace!)) };
+      if (resource === 'pods') {
+        // handlers/create.go: mutating admission, then validation, then validating admission.
+        admitPodMutating(admission, namespace!, obj);
+        const pod = preparePod(obj, namespace!);
+        admitPod(admission, pod, store.list('pods').filter((p) => p.metadata.namespace === namespace));
+        return { code: 201, body: store.create('pods', pod) };
+      }
       if (!obj?.metadata?.name) throw badRequest(`${def.kind} name is required`);
       return { code: 201, body: store.create(resource, { ...obj, metadata: { ...obj.metadata, namespace } }) };
     }

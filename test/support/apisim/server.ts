@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.ts';
+import { defaultAdmission, type AdmissionSettings } from './admission.ts';
 import { Behaviours } from './behaviour.ts';
 import { ControlPlaneSim, HealthSim, type HealthEndpoint } from './control-plane.ts';
-import { StatusError, badRequest, internalError, unauthorized } from './errors.ts';
+import { StatusError, badRequest, initializing, internalError, unauthorized } from './errors.ts';
 import { ApiFaults } from './faults.ts';
 import { KubeletSim } from './kubelet.ts';
 import { handleResource, parseResourcePath, verbOf } from './rest.ts';
@@ -50,6 +51,8 @@ export class ApiSim {
   readonly behaviours = new Behaviours();
   readonly faults = new ApiFaults();
   readonly health = new HealthSim();
+  /** Namespaces, PriorityClasses, quotas and PodSecurity levels pod creates must pass. */
+  admission: AdmissionSettings = defaultAdmission();
   readonly controlPlane: ControlPlaneSim;
   readonly requests: RecordedRequest[] = [];
   readonly #scheduler: SchedulerSim;
@@ -59,6 +62,10 @@ export class ApiSim {
   readonly #watchEnds = new Set<() => void>();
   #server: Server | undefined;
   #port = 0;
+  /** Until then (ms since the epoch), the watch cache is initializing after a restart. */
+  #initializingUntil = 0;
+  /** The restarted watch cache has yet to take its starting list. */
+  #cacheStarting = false;
 
   private constructor(opts: ApiSimOptions) {
     this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000 };
@@ -106,6 +113,10 @@ export class ApiSim {
     this.faults.set({ latencyMs: 0, errorBurst: { count: 0, code: 500 }, denials: [], rbac: undefined });
     this.behaviours.reset();
     this.health.failing = { livez: [], readyz: [], healthz: [] };
+    this.health.reasons = {};
+    this.admission = defaultAdmission();
+    this.#initializingUntil = 0;
+    this.#cacheStarting = false;
   }
 
   state(): unknown {
@@ -124,6 +135,24 @@ export class ApiSim {
     const n = this.#watchEnds.size;
     for (const end of [...this.#watchEnds]) end();
     return n;
+  }
+
+  /**
+   * An API server restart as a client sees it (one replica of a rolling upgrade): open watches
+   * end, the new watch cache starts from the current resourceVersion (older ones get 410), and
+   * for `initializingMs` watches and cached lists get 429 "storage is (re)initializing" with
+   * Retry-After. Other requests are served (from etcd). Returns the number of watches closed.
+   */
+  restart(opts: { initializingMs?: number } = {}): number {
+    this.#initializingUntil = Date.now() + (opts.initializingMs ?? 3000);
+    this.#cacheStarting = true;
+    this.store.compact();
+    return this.closeWatches();
+  }
+
+  /** Ends a restart's initializing window now: the watch cache is ready. */
+  finishInitializing(): void {
+    this.#initializingUntil = 0;
   }
 
   /** Stops listening (an API outage) and cuts open connections; state and simulation carry on. */
@@ -160,11 +189,11 @@ export class ApiSim {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
     const rec: RecordedRequest = { at: Date.now(), method: req.method ?? 'GET', path: url.pathname, query: url.search, code: 0, bytes: 0, requestBytes: 0 };
-    const write = (code: number, body: unknown, type = 'application/json') => {
+    const write = (code: number, body: unknown, type = 'application/json', headers: Record<string, string> = {}) => {
       const text = typeof body === 'string' ? body : JSON.stringify(body);
       rec.code = code;
       rec.bytes += Buffer.byteLength(text);
-      res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
+      res.writeHead(code, { ...headers, 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) });
       res.end(text);
     };
     try {
@@ -188,6 +217,11 @@ export class ApiSim {
       const burst = this.faults.takeBurstError();
       if (burst) throw burst;
 
+      // Authentication comes first (a wrong token is 401 everywhere); no token is system:anonymous,
+      // which the system:public-info-viewer ClusterRole lets read the health endpoints and /version.
+      const auth = req.headers.authorization;
+      if (auth !== undefined && auth !== `Bearer ${this.#opts.token}`) throw unauthorized();
+      const user = auth ? this.#opts.user : 'system:anonymous';
       const healthMatch = /^\/(livez|readyz|healthz)(?:\/(.+))?$/.exec(url.pathname);
       if (healthMatch) {
         const exclude = url.searchParams.getAll('exclude');
@@ -206,13 +240,19 @@ export class ApiSim {
       }
       const verb = verbOf(rec.method, path, url.searchParams);
       Object.assign(rec, { verb, resource: path.resource, namespace: path.namespace, name: path.name });
-      const auth = req.headers.authorization;
-      if (auth !== undefined && auth !== `Bearer ${this.#opts.token}`) throw unauthorized();
-      const user = auth ? this.#opts.user : 'system:anonymous';
       const denied = this.faults.denial({ verb, ref: { ...refOf(path.resource, path.name), group: RESOURCES[path.resource].group }, namespace: path.namespace, user });
       if (denied) throw denied;
+      if (Date.now() < this.#initializingUntil && (verb === 'watch' || (verb === 'list' && (url.searchParams.get('resourceVersion') ?? '') !== ''))) {
+        throw initializing(1);
+      }
+      if (this.#cacheStarting) {
+        // The new cache starts from a list taken when it is ready: what happened while it
+        // initialized is not in its history either.
+        this.#cacheStarting = false;
+        this.store.compact();
+      }
 
-      const reply = handleResource(this.store, verb, path, url.searchParams, body);
+      const reply = handleResource(this.store, verb, path, url.searchParams, body, this.admission);
       if ('code' in reply) {
         write(reply.code, reply.body);
         return;
@@ -256,8 +296,11 @@ export class ApiSim {
         finish();
       });
     } catch (err) {
-      const status = err instanceof StatusError ? err.status : internalError((err as Error).message).status;
-      if (!res.headersSent) write(status.code, status);
+      const e = err instanceof StatusError ? err : internalError((err as Error).message);
+      if (!res.headersSent) {
+        if (e.plain !== undefined) write(e.status.code, e.plain, 'text/plain; charset=utf-8', e.headers);
+        else write(e.status.code, e.status, 'application/json', e.headers);
+      }
       else res.end();
     }
   }

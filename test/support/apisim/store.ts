@@ -41,6 +41,8 @@ export interface StoreEvent {
   object: KObject;
   /** The object before the change (MODIFIED, DELETED), so selector transitions can be computed. */
   previous?: KObject;
+  /** When it happened (ms since the epoch): history is kept for a time, as the watch cache does. */
+  at: number;
 }
 
 const key = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
@@ -59,13 +61,19 @@ export class Store {
   #oldest: number;
   readonly #listeners = new Set<(e: StoreEvent) => void>();
   readonly #window: number;
+  readonly #historyMs: number;
   readonly #pending: StoreEvent[] = [];
   #emitting = false;
 
-  constructor(opts: { startRv?: number; window?: number } = {}) {
+  /**
+   * `window`: events kept at most; `historyMs`: how long an event is kept. The watch cache keeps
+   * events for eventFreshDuration (75 s, storage/cacher/watch_cache.go) within a bounded capacity.
+   */
+  constructor(opts: { startRv?: number; window?: number; historyMs?: number } = {}) {
     this.#rv = opts.startRv ?? 1000;
     this.#oldest = this.#rv;
     this.#window = opts.window ?? 5000;
+    this.#historyMs = opts.historyMs ?? 75_000;
     for (const r of Object.keys(RESOURCES) as Resource[]) this.#objects.set(r, new Map());
   }
 
@@ -84,6 +92,9 @@ export class Store {
 
   /** Events after `rv`, or undefined when `rv` is older than the retained window. */
   eventsSince(rv: number): StoreEvent[] | undefined {
+    const stale = this.#log.findIndex((e) => Date.now() - e.at <= this.#historyMs);
+    const drop = stale === -1 ? this.#log.length : stale;
+    if (drop > 0) this.#oldest = this.#log.splice(0, drop).at(-1)!.rv;
     if (rv < this.#oldest) return undefined;
     return this.#log.filter((e) => e.rv > rv);
   }
@@ -122,7 +133,7 @@ export class Store {
       metadata: { ...clone(m), uid: randomUUID(), resourceVersion: String(rv), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') },
     };
     this.#objects.get(resource)!.set(key(m.namespace, m.name), created);
-    this.#emit({ type: 'ADDED', resource, rv, object: clone(created) });
+    this.#emit({ type: 'ADDED', resource, rv, object: clone(created), at: Date.now() });
     return clone(created);
   }
 
@@ -138,7 +149,7 @@ export class Store {
     const rv = ++this.#rv;
     next.metadata = { ...next.metadata, resourceVersion: String(rv), uid: current.metadata.uid, name, namespace: current.metadata.namespace };
     this.#objects.get(resource)!.set(key(namespace, name), next);
-    this.#emit({ type: 'MODIFIED', resource, rv, object: clone(next), previous: clone(current) });
+    this.#emit({ type: 'MODIFIED', resource, rv, object: clone(next), previous: clone(current), at: Date.now() });
     return clone(next);
   }
 
@@ -149,7 +160,7 @@ export class Store {
     this.#objects.get(resource)!.delete(key(namespace, name));
     const rv = ++this.#rv;
     const gone = { ...clone(current), metadata: { ...clone(current.metadata), resourceVersion: String(rv) } };
-    this.#emit({ type: 'DELETED', resource, rv, object: gone, previous: clone(current) });
+    this.#emit({ type: 'DELETED', resource, rv, object: gone, previous: clone(current), at: Date.now() });
     return clone(gone);
   }
 
