@@ -8,12 +8,10 @@ import { Registry } from 'prom-client';
 import { Etcd3 } from 'etcd3';
 import { stringify } from 'yaml';
 import { loadConfig } from '../src/config/load.ts';
-import type { HistoryStore } from '../src/history/store.ts';
 import { silentLogger } from '../src/log.ts';
-import { createMetrics } from '../src/metrics/metrics.ts';
-import { etcdProbe } from '../src/probes/etcd.ts';
 import { builtinProbes } from '../src/probes/index.ts';
-import { systemClock } from '../src/runner/clock.ts';
+import { createProbe, ProbeRegistry } from '../src/probes/registry.ts';
+import { systemClock } from '../src/clock.ts';
 import { slowDisk, startEtcdCluster } from '../test/support/etcd.ts';
 
 const iterations = Number(process.argv[2] ?? 300);
@@ -32,12 +30,8 @@ const config = loadConfig({
   probes: builtinProbes,
   file: { name: 'bench.yaml', text: stringify({ node: { name: 'bench' }, probes: { node: { enabled: false }, etcd: { enabled: true, endpoints: [endpoint] } } }) },
 });
-const { enabled: _e, interval: _i, timeout: _t, ...options } = config.probes.etcd!;
-const probe = etcdProbe.create(
-  // The probe uses no history; the store is never touched.
-  { node: config.node, config, metrics: createMetrics(new Registry(), { defaultMetrics: false }), clock: systemClock, logger: silentLogger(), store: undefined as unknown as HistoryStore },
-  options,
-);
+const enabled = new ProbeRegistry(builtinProbes).enabled(config).find((e) => e.definition.name === 'etcd')!;
+const probe = createProbe(enabled, { node: config.node, clock: systemClock, logger: silentLogger(), registry: new Registry() }, {});
 
 const detach = fsyncDelayMs > 0 ? await slowDisk(etcd.members[0]!.pid!, fsyncDelayMs) : undefined;
 

@@ -1,23 +1,26 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { parseListenAddress, type Config } from './config/schema.ts';
+import { parseListenAddress } from './config/address.ts';
+import type { Config } from './config/schema.ts';
 import { HistoryStore } from './history/store.ts';
 import type { Logger } from './log.ts';
 import type { PeerTransport } from './peers/client.ts';
 import { httpsTransport } from './peers/tls-transport.ts';
 import { createPeers, type Peers } from './peers/index.ts';
-import { createMetrics, dropMetricsOfIdleProbes, type Metrics } from './metrics/metrics.ts';
-import type { Probe, ProbeDeps } from './probes/probe.ts';
-import type { ProbeRegistry } from './probes/registry.ts';
-import { systemClock, type Clock, type TimerHandle } from './runner/clock.ts';
-import { ProbeRunner } from './runner/runner.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { lazyKubeClients } from './k8s/client.ts';
+import { createProbe, type ProbeRegistry } from './probes/registry.ts';
+import { systemClock, type Clock, type TimerHandle } from './clock.ts';
+import { ProbeRunner, type ScheduledProbe } from './runner/runner.ts';
 import { createApp } from './server/app.ts';
 import { requestGuards } from './server/guards.ts';
 import { REJECT_REASONS } from './server/limits.ts';
 import { serve } from './server/listen.ts';
 import { openWebConfig } from './server/web-config-source.ts';
+import type { LocalStatusWithPeers } from './status/cluster-types.ts';
 import { LocalStatus } from './status/local.ts';
+import { peerRouter } from './server/peer-routes.ts';
 import { revision, version } from './version.ts';
 
 export interface AgentDeps {
@@ -47,50 +50,48 @@ export interface Agent {
 
 const PURGE_EVERY_MS = 3_600_000;
 
-/** Wires config into a running agent: store, metrics, probes, runner, HTTP server. */
+/** Wires config into a running agent: store, metrics, probes, runner, peers, HTTP server. */
 export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent> {
   const clock = deps.clock ?? systemClock;
   const { logger } = deps;
-  const history = new HistoryStore(path.join(config.storage.path, 'history.db'));
-  const cleanup: (() => Promise<void> | void)[] = [() => history.close()];
+  // Every part started is torn down here, in reverse: on a failed start as on stop().
+  const teardown: { what: string; fn: () => Promise<void> | void }[] = [];
+  const stopAll = async () => {
+    for (const { what, fn } of teardown.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn({ err }, `stopping the ${what} failed`);
+      }
+    }
+  };
   try {
+    const history = new HistoryStore(path.join(config.storage.path, 'history.db'));
+    teardown.push({ what: 'history database', fn: () => history.close() });
     const metrics = createMetrics(new Registry());
     metrics.buildInfo.set({ version, revision: revision(deps.env), nodejs_version: process.version }, 1);
+    schedulePurge(history, config.storage.retention, clock, logger, teardown);
 
-    const purge = () => {
-      try {
-        const n = history.purge(clock.now() - config.storage.retention);
-        if (n > 0) logger.info({ deleted: n }, 'purged history past the retention');
-      } catch (err) {
-        logger.error({ err }, 'purging history failed');
-      }
-    };
-    purge();
-    let purgeTimer: TimerHandle | undefined;
-    const schedulePurge = () => {
-      purgeTimer = clock.setTimeout(() => {
-        purge();
-        schedulePurge();
-      }, PURGE_EVERY_MS);
-    };
-    schedulePurge();
-    cleanup.push(() => {
-      if (purgeTimer) clock.clearTimeout(purgeTimer);
-    });
+    // One set of Kubernetes clients for every probe and the peer discovery, built on first use.
+    const kubernetes = lazyKubeClients(config.kubernetes);
+    const scheduled: ScheduledProbe[] = deps.registry.enabled(config).map((e) => ({
+      probe: createProbe(e, { node: config.node, clock, logger: logger.child({ probe: e.definition.name }), registry: metrics.registry }, { kubernetes }),
+      interval: e.common.interval,
+      timeout: e.common.timeout,
+      reasons: e.definition.reasons,
+    }));
 
-    const probeDeps: ProbeDeps = { node: config.node, config, metrics, clock, logger, store: history };
-    const enabled = deps.registry.enabled(config);
-    dropMetricsOfIdleProbes(metrics.registry, new Set(enabled.map((e) => e.definition.name)));
-    const probes: { probe: Probe; interval: number; timeout: number; reasons: readonly string[] }[] = [];
-    for (const e of enabled) {
-      const probe = e.definition.create({ ...probeDeps, logger: logger.child({ probe: e.definition.name }) }, e.options);
-      cleanup.push(async () => probe.close?.());
-      probes.push({ probe, interval: e.common.interval, timeout: e.common.timeout, reasons: e.definition.reasons });
-    }
+    const webConfig = openWebConfig(config.web.configFile, { logger, metrics, now: () => clock.now() });
+    let port = 0;
+    // Every agent runs the same web config: when it serves TLS, peers are reached over TLS.
+    const transport = deps.peerTransport ?? (webConfig?.current().tls ? httpsTransport(config.peers.tls) : undefined);
+    const peers = await createPeers({ config, store: history, clock, logger, registry: metrics.registry, ownPort: () => port, transport, kubernetes });
+    teardown.push({ what: 'peer discovery', fn: () => peers.stop() });
+    if (peers.probe) scheduled.push(peers.probe);
 
     const status = new LocalStatus({
       node: config.node.name,
-      probes: probes.map((p) => p.probe.name),
+      probes: scheduled.map((p) => p.probe.name),
       now: () => clock.now(),
       onTransition: (t) => {
         logger.info({ probe: t.probe, from: t.from, to: t.to, reason: t.reason }, `${t.probe}: ${t.from} -> ${t.to}: ${t.message}`);
@@ -101,24 +102,46 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
         }
       },
     });
-    const runner = new ProbeRunner({ probes, clock, metrics, logger, random: deps.random, onResult: (run) => status.record(run) });
+    const runner = new ProbeRunner({ probes: scheduled, clock, metrics, logger, random: deps.random, onResult: (run) => status.record(run) });
 
-    const webConfig = openWebConfig(config.web.configFile, { logger, metrics });
-    let port = 0;
-    // Every agent runs the same web config: when it serves TLS, peers are reached over TLS.
-    const transport = deps.peerTransport ?? (webConfig?.current().tls ? httpsTransport(config.peers.tls) : undefined);
-    const peers = await createPeers({ config, store: history, status, clock, metrics, logger, random: deps.random, ownPort: () => port, transport });
-    cleanup.push(() => peers.stop());
     let ready = false;
     const { limits } = config.web;
     const onRejected = (reason: string) => metrics.httpRequestsRejected.inc({ reason });
     for (const reason of REJECT_REASONS) metrics.httpRequestsRejected.inc({ reason }, 0);
     const guards = requestGuards({ limits, webConfig, onRejected, onInFlight: (n) => metrics.httpRequestsInFlight.set(n), acceptAlso: (req) => peers.tokenAccepted(req.headers.authorization) });
-    const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, guards, routers: [peers.router], peerAuth: peers.auth, localStatus: peers.localStatus });
-    const listen = parseListenAddress(config.web.listenAddress)!;
+    const localStatus = (): LocalStatusWithPeers => ({ ...status.snapshot(), peers: peers.observations() });
+    const peerApi = peerRouter({
+      self: config.node.name,
+      hostIP: config.node.hostIP,
+      directory: peers.directory,
+      client: peers.client,
+      localStatus,
+      history,
+      now: () => clock.now(),
+      logger: logger.child({ component: 'peers' }),
+      fanout: peers.fanout,
+      clockOffsetThresholdSeconds: config.peers.clockOffsetThreshold / 1000,
+      // a round of pings is at most an interval apart, plus its own timeout
+      knownDownMaxAgeMs: 2 * config.peers.interval + config.peers.timeout,
+    });
+    const app = createApp({ node: config.node.name, registry: metrics.registry, status, history, logger, now: () => clock.now(), ready: () => ready, guards, routers: [peerApi], peerAuth: peers.auth, localStatus });
     const server = await serve({ app, listenAddress: config.web.listenAddress, limits, webConfig, logger, onRejected });
+    teardown.push({
+      what: 'HTTP server',
+      fn: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          const t = clock.setTimeout(() => server.closeAllConnections(), 1000);
+          server.once('close', () => clock.clearTimeout(t));
+        }),
+    });
+    // Stopped first: in-flight runs finish within the grace period while the server still answers,
+    // then every probe is closed, before the peer client and the database go.
+    teardown.push({ what: 'probe runner', fn: () => runner.stop(config.shutdown.gracePeriod) });
     const tls = Boolean(webConfig?.current().tls);
     port = (server.address() as AddressInfo).port;
+    const listen = parseListenAddress(config.web.listenAddress)!;
     const host = listen.host === undefined || listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
     runner.start();
     peers.start();
@@ -138,19 +161,28 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
       stop: () =>
         (stopping ??= (async () => {
           ready = false;
-          if (purgeTimer) clock.clearTimeout(purgeTimer);
-          await Promise.all([runner.stop(config.shutdown.gracePeriod), peers.stop()]);
-          await new Promise<void>((resolve) => {
-            server.close(() => resolve());
-            server.closeIdleConnections();
-            setTimeout(() => server.closeAllConnections(), 1000).unref();
-          });
-          history.close();
+          await stopAll();
           logger.info('vigil agent stopped');
         })()),
     };
   } catch (err) {
-    for (const fn of cleanup.reverse()) await fn();
+    await stopAll();
     throw err;
   }
+}
+
+/** Deletes history past the retention now and every hour. */
+function schedulePurge(history: HistoryStore, retention: number, clock: Clock, logger: Logger, teardown: { what: string; fn: () => void }[]): void {
+  let timer: TimerHandle | undefined;
+  const purge = () => {
+    try {
+      const n = history.purge(clock.now() - retention);
+      if (n > 0) logger.info({ deleted: n }, 'purged history past the retention');
+    } catch (err) {
+      logger.error({ err }, 'purging history failed');
+    }
+    timer = clock.setTimeout(purge, PURGE_EVERY_MS);
+  };
+  purge();
+  teardown.push({ what: 'history purge', fn: () => timer && clock.clearTimeout(timer) });
 }

@@ -64,7 +64,9 @@ void describe('dashboards and rules against a live agent', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-dash-'));
     // Every probe on: an agent exports a probe's own metrics only when it runs that probe.
     const everyProbe = builtinProbes.map((p) => `  ${p.name}:\n    enabled: true\n`).join('');
-    const config = loadConfig({ probes: builtinProbes, file: { name: 'dash-test.yaml', text: `probes:\n${everyProbe}` }, flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': dir, 'node.name': 'dash-test' } });
+    // A peer too: the mesh's metrics exist only with peer discovery (the peer's port refuses on loopback).
+    const peers = 'peers:\n  discovery: [static]\n  static:\n    - {node: other, pod: "127.0.0.1:1"}\n';
+    const config = loadConfig({ probes: builtinProbes, file: { name: 'dash-test.yaml', text: `${peers}probes:\n${everyProbe}` }, flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': dir, 'node.name': 'dash-test' } });
     agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger: silentLogger() });
     // Wait for a probe run, so histograms have samples to show their series.
     const deadline = Date.now() + 30_000;
@@ -80,9 +82,9 @@ void describe('dashboards and rules against a live agent', () => {
   });
 
   void it('the agent declares every metric, with or without samples', () => {
-    // Nothing pings a peer here, yet the peer metrics are declared: names can be read from # TYPE.
-    assert.match(exposition, /^# TYPE vigil_peer_up gauge$/m);
-    assert.doesNotMatch(exposition, /^vigil_peer_up\{/m);
+    // No API server here, so no lease is ever read, yet the lease age is declared: names can be read from # TYPE.
+    assert.match(exposition, /^# TYPE vigil_control_plane_lease_age_seconds gauge$/m);
+    assert.doesNotMatch(exposition, /^vigil_control_plane_lease_age_seconds\{/m);
     assert.match(exposition, /^# TYPE vigil_etcd_request_duration_seconds histogram$/m);
     // A histogram with samples shows exactly the series the expansion predicts.
     const names = seriesNames(exposition);

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { Registry } from 'prom-client';
-import { createMetrics } from '../src/metrics/metrics.ts';
+import { dnsMetrics } from '../src/metrics/metrics.ts';
 import { dnsCheck, systemResolver } from '../src/probes/dns-lookup.ts';
-import { systemClock } from '../src/runner/clock.ts';
+import { systemClock } from '../src/clock.ts';
 import { TestDnsServer } from './support/dns-server.ts';
 import { K8sProbeEnv, runProbe, sample } from './support/k8s-probe-env.ts';
 
@@ -68,7 +68,7 @@ void test('a name with no record of the asked type is no-answer; a slow answer i
 
 void test('the resolver is injected: a run can be pointed anywhere and aborted mid-lookup', async () => {
   dns.answers.set(SVC, { drop: true });
-  const metrics = createMetrics(new Registry(), { defaultMetrics: false });
+  const metrics = dnsMetrics(new Registry());
   const resolve = systemResolver({ servers: [dns.address], timeoutMs: 5000 });
   const run = dnsCheck({ resolve, clock: systemClock, metrics }, { names: [SVC], type: 'A', latencyWarning: 250 }, AbortSignal.timeout(200));
   const t0 = Date.now();

@@ -43,7 +43,8 @@ test('a healthy member: ok, with its metrics and a key under the prefix attached
     const count = sample(text, 'vigil_etcd_request_duration_seconds_count', { member: 'm0', operation })!;
     const sum = sample(text, 'vigil_etcd_request_duration_seconds_sum', { member: 'm0', operation })!;
     assert.ok(count >= 1, `${operation} count ${count}`);
-    assert.ok(sum / count > 0 && sum / count < 0.1, `${operation} mean ${sum / count} s on an idle loopback etcd`);
+    // How fast is the machine's business, not this test's: bench/etcd-fidelity.ts measures the latency.
+    assert.ok(sum > 0, `${operation} durations recorded`);
     assert.equal(sample(text, 'vigil_etcd_request_duration_seconds_bucket', { member: 'm0', operation, le: '0.1' }) !== undefined, true, 'a bucket edge at the warning threshold');
     assert.equal(sample(text, 'vigil_etcd_request_duration_seconds_bucket', { member: 'm0', operation, le: '0.5' }) !== undefined, true, 'a bucket edge at the critical threshold');
   }

@@ -102,14 +102,23 @@ void test(`the config loader answers thousands of hostile files with a ConfigErr
 
 void test(`hostile flags and environment values are reported against their source (seed ${SEED})`, () => {
   const f = new Fuzz(SEED + 1);
+  const SOURCES = ['--web.listen-address', '--storage.retention', '--log.level', '$POD_IP'];
+  let rejected = 0;
   for (let i = 0; i < 300; i++) {
     const value = f.string(60);
     try {
       loadConfig({ probes: builtinProbes, flags: { 'web.listen-address': value, 'storage.retention': f.string(10), 'log.level': f.string(8) }, env: { POD_IP: f.string(20) } });
     } catch (err) {
+      rejected++;
       assertClean(err, 'config', value, i);
+      for (const p of (err as ConfigError).problems) {
+        const from = /^config: [\w.]+ \(from (\S+)\): /.exec(p)?.[1];
+        assert.ok(from !== undefined && SOURCES.includes(from), `seed ${SEED} case ${i}: the problem does not name the flag or variable it came from: ${p}`);
+      }
     }
   }
+  // Random text is almost never a listen address, a duration, a log level and an IP address at once.
+  assert.ok(rejected > 290, `only ${rejected} of 300 hostile inputs were rejected`);
 });
 
 void test(`the web config loader answers hostile files with a ConfigError naming the file and key (seed ${SEED})`, () => {

@@ -7,7 +7,7 @@ import { HistoryStore } from '../src/history/store.ts';
 import { silentLogger } from '../src/log.ts';
 import { createApp } from '../src/server/app.ts';
 import { requestGuards } from '../src/server/guards.ts';
-import { DEFAULT_LIMITS } from '../src/server/limits.ts';
+import { DEFAULT_LIMITS } from '../src/config/limits.ts';
 import { serve } from '../src/server/listen.ts';
 import { LocalStatus } from '../src/status/local.ts';
 import { parseRaw, rawExchange } from './support/raw-http.ts';

@@ -16,7 +16,10 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-metrics-'));
 let agent: Agent;
 
 before(async () => {
-  const config = loadConfig({ probes: builtinProbes, flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': dir, 'node.name': 'node-a' } });
+  // Thresholds no machine reaches: the node probe's verdict must not depend on how full the runner's disk or memory is.
+  const thresholds = '{warning: 0.9999, critical: 1}';
+  const file = { name: 'metrics-test.yaml', text: `probes:\n  node:\n    filesystem: ${thresholds}\n    memory: ${thresholds}\n` };
+  const config = loadConfig({ probes: builtinProbes, file, flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': dir, 'node.name': 'node-a' } });
   agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger: silentLogger() });
   await eventually(() => (agent.status.snapshot().verdict !== 'unknown' ? true : undefined), 20_000, 'first probe run');
 });

@@ -50,7 +50,7 @@ void describe('cluster history and clock offsets', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const r: { status: number; body: { events: NodeEvent[]; next: string | null; errors: unknown[] } } = await get(`/api/v1/history?limit=3&since=2025-12-31T00:00:00Z${cursor ? `&cursor=${cursor}` : ''}`);
+      const r: { status: number; body: { events: NodeEvent[]; next: string | null; errors: unknown[] } } = await get(`/api/v1/history?limit=3&since=2025-12-31T00:00:00Z&until=2026-01-02T00:00:00Z${cursor ? `&cursor=${cursor}` : ''}`);
       assert.equal(r.status, 200);
       assert.deepEqual(r.body.errors, []);
       seen.push(...r.body.events);

@@ -7,10 +7,11 @@ import { loadConfig } from '../src/config/load.ts';
 import { HistoryStore } from '../src/history/store.ts';
 import { builtinProbes } from '../src/probes/index.ts';
 import { createKubeClients } from '../src/k8s/client.ts';
-import { silentLogger } from '../src/log.ts';
+import { Writable } from 'node:stream';
+import { createLogger, silentLogger, type Logger } from '../src/log.ts';
 import { PeerDirectory } from '../src/peers/directory.ts';
 import { KubernetesDiscovery } from '../src/peers/kubernetes.ts';
-import { systemClock } from '../src/runner/clock.ts';
+import { systemClock } from '../src/clock.ts';
 import { removeDir, waitFor } from './support/peer-agents.ts';
 import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
 
@@ -30,9 +31,9 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
       sim.store.update('pods', NS, name, (p) => (p.status = { ...p.status, podIP: ip, hostIP: ip.replace('198.19.', '198.18.') })),
     );
 
-  const start = async (self: string) => {
+  const start = async (self: string, logger: Logger = silentLogger()) => {
     const directory = new PeerDirectory({ self, store, now: Date.now, logger: silentLogger(), sources: ['kubernetes'] });
-    discovery = await KubernetesDiscovery.create({ clients: await createKubeClients({ kubeconfig, namespace: NS }), labelSelector: DEFAULT_SELECTOR, directory, clock: systemClock, logger: silentLogger(), retryMs: 200 });
+    discovery = await KubernetesDiscovery.create({ clients: await createKubeClients({ kubeconfig, namespace: NS }), labelSelector: DEFAULT_SELECTOR, directory, clock: systemClock, logger, retryMs: 200 });
     discovery.start();
     return directory;
   };
@@ -53,7 +54,8 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
   });
 
   void it('lists the DaemonSet\'s pods, follows changes, and keeps the list through an outage', async () => {
-    const d = await start('n1');
+    const warnings: string[] = [];
+    const d = await start('n1', createLogger('warn', new Writable({ write: (chunk: Buffer, _enc, done) => (warnings.push(chunk.toString()), done()) })));
     await waitFor('two peers', () => Promise.resolve(d.list().length === 2 ? true : undefined));
     assert.deepEqual(d.list(), [
       { node: 'n2', podIP: '198.19.0.2', hostIP: '198.18.0.2' },
@@ -70,7 +72,7 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
     assert.deepEqual(d.list().map((p) => p.node), ['n2', 'n4']);
 
     await sim.suspend();
-    await new Promise((r) => setTimeout(r, 600));
+    await waitFor('the discovery to notice the outage', () => Promise.resolve(warnings.some((w) => w.includes('keeping the last known peers')) ? true : undefined));
     assert.deepEqual(d.list().map((p) => p.node), ['n2', 'n4'], 'the outage empties nothing');
     discovery!.stop();
 

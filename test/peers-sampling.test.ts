@@ -36,7 +36,7 @@ void describe('an agent among 200 peers', () => {
     // rounds start every interval ±10 %, the first within the first tenth of one
     const rounds = Math.floor(elapsed / (INTERVAL_MS * 0.9)) + 1;
     assert.ok(pings <= K * rounds, `${pings} pings in ${elapsed} ms`);
-    assert.deepEqual(pinged.map((r) => r.node).sort(), agent.peers.mesh.targets());
+    assert.deepEqual(pinged.map((r) => r.node).sort(), agent.peers.mesh!.targets());
 
     const metrics = await (await fetch(`${agent.url}/metrics`)).text();
     const up = metrics.split('\n').filter((l) => l.startsWith('vigil_peer_up{'));
@@ -50,10 +50,10 @@ void describe('an agent among 200 peers', () => {
   });
 
   void it('drops the series of peers it no longer pings', async () => {
-    const before = agent.peers.mesh.targets();
+    const before = agent.peers.mesh!.targets();
     const keep = names.filter((n) => n !== before[0]);
     agent.peers.directory.set('static', keep.map((n) => ({ node: n, podIP: '127.0.0.1', podPort: sim.responders.get(n)!.port })));
-    await agent.peers.mesh.round();
+    await agent.peers.mesh!.round(AbortSignal.timeout(30_000));
     const metrics = await (await fetch(`${agent.url}/metrics`)).text();
     assert.doesNotMatch(metrics, new RegExp(`peer_node="${before[0]}"`));
     assert.equal(metrics.split('\n').filter((l) => l.startsWith('vigil_peer_up{')).length, K);

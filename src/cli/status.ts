@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { errorText } from '../errors.ts';
 import { DEFAULT_TOKEN_FILE, readToken } from '../peers/auth.ts';
 import type { ClusterStatus, LocalStatusWithPeers } from '../status/cluster-types.ts';
 import { clusterExitCode, formatCluster, formatLocal, localExitCode } from './status-format.ts';
@@ -19,7 +20,7 @@ export async function statusCommand(opts: StatusCommandOptions, out: NodeJS.Writ
     const tokenFile = opts.tokenFile ?? (existsSync(DEFAULT_TOKEN_FILE) ? DEFAULT_TOKEN_FILE : undefined);
     token = tokenFile ? readToken(tokenFile) : undefined;
   } catch (e) {
-    err.write(`vigil status: ${(e as Error).message}\n`);
+    err.write(`vigil status: ${errorText(e)}\n`);
     return 2;
   }
   const base = opts.url.replace(/\/+$/, '');
@@ -32,7 +33,7 @@ export async function statusCommand(opts: StatusCommandOptions, out: NodeJS.Writ
     body = await res.json();
   } catch (e) {
     const cause = (e as Error & { cause?: { code?: string } }).cause?.code;
-    err.write(`vigil status: cannot get ${url}: ${cause ?? (e as Error).message}; cluster state undetermined\n`);
+    err.write(`vigil status: cannot get ${url}: ${cause ?? errorText(e)}; cluster state undetermined\n`);
     return 2;
   }
   const b = body as Partial<ClusterStatus & LocalStatusWithPeers>;

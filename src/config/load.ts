@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { buildConfigSchema, describe, quoteKeys, type Config } from './schema.ts';
-import type { ProbeDefinition } from '../probes/probe.ts';
+import { errorText } from '../errors.ts';
+import { fileErrorText } from '../files.ts';
+import { describe, quoteKeys } from './fields.ts';
+import { buildConfigSchema, type Config, type ProbeSchemaSource } from './schema.ts';
 
 /** A configuration that cannot be used; each problem names the key path and what was expected. */
 export class ConfigError extends Error {
@@ -29,7 +31,7 @@ export type Flags = Partial<Record<keyof typeof FLAG_PATHS, string>>;
 export const ENV_PATHS = { NODE_NAME: 'node.name', POD_IP: 'node.podIP', HOST_IP: 'node.hostIP', POD_NAMESPACE: 'kubernetes.namespace' } as const;
 
 export interface LoadOptions {
-  probes: readonly ProbeDefinition[];
+  probes: readonly ProbeSchemaSource[];
   /** YAML text and the name to report it by; absent: defaults only. */
   file?: { name: string; text: string };
   env?: Record<string, string | undefined>;
@@ -42,13 +44,6 @@ export function readConfigFile(path: string): { name: string; text: string } {
   } catch (err) {
     throw new ConfigError([`${path}: cannot read the config file: ${fileErrorText(err)}`]);
   }
-}
-
-/** Why a file could not be read, in a few words. */
-export function fileErrorText(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  // The code alone otherwise: the message repeats the path, which the caller names already.
-  return code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (code ?? (err as Error).message);
 }
 
 /** Parses YAML text into a plain value, or throws ConfigError naming the line and column. */
@@ -66,7 +61,7 @@ export function parseYaml(name: string, text: string): unknown {
   try {
     return doc.toJS({ maxAliasCount: 100 }) as unknown;
   } catch (err) {
-    throw new ConfigError([`${name}: invalid YAML: ${(err as Error).message}`]);
+    throw new ConfigError([`${name}: invalid YAML: ${errorText(err)}`]);
   }
 }
 

@@ -1,58 +1,10 @@
 import os from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './duration.ts';
-import { DEFAULT_LIMITS } from '../server/limits.ts';
-import type { ProbeDefinition } from '../probes/probe.ts';
+import { formatDuration } from './duration.ts';
+import { describe, duration, listenAddress, quoteKeys } from './fields.ts';
+import { DEFAULT_LIMITS } from './limits.ts';
 import { peersSchema, type PeersConfig } from '../peers/config.ts';
-
-/** A duration such as "30s" or "1m30s", as milliseconds. */
-export const duration = (opts: { min?: number } = {}) =>
-  z.string({ error: (iss) => `expected a duration such as "30s" or "5m", got ${describe(iss.input)}` }).transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration such as "30s" or "5m", got ${describe(text)}` });
-      return z.NEVER;
-    }
-    if (opts.min !== undefined && ms < opts.min) {
-      ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(opts.min)}, got ${describe(text)}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-
-export const ratio = () => z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
-
-/** host:port, [v6]:port or :port, with a port in 1–65535 (0 allowed: pick a free port). */
-export const listenAddress = z.string().refine((s) => parseListenAddress(s) !== undefined, {
-  error: (iss) => `expected host:port or :port with a port from 0 to 65535, got ${describe(iss.input)}`,
-});
-
-export function parseListenAddress(s: string): { host: string | undefined; port: number } | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(s);
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port > 65535) return undefined;
-  const host = m[1] ?? m[2];
-  if (m[1] !== undefined && isIP(m[1]) !== 6) return undefined;
-  return { host: host === '' ? undefined : host, port };
-}
-
-export function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${value}`;
-  return typeof value;
-}
-
-/** Unknown keys as a short, escaped list: a hostile file must not produce a huge or multi-line message. */
-export function quoteKeys(keys: readonly string[]): string {
-  const shown = keys.slice(0, 5).map((k) => describe(k));
-  return keys.length > 5 ? `${shown.join(', ')} and ${keys.length - 5} more` : shown.join(', ');
-}
 
 const ip = z.string().refine((s) => isIP(s) !== 0, { error: (iss) => `expected an IP address, got ${describe(iss.input)}` });
 
@@ -64,7 +16,7 @@ const nodeSchema = z.strictObject({
 
 const count = (min: number, def: number) => z.number().int('must be a whole number').min(min).default(def);
 
-/** See src/server/limits.ts for what each bounds; the defaults are kept there. */
+/** See src/config/limits.ts for what each bounds; the defaults are kept there. */
 const webLimitsSchema = z.strictObject({
   maxConnections: count(1, DEFAULT_LIMITS.maxConnections),
   maxConcurrentRequests: count(1, DEFAULT_LIMITS.maxConcurrentRequests),
@@ -113,7 +65,16 @@ export interface ProbeCommon {
   timeout: number;
 }
 
-function probeSchema(def: ProbeDefinition) {
+/** What the schema needs to know of a probe: its name, its defaults and its own options. */
+export interface ProbeSchemaSource {
+  name: string;
+  defaultEnabled: boolean;
+  defaultInterval: number;
+  defaultTimeout: number;
+  options: z.ZodObject;
+}
+
+function probeSchema(def: ProbeSchemaSource) {
   return def.options
     .extend({
       enabled: z.boolean().default(def.defaultEnabled),
@@ -131,7 +92,7 @@ function probeSchema(def: ProbeDefinition) {
     });
 }
 
-export function buildConfigSchema(probes: readonly ProbeDefinition[]) {
+export function buildConfigSchema(probes: readonly ProbeSchemaSource[]) {
   const probeShape = Object.fromEntries(probes.map((d) => [d.name, probeSchema(d).prefault({})]));
   const known = probes.map((d) => d.name).join(', ');
   return z.strictObject({
@@ -141,7 +102,7 @@ export function buildConfigSchema(probes: readonly ProbeDefinition[]) {
     log: logSchema.prefault({}),
     shutdown: shutdownSchema.prefault({}),
     kubernetes: kubernetesSchema.prefault({}),
-    peers: peersSchema().prefault({}),
+    peers: peersSchema.prefault({}),
     probes: z
       .strictObject(probeShape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown probe${iss.keys.length > 1 ? 's' : ''} ${quoteKeys(iss.keys)} (known probes: ${known})` : undefined) })
       .prefault({}),

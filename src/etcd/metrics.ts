@@ -1,4 +1,4 @@
-import type { Metrics } from '../metrics/metrics.ts';
+import type { EtcdMetrics } from '../metrics/metrics.ts';
 import type { MemberObservation } from './verdict.ts';
 
 /** The alarms etcd raises; each is exported for every member, 0 or 1, so alerts see it appear. */
@@ -12,7 +12,7 @@ const refusedUs = (m: MemberObservation) => m.down?.kind === 'tls' || m.down?.ki
  * auth settings says nothing about its health: its series go, rather than reading "down", and the
  * failure shows as the probe's tls/auth reason instead.
  */
-export function recordEtcdMetrics(metrics: Metrics, members: readonly MemberObservation[], hasLeader: boolean, exported: Map<string, string>): void {
+export function recordEtcdMetrics(metrics: EtcdMetrics, members: readonly MemberObservation[], hasLeader: boolean, exported: Map<string, string>): void {
   if (members.every(refusedUs)) metrics.etcdHasLeader.remove();
   else metrics.etcdHasLeader.set(hasLeader ? 1 : 0);
   for (const m of members) {
@@ -41,7 +41,7 @@ export function recordEtcdMetrics(metrics: Metrics, members: readonly MemberObse
   }
 }
 
-function dropMember(metrics: Metrics, member: string): void {
+function dropMember(metrics: EtcdMetrics, member: string): void {
   metrics.etcdEndpointUp.remove({ member });
   metrics.etcdEndpointIsLeader.remove({ member });
   metrics.etcdDbSize.remove({ member });

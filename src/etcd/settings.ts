@@ -1,5 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { IOptions } from 'etcd3';
+import { fileErrorText } from '../files.ts';
+import type { MemberFailureKind } from './verdict.ts';
+
+/** Credentials that cannot be read: the member failures they cause before any request. */
+type SetupFailureKind = Extract<MemberFailureKind, 'tls' | 'auth'>;
 
 /** The Etcd3 options every client of the probe shares. */
 export type EtcdSettings = Omit<IOptions, 'hosts'>;
@@ -14,21 +19,19 @@ export interface EtcdConnectionOptions {
 
 /** A file named in the configuration that could not be read; its kind says which reason to report. */
 export class EtcdSetupError extends Error {
-  readonly kind: 'tls' | 'auth';
-  constructor(kind: 'tls' | 'auth', message: string, options?: ErrorOptions) {
+  readonly kind: SetupFailureKind;
+  constructor(kind: SetupFailureKind, message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'EtcdSetupError';
     this.kind = kind;
   }
 }
 
-async function readSetupFile(kind: 'tls' | 'auth', what: string, file: string): Promise<Buffer> {
+async function readSetupFile(kind: SetupFailureKind, what: string, file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-    throw new EtcdSetupError(kind, `cannot read the etcd ${what} ${file}: ${why}`, { cause: err });
+    throw new EtcdSetupError(kind, `cannot read the etcd ${what} ${file}: ${fileErrorText(err)}`, { cause: err });
   }
 }
 

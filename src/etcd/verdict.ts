@@ -1,10 +1,11 @@
-import { VERDICT_RANK, worst, type Verdict } from '../probes/probe.ts';
+import { VERDICT_RANK, worst, type Verdict } from '../verdict.ts';
 
 /** Why a request to a member failed, in the probe's bounded vocabulary. */
-export type FailureKind = 'unreachable' | 'timeout' | 'tls' | 'auth' | 'error';
+/** Why an etcd member gave no usable answer (the peers' FailureKind is another thing). */
+export type MemberFailureKind = 'unreachable' | 'timeout' | 'tls' | 'auth' | 'error';
 
 export interface RequestFailure {
-  kind: FailureKind;
+  kind: MemberFailureKind;
   text: string;
 }
 

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { errorText } from '../errors.ts';
 
 export interface HistoryEvent {
   id: number;
@@ -99,7 +100,7 @@ export class HistoryStore {
       this.#db.pragma('busy_timeout = 2000');
       this.#migrate();
     } catch (err) {
-      throw new Error(`cannot open the history database ${file}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`cannot open the history database ${file}: ${errorText(err)}`, { cause: err });
     }
     this.#insert = this.#db.prepare('INSERT INTO transitions (time_ms, probe, from_verdict, to_verdict, reason, message) VALUES (?, ?, ?, ?, ?, ?)');
   }

@@ -1,3 +1,4 @@
+import { errorText } from '../errors.ts';
 import type { Configuration, CoordinationV1Api, CoreV1Api, KubeConfig, RequestContext, ResponseContext, Watch } from '@kubernetes/client-node';
 
 export interface KubernetesSettings {
@@ -32,7 +33,7 @@ export async function createKubeClients(settings: KubernetesSettings): Promise<K
     if (settings.context) config.setCurrentContext(settings.context);
   } catch (err) {
     const where = settings.kubeconfig ? `the kubeconfig ${settings.kubeconfig}` : 'the in-cluster service account';
-    throw new Error(`cannot load Kubernetes credentials from ${where}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot load Kubernetes credentials from ${where}: ${errorText(err)}`, { cause: err });
   }
   return {
     config,
@@ -62,4 +63,23 @@ function apiClient<T>(k8s: typeof import('@kubernetes/client-node'), config: Kub
     post: (ctx: ResponseContext) => Promise.resolve(ctx),
   };
   return new Api(k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: config }, promiseMiddleware: [timeout] }));
+}
+
+/**
+ * The agent's clients, built on first use and shared by everything that asks: an agent without a
+ * Kubernetes feature never loads the library or reads credentials. A failure is not kept, so
+ * credentials that appear later (a mounted Secret) are used by the next call.
+ */
+export function lazyKubeClients(settings: KubernetesSettings): () => Promise<KubeClients> {
+  let clients: Promise<KubeClients> | undefined;
+  return () => {
+    if (!clients) {
+      const p = createKubeClients(settings);
+      clients = p;
+      p.catch(() => {
+        if (clients === p) clients = undefined;
+      });
+    }
+    return clients;
+  };
 }

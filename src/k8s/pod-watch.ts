@@ -1,6 +1,6 @@
 import type { V1Pod, V1PodList, Watch } from '@kubernetes/client-node';
-import { abortable } from './abortable.ts';
-import type { Clock, TimerHandle } from '../runner/clock.ts';
+import { abortable } from '../abortable.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 
 export interface SeenEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';

@@ -1,6 +1,6 @@
-import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { httpGet } from '../http-get.ts';
 
 export interface RawResponse {
   status: number;
@@ -17,23 +17,10 @@ export async function rawGet(config: KubeConfig, pathAndQuery: string, opts: { s
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig has no current cluster');
   const url = new URL(cluster.server.replace(/\/$/, '') + pathAndQuery);
-  const reqOpts: https.RequestOptions = { method: 'GET', headers: { Accept: 'text/plain' } };
-  await config.applyToHTTPSOptions(reqOpts);
-  const mod = url.protocol === 'https:' ? https : http;
-  const max = opts.maxBytes ?? 64 * 1024;
-  return new Promise<RawResponse>((resolve, reject) => {
-    const started = opts.now();
-    const req = mod.request(url, { ...reqOpts, signal: opts.signal }, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= max) chunks.push(c);
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), elapsedMs: opts.now() - started }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const tls: https.RequestOptions = { headers: {} };
+  await config.applyToHTTPSOptions(tls);
+  const headers = { ...(tls.headers as Record<string, string>), Accept: 'text/plain' };
+  const started = opts.now();
+  const res = await httpGet(url, { headers, tls, signal: opts.signal, maxBytes: opts.maxBytes ?? 64 * 1024 });
+  return { ...res, elapsedMs: opts.now() - started };
 }

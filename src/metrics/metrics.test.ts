@@ -1,31 +1,45 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
+import { systemClock } from '../clock.ts';
+import { loadConfig } from '../config/load.ts';
+import { silentLogger } from '../log.ts';
 import { builtinProbes } from '../probes/index.ts';
-import { PROBE_METRICS, createMetrics, dropMetricsOfIdleProbes } from './metrics.ts';
+import { createProbe, ProbeRegistry } from '../probes/registry.ts';
+import { createMetrics } from './metrics.ts';
+
+/** The registry of an agent that runs the probes enabled in the YAML. */
+function agentRegistry(yaml: string): Registry {
+  const config = loadConfig({ probes: builtinProbes, file: { name: 'test.yaml', text: yaml } });
+  const registry = new Registry();
+  createMetrics(registry, { defaultMetrics: false });
+  const kubernetes = () => Promise.reject(new Error('not used'));
+  for (const e of new ProbeRegistry(builtinProbes).enabled(config)) createProbe(e, { node: config.node, clock: systemClock, logger: silentLogger(), registry }, { kubernetes });
+  return registry;
+}
+
+const vigilNames = async (r: Registry) => new Set((await r.getMetricsAsJSON()).map((m) => m.name).filter((n) => n.startsWith('vigil_')));
 
 describe('probe metrics', () => {
-  it('names only defined metrics, under the names of real probes', () => {
-    const registry = new Registry();
-    createMetrics(registry, { defaultMetrics: false });
-    const probes = new Set(builtinProbes.map((p) => p.name));
-    for (const [probe, names] of Object.entries(PROBE_METRICS)) {
-      assert.ok(probes.has(probe), `${probe} is a probe`);
-      for (const name of names) assert.ok(registry.getSingleMetric(name), `${name} is defined`);
-    }
+  it('exist only for the probes the agent runs', async () => {
+    const nodeOnly = await vigilNames(agentRegistry('probes:\n  node:\n    enabled: true\n'));
+    assert.ok(nodeOnly.has('vigil_node_memory_available_ratio'));
+    assert.ok(nodeOnly.has('vigil_probe_runs_total'));
+    for (const n of nodeOnly) assert.doesNotMatch(n, /^vigil_(etcd|pod|apiserver|control_plane|dns|peers?)_/, `${n} exported without its probe`);
+
+    const none = await vigilNames(agentRegistry('probes:\n  node:\n    enabled: false\n'));
+    assert.ok(!none.has('vigil_node_memory_available_ratio'));
   });
 
-  it('drops the metrics of probes the agent does not run, and keeps the rest', async () => {
-    const registry = new Registry();
-    const metrics = createMetrics(registry, { defaultMetrics: false });
-    dropMetricsOfIdleProbes(registry, new Set(['node']));
-    const text = await registry.metrics();
-    assert.doesNotMatch(text, /vigil_etcd_has_leader/);
-    assert.match(text, /^vigil_node_memory_available_ratio 0$/m);
-    assert.match(text, /^# TYPE vigil_probe_runs_total counter$/m);
-    assert.match(text, /^# TYPE vigil_peers_known gauge$/m, 'the peer mesh is not a probe');
-    metrics.etcdHasLeader.set(1); // a stray write to a dropped metric harms nothing
-    assert.doesNotMatch(await registry.metrics(), /vigil_etcd_has_leader/);
+  it('are made by each probe, every probe with a prefix of its own', async () => {
+    const all = 'probes:\n' + builtinProbes.map((p) => `  ${p.name}:\n    enabled: true\n`).join('');
+    const names = await vigilNames(agentRegistry(all));
+    const common = await vigilNames(agentRegistry('probes:\n  node:\n    enabled: false\n'));
+    const own = [...names].filter((n) => !common.has(n));
+    for (const [probe, prefix] of [['node', 'vigil_node_'], ['etcd', 'vigil_etcd_'], ['pod-scheduling', 'vigil_pod_'], ['apiserver', 'vigil_apiserver_'], ['control-plane', 'vigil_control_plane_'], ['dns', 'vigil_dns_']]) {
+      assert.ok(own.some((n) => n.startsWith(prefix!)), `the ${probe} probe makes its metrics`);
+    }
+    assert.deepEqual(own.filter((n) => !/^vigil_(node|etcd|pod|apiserver|control_plane|dns)_/.test(n)), []);
   });
 
   it('exports no label that a scrape sets on its target', () => {

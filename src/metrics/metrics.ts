@@ -1,23 +1,28 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/**
+/*
  * Every metric vigil exports, defined in one place (see docs/metrics.md).
  * Names carry the vigil_ prefix and base units; histogram bucket edges include the
  * default alert thresholds so alerts can be written as bucket ratios.
  */
-export function createMetrics(registry: Registry, opts: { defaultMetrics?: boolean } = {}) {
+
+function makers(registry: Registry) {
   const registers = [registry];
+  return {
+    g: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Gauge<L>({ name, help, labelNames, registers }),
+    c: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Counter<L>({ name, help, labelNames, registers }),
+    h: <L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []) => new Histogram<L>({ name, help, buckets, labelNames, registers }),
+  };
+}
+
+/** The agent's own metrics: build info, what the runner records for every probe, the HTTP server. */
+export function createMetrics(registry: Registry, opts: { defaultMetrics?: boolean } = {}) {
   if (opts.defaultMetrics ?? true) {
     collectDefaultMetrics({ register: registry });
     // prom-client exports these gauges with a _total suffix, which promtool rightly rejects.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   }
-  const g = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-    new Gauge<L>({ name, help, labelNames, registers });
-  const c = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
-    new Counter<L>({ name, help, labelNames, registers });
-  const h = <L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []) =>
-    new Histogram<L>({ name, help, buckets, labelNames, registers });
+  const { g, c, h } = makers(registry);
 
   return {
     registry,
@@ -35,35 +40,6 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
     probeInterval: g('vigil_probe_interval_seconds', 'How often the probe is scheduled to run.', ['probe']),
     probeTimeout: g('vigil_probe_timeout_seconds', 'How long a run of the probe may take before it is aborted.', ['probe']),
 
-    // node probe
-    nodeFilesystemUsedRatio: g('vigil_node_filesystem_used_ratio', 'Fraction of the filesystem holding the path that is used.', ['path']),
-    nodeMemoryAvailableRatio: g('vigil_node_memory_available_ratio', 'Fraction of memory available to new workloads.'),
-
-    // etcd probe
-    etcdRequestDuration: h('vigil_etcd_request_duration_seconds', 'Latency of the probe\'s requests to each etcd member.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['member', 'operation']),
-    etcdEndpointUp: g('vigil_etcd_endpoint_up', 'Whether the etcd member answered the last probe (absent while the probe\'s TLS or auth settings are refused).', ['member']),
-    etcdEndpointIsLeader: g('vigil_etcd_endpoint_is_leader', 'Whether the etcd member is the raft leader.', ['member']),
-    etcdHasLeader: g('vigil_etcd_has_leader', 'Whether any reachable etcd member reports a leader.'),
-    etcdDbSize: g('vigil_etcd_db_size_bytes', 'Size of the etcd member\'s database.', ['member']),
-    etcdAlarm: g('vigil_etcd_alarm', 'Whether an alarm is raised on the etcd member.', ['member', 'alarm']),
-
-    // Kubernetes probes
-    podSchedulingDuration: h('vigil_pod_scheduling_duration_seconds', 'Time from probe pod creation to its binding to the node.', [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
-    podStartupDuration: h('vigil_pod_startup_duration_seconds', 'Time from probe pod creation to its containers running.', [0.5, 1, 2, 5, 10, 15, 30, 60, 120]),
-    podDeletionDuration: h('vigil_pod_deletion_duration_seconds', 'Time from the probe pod\'s deletion request to its disappearance.', [0.1, 0.5, 1, 2, 5, 10, 30, 60]),
-    podProbeReaped: c('vigil_pod_probe_reaped_total', 'Leftover probe pods of this node deleted before a run.'),
-    apiserverRequestDuration: h('vigil_apiserver_request_duration_seconds', 'Latency of the API server\'s health endpoints.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['path']),
-    controlPlaneLeaseAge: g('vigil_control_plane_lease_age_seconds', 'Time since the component\'s leader lease was last renewed.', ['component']),
-    dnsLookupDuration: h('vigil_dns_lookup_duration_seconds', 'Latency of cluster DNS lookups.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
-
-    // peer mesh
-    peerUp: g('vigil_peer_up', 'Whether the peer answered the last ping over the network.', ['peer_node', 'network']),
-    peerRtt: h('vigil_peer_rtt_seconds', 'Round-trip time of pings to peers.', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], ['network']),
-    peerFailure: g('vigil_peer_failure', 'Present (1) while the last ping to the peer over the network failed, with how: refused (the host answered, no agent listens), timeout, unreachable, http, bad.', ['peer_node', 'network', 'kind']),
-    peerClockOffset: g('vigil_peer_clock_offset_seconds', 'Estimated offset of the peer\'s clock from this node\'s (positive: the peer is ahead).', ['peer_node']),
-    peersKnown: g('vigil_peers_known', 'Peers currently known from discovery.'),
-    peersProbed: g('vigil_peers_probed', 'Peers this agent pings (its share of the bounded mesh).'),
-
     // HTTP server and web config
     httpRequestsInFlight: g('vigil_http_requests_in_flight', 'HTTP requests being answered (liveness and readiness not counted).'),
     httpRequestsRejected: c('vigil_http_requests_rejected_total', 'HTTP requests and connections refused before a handler, by reason.', ['reason']),
@@ -74,24 +50,85 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/**
- * The metrics particular to each probe. An agent that does not run a probe does not export them:
- * an unlabelled gauge would otherwise read 0 ("etcd has no leader") on every agent with the
- * probe turned off.
+/*
+ * The metrics particular to each probe, made by the probe's factory when the agent runs it: an
+ * agent that does not run a probe does not export them (an unlabelled gauge would otherwise read 0,
+ * "etcd has no leader", on every agent with the probe turned off).
  */
-export const PROBE_METRICS: Readonly<Record<string, readonly string[]>> = {
-  node: ['vigil_node_filesystem_used_ratio', 'vigil_node_memory_available_ratio'],
-  etcd: ['vigil_etcd_request_duration_seconds', 'vigil_etcd_endpoint_up', 'vigil_etcd_endpoint_is_leader', 'vigil_etcd_has_leader', 'vigil_etcd_db_size_bytes', 'vigil_etcd_alarm'],
-  'pod-scheduling': ['vigil_pod_scheduling_duration_seconds', 'vigil_pod_startup_duration_seconds', 'vigil_pod_deletion_duration_seconds', 'vigil_pod_probe_reaped_total'],
-  apiserver: ['vigil_apiserver_request_duration_seconds'],
-  'control-plane': ['vigil_control_plane_lease_age_seconds'],
-  dns: ['vigil_dns_lookup_duration_seconds'],
-};
 
-/** Unregisters the metrics of every probe not in `running`. */
-export function dropMetricsOfIdleProbes(registry: Registry, running: ReadonlySet<string>): void {
-  for (const [probe, names] of Object.entries(PROBE_METRICS)) {
-    if (running.has(probe)) continue;
-    for (const name of names) registry.removeSingleMetric(name);
-  }
+/** The node probe's metrics. */
+export function nodeMetrics(registry: Registry) {
+  const { g } = makers(registry);
+  return {
+    nodeFilesystemUsedRatio: g('vigil_node_filesystem_used_ratio', 'Fraction of the filesystem holding the path that is used.', ['path']),
+    nodeMemoryAvailableRatio: g('vigil_node_memory_available_ratio', 'Fraction of memory available to new workloads.'),
+  };
 }
+export type NodeMetrics = ReturnType<typeof nodeMetrics>;
+
+/** The etcd probe's metrics. */
+export function etcdMetrics(registry: Registry) {
+  const { g, h } = makers(registry);
+  return {
+    etcdRequestDuration: h('vigil_etcd_request_duration_seconds', 'Latency of the probe\'s requests to each etcd member.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['member', 'operation']),
+    etcdEndpointUp: g('vigil_etcd_endpoint_up', 'Whether the etcd member answered the last probe (absent while the probe\'s TLS or auth settings are refused).', ['member']),
+    etcdEndpointIsLeader: g('vigil_etcd_endpoint_is_leader', 'Whether the etcd member is the raft leader.', ['member']),
+    etcdHasLeader: g('vigil_etcd_has_leader', 'Whether any reachable etcd member reports a leader.'),
+    etcdDbSize: g('vigil_etcd_db_size_bytes', 'Size of the etcd member\'s database.', ['member']),
+    etcdAlarm: g('vigil_etcd_alarm', 'Whether an alarm is raised on the etcd member.', ['member', 'alarm']),
+  };
+}
+export type EtcdMetrics = ReturnType<typeof etcdMetrics>;
+
+/** The pod-scheduling probe's metrics. */
+export function podSchedulingMetrics(registry: Registry) {
+  const { c, h } = makers(registry);
+  return {
+    podSchedulingDuration: h('vigil_pod_scheduling_duration_seconds', 'Time from probe pod creation to its binding to the node.', [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
+    podStartupDuration: h('vigil_pod_startup_duration_seconds', 'Time from probe pod creation to its containers running.', [0.5, 1, 2, 5, 10, 15, 30, 60, 120]),
+    podDeletionDuration: h('vigil_pod_deletion_duration_seconds', 'Time from the probe pod\'s deletion request to its disappearance.', [0.1, 0.5, 1, 2, 5, 10, 30, 60]),
+    podProbeReaped: c('vigil_pod_probe_reaped_total', 'Leftover probe pods of this node deleted before a run.'),
+  };
+}
+export type PodSchedulingMetrics = ReturnType<typeof podSchedulingMetrics>;
+
+/** The apiserver probe's metrics. */
+export function apiserverMetrics(registry: Registry) {
+  const { h } = makers(registry);
+  return {
+    apiserverRequestDuration: h('vigil_apiserver_request_duration_seconds', 'Latency of the API server\'s health endpoints.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['path']),
+  };
+}
+export type ApiserverMetrics = ReturnType<typeof apiserverMetrics>;
+
+/** The control-plane probe's metrics. */
+export function controlPlaneMetrics(registry: Registry) {
+  const { g } = makers(registry);
+  return {
+    controlPlaneLeaseAge: g('vigil_control_plane_lease_age_seconds', 'Time since the component\'s leader lease was last renewed.', ['component']),
+  };
+}
+export type ControlPlaneMetrics = ReturnType<typeof controlPlaneMetrics>;
+
+/** The dns probe's metrics. */
+export function dnsMetrics(registry: Registry) {
+  const { h } = makers(registry);
+  return {
+    dnsLookupDuration: h('vigil_dns_lookup_duration_seconds', 'Latency of cluster DNS lookups.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
+  };
+}
+export type DnsMetrics = ReturnType<typeof dnsMetrics>;
+
+/** The peer mesh's metrics; made when the agent has peers to watch. */
+export function peerMeshMetrics(registry: Registry) {
+  const { g, h } = makers(registry);
+  return {
+    peerUp: g('vigil_peer_up', 'Whether the peer answered the last ping over the network.', ['peer_node', 'network']),
+    peerRtt: h('vigil_peer_rtt_seconds', 'Round-trip time of pings to peers.', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], ['network']),
+    peerFailure: g('vigil_peer_failure', 'Present (1) while the last ping to the peer over the network failed, with how: refused (the host answered, no agent listens), timeout, unreachable, http, bad.', ['peer_node', 'network', 'kind']),
+    peerClockOffset: g('vigil_peer_clock_offset_seconds', 'Estimated offset of the peer\'s clock from this node\'s (positive: the peer is ahead).', ['peer_node']),
+    peersKnown: g('vigil_peers_known', 'Peers currently known from discovery.'),
+    peersProbed: g('vigil_peers_probed', 'Peers this agent pings (its share of the bounded mesh).'),
+  };
+}
+export type PeerMeshMetrics = ReturnType<typeof peerMeshMetrics>;

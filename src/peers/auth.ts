@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { RequestHandler } from 'express';
+import { fileErrorText } from '../files.ts';
 
 /** Reads the shared token; a clear error when the file is missing or empty. */
 export function readToken(file: string): string {
@@ -8,8 +9,7 @@ export function readToken(file: string): string {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`cannot read the peer token file ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message}`, { cause: err });
+    throw new Error(`cannot read the peer token file ${file}: ${fileErrorText(err)}`, { cause: err });
   }
   const token = text.trim();
   if (token.length < 16) throw new Error(`the peer token in ${file} is ${token.length === 0 ? 'empty' : 'shorter than 16 characters'}; put a random one in the Secret (openssl rand -hex 32)`);

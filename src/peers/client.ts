@@ -1,8 +1,9 @@
 import http from 'node:http';
-import https from 'node:https';
 import type { z } from 'zod';
-import { abortable } from '../k8s/abortable.ts';
-import { systemClock, type Clock } from '../runner/clock.ts';
+import { abortable } from '../abortable.ts';
+import { httpGet, ResponseTooLarge } from '../http-get.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { FailureKind } from '../status/cluster-types.ts';
 
 /** One HTTP exchange with a peer; swapped for a TLS one (or a test double) without touching callers. */
 export interface PeerTransport {
@@ -15,8 +16,8 @@ export interface PeerTransport {
 export class PeerError extends Error {
   override name = 'PeerError';
   /** refused: the host answered but no agent listens; timeout/unreachable: the path is broken; bad: the answer was unusable. */
-  readonly kind: 'refused' | 'timeout' | 'unreachable' | 'http' | 'bad';
-  constructor(kind: PeerError['kind'], message: string, options?: ErrorOptions) {
+  readonly kind: FailureKind;
+  constructor(kind: FailureKind, message: string, options?: ErrorOptions) {
     super(message, options);
     this.kind = kind;
   }
@@ -30,33 +31,15 @@ export class PeerError extends Error {
 export function httpTransport(opts: { agent?: http.Agent | (() => http.Agent); tls?: boolean } = {}): PeerTransport {
   const given = opts.agent ?? new http.Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 2, timeout: 30_000 });
   const agent = typeof given === 'function' ? given : () => given;
-  const get = opts.tls ? https.get : http.get;
   return {
-    get: (url, { headers, signal, maxBytes, connected }) =>
-      new Promise((resolve, reject) => {
-        const req = get(opts.tls ? url.replace(/^http:/, 'https:') : url, { agent: agent(), headers, signal }, (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > maxBytes) {
-              req.destroy(new PeerError('bad', `answer larger than ${maxBytes} bytes`));
-              return;
-            }
-            chunks.push(c);
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-        if (connected) req.once('socket', (sock) => (sock.connecting ? sock.once('connect', connected) : connected()));
-      }),
+    get: (url, { headers, signal, maxBytes, connected }) => httpGet(opts.tls ? url.replace(/^http:/, 'https:') : url, { agent: agent(), headers, signal, maxBytes, connected }),
     close: () => agent().destroy(),
   };
 }
 
 function classify(err: unknown, timeoutMs: number, signal: AbortSignal | undefined): PeerError {
   if (err instanceof PeerError) return err;
+  if (err instanceof ResponseTooLarge) return new PeerError('bad', err.message, { cause: err });
   if (signal?.aborted) return new PeerError('timeout', 'aborted', { cause: err });
   const e = err as NodeJS.ErrnoException;
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return new PeerError('timeout', `timeout after ${timeoutMs} ms`, { cause: err });

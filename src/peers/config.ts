@@ -1,24 +1,12 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseIpAddress } from '../config/address.ts';
 import { formatDuration } from '../config/duration.ts';
-import { describe, duration } from '../config/schema.ts';
+import { describe, duration } from '../config/fields.ts';
 
 /** "ip" or "ip:port" or "[v6]:port"; the port defaults to the network's configured port. */
-const peerAddress = () => z.string().refine((s) => parsePeerAddress(s) !== undefined, {
+const peerAddress = () => z.string().refine((s) => parseIpAddress(s) !== undefined, {
   error: (iss) => `expected an IP address with an optional :port, got ${describe(iss.input)}`,
 });
-
-export function parsePeerAddress(s: string): { ip: string; port: number | undefined } | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)|([0-9a-fA-F:]+))(?::(\d{1,5}))?$/.exec(s);
-  if (m) {
-    const ip = m[1] ?? m[2] ?? m[3]!;
-    if (m[3] !== undefined && m[4] !== undefined) return isIP(s) === 6 ? { ip: s, port: undefined } : undefined;
-    const port = m[4] === undefined ? undefined : Number(m[4]);
-    if (isIP(ip) === 0 || (port !== undefined && (port < 1 || port > 65535))) return undefined;
-    return { ip, port };
-  }
-  return undefined;
-}
 
 const port = z.number().int('must be a whole number').min(1, 'must be a port from 1 to 65535').max(65535, 'must be a port from 1 to 65535');
 
@@ -30,9 +18,7 @@ const staticPeer = () => z.strictObject({
   host: peerAddress().optional(),
 });
 
-/** Built on demand: config/schema.ts imports this module, and this one uses its helpers. */
-export const peersSchema = () =>
-  z
+export const peersSchema = z
   .strictObject({
     /** Where peers come from; several may be combined. None: the agent watches no peers. */
     discovery: z.array(z.enum(['kubernetes', 'static', 'dns'])).default([]),
@@ -95,4 +81,4 @@ export const peersSchema = () =>
     });
   });
 
-export type PeersConfig = z.output<ReturnType<typeof peersSchema>>;
+export type PeersConfig = z.output<typeof peersSchema>;

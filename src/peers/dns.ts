@@ -1,6 +1,6 @@
 import { Resolver } from 'node:dns/promises';
 import type { Logger } from '../log.ts';
-import type { Clock, TimerHandle } from '../runner/clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import { baseUrl, type PeerClient } from './client.ts';
 import type { PeerDirectory, PeerRecord } from './directory.ts';
 import { pingAnswer } from './wire.ts';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { systemClock, type Clock, type TimerHandle } from '../runner/clock.ts';
+import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { FailureKind } from '../status/cluster-types.ts';
 import { PeerError, type PeerClient } from './client.ts';
 import type { PeerRecord } from './directory.ts';

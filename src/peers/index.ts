@@ -1,52 +1,61 @@
-import type { RequestHandler, Router } from 'express';
+import type { RequestHandler } from 'express';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.ts';
+import { parseIpAddress } from '../config/address.ts';
 import type { Config } from '../config/schema.ts';
 import type { HistoryStore } from '../history/store.ts';
+import type { KubeClients } from '../k8s/client.ts';
 import type { Logger } from '../log.ts';
-import type { Metrics } from '../metrics/metrics.ts';
-import type { Clock } from '../runner/clock.ts';
-import type { LocalStatusWithPeers } from '../status/cluster-types.ts';
-import type { LocalStatus } from '../status/local.ts';
-import { peerRouter } from './api.ts';
+import { peerMeshMetrics } from '../metrics/metrics.ts';
+import { peerMeshProbe } from '../probes/peer-mesh.ts';
+import type { ScheduledProbe } from '../runner/runner.ts';
+import type { PeerObservation } from '../status/cluster-types.ts';
 import { readToken, requireToken, tokenMatches } from './auth.ts';
 import { httpTransport, PeerClient, type PeerTransport } from './client.ts';
-import { parsePeerAddress } from './config.ts';
 import { PeerDirectory, type PeerRecord } from './directory.ts';
 import { DnsDiscovery } from './dns.ts';
+import type { FanoutOptions } from './fanout.ts';
 import { KubernetesDiscovery } from './kubernetes.ts';
-import { kubeClientsFor } from '../k8s/shared.ts';
 import { PeerMesh } from './mesh.ts';
 
 export interface PeersDeps {
   config: Config;
   store: HistoryStore;
-  status: LocalStatus;
   clock: Clock;
-  metrics: Metrics;
   logger: Logger;
+  /** Where the mesh registers its metrics. */
+  registry: Registry;
   /** This agent's listening port, the pod port's default; known once the server listens. */
   ownPort: () => number;
-  random?: () => number;
   /** How to reach peers; plain HTTP unless given (a TLS transport slots in here). */
   transport?: PeerTransport;
+  /** The agent's Kubernetes clients, for discovery from the API. */
+  kubernetes: () => Promise<KubeClients>;
 }
 
 export interface Peers {
   directory: PeerDirectory;
-  mesh: PeerMesh;
-  router: Router;
+  client: PeerClient;
+  /** This agent's share of the mesh and what it saw; absent when no discovery is configured. */
+  mesh: PeerMesh | undefined;
+  /** The mesh as a probe for the runner. */
+  probe: ScheduledProbe | undefined;
+  /** What this agent sees of its peers, for its local status. */
+  observations: () => PeerObservation[];
+  /** How the cluster endpoints fan out to peers. */
+  fanout: Omit<FanoutOptions, 'client' | 'signal'>;
   /** Guards the peer endpoints when a token is configured. */
   auth: RequestHandler | undefined;
   /** Whether an Authorization header carries the peer token (none configured: never). */
   tokenAccepted: (header: string | undefined) => boolean;
-  localStatus: () => LocalStatusWithPeers;
   start(): void;
-  stop(): Promise<void>;
+  stop(): void;
 }
 
 export function staticRecords(config: Config['peers']): PeerRecord[] {
   return config.static.map((s) => {
-    const pod = parsePeerAddress(s.pod)!;
-    const host = s.host === undefined ? undefined : parsePeerAddress(s.host)!;
+    const pod = parseIpAddress(s.pod)!;
+    const host = s.host === undefined ? undefined : parseIpAddress(s.host)!;
     return {
       node: s.node,
       podIP: pod.ip,
@@ -56,7 +65,7 @@ export function staticRecords(config: Config['peers']): PeerRecord[] {
   });
 }
 
-/** Discovery, the peer loop and the peer API, wired from the `peers` config section. */
+/** Discovery, the peer client and the mesh, wired from the `peers` config section. */
 export async function createPeers(deps: PeersDeps): Promise<Peers> {
   const { config, clock, logger } = deps;
   const pc = config.peers;
@@ -66,45 +75,42 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
   const directory = new PeerDirectory({ self: config.node.name, store: deps.store, now: () => clock.now(), logger: log, sources: pc.discovery });
   if (pc.discovery.includes('static')) directory.set('static', staticRecords(pc));
   const podPort = () => pc.podPort ?? deps.ownPort();
-  const mesh = new PeerMesh({
-    self: config.node.name,
-    directory,
-    client,
-    clock,
-    metrics: deps.metrics,
-    logger: log,
-    k: pc.k,
-    interval: pc.interval,
-    timeout: pc.timeout,
-    get podPort() {
-      return podPort();
-    },
-    hostPort: pc.hostPort,
-    random: deps.random,
-    clockOffsetThreshold: pc.clockOffsetThreshold,
-    onTransition: (t) => {
-      log.info({ peer: t.probe, from: t.from, to: t.to, reason: t.reason }, t.message);
-      try {
-        deps.store.append(t);
-      } catch (err) {
-        log.error({ err, peer: t.probe }, 'could not record a peer transition in the history');
-      }
-    },
-  });
-  const localStatus = (): LocalStatusWithPeers => ({ ...deps.status.snapshot(), peers: mesh.observations() });
+  const mesh =
+    pc.discovery.length > 0
+      ? new PeerMesh({
+          self: config.node.name,
+          directory,
+          client,
+          clock,
+          metrics: peerMeshMetrics(deps.registry),
+          k: pc.k,
+          timeout: pc.timeout,
+          get podPort() {
+            return podPort();
+          },
+          hostPort: pc.hostPort,
+          clockOffsetThreshold: pc.clockOffsetThreshold,
+          onTransition: (t) => {
+            log.info({ peer: t.probe, from: t.from, to: t.to, reason: t.reason }, t.message);
+            try {
+              deps.store.append(t);
+            } catch (err) {
+              log.error({ err, peer: t.probe }, 'could not record a peer transition in the history');
+            }
+          },
+        })
+      : undefined;
   const dns = pc.discovery.includes('dns') && pc.dns.name ? new DnsDiscovery({ name: pc.dns.name, refresh: pc.dns.refresh, servers: pc.dns.servers, podPort, timeout: pc.timeout, client, directory, clock, logger: log }) : undefined;
   const kube = pc.discovery.includes('kubernetes')
-    ? await KubernetesDiscovery.create({ clients: await kubeClientsFor(config), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log })
+    ? await KubernetesDiscovery.create({ clients: await deps.kubernetes(), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log })
     : undefined;
-  const router = peerRouter({
-    self: config.node.name,
-    hostIP: config.node.hostIP,
+  return {
     directory,
     client,
-    localStatus,
-    history: deps.store,
-    now: () => clock.now(),
-    logger: log,
+    // Pings have their own timeout; the round as a whole may take until just before the next one.
+    mesh,
+    probe: mesh && { probe: peerMeshProbe(mesh), interval: pc.interval, timeout: Math.max(pc.timeout, Math.floor(pc.interval * 0.9)), reasons: [] },
+    observations: () => mesh?.observations() ?? [],
     fanout: {
       get podPort() {
         return podPort();
@@ -114,26 +120,15 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
       timeoutMs: pc.fanout.timeout,
       clock,
     },
-    clockOffsetThresholdSeconds: pc.clockOffsetThreshold / 1000,
-    // a round of pings is at most an interval apart, plus its own timeout
-    knownDownMaxAgeMs: 2 * pc.interval + pc.timeout,
-  });
-  return {
-    directory,
-    mesh,
-    router,
     auth: token ? requireToken(token) : undefined,
     tokenAccepted: (header) => token !== undefined && tokenMatches(header, token),
-    localStatus,
     start() {
       dns?.start();
       kube?.start();
-      mesh.start();
     },
-    async stop() {
+    stop() {
       dns?.stop();
       kube?.stop();
-      await mesh.stop();
       client.close();
     },
   };

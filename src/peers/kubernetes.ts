@@ -1,7 +1,7 @@
 import type { Informer, ObjectCache, V1Pod } from '@kubernetes/client-node';
 import type { KubeClients } from '../k8s/client.ts';
 import type { Logger } from '../log.ts';
-import type { Clock, TimerHandle } from '../runner/clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import type { PeerDirectory, PeerRecord } from './directory.ts';
 
 /**

@@ -3,7 +3,10 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { HistoryStore } from '../history/store.ts';
 import { silentLogger } from '../log.ts';
-import { createMetrics } from '../metrics/metrics.ts';
+import { createMetrics, peerMeshMetrics } from '../metrics/metrics.ts';
+import { peerMeshProbe } from '../probes/peer-mesh.ts';
+import { ProbeRunner } from '../runner/runner.ts';
+import type { CompletedRun } from '../verdict.ts';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { PeerClient, type PeerTransport } from './client.ts';
 import { PeerDirectory } from './directory.ts';
@@ -32,63 +35,85 @@ function setup(peers: number, ignoreAbort = false) {
   const directory = new PeerDirectory({ self: 'me', store, now: () => clock.now(), logger: silentLogger(), sources: ['static'] });
   directory.set('static', Array.from({ length: peers }, (_, i) => ({ node: `n${i}`, podIP: '127.0.0.1', podPort: 20000 + i })));
   const held = heldTransport(clock, ignoreAbort);
-  const metrics = createMetrics(new Registry(), { defaultMetrics: false });
+  const registry = new Registry();
   const transitions: PeerTransition[] = [];
-  const mesh = new PeerMesh({ self: 'me', directory, client: new PeerClient({ transport: held.transport, maxBytes: 4096, clock }), clock, metrics, logger: silentLogger(), k: 3, interval: 1000, timeout: 500, podPort: 10924, random: () => 0.5, onTransition: (t) => transitions.push(t) });
-  return { clock, store, mesh, held, metrics, transitions };
+  const mesh = new PeerMesh({ self: 'me', directory, client: new PeerClient({ transport: held.transport, maxBytes: 4096, clock }), clock, metrics: peerMeshMetrics(registry), k: 3, timeout: 500, podPort: 10924, onTransition: (t) => transitions.push(t) });
+  return { clock, store, mesh, held, registry, transitions };
+}
+
+/** The mesh scheduled as the agent schedules it: through the runner, as the peer-mesh probe. */
+function scheduled(s: ReturnType<typeof setup>, interval = 1000) {
+  const runs: CompletedRun[] = [];
+  const metrics = createMetrics(s.registry, { defaultMetrics: false });
+  const runner = new ProbeRunner({ probes: [{ probe: peerMeshProbe(s.mesh), interval, timeout: 900, reasons: [] }], clock: s.clock, metrics, logger: silentLogger(), random: () => 0.5, onResult: (r) => runs.push(r) });
+  return { runner, runs };
 }
 
 void describe('PeerMesh', () => {
-  void it('pings its k targets once per interval', async () => {
-    const { clock, mesh, held, store } = setup(20);
-    mesh.start();
+  void it('runs through the runner: pings its k targets once per interval, with the common probe metrics', async () => {
+    const s = setup(20);
+    const { runner, runs } = scheduled(s);
+    runner.start();
+    await s.clock.advance(50); // first run after half of the 10% jitter window
     for (let round = 1; round <= 3; round++) {
-      await clock.advance(1000);
-      assert.equal(held.requests.length, 3 * round);
-      held.release();
+      assert.equal(s.held.requests.length, 3 * round);
+      s.held.release();
+      await s.clock.advance(1000);
     }
-    assert.equal(new Set(held.requests.map((u) => new URL(u).port)).size, 3);
-    await mesh.stop();
-    store.close();
+    assert.equal(new Set(s.held.requests.map((u) => new URL(u).port)).size, 3);
+    assert.equal(runs[0]!.probe, 'peer-mesh');
+    assert.deepEqual(runs[0]!.result, { verdict: 'ok', message: 'pinged 3 peer(s), all answered', observations: { 'peers pinged': 3, 'peers not answering': 0 } });
+    const text = await s.registry.metrics();
+    assert.match(text, /^vigil_probe_runs_total\{probe="peer-mesh"\} 3$/m);
+    assert.match(text, /^vigil_probe_interval_seconds\{probe="peer-mesh"\} 1$/m);
+    const stopped = runner.stop(1000);
+    await s.clock.advance(1000);
+    await stopped;
+    s.store.close();
   });
 
-  void it('a wedged connection costs one timeout, not the mesh', async () => {
-    const { clock, mesh, held, store } = setup(20, true); // a transport that ignores aborts
-    mesh.start();
-    await clock.advance(1000);
-    assert.equal(held.requests.length, 3);
-    await clock.advance(1000);
-    assert.equal(held.requests.length, 6, 'the next round ran');
-    assert.ok(mesh.observations().every((o) => !o.up && o.failure === 'timeout'));
-    held.release();
-    await mesh.stop();
-    store.close();
+  void it('a wedged connection costs one ping timeout, not the mesh; a peer down is not this node\'s failure', async () => {
+    const s = setup(20, true); // a transport that ignores aborts
+    const { runner, runs } = scheduled(s);
+    runner.start();
+    await s.clock.advance(50);
+    assert.equal(s.held.requests.length, 3);
+    await s.clock.advance(1000);
+    assert.equal(s.held.requests.length, 6, 'the next round ran');
+    assert.ok(s.mesh.observations().every((o) => !o.up && o.failure === 'timeout'));
+    assert.equal(runs[0]!.result.verdict, 'ok');
+    assert.match(runs[0]!.result.message, /^pinged 3 peer\(s\); not answering: n\d+ \(pod: timeout\), n\d+ \(pod: timeout\), n\d+ \(pod: timeout\)$/);
+    s.held.release();
+    const stopped = runner.stop(1000);
+    await s.clock.advance(1000);
+    await stopped;
+    s.store.close();
   });
 
   void it('reports a peer that does not answer within the timeout as down, then up again, and says so to the history', async () => {
-    const { clock, mesh, held, metrics, store, transitions } = setup(2);
+    const { clock, mesh, held, registry, store, transitions } = setup(2);
     const t0 = clock.now();
-    const round = mesh.round();
+    const round = mesh.round(new AbortController().signal);
     await clock.advance(500);
     await round;
     assert.deepEqual(mesh.observations().map((o) => [o.peer, o.up, o.failure, o.error]), [
       ['n0', false, 'timeout', 'timeout after 500 ms'],
       ['n1', false, 'timeout', 'timeout after 500 ms'],
     ]);
-    assert.match(await metrics.registry.getSingleMetricAsString('vigil_peer_up'), /vigil_peer_up\{peer_node="n0",network="pod"\} 0/);
-    assert.match(await metrics.registry.getSingleMetricAsString('vigil_peer_failure'), /vigil_peer_failure\{peer_node="n0",network="pod",kind="timeout"\} 1/);
+    assert.match(await registry.getSingleMetricAsString('vigil_peer_up'), /vigil_peer_up\{peer_node="n0",network="pod"\} 0/);
+    assert.match(await registry.getSingleMetricAsString('vigil_peer_failure'), /vigil_peer_failure\{peer_node="n0",network="pod",kind="timeout"\} 1/);
     const since = mesh.observations()[0]!.since;
     await clock.advance(1000);
-    const again = mesh.round();
+    const again = mesh.round(new AbortController().signal);
     held.release();
     await again;
     const o = mesh.observations()[0]!;
     assert.equal(o.up, true);
     assert.notEqual(o.since, since);
     assert.equal(o.clockOffsetSeconds, 0);
-    assert.match(await metrics.registry.getSingleMetricAsString('vigil_peer_up'), /vigil_peer_up\{peer_node="n0",network="pod"\} 1/);
-    assert.doesNotMatch(await metrics.registry.getSingleMetricAsString('vigil_peer_failure'), /peer_node="n0"/, 'a link that answers again has no failure series');
-    assert.match(await metrics.registry.getSingleMetricAsString('vigil_peers_probed'), /vigil_peers_probed 2/);
+    assert.match(await registry.getSingleMetricAsString('vigil_peer_up'), /vigil_peer_up\{peer_node="n0",network="pod"\} 1/);
+    assert.doesNotMatch(await registry.getSingleMetricAsString('vigil_peer_failure'), /peer_node="n0"/, 'a link that answers again has no failure series');
+    assert.match(await registry.getSingleMetricAsString('vigil_peers_probed'), /vigil_peers_probed 2/);
     assert.deepEqual(
       transitions.filter((t) => t.probe === 'peer/n0/pod').map((t) => [t.time - t0, t.from, t.to, t.reason, t.message]),
       [
@@ -96,16 +121,23 @@ void describe('PeerMesh', () => {
         [1500, 'down', 'up', null, 'n0 over the pod network reachable again'],
       ],
     );
-    await mesh.stop();
     store.close();
   });
 
-  void it('stop() aborts a round in flight', async () => {
+  void it('a round aborted by the runner (timeout or shutdown) records nothing', async () => {
     const { mesh, store } = setup(2);
-    const round = mesh.round();
-    await mesh.stop();
+    const abort = new AbortController();
+    const round = mesh.round(abort.signal);
+    abort.abort(new DOMException('agent shutting down', 'AbortError'));
     await round;
     assert.deepEqual(mesh.observations(), []);
     store.close();
+  });
+
+  void it('with no peer known, a run is skipped: neither success nor failure', async () => {
+    const s = setup(0);
+    const r = await peerMeshProbe(s.mesh).run(new AbortController().signal);
+    assert.deepEqual(r, { verdict: 'ok', skipped: true, message: 'no peer known yet: nothing to ping' });
+    s.store.close();
   });
 });

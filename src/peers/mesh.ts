@@ -1,6 +1,5 @@
-import type { Logger } from '../log.ts';
-import type { Metrics } from '../metrics/metrics.ts';
-import type { Clock, TimerHandle } from '../runner/clock.ts';
+import type { Clock } from '../clock.ts';
+import type { PeerMeshMetrics } from '../metrics/metrics.ts';
 import type { FailureKind, Network, PeerObservation } from '../status/cluster-types.ts';
 import { assignPeers } from './assign.ts';
 import { baseUrl, PeerError, type PeerClient } from './client.ts';
@@ -13,20 +12,24 @@ export interface MeshOptions {
   directory: PeerDirectory;
   client: PeerClient;
   clock: Clock;
-  metrics: Metrics;
-  logger: Logger;
+  metrics: PeerMeshMetrics;
   k: number;
-  interval: number;
+  /** Milliseconds a ping may take. */
   timeout: number;
   podPort: number;
   hostPort?: number;
-  random?: () => number;
   /** Monotonic milliseconds for round-trip times. */
   monotonic?: () => number;
   /** Milliseconds a peer's clock may be off before its observation says since when it is. */
   clockOffsetThreshold?: number;
   /** A peer went up or down on a network (first seen up is not a transition); the history records it. */
   onTransition?: (t: PeerTransition) => void;
+}
+
+/** What one round saw: its targets, and those that did not answer on some network. */
+export interface RoundSummary {
+  targets: number;
+  down: { peer: string; network: Network; failure: FailureKind | null }[];
 }
 
 interface PingOutcome {
@@ -46,10 +49,9 @@ export function endpoints(p: PeerRecord, ports: { podPort: number; hostPort?: nu
 }
 
 /**
- * The peer loop: every interval, ping this agent's share of the mesh over the pod network and the
- * host path, keep the last observation of each, and export them. It lives beside the probe runner
- * rather than in it because its state (who is known, what was seen) is also what the peer API
- * serves, and because a peer being down is not this node's failure.
+ * This agent's share of the peer mesh: the peers it pings, over the pod network and the host path,
+ * and the last observation of each, which the local status serves to peers. It has no schedule of
+ * its own: the runner calls round() as the peer-mesh probe (src/probes/peer-mesh.ts).
  */
 export class PeerMesh {
   readonly #o: MeshOptions;
@@ -57,28 +59,10 @@ export class PeerMesh {
   readonly #monotonic: () => number;
   #targets: string[] = [];
   #targetsFor = -1;
-  #timer: TimerHandle | undefined;
-  #round: Promise<void> | undefined;
-  #abort = new AbortController();
-  #stopped = false;
 
   constructor(opts: MeshOptions) {
     this.#o = opts;
     this.#monotonic = opts.monotonic ?? (() => performance.now());
-  }
-
-  start(): void {
-    this.#schedule((this.#o.random ?? Math.random)() * 0.1 * this.#o.interval);
-  }
-
-  #schedule(ms: number): void {
-    if (this.#stopped) return;
-    this.#timer = this.#o.clock.setTimeout(() => {
-      const jitter = 1 + 0.1 * (2 * (this.#o.random ?? Math.random)() - 1);
-      this.#schedule(this.#o.interval * jitter);
-      if (this.#round) return; // the previous round is still waiting on its timeouts
-      this.#round = this.round().finally(() => (this.#round = undefined));
-    }, ms);
   }
 
   /** The peers this agent pings, recomputed only when membership changes. */
@@ -91,8 +75,8 @@ export class PeerMesh {
     return this.#targets;
   }
 
-  /** One round: ping every target over every network it has, in parallel; never throws. */
-  async round(): Promise<void> {
+  /** One round: ping every target over every network it has, in parallel; never throws. An aborted round records nothing. */
+  async round(signal: AbortSignal): Promise<RoundSummary> {
     const { metrics, directory } = this.#o;
     const targets = this.targets();
     const set = new Set(targets);
@@ -105,15 +89,17 @@ export class PeerMesh {
     }
     metrics.peersKnown.set(directory.list().length);
     metrics.peersProbed.set(targets.length);
+    const down: RoundSummary['down'] = [];
     await Promise.all(
       targets.map(async (node) => {
         const p = directory.get(node);
         if (!p) return;
         const eps = endpoints(p, this.#o);
-        const results = await Promise.all((Object.entries(eps) as [Network, string][]).map(async ([network, url]) => [network, await this.#ping(node, url)] as const));
+        const results = await Promise.all((Object.entries(eps) as [Network, string][]).map(async ([network, url]) => [network, await this.#ping(node, url, signal)] as const));
         let offset: number | null = null;
         for (const [network, r] of results) {
-          if (this.#stopped) return;
+          if (signal.aborted) return;
+          if (!r.up) down.push({ peer: node, network, failure: r.failure });
           const key = `${node}\0${network}`;
           const prev = this.#observations.get(key);
           const nowMs = this.#o.clock.now();
@@ -145,14 +131,16 @@ export class PeerMesh {
         else metrics.peerClockOffset.remove({ peer_node: node });
       }),
     );
+    down.sort((a, b) => a.peer.localeCompare(b.peer) || a.network.localeCompare(b.network));
+    return { targets: targets.length, down };
   }
 
-  async #ping(node: string, url: string): Promise<PingOutcome> {
+  async #ping(node: string, url: string, signal: AbortSignal): Promise<PingOutcome> {
     const { clock, client, timeout } = this.#o;
     const t0 = clock.now();
     const m0 = this.#monotonic();
     try {
-      const answer = await client.get(url, '/api/v1/ping', pingAnswer, { timeoutMs: timeout, signal: this.#abort.signal });
+      const answer = await client.get(url, '/api/v1/ping', pingAnswer, { timeoutMs: timeout, signal });
       const rttMs = this.#monotonic() - m0;
       const t1 = clock.now();
       if (answer.node !== node) return { up: false, rttMs: null, offsetMs: null, error: `answered as node "${answer.node.slice(0, 60)}"`, failure: 'bad' };
@@ -166,12 +154,5 @@ export class PeerMesh {
   /** The last observation of every target on every network, for the local status. */
   observations(): PeerObservation[] {
     return [...this.#observations.values()].sort((a, b) => a.peer.localeCompare(b.peer) || a.network.localeCompare(b.network));
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
-    this.#abort.abort(new DOMException('agent shutting down', 'AbortError'));
-    await this.#round;
   }
 }

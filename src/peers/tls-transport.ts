@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import { fileSignature } from '../server/web-config-source.ts';
+import { fileSignature } from '../files.ts';
 import { httpTransport, type PeerTransport } from './client.ts';
 
 export interface PeerTlsFiles {

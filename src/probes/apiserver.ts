@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { duration } from '../config/schema.ts';
+import { duration } from '../config/fields.ts';
 import { describeApiError } from '../k8s/errors.ts';
 import { failingChecks, parseHealthOutput } from '../k8s/healthz.ts';
 import { rawGet } from '../k8s/raw-get.ts';
-import { kubeClientsFor } from '../k8s/shared.ts';
-import { defineProbe, type ProbeResult } from './probe.ts';
+import { apiserverMetrics } from '../metrics/metrics.ts';
+import type { ProbeResult } from '../verdict.ts';
+import { withKubeClients } from './kube.ts';
+import { defineProbe } from './probe.ts';
 import { ms, resultOf, type Problem } from './problems.ts';
 
 const ENDPOINTS = ['livez', 'readyz'] as const;
@@ -15,20 +17,16 @@ export const apiserverProbe = defineProbe({
   defaultInterval: 15_000,
   defaultTimeout: 10_000,
   reasons: ['livez-failed', 'readyz-failed', 'slow', 'forbidden', 'api-error'],
+  clients: ['kubernetes'],
   options: z.object({
     /** Answers slower than this make the verdict a warning. */
     latencyWarning: duration({ min: 1 }).prefault('1s'),
   }),
-  create({ config, clock, metrics }, opts) {
+  create({ kubernetes, clock, registry }, opts) {
+    const metrics = apiserverMetrics(registry);
     return {
       name: 'apiserver',
-      async run(signal): Promise<ProbeResult> {
-        let kube;
-        try {
-          kube = (await kubeClientsFor(config)).config;
-        } catch (err) {
-          return { verdict: 'critical', reason: 'api-error', message: (err as Error).message };
-        }
+      run: (signal) => withKubeClients(kubernetes, async ({ config: kube }): Promise<ProbeResult> => {
         const server = kube.getCurrentCluster()?.server ?? 'the API server';
         const problems: Problem[] = [];
         const observations: Record<string, number | string> = {};
@@ -61,7 +59,7 @@ export const apiserverProbe = defineProbe({
           }
         }
         return resultOf(problems, () => ENDPOINTS.map((e) => `/${e} ok in ${ms((observations[`${e} seconds`] as number) * 1000)}`).join(', '), observations);
-      },
+      }),
     };
   },
 });

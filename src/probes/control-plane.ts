@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { duration } from '../config/schema.ts';
-import { abortable } from '../k8s/abortable.ts';
+import { duration } from '../config/fields.ts';
+import { abortable } from '../abortable.ts';
 import { describeApiError } from '../k8s/errors.ts';
-import { kubeClientsFor } from '../k8s/shared.ts';
-import { defineProbe, type ProbeResult } from './probe.ts';
+import { controlPlaneMetrics } from '../metrics/metrics.ts';
+import type { ProbeResult } from '../verdict.ts';
+import { withKubeClients } from './kube.ts';
+import { defineProbe } from './probe.ts';
 import { resultOf, type Problem } from './problems.ts';
 
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Lease name such as "kube-scheduler"');
@@ -19,22 +21,18 @@ export const controlPlaneProbe = defineProbe({
   defaultInterval: 15_000,
   defaultTimeout: 10_000,
   reasons: ['lease-stale', 'lease-missing', 'forbidden', 'api-error'],
+  clients: ['kubernetes'],
   options: z.object({
     components: z.array(name).min(1).default(['kube-scheduler', 'kube-controller-manager']),
     leaseNamespace: name.default('kube-system'),
     /** A lease not renewed for longer than this names its component as down (leases last 15 s by default). */
     maxLeaseAge: duration({ min: 1000 }).prefault('30s'),
   }),
-  create({ config, clock, metrics }, opts) {
+  create({ kubernetes, clock, registry }, opts) {
+    const metrics = controlPlaneMetrics(registry);
     return {
       name: 'control-plane',
-      async run(signal): Promise<ProbeResult> {
-        let k;
-        try {
-          k = await kubeClientsFor(config);
-        } catch (err) {
-          return { verdict: 'critical', reason: 'api-error', message: (err as Error).message };
-        }
+      run: (signal) => withKubeClients(kubernetes, async (k): Promise<ProbeResult> => {
         const problems: Problem[] = [];
         const observations: Record<string, number | string> = {};
         for (const component of opts.components) {
@@ -71,7 +69,7 @@ export const controlPlaneProbe = defineProbe({
           }
         }
         return resultOf(problems, () => opts.components.map((c) => `${c} lease renewed ${secs((observations[`${c} lease age seconds`] as number) * 1000)} ago`).join(', '), observations);
-      },
+      }),
     };
   },
 });

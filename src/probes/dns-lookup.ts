@@ -1,7 +1,7 @@
 import { promises as dns } from 'node:dns';
-import type { Metrics } from '../metrics/metrics.ts';
-import type { Clock } from '../runner/clock.ts';
-import type { ProbeResult } from './probe.ts';
+import type { DnsMetrics } from '../metrics/metrics.ts';
+import type { Clock } from '../clock.ts';
+import type { ProbeResult } from '../verdict.ts';
 import { ms, resultOf, type Problem } from './problems.ts';
 
 /** Resolves a name to addresses; rejects with a node:dns error (err.code ENOTFOUND, ESERVFAIL, ...). */
@@ -56,7 +56,7 @@ export interface DnsCheckOptions {
 }
 
 /** One run: every name resolved in turn, timed, judged. */
-export async function dnsCheck(deps: { resolve: ResolveFn; clock: Clock; metrics: Metrics }, opts: DnsCheckOptions, signal: AbortSignal): Promise<ProbeResult> {
+export async function dnsCheck(deps: { resolve: ResolveFn; clock: Clock; metrics: DnsMetrics }, opts: DnsCheckOptions, signal: AbortSignal): Promise<ProbeResult> {
   const { resolve, clock, metrics } = deps;
   const problems: Problem[] = [];
   const observations: Record<string, number | string> = {};

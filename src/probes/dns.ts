@@ -1,10 +1,11 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
-import { duration } from '../config/schema.ts';
+import { parseIpAddress } from '../config/address.ts';
+import { duration } from '../config/fields.ts';
 import { DNS_REASONS, dnsCheck, systemResolver } from './dns-lookup.ts';
+import { dnsMetrics } from '../metrics/metrics.ts';
 import { defineProbe } from './probe.ts';
 
-const server = z.string().refine((s) => /^(\[[0-9a-fA-F:.]+\]|[0-9.]+)(:\d{1,5})?$/.test(s) && isIP(s.replace(/^\[|\](:\d+)?$|:\d+$/g, '')) !== 0, {
+const server = z.string().refine((s) => parseIpAddress(s) !== undefined, {
   error: (iss) => `expected an IP address with an optional port ("10.96.0.10", "10.96.0.10:53", "[fd00::a]:53"), got ${JSON.stringify(iss.input)}`,
 });
 
@@ -25,7 +26,8 @@ export const dnsProbe = defineProbe({
     /** Lookups slower than this make the verdict a warning. */
     latencyWarning: duration({ min: 1 }).prefault('250ms'),
   }),
-  create({ clock, metrics }, opts) {
+  create({ clock, registry }, opts) {
+    const metrics = dnsMetrics(registry);
     const resolve = systemResolver({ servers: opts.servers, timeoutMs: opts.lookupTimeout });
     return { name: 'dns', run: (signal) => dnsCheck({ resolve, clock, metrics }, opts, signal) };
   },

@@ -1,18 +1,18 @@
-import { statSync } from 'node:fs';
 import { z } from 'zod';
-import { describe, duration } from '../config/schema.ts';
+import { parseHostPort } from '../config/address.ts';
+import { describe, duration } from '../config/fields.ts';
 import { recordEtcdMetrics } from '../etcd/metrics.ts';
+import { errorText } from '../errors.ts';
+import { fileSignature } from '../files.ts';
+import { etcdMetrics } from '../metrics/metrics.ts';
 import type { EtcdSession } from '../etcd/session.ts';
 import { connectionSettings, EtcdSetupError } from '../etcd/settings.ts';
 import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../etcd/verdict.ts';
-import { defineProbe, type ProbeResult } from './probe.ts';
+import type { ProbeResult } from '../verdict.ts';
+import { defineProbe } from './probe.ts';
 
 /** host:port, [v6]:port; the label that names the member in metrics and messages. */
-const HOST_PORT = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-const endpoint = z.string().refine((s) => {
-  const port = Number(HOST_PORT.exec(s)?.[1] ?? 0);
-  return port >= 1 && port <= 65535;
-}, {
+const endpoint = z.string().refine((s) => parseHostPort(s) !== undefined, {
   error: (iss) => `expected host:port such as 127.0.0.1:2379, without a scheme (the tls section turns TLS on), got ${describe(iss.input)}`,
 });
 
@@ -55,8 +55,8 @@ export const etcdProbe = defineProbe({
     /** TTL of the lease the probe keys hang on: how long they outlive an agent that died. */
     leaseTTL: duration({ min: 2000 }).prefault('60s'),
   }),
-  create({ node, config, metrics, logger }, opts) {
-    const runTimeout = config.probes.etcd?.timeout ?? 8000;
+  create({ node, timeout: runTimeout, registry, logger }, opts) {
+    const metrics = etcdMetrics(registry);
     const requestTimeout = opts.requestTimeout ?? Math.floor(runTimeout / 4);
     if (3 * requestTimeout >= runTimeout) {
       logger.warn({ requestTimeout, timeout: runTimeout }, 'probes.etcd.requestTimeout is a third of the probe timeout or more: a member slow to answer may time the whole run out before it can be named');
@@ -68,7 +68,7 @@ export const etcdProbe = defineProbe({
     // The credential files as they were when the session was built: a TLS or auth failure rebuilds
     // the clients only once one of them has changed, not on every run while a member refuses us.
     const files = [opts.tls?.caFile, opts.tls?.certFile, opts.tls?.keyFile, opts.auth?.passwordFile].filter((f): f is string => f !== undefined);
-    const signature = () => files.map((f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 'missing').join(',');
+    const signature = () => fileSignature(files);
     let builtFrom = '';
     /** The member label each endpoint's series were last exported under. */
     const exported = new Map<string, string>();
@@ -90,9 +90,9 @@ export const etcdProbe = defineProbe({
         } catch (err) {
           session = undefined; // a file that appears later (a mounted Secret) is picked up by the next run
           const kind = err instanceof EtcdSetupError ? err.kind : 'tls';
-          const observations: MemberObservation[] = opts.endpoints.map((e) => ({ endpoint: e, down: { kind, text: (err as Error).message } }));
+          const observations: MemberObservation[] = opts.endpoints.map((e) => ({ endpoint: e, down: { kind, text: errorText(err) } }));
           recordEtcdMetrics(metrics, observations, false, exported);
-          return { verdict: 'critical', reason: kind, message: `etcd: ${(err as Error).message}` };
+          return { verdict: 'critical', reason: kind, message: `etcd: ${errorText(err)}` };
         }
         const observed = await c.observe({ prefix, timeoutMs: requestTimeout });
         const j = judgeEtcd(observed, thresholds);

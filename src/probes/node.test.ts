@@ -3,23 +3,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Registry } from 'prom-client';
+import { Registry, type Gauge } from 'prom-client';
 import { loadConfig } from '../config/load.ts';
-import { HistoryStore } from '../history/store.ts';
 import { silentLogger } from '../log.ts';
-import { createMetrics } from '../metrics/metrics.ts';
-import { systemClock } from '../runner/clock.ts';
+import { systemClock } from '../clock.ts';
 import { nodeProbe } from './node.ts';
+import { createProbe, ProbeRegistry } from './registry.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-node-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function probe(yaml: string) {
   const config = loadConfig({ probes: [nodeProbe], file: { name: 'test.yaml', text: yaml } });
-  const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-  const store = new HistoryStore(':memory:');
-  const { enabled: _e, interval: _i, timeout: _t, ...options } = config.probes.node!;
-  return { metrics, probe: nodeProbe.create({ node: config.node, config, metrics, clock: systemClock, logger: silentLogger(), store }, options) };
+  const registry = new Registry();
+  const [enabled] = new ProbeRegistry([nodeProbe]).enabled(config);
+  const probe = createProbe(enabled!, { node: config.node, clock: systemClock, logger: silentLogger(), registry }, {});
+  const gauge = (name: string) => registry.getSingleMetric(name) as Gauge;
+  return { probe, metrics: { nodeFilesystemUsedRatio: gauge('vigil_node_filesystem_used_ratio'), nodeMemoryAvailableRatio: gauge('vigil_node_memory_available_ratio') } };
 }
 
 describe('node probe', () => {

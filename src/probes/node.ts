@@ -3,9 +3,12 @@ import { statfs } from 'node:fs/promises';
 import path from 'node:path';
 import si from 'systeminformation';
 import { z } from 'zod';
-import { ratio } from '../config/schema.ts';
-import { defineProbe, type ProbeResult, type Verdict } from './probe.ts';
+import { ratio } from '../config/fields.ts';
+import type { ProbeResult, Verdict } from '../verdict.ts';
+import { defineProbe } from './probe.ts';
 import { resultOf, type Problem } from './problems.ts';
+import { nodeMetrics } from '../metrics/metrics.ts';
+import { errorText } from '../errors.ts';
 
 /** Data directories worth watching when they exist on the node, besides the root filesystem. */
 const DATA_DIRS = ['/var/lib/etcd', '/var/lib/containerd', '/var/lib/docker', '/var/lib/crio', '/var/lib/kubelet'];
@@ -36,7 +39,8 @@ export const nodeProbe = defineProbe({
     filesystem: thresholds(0.8, 0.9),
     memory: thresholds(0.8, 0.9),
   }),
-  create({ metrics }, opts) {
+  create({ registry }, opts) {
+    const metrics = nodeMetrics(registry);
     const paths = opts.paths ?? ['/', ...DATA_DIRS.filter((d) => existsSync(path.join(opts.rootfs, d)))];
     return {
       name: 'node',
@@ -55,7 +59,7 @@ export const nodeProbe = defineProbe({
             if (v !== 'ok') problems.push({ verdict: v, reason: 'filesystem-full', text: `filesystem at ${p} is ${pct(r)} used (${v} at ${pct(v === 'critical' ? opts.filesystem.critical : opts.filesystem.warning)})` });
           } catch (err) {
             metrics.nodeFilesystemUsedRatio.remove({ path: p });
-            problems.push({ verdict: 'warning', reason: 'filesystem-unreadable', text: `cannot read the filesystem at ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+            problems.push({ verdict: 'warning', reason: 'filesystem-unreadable', text: `cannot read the filesystem at ${p}: ${(err as NodeJS.ErrnoException).code ?? errorText(err)}` });
           }
         }
         const mem = await si.mem();

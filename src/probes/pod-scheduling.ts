@@ -1,12 +1,17 @@
 import { z } from 'zod';
-import { duration } from '../config/schema.ts';
-import { abortable } from '../k8s/abortable.ts';
+import { duration } from '../config/fields.ts';
+import { abortable } from '../abortable.ts';
 import { admissionDenial, describeApiError } from '../k8s/errors.ts';
 import { PodWatch, type SeenEvent } from '../k8s/pod-watch.ts';
 import { podProgress, probePodManifest, probePodName, probePodSelector } from '../k8s/probe-pod.ts';
-import { kubeClientsFor } from '../k8s/shared.ts';
 import type { KubeClients } from '../k8s/client.ts';
-import { defineProbe, type ProbeDeps, type ProbeResult } from './probe.ts';
+import { podSchedulingMetrics, type PodSchedulingMetrics } from '../metrics/metrics.ts';
+import { withKubeClients } from './kube.ts';
+import { errorText } from '../errors.ts';
+import type { ProbeResult } from '../verdict.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import { defineProbe } from './probe.ts';
 
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
@@ -70,9 +75,11 @@ export const podSchedulingProbe = defineProbe({
   defaultInterval: 300_000,
   defaultTimeout: 150_000,
   reasons: REASONS,
+  clients: ['kubernetes'],
   options,
-  create(deps, opts) {
-    return { name: 'pod-scheduling', run: (signal) => runOnce(deps, opts, signal) };
+  create({ kubernetes, node, clock, logger, registry }, opts) {
+    const run: Run = { node: node.name, clock, logger, metrics: podSchedulingMetrics(registry) };
+    return { name: 'pod-scheduling', run: (signal) => withKubeClients(kubernetes, (k) => runOnce(run, opts, k, signal)) };
   },
 });
 
@@ -90,23 +97,24 @@ async function call<T>(signal: AbortSignal, what: string, fn: () => Promise<T>):
   }
 }
 
-async function runOnce(deps: ProbeDeps, opts: Options, signal: AbortSignal): Promise<ProbeResult> {
-  const node = deps.node.name;
-  let k: KubeClients;
+/** What one run uses: the node it probes, and the probe's clock, logger and metrics. */
+interface Run {
+  node: string;
+  clock: Clock;
+  logger: Logger;
+  metrics: PodSchedulingMetrics;
+}
+
+async function runOnce(run: Run, opts: Options, k: KubeClients, signal: AbortSignal): Promise<ProbeResult> {
   try {
-    k = await kubeClientsFor(deps.config);
-  } catch (err) {
-    return critical('api-error', (err as Error).message);
-  }
-  try {
-    return await probeNode(deps, opts, k, node, signal);
+    return await probeNode(run, opts, k, run.node, signal);
   } catch (err) {
     if (err instanceof ApiCallFailed) return err.result;
     throw err;
   }
 }
 
-async function probeNode(deps: ProbeDeps, opts: Options, k: KubeClients, node: string, signal: AbortSignal): Promise<ProbeResult> {
+async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string, signal: AbortSignal): Promise<ProbeResult> {
   const { clock, metrics } = deps;
   const ns = k.namespace;
   const nodeObj = await call(signal, `read node ${node}`, () => k.core.readNode({ name: node })).catch((err: unknown) => {
@@ -240,14 +248,14 @@ async function probeNode(deps: ProbeDeps, opts: Options, k: KubeClients, node: s
     };
   } catch (err) {
     if (err instanceof ApiCallFailed || signal.aborted) throw err;
-    return critical('api-error', `watching probe pod on ${node}: ${(err as Error).message}`);
+    return critical('api-error', `watching probe pod on ${node}: ${errorText(err)}`);
   } finally {
     watch.close();
     // A pod left behind on failure is removed now if possible; the next run's reaping covers the rest.
     if (uid && !gone && !deleting) {
       const name = probePodName(node);
       await abortable(k.core.deleteNamespacedPod({ namespace: ns, name, body: { gracePeriodSeconds: 0, preconditions: { uid } } }), AbortSignal.timeout(5000)).catch((err: unknown) =>
-        deps.logger.warn({ err: (err as Error).message }, 'could not delete the probe pod after a failed run; the next run will'),
+        deps.logger.warn({ err }, 'could not delete the probe pod after a failed run; the next run will'),
       );
     }
   }

@@ -1,26 +1,10 @@
+import type { Registry } from 'prom-client';
 import type { z } from 'zod';
+import type { Clock } from '../clock.ts';
+import type { NodeIdentity } from '../config/schema.ts';
+import type { KubeClients } from '../k8s/client.ts';
 import type { Logger } from '../log.ts';
-import type { Clock } from '../runner/clock.ts';
-import type { Metrics } from '../metrics/metrics.ts';
-import type { HistoryStore } from '../history/store.ts';
-import type { Config, NodeIdentity } from '../config/schema.ts';
-
-export type Verdict = 'ok' | 'warning' | 'critical';
-
-/** Reasons every probe may report; the runner itself produces them. */
-export const COMMON_REASONS = ['timeout', 'error'] as const;
-
-export interface ProbeResult {
-  verdict: Verdict;
-  /** One of the probe's declared reasons (or a common one); required unless the verdict is ok. */
-  reason?: string;
-  /** What and how much, for a person: "etcd 198.18.0.3:2379: put p50 412 ms > 100 ms". */
-  message: string;
-  /** The run did not apply (a cordoned node, say): reported, but neither success nor failure. */
-  skipped?: boolean;
-  /** The probe's own figures, shown in the status API. */
-  observations?: Record<string, number | string | boolean | null>;
-}
+import type { ProbeResult } from '../verdict.ts';
 
 export interface Probe {
   readonly name: string;
@@ -29,17 +13,29 @@ export interface Probe {
   close?(): Promise<void>;
 }
 
-/** What a probe may use; every side effect comes in here so tests can control it. */
+/** What every probe gets; every side effect comes in here so tests can control it. */
 export interface ProbeDeps {
+  /** This node, as the config names it. */
   node: NodeIdentity;
-  config: Config;
-  metrics: Metrics;
+  /** Milliseconds between runs, as configured. */
+  interval: number;
+  /** Milliseconds a run may take before the runner aborts it, as configured. */
+  timeout: number;
   clock: Clock;
   logger: Logger;
-  store: HistoryStore;
+  /** Where the probe registers its own metrics: they exist only when the probe runs. */
+  registry: Registry;
 }
 
-export interface ProbeDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
+/** Clients a probe receives only when it declares them, each built once per agent on first use. */
+export interface ProbeClients {
+  /** The agent's Kubernetes clients; rejects with a message naming the credentials when they cannot be loaded. */
+  kubernetes: () => Promise<KubeClients>;
+}
+
+export type ClientName = keyof ProbeClients;
+
+export interface ProbeDefinition<S extends z.ZodRawShape = z.ZodRawShape, C extends ClientName = ClientName> {
   name: string;
   defaultEnabled: boolean;
   /** Milliseconds between runs unless configured. */
@@ -48,21 +44,15 @@ export interface ProbeDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
   defaultTimeout: number;
   /** The bounded set of reasons this probe reports (the failure counter's label values). */
   reasons: readonly string[];
+  /** The clients the probe needs; only these are handed to `create`. */
+  clients?: readonly C[];
   /** Probe-specific options; every field needs a default so `enabled: true` alone is valid. */
   options: z.ZodObject<S>;
-  create(deps: ProbeDeps, options: z.output<z.ZodObject<S>>): Probe;
+  create(deps: ProbeDeps & Pick<ProbeClients, C>, options: z.output<z.ZodObject<S>>): Probe;
 }
 
-/** Keeps the options type attached to the factory while the registry holds definitions of any shape. */
-export function defineProbe<S extends z.ZodRawShape>(def: ProbeDefinition<S>): ProbeDefinition {
+/** Keeps the options and clients types attached to the factory while the registry holds definitions of any shape. */
+export function defineProbe<S extends z.ZodRawShape, C extends ClientName = never>(def: ProbeDefinition<S, C>): ProbeDefinition {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- erases the options type on purpose
   return def as unknown as ProbeDefinition;
-}
-
-export const VERDICT_RANK: Record<Verdict, number> = { ok: 0, warning: 1, critical: 2 };
-
-export function worst(verdicts: Iterable<Verdict>): Verdict {
-  let w: Verdict = 'ok';
-  for (const v of verdicts) if (VERDICT_RANK[v] > VERDICT_RANK[w]) w = v;
-  return w;
 }

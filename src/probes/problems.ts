@@ -1,4 +1,4 @@
-import { worst, type ProbeResult, type Verdict } from './probe.ts';
+import { worst, type ProbeResult, type Verdict } from '../verdict.ts';
 
 export interface Problem {
   verdict: Verdict;

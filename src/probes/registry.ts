@@ -1,10 +1,10 @@
 import type { Config, ProbeCommon } from '../config/schema.ts';
-import type { ProbeDefinition } from './probe.ts';
+import type { Probe, ProbeClients, ProbeDefinition, ProbeDeps } from './probe.ts';
 
 export interface EnabledProbe {
   definition: ProbeDefinition;
   common: ProbeCommon;
-  /** The validated probe section, including its own options. */
+  /** The probe's own options, validated. */
   options: Record<string, unknown>;
 }
 
@@ -31,4 +31,15 @@ export class ProbeRegistry {
     }
     return out;
   }
+}
+
+/** Builds an enabled probe with its own interval and timeout, and only the clients it declares. */
+export function createProbe(e: EnabledProbe, deps: Omit<ProbeDeps, 'interval' | 'timeout'>, clients: Partial<ProbeClients>): Probe {
+  const given: Partial<ProbeClients> = {};
+  for (const name of e.definition.clients ?? []) {
+    const client = clients[name];
+    if (!client) throw new Error(`probe "${e.definition.name}" needs the ${name} client, which this agent does not provide`);
+    given[name] = client;
+  }
+  return e.definition.create({ ...deps, ...(given as ProbeClients), interval: e.common.interval, timeout: e.common.timeout }, e.options);
 }

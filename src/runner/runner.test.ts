@@ -4,8 +4,9 @@ import { Registry } from 'prom-client';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { silentLogger } from '../log.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
-import type { Probe, ProbeResult } from '../probes/probe.ts';
-import { ProbeRunner, type CompletedRun } from './runner.ts';
+import type { Probe } from '../probes/probe.ts';
+import type { CompletedRun, ProbeResult } from '../verdict.ts';
+import { ProbeRunner } from './runner.ts';
 
 const ok: ProbeResult = { verdict: 'ok', message: 'fine' };
 
@@ -42,6 +43,13 @@ describe('ProbeRunner', () => {
       random: opts.random ?? (() => 0.5),
       onResult: (r) => runs.push(r),
     });
+
+  it('exports each probe\'s interval and timeout before its first run, so staleness can be judged against them', async () => {
+    const r = runner({ name: 'p', run: () => Promise.resolve(ok) }, { interval: 15_000, timeout: 2_500 });
+    assert.equal(await value(metrics, 'vigil_probe_interval_seconds', { probe: 'p' }), 15);
+    assert.equal(await value(metrics, 'vigil_probe_timeout_seconds', { probe: 'p' }), 2.5);
+    await stop(r);
+  });
 
   it('runs each probe on its interval and records the common metrics', async () => {
     let n = 0;

@@ -1,7 +1,8 @@
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import { COMMON_REASONS, VERDICT_RANK, type Probe, type ProbeResult } from '../probes/probe.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Probe } from '../probes/probe.ts';
+import { COMMON_REASONS, VERDICT_RANK, type CompletedRun, type ProbeResult } from '../verdict.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import { errorText } from '../errors.ts';
 
 export interface ScheduledProbe {
@@ -12,13 +13,6 @@ export interface ScheduledProbe {
   timeout: number;
   /** The probe's declared reasons; anything else it reports is counted as "error". */
   reasons: readonly string[];
-}
-
-export interface CompletedRun {
-  probe: string;
-  result: ProbeResult;
-  startedAt: number;
-  finishedAt: number;
 }
 
 export interface RunnerOptions {

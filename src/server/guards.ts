@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { BasicAuth, basicAuthMiddleware } from './auth.ts';
-import { bodyLimit, concurrencyLimit, type RejectReason, type ServerLimits } from './limits.ts';
+import type { ServerLimits } from '../config/limits.ts';
+import { bodyLimit, concurrencyLimit, type RejectReason } from './limits.ts';
 import type { WebConfigSource } from './web-config-source.ts';
 
 /** Liveness and readiness: answered without credentials and outside the request cap. */

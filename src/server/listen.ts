@@ -2,10 +2,11 @@ import http, { STATUS_CODES, type RequestListener, type Server } from 'node:http
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { parseListenAddress } from '../config/schema.ts';
+import { parseListenAddress } from '../config/address.ts';
 import type { Logger } from '../log.ts';
 import { errorText } from '../errors.ts';
-import type { RejectReason, ServerLimits } from './limits.ts';
+import type { ServerLimits } from '../config/limits.ts';
+import type { RejectReason } from './limits.ts';
 import { clientCertAccepted, peerCertificateState, tlsOptions } from './tls.ts';
 import type { WebConfigSource } from './web-config-source.ts';
 
@@ -68,7 +69,7 @@ function createServer(opts: ServeOptions): Server {
     }
   });
   server.on('tlsClientError', (err: NodeJS.ErrnoException) => {
-    opts.logger.debug({ err: errorText(err) }, 'TLS handshake failed');
+    opts.logger.debug({ err }, 'TLS handshake failed');
   });
   return server;
 }

@@ -1,5 +1,6 @@
-import { statSync } from 'node:fs';
 import { ConfigError } from '../config/load.ts';
+import { errorText } from '../errors.ts';
+import { fileSignature } from '../files.ts';
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
 import { loadWebConfig, type WebConfig } from './web-config.ts';
@@ -12,20 +13,6 @@ export interface WebConfigSourceOptions {
   checkEvery?: number;
   /** Called after every reload attempt (not the first load), with whether it took effect. */
   onReload?: (ok: boolean, config: WebConfig) => void;
-}
-
-/** What identifies a file's content cheaply: a rewrite or a rename over it changes one of these. */
-export function fileSignature(files: readonly string[]): string {
-  return files
-    .map((f) => {
-      try {
-        const s = statSync(f);
-        return `${s.ino}:${s.size}:${s.mtimeMs}`;
-      } catch {
-        return 'missing';
-      }
-    })
-    .join('|');
 }
 
 /**
@@ -79,7 +66,7 @@ export class WebConfigSource {
     } catch (err) {
       // Remember the broken state so it is reported once, not on every request.
       this.#signature = sig;
-      const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+      const problems = err instanceof ConfigError ? err.problems : [errorText(err)];
       logger.error({ file, problems }, `web config not reloaded: ${problems.join('; ')}`);
       this.#opts.onReload?.(false, this.#config);
     }
@@ -87,7 +74,7 @@ export class WebConfigSource {
 }
 
 /** The agent's web config source, if one is configured, with its reload and expiry metrics kept up to date. */
-export function openWebConfig(file: string | undefined, deps: { logger: Logger; metrics: Metrics }): WebConfigSource | undefined {
+export function openWebConfig(file: string | undefined, deps: { logger: Logger; metrics: Metrics; now: () => number }): WebConfigSource | undefined {
   const { metrics } = deps;
   if (file === undefined) {
     // Without a web config there is nothing to reload and no certificate: export neither (a 0
@@ -101,7 +88,7 @@ export function openWebConfig(file: string | undefined, deps: { logger: Logger; 
   const source = new WebConfigSource({
     file,
     logger: deps.logger,
-    now: () => Date.now(),
+    now: deps.now,
     onReload: (ok, c) => {
       metrics.webConfigReloadSuccess.set(ok ? 1 : 0);
       expiry(c);

@@ -2,8 +2,9 @@ import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { describe } from '../config/schema.ts';
-import { ConfigError, fileErrorText, formatPath, issueMessage, parseYaml } from '../config/load.ts';
+import { describe } from '../config/fields.ts';
+import { ConfigError, formatPath, issueMessage, parseYaml } from '../config/load.ts';
+import { fileErrorText } from '../files.ts';
 import { CIPHER_SUITES, CURVES, TLS_VERSIONS, type TlsVersionName } from './tls-names.ts';
 
 /**

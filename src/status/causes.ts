@@ -1,6 +1,7 @@
 import type { Cause, FailureKind, Network } from './cluster-types.ts';
+import type { StatusVerdict } from '../verdict.ts';
 import { componentCauses } from './components.ts';
-import type { ProbeStatus, StatusVerdict } from './local.ts';
+import type { ProbeStatus } from './local.ts';
 
 /** One agent's last ping of one peer over one network (an edge of the reachability graph). */
 export interface Edge {

@@ -1,4 +1,5 @@
-import type { LocalStatusReport, ProbeStatus, StatusVerdict } from './local.ts';
+import type { StatusVerdict } from '../verdict.ts';
+import type { LocalStatusReport, ProbeStatus } from './local.ts';
 
 /**
  * The shapes of the cluster status API (GET /api/v1/status), shared by the fan-out, the CLI

@@ -1,7 +1,4 @@
-import { VERDICT_RANK, type ProbeResult, type Verdict } from '../probes/probe.ts';
-import type { CompletedRun } from '../runner/runner.ts';
-
-export type StatusVerdict = Verdict | 'unknown';
+import { VERDICT_RANK, type CompletedRun, type ProbeResult, type StatusVerdict, type Transition, type Verdict } from '../verdict.ts';
 
 export interface ProbeStatus {
   name: string;
@@ -21,15 +18,6 @@ export interface LocalStatusReport {
   verdict: StatusVerdict;
   time: string;
   probes: ProbeStatus[];
-}
-
-export interface Transition {
-  time: number;
-  probe: string;
-  from: StatusVerdict;
-  to: Verdict;
-  reason: string | null;
-  message: string;
 }
 
 interface Entry {

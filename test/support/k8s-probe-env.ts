@@ -4,13 +4,12 @@ import path from 'node:path';
 import { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../src/config/load.ts';
-import { HistoryStore } from '../../src/history/store.ts';
 import { silentLogger } from '../../src/log.ts';
-import { createMetrics, type Metrics } from '../../src/metrics/metrics.ts';
 import { builtinProbes } from '../../src/probes/index.ts';
 import type { Probe } from '../../src/probes/probe.ts';
-import { ProbeRegistry } from '../../src/probes/registry.ts';
-import { systemClock } from '../../src/runner/clock.ts';
+import { createProbe, ProbeRegistry } from '../../src/probes/registry.ts';
+import { lazyKubeClients } from '../../src/k8s/client.ts';
+import { systemClock } from '../../src/clock.ts';
 import { ApiSim, writeKubeconfig, type ApiSimOptions } from './apisim/index.ts';
 
 /** A simulator, a kubeconfig for it and a temp dir: what the Kubernetes probe tests share per file. */
@@ -18,7 +17,6 @@ export class K8sProbeEnv {
   readonly sim: ApiSim;
   readonly dir: string;
   readonly kubeconfig: string;
-  readonly #stores: HistoryStore[] = [];
 
   private constructor(sim: ApiSim, dir: string) {
     this.sim = sim;
@@ -46,18 +44,15 @@ export class K8sProbeEnv {
   }
 
   /** Builds one probe exactly as the agent would (config validation included), with its own metrics. */
-  probe(node: string, name: string, options: Record<string, unknown> = {}): { probe: Probe; metrics: Metrics } {
+  probe(node: string, name: string, options: Record<string, unknown> = {}): { probe: Probe; metrics: { registry: Registry } } {
     const config = loadConfig({ probes: builtinProbes, file: { name: 'test.yaml', text: this.configText(node, { [name]: options }) } });
     const enabled = new ProbeRegistry(builtinProbes).enabled(config).find((e) => e.definition.name === name)!;
-    const metrics = createMetrics(new Registry(), { defaultMetrics: false });
-    const store = new HistoryStore(path.join(this.dir, `history-${this.#stores.length}.db`));
-    this.#stores.push(store);
-    const probe = enabled.definition.create({ node: config.node, config, metrics, clock: systemClock, logger: silentLogger(), store }, enabled.options);
-    return { probe, metrics };
+    const registry = new Registry();
+    const probe = createProbe(enabled, { node: config.node, clock: systemClock, logger: silentLogger(), registry }, { kubernetes: lazyKubeClients(config.kubernetes) });
+    return { probe, metrics: { registry } };
   }
 
   async stop(): Promise<void> {
-    for (const s of this.#stores) s.close();
     await this.sim.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -77,7 +72,7 @@ export async function until<T>(fn: () => T | undefined | false | Promise<T | und
 }
 
 /** The value of a sample in the registry ("name{label="v"}" style match on labels), or undefined. */
-export async function sample(metrics: Metrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+export async function sample(metrics: { registry: Registry }, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const json = await metrics.registry.getMetricsAsJSON();
   for (const m of json) {
     for (const v of m.values as { value: number; labels: Record<string, string | number>; metricName?: string }[]) {

@@ -1,14 +1,14 @@
 import express from 'express';
 import type { HistoryStore } from '../history/store.ts';
 import type { Logger } from '../log.ts';
-import { BadRequest, parseHistoryQuery } from '../server/params.ts';
+import { BadRequest, parseHistoryQuery } from './params.ts';
 import { mergeCluster, type FanoutResult } from '../status/cluster.ts';
 import type { ClusterStatus, LocalStatusWithPeers, PeerObservation } from '../status/cluster-types.ts';
 import { decodeCursor, mergeHistory, type MergedCursor } from '../status/history-merge.ts';
-import type { PeerClient } from './client.ts';
-import type { PeerDirectory } from './directory.ts';
-import { fanout, type FanoutOptions, type KnownDown } from './fanout.ts';
-import { historyAnswer, localStatusAnswer } from './wire.ts';
+import type { PeerClient } from '../peers/client.ts';
+import type { PeerDirectory } from '../peers/directory.ts';
+import { fanout, type FanoutOptions, type KnownDown } from '../peers/fanout.ts';
+import { historyAnswer, localStatusAnswer } from '../peers/wire.ts';
 
 export interface PeerApiOptions {
   self: string;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PeerObservation } from '../status/cluster-types.ts';
-import { knownDownFrom, parseStatusQuery } from './api.ts';
+import { knownDownFrom, parseStatusQuery } from './peer-routes.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 12);
 const obs = (peer: string, network: 'pod' | 'host', up: boolean, agoMs = 1000, since = '2026-01-01T11:00:00.000Z'): PeerObservation => ({
