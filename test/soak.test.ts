@@ -18,6 +18,10 @@ import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
 import { freePort, startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
 
 const SECONDS = Number(process.env.VIGIL_SOAK_SECONDS ?? 120);
+/** VIGIL_SOAK_BUILT=1: the built artifact (`npm run build` first), as the image runs it. */
+const BUILT = process.env.VIGIL_SOAK_BUILT === '1';
+/** Scrapes of /metrics per second during the soak, spread evenly. */
+const SCRAPES_PER_SECOND = 10;
 const NODE_A = 'soak-a';
 const NODE_B = 'soak-b';
 const PREFIX = '/vigil/probe/';
@@ -67,7 +71,7 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
       config: stringify({ node: { name: NODE_B }, storage: { path: path.join(dir, 'data-b') }, probes: { node: { interval: '30s' } }, peers: { discovery: ['static'], static: [{ node: NODE_A, pod: `127.0.0.1:${portA}` }], interval: '1s', timeout: '500ms' } }),
       args: ['--web.listen-address', `127.0.0.1:${portB}`],
     });
-    a = await spawnAgent({ config: agentConfig({ etcd: member.endpoint, kubeconfig, dir, peerPort: portB }), args: ['--web.listen-address', `127.0.0.1:${portA}`] });
+    a = await spawnAgent({ config: agentConfig({ etcd: member.endpoint, kubeconfig, dir, peerPort: portB }), args: ['--web.listen-address', `127.0.0.1:${portA}`], built: BUILT });
     const agent = a;
     const peer = b;
 
@@ -120,11 +124,32 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     await cycle();
     const start = { rssKiB: rssKiB(agent.pid), fds: fdCount(agent.pid) };
     const deadline = Date.now() + SECONDS * 1000;
+    // Prometheus-like scrapers all along: each scrape must succeed whatever the faults
+    const scrapes = { ok: 0, failed: [] as string[] };
+    const scraping = (async () => {
+      while (Date.now() < deadline) {
+        const next = Date.now() + 1000 / SCRAPES_PER_SECOND;
+        try {
+          const res = await fetch(`${agent.url}/metrics`);
+          if (res.status === 200 && (await res.text()).includes('vigil_build_info')) scrapes.ok++;
+          else scrapes.failed.push(`HTTP ${res.status}`);
+        } catch (err) {
+          scrapes.failed.push((err as Error).message);
+        }
+        await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+      }
+    })();
+    const before = await (await fetch(`${agent.url}/metrics`)).text();
     let cycles = 0;
     while (Date.now() < deadline) {
       await cycle();
       cycles++;
     }
+    await scraping;
+    const after = await (await fetch(`${agent.url}/metrics`)).text();
+    // a run skipped because the previous one overran its interval is a run late
+    const skipped = (text: string) => [...text.matchAll(/^vigil_probe_skipped_runs_total\{probe="([^"]+)"\} (\S+)$/gm)].reduce((n, m) => n + Number(m[2]), 0);
+    const skippedRuns = skipped(after) - skipped(before);
     // Let the probes settle, then read the end figures.
     for (const p of ['etcd', 'apiserver', 'control-plane', 'pod-scheduling']) await waitVerdict(p, (v) => v === 'ok', 'ok at the end');
     // Requests abandoned while the API hung are cut by the client's request timeout (15 s).
@@ -157,9 +182,10 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const pods = (sim.state() as { pods: { name: string }[] }).pods.filter((p) => p.name.startsWith('vigil-probe-'));
     const keys = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
 
-    const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length };
+    const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length, built: BUILT, scrapes: scrapes.ok, scrapeErrors: scrapes.failed.length, skippedRuns, rssEndOverStart: +(end.rssKiB / start.rssKiB).toFixed(3) };
     t.diagnostic(`soak: ${JSON.stringify(report)}`);
     assert.ok(cycles >= 1, 'not one fault cycle completed');
+    assert.deepEqual(scrapes.failed.slice(0, 5), [], `${scrapes.failed.length} of ${scrapes.ok + scrapes.failed.length} scrapes failed`);
     assert.deepEqual(pods, [], 'probe pods left in the simulator');
     assert.deepEqual(keys, [], 'probe keys left in etcd');
     assert.ok(keysWhileRunning.length <= 1, `probe keys piled up in etcd: ${keysWhileRunning.join(', ')}`);

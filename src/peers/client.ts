@@ -6,7 +6,8 @@ import { systemClock, type Clock } from '../runner/clock.ts';
 
 /** One HTTP exchange with a peer; swapped for a TLS one (or a test double) without touching callers. */
 export interface PeerTransport {
-  get(url: string, opts: { headers: Record<string, string>; signal: AbortSignal; maxBytes: number }): Promise<{ status: number; body: string }>;
+  /** `connected` is called once the connection to the peer is up (a reused one: at once). */
+  get(url: string, opts: { headers: Record<string, string>; signal: AbortSignal; maxBytes: number; connected?: () => void }): Promise<{ status: number; body: string }>;
   close?(): void;
 }
 
@@ -31,7 +32,7 @@ export function httpTransport(opts: { agent?: http.Agent | (() => http.Agent); t
   const agent = typeof given === 'function' ? given : () => given;
   const get = opts.tls ? https.get : http.get;
   return {
-    get: (url, { headers, signal, maxBytes }) =>
+    get: (url, { headers, signal, maxBytes, connected }) =>
       new Promise((resolve, reject) => {
         const req = get(opts.tls ? url.replace(/^http:/, 'https:') : url, { agent: agent(), headers, signal }, (res) => {
           const chunks: Buffer[] = [];
@@ -48,6 +49,7 @@ export function httpTransport(opts: { agent?: http.Agent | (() => http.Agent); t
           res.on('error', reject);
         });
         req.on('error', reject);
+        if (connected) req.once('socket', (sock) => (sock.connecting ? sock.once('connect', connected) : connected()));
       }),
     close: () => agent().destroy(),
   };
@@ -90,7 +92,7 @@ export class PeerClient {
     this.#opts = opts;
   }
 
-  async get<S extends z.ZodType>(base: string, path: string, schema: S, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<z.output<S>> {
+  async get<S extends z.ZodType>(base: string, path: string, schema: S, opts: { timeoutMs: number; signal?: AbortSignal; connected?: () => void }): Promise<z.output<S>> {
     const clock = this.#opts.clock ?? systemClock;
     const timeout = new AbortController();
     const timer = clock.setTimeout(() => timeout.abort(new DOMException(`timeout after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
@@ -100,7 +102,7 @@ export class PeerClient {
     let res;
     try {
       // raced with the signal: a transport that ignores aborts (a wedged socket) cannot hold us
-      res = await abortable(this.#opts.transport.get(`${base}${path}`, { headers, signal, maxBytes: this.#opts.maxBytes }), signal);
+      res = await abortable(this.#opts.transport.get(`${base}${path}`, { headers, signal, maxBytes: this.#opts.maxBytes, connected: opts.connected }), signal);
     } catch (err) {
       throw classify(err, opts.timeoutMs, opts.signal);
     } finally {

@@ -112,8 +112,11 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
       hostPort: pc.hostPort,
       concurrency: pc.fanout.concurrency,
       timeoutMs: pc.fanout.timeout,
+      clock,
     },
     clockOffsetThresholdSeconds: pc.clockOffsetThreshold / 1000,
+    // a round of pings is at most an interval apart, plus its own timeout
+    knownDownMaxAgeMs: 2 * pc.interval + pc.timeout,
   });
   return {
     directory,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { podsToPeers } from './kubernetes.ts';
+import { podsToPeers, slimPod } from './kubernetes.ts';
 
 const pod = (name: string, node: string | undefined, status: V1Pod['status'], extra: Partial<NonNullable<V1Pod['metadata']>> = {}): V1Pod => ({
   metadata: { name, creationTimestamp: new Date('2026-01-01T00:00:00Z'), ...extra },
@@ -27,5 +27,25 @@ void describe('podsToPeers', () => {
       { node: 'b', podIP: '198.18.1.12', hostIP: '198.18.0.2' },
       { node: 'g', podIP: '198.18.1.7' },
     ]);
+  });
+});
+
+void describe('slimPod', () => {
+  void it('keeps what discovery and the informer read, and nothing else', () => {
+    const whole: V1Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'v-a', namespace: 'vigil', uid: 'u1', resourceVersion: '42', creationTimestamp: new Date('2026-01-01T00:00:00Z'), labels: { app: 'vigil' }, annotations: { big: 'x'.repeat(10_000) }, managedFields: [{ manager: 'kubelet' }] },
+      spec: { nodeName: 'a', containers: [{ name: 'vigil', image: 'vigil', env: [{ name: 'A', value: 'b' }] }], volumes: [{ name: 'data' }] },
+      status: { phase: 'Running', podIP: '198.18.1.1', hostIP: '198.18.0.1', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [] },
+    };
+    const slim = slimPod(whole);
+    assert.equal(slim, whole);
+    assert.deepEqual(JSON.parse(JSON.stringify(slim)), {
+      metadata: { name: 'v-a', namespace: 'vigil', uid: 'u1', resourceVersion: '42', creationTimestamp: '2026-01-01T00:00:00.000Z' },
+      spec: { nodeName: 'a', containers: [] },
+      status: { phase: 'Running', podIP: '198.18.1.1', hostIP: '198.18.0.1' },
+    });
+    assert.deepEqual(podsToPeers([slim]), [{ node: 'a', podIP: '198.18.1.1', hostIP: '198.18.0.1' }]);
   });
 });

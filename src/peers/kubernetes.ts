@@ -22,6 +22,21 @@ export function podsToPeers(pods: readonly V1Pod[]): PeerRecord[] {
     .sort((a, b) => a.node.localeCompare(b.node));
 }
 
+/**
+ * Cuts a Pod down, in place, to the fields discovery reads (and the informer needs to track it):
+ * the informer caches every object it is given, and a whole Pod is about 15 KiB — 15 MiB at
+ * 1,000 nodes, for three addresses per node.
+ */
+export function slimPod(p: V1Pod): V1Pod {
+  const m = p.metadata ?? {};
+  p.metadata = { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp, deletionTimestamp: m.deletionTimestamp };
+  p.spec = { nodeName: p.spec?.nodeName, containers: [] };
+  p.status = { phase: p.status?.phase, podIP: p.status?.podIP, hostIP: p.status?.hostIP };
+  delete p.apiVersion;
+  delete p.kind;
+  return p;
+}
+
 export interface KubernetesDiscoveryOptions {
   clients: KubeClients;
   labelSelector: string;
@@ -55,6 +70,7 @@ export class KubernetesDiscovery {
     const { core, namespace, config } = opts.clients;
     const list = async () => {
       const pods = await core.listNamespacedPod({ namespace, labelSelector: opts.labelSelector });
+      pods.items.forEach(slimPod);
       if (this.#failing) this.#o.logger.info('Kubernetes peer discovery is back');
       this.#failing = false;
       // the informer takes the items in after this resolves; publish once it has
@@ -63,8 +79,13 @@ export class KubernetesDiscovery {
     };
     this.#informer = makeInformer(config, `/api/v1/namespaces/${namespace}/pods`, list, opts.labelSelector);
     const publish = () => this.#publishSoon();
-    this.#informer.on('add', publish);
-    this.#informer.on('update', publish);
+    // the informer has just cached the watched object itself: slimming it here slims the cache
+    const slim = (p: V1Pod) => {
+      slimPod(p);
+      publish();
+    };
+    this.#informer.on('add', slim);
+    this.#informer.on('update', slim);
     this.#informer.on('delete', publish);
     this.#informer.on('error', (err) => {
       if (this.#stopped) return;

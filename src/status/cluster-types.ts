@@ -1,4 +1,4 @@
-import type { LocalStatusReport, StatusVerdict } from './local.ts';
+import type { LocalStatusReport, ProbeStatus, StatusVerdict } from './local.ts';
 
 /**
  * The shapes of the cluster status API (GET /api/v1/status), shared by the fan-out, the CLI
@@ -85,6 +85,12 @@ export interface Cause {
   since: string | null;
 }
 
+/**
+ * A probe as the cluster status lists it: without its figures and run time unless asked for
+ * (`?detail=probes`), and above 100 nodes an ok probe without its reason and message.
+ */
+export type ClusterProbe = Pick<ProbeStatus, 'name' | 'verdict' | 'since' | 'lastRun' | 'skipped'> & Partial<Pick<ProbeStatus, 'reason' | 'message' | 'durationSeconds' | 'observations'>>;
+
 export interface ClusterNode {
   name: string;
   /** The node's own verdict, or unreachable when its agent did not answer the fan-out. */
@@ -94,9 +100,11 @@ export interface ClusterNode {
   /** Why the fan-out got nothing ("timeout after 2000 ms", "HTTP 401"), when it got nothing. */
   error: string | null;
   /** The node's probes as it reported them; empty when it did not answer. */
-  probes: LocalStatusReport['probes'];
+  probes: ClusterProbe[];
   /** Observers that report this node down, per network. */
   unreachableFrom: Record<Network, string[]>;
+  /** Set when the node was not asked because the answering agent's own pings find it down: since when. */
+  downSince?: string;
 }
 
 export interface ReachabilityEdge {
@@ -114,7 +122,12 @@ export interface ClusterStatus {
   verdict: ClusterVerdict;
   causes: Cause[];
   nodes: ClusterNode[];
+  /**
+   * The edges of the reachability graph: every edge (`all`), or only those that are down (`down`),
+   * which is what a large cluster's answer carries unless `?detail=reachability` asks for all.
+   */
   reachability: ReachabilityEdge[];
+  reachabilityShown: 'all' | 'down';
   /** Groups of nodes that reach each other and not the rest; empty when there is no partition. */
   partitions: string[][];
 }

@@ -55,3 +55,66 @@ void describe('mergeCluster', () => {
     assert.deepEqual(s.partitions, []);
   });
 });
+
+void describe('mergeCluster at scale', () => {
+  const big = (n: number) => {
+    const names = Array.from({ length: n }, (_, i) => `n${String(i).padStart(4, '0')}`);
+    const results = new Map<string, FanoutResult>();
+    names.forEach((name, i) => {
+      if (i === 0) return; // n0000 is silent
+      results.set(name, local(name, [obs(names[(i + 1) % n]!, 'pod', i !== n - 1), obs(names[(i + 2) % n]!, 'pod', true)]));
+    });
+    results.set('n0000', { ok: false, failure: 'timeout', error: 'not asked: down in this agent\'s pings since 2026-01-01T00:00:00.000Z (timeout after 2000 ms)', asked: false, downSince: '2026-01-01T00:00:00.000Z' });
+    return { names, results };
+  };
+
+  void it('carries only the edges that are down above 100 nodes, unless every edge is asked for', () => {
+    const { names, results } = big(150);
+    const s = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3 });
+    assert.equal(s.reachabilityShown, 'down');
+    assert.deepEqual(s.reachability.map((e) => [e.observer, e.peer, e.up]), [['n0149', 'n0000', false]]);
+    const all = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3, allEdges: true });
+    assert.equal(all.reachabilityShown, 'all');
+    assert.equal(all.reachability.length, 149 * 2);
+  });
+
+  void it('carries every edge in a small cluster', () => {
+    const { names, results } = big(20);
+    const s = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3 });
+    assert.equal(s.reachabilityShown, 'all');
+    assert.equal(s.reachability.length, 19 * 2);
+  });
+
+  void it('marks a node answered for from the asking agent\'s own pings', () => {
+    const { names, results } = big(20);
+    const s = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3 });
+    const n0 = s.nodes.find((n) => n.name === 'n0000')!;
+    assert.equal(n0.answered, false);
+    assert.equal(n0.downSince, '2026-01-01T00:00:00.000Z');
+    assert.match(n0.error!, /^not asked: down in this agent's pings/);
+    assert.deepEqual(n0.unreachableFrom.pod, ['n0019']);
+  });
+});
+
+void describe('mergeCluster probe detail', () => {
+  const probe = (name: string, verdict: 'ok' | 'critical') => ({ name, verdict, reason: verdict === 'ok' ? null : 'error', message: `${name} says so`, since: 'S', lastRun: 'L', durationSeconds: 0.1, skipped: false, observations: { ms: 1 } });
+  const withProbes = (n: number) => {
+    const names = Array.from({ length: n }, (_, i) => `n${String(i).padStart(4, '0')}`);
+    const results = new Map<string, FanoutResult>(names.map((name) => [name, { ok: true, status: { node: name, verdict: 'critical', time: '', probes: [probe('etcd', 'ok'), probe('dns', 'critical')], peers: [] } }]));
+    return { names, results };
+  };
+
+  void it('lists probes without figures, and above 100 nodes an ok probe without its message', () => {
+    const small = withProbes(3);
+    const s = mergeCluster({ asker: 'n0000', time: 0, nodes: small.names, results: small.results, clockOffsetThresholdSeconds: 0.3 });
+    assert.deepEqual(s.nodes[0]!.probes[0], { name: 'etcd', verdict: 'ok', reason: null, message: 'etcd says so', since: 'S', lastRun: 'L', skipped: false });
+    const big = withProbes(101);
+    const b = mergeCluster({ asker: 'n0000', time: 0, nodes: big.names, results: big.results, clockOffsetThresholdSeconds: 0.3 });
+    assert.deepEqual(b.nodes[0]!.probes, [
+      { name: 'etcd', verdict: 'ok', since: 'S', lastRun: 'L', skipped: false },
+      { name: 'dns', verdict: 'critical', reason: 'error', message: 'dns says so', since: 'S', lastRun: 'L', skipped: false },
+    ]);
+    const full = mergeCluster({ asker: 'n0000', time: 0, nodes: big.names, results: big.results, clockOffsetThresholdSeconds: 0.3, fullProbes: true });
+    assert.deepEqual(full.nodes[0]!.probes[0], probe('etcd', 'ok'));
+  });
+});

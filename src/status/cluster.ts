@@ -1,8 +1,12 @@
 import { indexByPeer, nameCauses, type Answer, type Edge } from './causes.ts';
-import type { ClusterNode, ClusterStatus, ClusterVerdict, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
+import type { ProbeStatus } from './local.ts';
+import type { ClusterNode, ClusterProbe, ClusterStatus, ClusterVerdict, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
 
-/** What the fan-out got from one node: its local status, or why not. */
-export type FanoutResult = { ok: true; status: LocalStatusWithPeers } | { ok: false; failure: FailureKind; error: string };
+/** What the fan-out got from one node: its local status, or why not (`asked: false`: never sent; `downSince`: this agent's pings find it down). */
+export type FanoutResult = { ok: true; status: LocalStatusWithPeers } | { ok: false; failure: FailureKind; error: string; asked?: false; downSince?: string };
+
+/** Up to this many nodes the answer carries every reachability edge and every probe's message; beyond, the edges that are down and the messages of probes not ok, unless asked for all. */
+export const FULL_REACHABILITY_NODES = 100;
 
 export interface MergeInput {
   asker: string;
@@ -11,6 +15,10 @@ export interface MergeInput {
   nodes: readonly string[];
   results: ReadonlyMap<string, FanoutResult>;
   clockOffsetThresholdSeconds: number;
+  /** Every reachability edge whatever the cluster's size (`?detail=reachability`). */
+  allEdges?: boolean;
+  /** Each probe's whole record, its figures included when the results carry them (`?detail=probes`). */
+  fullProbes?: boolean;
 }
 
 const millis = (t: string | null | undefined) => {
@@ -47,10 +55,17 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
     const r = input.results.get(n);
     if (!r) answers.set(n, { ok: false, failure: 'unreachable', error: 'not asked', asked: false });
     else if (r.ok) answers.set(n, { ok: true, verdict: r.status.verdict, probes: r.status.probes });
-    else answers.set(n, { ok: false, failure: r.failure, error: r.error });
+    else answers.set(n, { ok: false, failure: r.failure, error: r.error, ...(r.asked === false ? { asked: false } : {}) });
   }
   const { causes, partitions } = nameCauses({ asker: input.asker, nodes, answers, edges, clockOffsetThresholdSeconds: input.clockOffsetThresholdSeconds });
 
+  const small = nodes.length <= FULL_REACHABILITY_NODES;
+  const allEdges = input.allEdges === true || small;
+  const probeView = (p: ProbeStatus): ClusterProbe => {
+    if (input.fullProbes) return p;
+    const { name, verdict, since, lastRun, skipped } = p;
+    return small || verdict !== 'ok' ? { name, verdict, reason: p.reason, message: p.message, since, lastRun, skipped } : { name, verdict, since, lastRun, skipped };
+  };
   const byPeer = indexByPeer(edges);
   const clusterNodes: ClusterNode[] = nodes.map((name) => {
     const r = input.results.get(name);
@@ -63,8 +78,9 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
       verdict: r?.ok ? r.status.verdict : 'unreachable',
       answered: r?.ok ?? false,
       error: r === undefined ? 'not asked' : r.ok ? null : r.error,
-      probes: r?.ok ? r.status.probes : [],
+      probes: r?.ok ? r.status.probes.map(probeView) : [],
       unreachableFrom: from,
+      ...(r && !r.ok && r.downSince ? { downSince: r.downSince } : {}),
     };
   });
 
@@ -78,7 +94,8 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
     verdict,
     causes,
     nodes: clusterNodes,
-    reachability: edges.map((e) => ({ observer: e.observer, peer: e.peer, network: e.network, up: e.up, rttSeconds: e.rttSeconds })),
+    reachability: (allEdges ? edges : edges.filter((e) => !e.up)).map((e) => ({ observer: e.observer, peer: e.peer, network: e.network, up: e.up, rttSeconds: e.rttSeconds })),
+    reachabilityShown: allEdges ? 'all' : 'down',
     partitions,
   };
 }

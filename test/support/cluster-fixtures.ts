@@ -68,7 +68,7 @@ export function fixtureCluster(o: FixtureOptions): ClusterStatus {
   for (const [node, probes] of Object.entries(o.failing ?? {})) {
     for (const [p, [verdict, message]] of Object.entries(probes)) causes.push({ kind: 'probe-failing', severity: verdict === 'critical' ? 'critical' : 'warning', nodes: [node], probes: [p], since, message: `${p} is ${verdict} on ${node}: ${message}` });
   }
-  return { observer, time, verdict: causes.length ? 'degraded' : 'healthy', causes, nodes, reachability, partitions: o.partitions ?? [] };
+  return { observer, time, verdict: causes.length ? 'degraded' : 'healthy', causes, nodes, reachability, reachabilityShown: 'all', partitions: o.partitions ?? [] };
 }
 
 export function fixtureHistory(nodes: string[], now = Date.now()): (HistoryEvent & { node: string })[] {

@@ -83,7 +83,7 @@ export function probeRows(status, order) {
       const p = probes.get(probe);
       if (!node.answered) return { probe, verdict: 'unreachable', message: node.error ? `no answer: ${node.error}` : 'no answer', since: null, lastRun: null, reason: null };
       if (!p) return { probe, verdict: 'absent', message: 'not run on this node', since: null, lastRun: null, reason: null };
-      return { probe, verdict: p.verdict, message: p.message, since: p.since, lastRun: p.lastRun, reason: p.reason };
+      return { probe, verdict: p.verdict, message: p.message ?? '', since: p.since, lastRun: p.lastRun, reason: p.reason ?? null };
     });
     return { node: name, verdict: node.verdict, answered: node.answered, error: node.error, cells };
   });
