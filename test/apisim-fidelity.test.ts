@@ -206,3 +206,63 @@ void test('pod validation refuses what ValidateTolerations, node affinity and re
   assert.match(affinity.body.message, /spec\.containers\[0\]\.resources\.requests: Invalid value: "2": must be less than or equal to cpu limit of 1/);
   assert.match(affinity.body.message, /matchFields\[0\]\.values: Required value: must be only one value when `operator` is 'In' or 'NotIn' for node field selector/);
 });
+
+void test('a graceful deletion ends as the kubelet ends it: terminal status (MODIFIED), the kubelet\'s grace-0 delete (MODIFIED), then DELETED', async () => {
+  sim.behaviours.set({ terminationDelayMs: 100 });
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('d1', 'n1') });
+  await running('d1');
+  const list = await core.listNamespacedPod({ namespace: 'vigil' });
+  const w = await watchPods({ resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=d1' });
+  await core.deleteNamespacedPod({ namespace: 'vigil', name: 'd1', body: { gracePeriodSeconds: 30 } });
+  await until(() => w.events.some((e) => e.type === 'DELETED'), 'the DELETED event');
+  w.ctl.abort();
+  assert.deepEqual(
+    w.events.map((e) => `${e.type} ${e.obj.status?.phase} grace=${e.obj.metadata?.deletionGracePeriodSeconds}`),
+    ['MODIFIED Running grace=30', 'MODIFIED Succeeded grace=30', 'MODIFIED Succeeded grace=0', 'DELETED Succeeded grace=0'],
+  );
+  const cs = (w.events[1]!.obj as { status: { containerStatuses: { state: { terminated?: { exitCode: number; reason: string } } }[] } }).status.containerStatuses;
+  assert.deepEqual(cs.map((c) => [c.state.terminated?.exitCode, c.state.terminated?.reason]), [[0, 'Completed']]);
+});
+
+void test('activeDeadlineSeconds counts from status.startTime, before the containers run, and the kubelet kills them (active_deadline.go)', async () => {
+  sim.behaviours.set({ startDelayMs: 60_000 }, 'n2');
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('dl1', 'n2', { activeDeadlineSeconds: 1 }) });
+  const failed = await until(() => {
+    const p = sim.store.get('pods', 'vigil', 'dl1');
+    return p?.status?.phase === 'Failed' ? p : undefined;
+  }, 'the deadline to fail a pod still in ContainerCreating', 10_000);
+  assert.equal(failed.status!.reason, 'DeadlineExceeded');
+  assert.equal(failed.status!.message, 'Pod was active on the node longer than the specified deadline');
+  const state = (failed.status!.containerStatuses as { state: { terminated?: { reason: string; exitCode: number } } }[])[0]!.state;
+  assert.deepEqual([state.terminated?.reason, state.terminated?.exitCode], ['ContainerStatusUnknown', 137]);
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('dl2', 'n1', { activeDeadlineSeconds: 1 }) });
+  await running('dl2');
+  await until(() => sim.store.get('pods', 'vigil', 'dl2')?.status?.phase === 'Failed', 'the deadline to kill the running pod', 10_000);
+  const killed = (sim.store.get('pods', 'vigil', 'dl2')!.status!.containerStatuses as { state: { running?: unknown; terminated?: { exitCode: number } } }[])[0]!.state;
+  assert.equal(killed.running, undefined, 'no container left running under phase Failed');
+  assert.equal(killed.terminated?.exitCode, 137);
+});
+
+void test('image pulls alternate ErrImagePull and ImagePullBackOff and may succeed after a transient error; the kubelet may reject a pod outright', async () => {
+  sim.behaviours.set({ imagePullError: 'failed to pull image: 503 Service Unavailable', imagePullFailures: 2, imagePullBackOffMs: 300 }, 'n1');
+  const list = await core.listNamespacedPod({ namespace: 'vigil', fieldSelector: 'metadata.name=ip1' });
+  const w = await watchPods({ resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=ip1' });
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('ip1', 'n1') });
+  await running('ip1');
+  await until(() => w.events.some((e) => e.obj.status?.phase === 'Running'), 'the Running event');
+  w.ctl.abort();
+  const reasons = w.events
+    .map((e) => (e.obj as { status?: { containerStatuses?: { state: { waiting?: { reason: string }; running?: unknown } }[] } }).status?.containerStatuses?.[0]?.state)
+    .map((s) => s?.waiting?.reason ?? (s?.running ? 'Running' : '-'))
+    .filter((r, i, all) => r !== all[i - 1]);
+  assert.deepEqual(reasons, ['-', 'ContainerCreating', 'ErrImagePull', 'ImagePullBackOff', 'ErrImagePull', 'ImagePullBackOff', 'Running']);
+
+  sim.behaviours.set({ kubeletReject: 'OutOfcpu' }, 'n2');
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('rej', 'n2') });
+  const rej = await until(() => {
+    const p = sim.store.get('pods', 'vigil', 'rej');
+    return p?.status?.phase === 'Failed' ? p : undefined;
+  }, 'the kubelet to reject the pod');
+  assert.equal(rej.status!.reason, 'OutOfcpu');
+  assert.match(rej.status!.message as string, /^Pod was rejected: Node didn't have enough resource: cpu, requested: \d+, used: \d+, capacity: \d+$/);
+});

@@ -266,3 +266,17 @@ void test('admission refusals are "admission-denied" with the server\'s own word
   assert.match(await denied(), /: namespaces "vigil" not found$/);
   assert.deepEqual(probePods(), []);
 });
+
+void test('a transient image pull error within the startup timeout is progress, not a failure', async () => {
+  env.sim.behaviours.set({ imagePullError: 'failed to pull and unpack image "registry.k8s.io/pause:3.10": 503 Service Unavailable', imagePullFailures: 1, imagePullBackOffMs: 500 }, 'n4');
+  const r = await runProbe(env.probe('n4', 'pod-scheduling', { ...FAST, startupTimeout: '10s' }).probe);
+  assert.equal(r.verdict, 'ok', r.message);
+});
+
+void test('a kubelet that rejects the pod (OutOfcpu) fails the run at once with the kubelet\'s message', async () => {
+  env.sim.behaviours.set({ kubeletReject: 'OutOfcpu' }, 'n5');
+  const r = await runProbe(env.probe('n5', 'pod-scheduling', { ...FAST, startupTimeout: '10s' }).probe);
+  assert.equal(r.reason, 'container-create');
+  assert.match(r.message, /^on node n5: the kubelet failed the pod: OutOfcpu: Pod was rejected: Node didn't have enough resource: cpu/);
+  assert.deepEqual(probePods(), [], 'a failed pod is deleted at once');
+});

@@ -8,8 +8,14 @@ export interface NodeBehaviour {
   terminationDelayMs: number;
   /** The scheduler's message for pods that target this node; they stay Pending. */
   unschedulable?: string;
-  /** The runtime's pull error: the container waits in ErrImagePull, then ImagePullBackOff. */
+  /** The runtime's pull error: the container waits in ErrImagePull, then ImagePullBackOff, and the kubelet pulls again after the back-off. */
   imagePullError?: string;
+  /** Pulls that fail before one succeeds (a transient registry error); absent: every pull fails. */
+  imagePullFailures?: number;
+  /** The first pull back-off; it doubles per failure, as the kubelet's (10 s, up to 5 min, in a real one). */
+  imagePullBackOffMs?: number;
+  /** The kubelet refuses the pod at admission with this reason (OutOfcpu, OutOfmemory, OutOfpods, NodeAffinity...): phase Failed. */
+  kubeletReject?: string;
   /** The runtime's create error: the container waits in CreateContainerError. */
   createContainerError?: string;
   /** The kubelet never confirms deletions: pods stay Terminating. */

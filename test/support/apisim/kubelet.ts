@@ -1,4 +1,5 @@
 import type { Behaviours } from './behaviour.ts';
+import { deletePod } from './pods.ts';
 import type { KObject, Store } from './store.ts';
 
 type Spec = Record<string, unknown>;
@@ -53,11 +54,12 @@ export class KubeletSim {
     this.#timers.add(t);
   }
 
-  /** Applies `mutate` if the pod is still the same pod and not being deleted. */
-  #update(pod: KObject, mutate: (p: KObject) => void): void {
+  /** Applies `mutate` if the pod is still the same pod, not being deleted and not finished. */
+  #update(pod: KObject, mutate: (p: KObject) => void): boolean {
     const cur = this.#store.get('pods', pod.metadata.namespace, pod.metadata.name);
-    if (!cur || cur.metadata.uid !== pod.metadata.uid || cur.metadata.deletionTimestamp) return;
+    if (!cur || cur.metadata.uid !== pod.metadata.uid || cur.metadata.deletionTimestamp || ['Failed', 'Succeeded'].includes(cur.status?.phase as string)) return false;
     this.#store.update('pods', pod.metadata.namespace, pod.metadata.name, mutate);
+    return true;
   }
 
   #start(pod: KObject, node: string): void {
@@ -65,6 +67,13 @@ export class KubeletSim {
     const containers = ((pod.spec as Spec).containers as { name: string; image: string }[] | undefined) ?? [];
     const statuses = (state: Record<string, unknown>, ready = false) =>
       containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready, restartCount: 0, started: ready, state }));
+    if (b.kubeletReject) {
+      // kubelet.go rejectPod: the pod fails at the kubelet's admission, its containers never created.
+      this.#update(pod, (p) => {
+        p.status = { ...p.status, phase: 'Failed', reason: b.kubeletReject, message: `Pod was rejected: ${rejectMessage(b.kubeletReject!)}`, startTime: stamp() };
+      });
+      return;
+    }
     this.#update(pod, (p) => {
       p.status = {
         ...p.status,
@@ -75,10 +84,17 @@ export class KubeletSim {
         containerStatuses: statuses({ waiting: { reason: 'ContainerCreating' } }),
       };
     });
-    this.#later(b.startDelayMs, () => {
+    // activeDeadlineSeconds counts from status.startTime, ContainerCreating and pull back-offs
+    // included (kubelet active_deadline.go); past it the kubelet kills the containers.
+    const deadline = (pod.spec as Spec).activeDeadlineSeconds as number | undefined;
+    if (deadline) this.#later(deadline * 1000, () => this.#deadlineExceeded(pod));
+    const image = containers[0]?.image ?? '';
+    let failedPulls = 0;
+    const pull = () => {
       const now = this.#behaviours.of(node);
-      if (now.imagePullError) {
-        const image = containers[0]?.image ?? '';
+      if (now.imagePullError && (now.imagePullFailures === undefined || failedPulls < now.imagePullFailures)) {
+        failedPulls++;
+        // ErrImagePull on the failed pull, ImagePullBackOff at the next sync, a new pull after the back-off.
         this.#update(pod, (p) => {
           p.status = { ...p.status, containerStatuses: statuses({ waiting: { reason: 'ErrImagePull', message: now.imagePullError } }) };
         });
@@ -87,6 +103,7 @@ export class KubeletSim {
             p.status = { ...p.status, containerStatuses: statuses({ waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` } }) };
           }),
         );
+        this.#later((now.imagePullBackOffMs ?? 10_000) * 2 ** (failedPulls - 1), pull);
         return;
       }
       if (now.createContainerError) {
@@ -98,25 +115,35 @@ export class KubeletSim {
       this.#update(pod, (p) => {
         p.status = { ...p.status, phase: 'Running', podIP: (p.status?.podIP) || podIP(p), conditions: conditions(p, true), containerStatuses: statuses({ running: { startedAt: stamp() } }, true) };
       });
-      const deadline = (pod.spec as Spec).activeDeadlineSeconds as number | undefined;
-      if (deadline) {
-        this.#later(deadline * 1000, () =>
-          this.#update(pod, (p) => {
-            p.status = { ...p.status, phase: 'Failed', reason: 'DeadlineExceeded', message: `Pod was active on the node longer than the specified deadline` };
-          }),
-        );
-      }
+    };
+    this.#later(b.startDelayMs, pull);
+  }
+
+  #deadlineExceeded(pod: KObject): void {
+    this.#update(pod, (p) => {
+      p.status = { ...p.status, phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline', conditions: conditions(p, false), containerStatuses: terminated(p, 137) };
     });
   }
 
+  /**
+   * A graceful deletion as the kubelet carries it out: SIGTERM, the containers' terminal status
+   * written (MODIFIED), then the kubelet's own delete with grace 0 (MODIFIED, DELETED).
+   */
   #finishDeletion(pod: KObject, node: string): void {
     const b = this.#behaviours.of(node);
     if (b.stuckTerminating) return;
-    const grace = (pod.metadata.deletionGracePeriodSeconds ?? 0) * 1000;
-    this.#later(Math.min(grace, b.terminationDelayMs), () => {
+    this.#later(b.terminationDelayMs, () => {
       if (this.#behaviours.of(node).stuckTerminating) return;
-      const cur = this.#store.get('pods', pod.metadata.namespace, pod.metadata.name);
-      if (cur?.metadata.uid === pod.metadata.uid) this.#store.remove('pods', pod.metadata.namespace, pod.metadata.name);
+      const { namespace, name } = pod.metadata;
+      const cur = this.#store.get('pods', namespace, name);
+      if (cur?.metadata.uid !== pod.metadata.uid) return;
+      if (!['Failed', 'Succeeded'].includes(cur.status?.phase as string)) {
+        this.#store.update('pods', namespace, name, (p) => {
+          const cs = terminated(p, 0);
+          p.status = { ...p.status, phase: cs.every((c) => c.state.terminated.exitCode === 0) ? 'Succeeded' : 'Failed', conditions: conditions(p, false), containerStatuses: cs };
+        });
+      }
+      deletePod(this.#store, namespace!, name, { gracePeriodSeconds: 0 });
     });
   }
 
@@ -124,6 +151,27 @@ export class KubeletSim {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
   }
+}
+
+/** What kubelet's admission says when a resource is short (lifecycle/predicate.go). */
+function rejectMessage(reason: string): string {
+  const res = /^OutOf(.+)$/.exec(reason)?.[1];
+  return res ? `Node didn't have enough resource: ${res}, requested: 1000, used: 3950, capacity: 4000` : `the node refused the pod (${reason})`;
+}
+
+/**
+ * Container statuses once the containers are stopped: running ones exit with `code` (0 after
+ * SIGTERM for pause, 137 when killed); never-started ones are ContainerStatusUnknown.
+ */
+function terminated(p: KObject, code: number): { name: string; state: { terminated: Spec & { exitCode: number } } }[] {
+  const now = stamp();
+  return ((p.status?.containerStatuses as (Spec & { name: string; state: Spec })[] | undefined) ?? []).map((c) => {
+    const started = (c.state.running as { startedAt?: string } | undefined)?.startedAt;
+    const t = started
+      ? { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', startedAt: started, finishedAt: now }
+      : { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: null, finishedAt: null };
+    return { ...c, ready: false, started: false, state: { terminated: t } };
+  });
 }
 
 function conditions(p: KObject, ready: boolean): Spec[] {
