@@ -69,7 +69,7 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
     assert.match(await page.textContent('#verdict') ?? '', /as seen from alpha .* 5 of 5 nodes answered/);
     const m = await readProbeMatrix(page);
     assert.deepEqual(m.rows.map((r) => r.node), NAMES);
-    assert.deepEqual(m.columns, ['node']);
+    assert.deepEqual(m.columns, ['node', 'peer-mesh'], 'the node probe and the peer mesh, which runs as a probe');
     for (const r of m.rows) {
       assert.deepEqual([r.verdict.text, r.verdict.background], ['ok', COLOURS.ok], r.node);
       assert.deepEqual([r.cells.node!.text, r.cells.node!.background], ['ok', COLOURS.ok], r.node);

@@ -27,7 +27,10 @@ export async function waitForRefresh(page: Page, n = 1): Promise<void> {
 
 /** The probe matrix as a person sees it: node → probe → what the cell shows, its tooltip and colour. */
 export async function readProbeMatrix(page: Page): Promise<{ columns: string[]; rows: { node: string; verdict: SeenCell; cells: Record<string, SeenCell> }[] }> {
-  return page.$eval('#probe-matrix table', (table) => {
+  // One evaluate that finds and reads the table: a handle taken first could point at a table the
+  // next refresh has already replaced, whose computed colours read as ''.
+  return page.evaluate(() => {
+    const table = document.querySelector('#probe-matrix table')!;
     const seen = (td: Element) => {
       const s = getComputedStyle(td);
       return { text: (td.textContent ?? '').trim(), title: td.querySelector('button')?.title ?? (td as HTMLElement).title, background: s.backgroundColor, backgroundImage: s.backgroundImage };
@@ -43,7 +46,8 @@ export async function readProbeMatrix(page: Page): Promise<{ columns: string[]; 
 
 /** One network's reachability matrix: the row order, each cell's text and colour, and where the partition rules fall. */
 export async function readReachability(page: Page, network: 'pod' | 'host'): Promise<{ order: string[]; cells: { text: string; background: string }[][]; groupStarts: string[] }> {
-  return page.$eval(`table.reach[data-network="${network}"]`, (table) => {
+  return page.evaluate((net) => {
+    const table = document.querySelector(`table.reach[data-network="${net}"]`)!;
     const rows = [...table.querySelectorAll('tbody tr')];
     return {
       order: rows.map((tr) => tr.querySelector('th')!.textContent ?? ''),
@@ -51,7 +55,7 @@ export async function readReachability(page: Page, network: 'pod' | 'host'): Pro
       // Rows whose top border is the heavy rule that separates partition groups.
       groupStarts: rows.filter((tr) => parseFloat(getComputedStyle(tr.querySelector('th')!).borderTopWidth) >= 3).map((tr) => tr.querySelector('th')!.textContent ?? ''),
     };
-  });
+  }, network);
 }
 
 /** The banner: its heading, background colour and the causes' text. */
