@@ -9,10 +9,11 @@
 //
 //   npm run build && node --import tsx bench/cluster-status.ts [--sizes 100,1000,5000] [--requests 5]
 //     [--before <other build's vigil.mjs>] [--before-sizes 100,1000]
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { score } from '../src/peers/assign.ts';
@@ -119,9 +120,10 @@ function mem(pid: number): { rss: number; hwm: number } {
 
 async function measure(artifact: string, n: number) {
   const sim = await standIns(n);
+  const storage = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-status-'));
   const config = stringify({
     node: { name: sim.names[0] },
-    storage: { path: ':memory:' },
+    storage: { path: storage },
     log: { level: 'info' },
     probes: { node: { enabled: false } },
     peers: { discovery: ['static'], static: sim.names.slice(1).map((node, j) => ({ node, pod: `${ip(j + 1)}:${sim.podPort}`, host: `${ip(j + 1)}:${sim.hostPort}` })), hostPort: sim.hostPort, k: K, interval: '10s', timeout: '2s' },
@@ -149,6 +151,7 @@ async function measure(artifact: string, n: number) {
   } finally {
     await agent.stop();
     await sim.close();
+    rmSync(storage, { recursive: true, force: true });
   }
 }
 
