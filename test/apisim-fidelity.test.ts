@@ -1,30 +1,22 @@
 // Where the simulator must be as strict as kube-apiserver and the kubelet: each test pins one
 // behaviour listed in test/support/apisim/README.md's fidelity table, through the real client-node.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
-import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
+import type { ApiSim } from './support/apisim/index.ts';
+import { startSimWithClient, type SimWithClient } from './support/apisim/client.ts';
 import { until } from './support/k8s-probe-env.ts';
 
 let sim: ApiSim;
 let core: CoreV1Api;
 let kc: KubeConfig;
-let dir: string;
+let env: SimWithClient;
 
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vigil-apisim-fidelity-'));
-  sim = await ApiSim.start({ nodes: ['n1', 'n2'] });
-  kc = new KubeConfig();
-  kc.loadFromFile(writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token }));
-  core = kc.makeApiClient(CoreV1Api);
+  env = await startSimWithClient(['n1', 'n2']);
+  ({ sim, core, kc } = env);
 });
-after(async () => {
-  await sim.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => env.stop());
 beforeEach(() => {
   sim.reset();
   for (const p of sim.store.list('pods')) sim.store.remove('pods', p.metadata.namespace, p.metadata.name);

@@ -1,30 +1,23 @@
 // The API simulator's own semantics, checked through the real @kubernetes/client-node.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import { CoreV1Api, KubeConfig, Watch, makeInformer, type V1Pod } from '@kubernetes/client-node';
-import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
+import type { ApiSim } from './support/apisim/index.ts';
+import { startSimWithClient, type SimWithClient } from './support/apisim/client.ts';
 import { until } from './support/k8s-probe-env.ts';
 
 let sim: ApiSim;
 let core: CoreV1Api;
 let kc: KubeConfig;
-let dir: string;
+let env: SimWithClient;
 
 before(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'vigil-apisim-'));
-  sim = await ApiSim.start({ nodes: ['n1', 'n2', 'n3'] });
-  kc = new KubeConfig();
-  kc.loadFromFile(writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token }));
-  core = kc.makeApiClient(CoreV1Api);
+  env = await startSimWithClient(['n1', 'n2', 'n3']);
+  ({ sim, core, kc } = env);
 });
-after(async () => {
-  await sim.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => env.stop());
 beforeEach(async () => {
   sim.reset();
   for (const p of (await core.listNamespacedPod({ namespace: 'vigil' })).items) await core.deleteNamespacedPod({ namespace: 'vigil', name: p.metadata!.name!, gracePeriodSeconds: 0 });
