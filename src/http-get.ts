@@ -17,7 +17,10 @@ export interface HttpGetOptions {
   agent?: http.Agent;
   /** TLS settings for https:// (CA, client certificate, server name). */
   tls?: https.RequestOptions;
-  /** Called once the connection is established (at once for a reused keep-alive socket). */
+  /**
+   * Called once a new connection is established. Not for a reused keep-alive socket: that it was up
+   * once says nothing about whether the path still carries traffic.
+   */
   connected?: () => void;
 }
 
@@ -27,10 +30,21 @@ export interface HttpGetOptions {
  * server's health endpoints.
  */
 export function httpGet(url: string | URL, opts: HttpGetOptions): Promise<{ status: number; body: string }> {
-  const target = typeof url === 'string' ? new URL(url) : url;
+  return getOnce(typeof url === 'string' ? new URL(url) : url, opts, true);
+}
+
+/** The server closed a kept-alive connection as the request went out on it. */
+const staleSocket = (err: unknown) => ['ECONNRESET', 'EPIPE'].includes((err as NodeJS.ErrnoException).code ?? '');
+
+function getOnce(target: URL, opts: HttpGetOptions, mayRetry: boolean): Promise<{ status: number; body: string }> {
   const get = target.protocol === 'https:' ? https.get : http.get;
   return new Promise((resolve, reject) => {
-    const req = get(target, { ...opts.tls, agent: opts.agent ?? opts.tls?.agent, headers: opts.headers, signal: opts.signal }, (res) => {
+    let reused = false;
+    let answered = false;
+    // the retry takes a connection of its own (agent: false), not another idle one from the pool
+    const agent = mayRetry ? (opts.agent ?? opts.tls?.agent) : false;
+    const req = get(target, { ...opts.tls, agent, headers: opts.headers, signal: opts.signal }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -44,8 +58,16 @@ export function httpGet(url: string | URL, opts: HttpGetOptions): Promise<{ stat
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
     });
-    req.on('error', reject);
-    const { connected } = opts;
-    if (connected) req.once('socket', (sock) => (sock.connecting ? sock.once('connect', connected) : connected()));
+    req.on('error', (err) => {
+      // A reused keep-alive socket that the server had closed (its process died or restarted) says
+      // nothing about the server now: a GET is safe to repeat, so ask once more on a new connection,
+      // whose answer (refused, say) is the real one.
+      if (mayRetry && reused && !answered && !opts.signal.aborted && staleSocket(err)) getOnce(target, opts, false).then(resolve, reject);
+      else reject(err);
+    });
+    req.once('socket', (sock) => {
+      reused = !sock.connecting;
+      if (opts.connected && sock.connecting) sock.once('connect', opts.connected);
+    });
   });
 }

@@ -7,7 +7,7 @@ import type { FailureKind } from '../status/cluster-types.ts';
 
 /** One HTTP exchange with a peer; swapped for a TLS one (or a test double) without touching callers. */
 export interface PeerTransport {
-  /** `connected` is called once the connection to the peer is up (a reused one: at once). */
+  /** `connected` is called once a new connection to the peer is up (never for a reused one). */
   get(url: string, opts: { headers: Record<string, string>; signal: AbortSignal; maxBytes: number; connected?: () => void }): Promise<{ status: number; body: string }>;
   close?(): void;
 }

@@ -101,6 +101,26 @@ void describe('fanout', () => {
     assert.equal(host.responders.get('a')!.hits.length, 0);
   });
 
+  void it('tries the host path when a kept-alive pod connection no longer answers: a reused socket says nothing of the path', async () => {
+    // answers the first request, then none on the same connection: an overlay that broke under a
+    // connection the agent keeps alive from an earlier fan-out
+    let served = 0;
+    const pod = http.createServer((_req, res) => {
+      if (served++ === 0) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ node: 'a' }));
+    });
+    await new Promise<void>((resolve) => pod.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => (pod.closeAllConnections(), pod.close(() => resolve()))));
+    const host = await responders(['a']);
+    const peers: PeerRecord[] = [{ node: 'a', podIP: '127.0.0.1', podPort: (pod.address() as AddressInfo).port, hostIP: '127.0.0.1', hostPort: host.responders.get('a')!.port }];
+    const c = client();
+    const opts = { client: c, podPort: 1, hostPort: 1, concurrency: 4, timeoutMs: 20_000, hostDelayMs: 50 };
+    assert.deepEqual((await fanout(peers, '/x', answer, opts)).get('a'), { ok: true, value: { node: 'a' } });
+    assert.equal(host.responders.get('a')!.hits.length, 0, 'the first answer came over the pod path');
+    assert.deepEqual((await fanout(peers, '/x', answer, opts)).get('a'), { ok: true, value: { node: 'a' } });
+    assert.equal(host.responders.get('a')!.hits.length, 1, 'the second over the host path');
+    assert.equal(served, 2, 'over the same pod connection, which stayed silent');
+  });
+
   void it('does not try the host path when the agent answered on the pod path with an error', async () => {
     const pod = await responders(['a'], 401);
     const host = await responders(['a']);

@@ -106,7 +106,8 @@ export async function fanout<S extends z.ZodType>(peers: readonly PeerRecord[], 
         });
       };
       if (eps.host) hostTimer = clock.setTimeout(tryHost, hostDelayMs);
-      // a pod path that connects works: waiting on the agent, the host path would only double its work
+      // a pod path that newly connects works: waiting on the agent, the host path would only double its
+      // work (a reused keep-alive socket does not count: the path under it may have broken since)
       const podConnected = () => {
         if (hostTimer) clock.clearTimeout(hostTimer);
       };
