@@ -276,7 +276,7 @@ void test('a transient image pull error within the startup timeout is progress, 
 void test('a kubelet that rejects the pod (OutOfcpu) fails the run at once with the kubelet\'s message', async () => {
   env.sim.behaviours.set({ kubeletReject: 'OutOfcpu' }, 'n5');
   const r = await runProbe(env.probe('n5', 'pod-scheduling', { ...FAST, startupTimeout: '10s' }).probe);
-  assert.equal(r.reason, 'container-create');
-  assert.match(r.message, /^on node n5: the kubelet failed the pod: OutOfcpu: Pod was rejected: Node didn't have enough resource: cpu/);
+  assert.equal(r.reason, 'kubelet-rejected');
+  assert.match(r.message, /^on node n5: the kubelet rejected the pod \(OutOfcpu\): Node didn't have enough resource: cpu, requested: 1000, used: 3950, capacity: 4000$/);
   assert.deepEqual(probePods(), [], 'a failed pod is deleted at once');
 });
