@@ -19,16 +19,19 @@ beforeEach(() => {
 
 const probePods = () => env.sim.store.list('pods').filter((p) => p.metadata.labels?.['vigil.io/probe'] === 'pod-scheduling');
 
-void test('a healthy run times each phase from watch events, within 50 ms of the configured delays', async () => {
+void test('a healthy run times each phase from watch events: no phase shorter than the delay the cluster took, each one its own', async () => {
   env.sim.behaviours.set({ schedulingDelayMs: 300, startDelayMs: 500, terminationDelayMs: 200 });
   const { probe, metrics } = env.probe('n1', 'pod-scheduling', FAST);
   const r = await runProbe(probe);
   assert.equal(r.verdict, 'ok', r.message);
-  const o = r.observations!;
-  assert.ok(Math.abs((o['scheduling seconds'] as number) - 0.3) < 0.05, `scheduling ${o['scheduling seconds']} s`);
-  assert.ok(Math.abs((o['startup seconds'] as number) - 0.8) < 0.05, `startup ${o['startup seconds']} s`);
-  assert.ok(Math.abs((o['deletion seconds'] as number) - 0.2) < 0.05, `deletion ${o['deletion seconds']} s`);
-  assert.match(r.message, /^probe pod on n1: scheduled in 0\.\d\d s, running in 0\.\d\d s, gone 0\.\d\d s after deletion$/);
+  const o = r.observations as Record<string, number>;
+  // Lower bounds only, with room for the two events of a phase reaching the agent unevenly: a
+  // loaded machine delays both alike, so it lengthens a phase rather than shortening it.
+  assert.ok(o['scheduling seconds']! >= 0.3 - 0.1, `scheduling ${o['scheduling seconds']} s`);
+  assert.ok(o['startup seconds']! >= 0.8 - 0.1, `startup ${o['startup seconds']} s: from creation to running, so it includes scheduling`);
+  assert.ok(o['deletion seconds']! >= 0.2 - 0.1, `deletion ${o['deletion seconds']} s`);
+  assert.ok(o['startup seconds']! > o['scheduling seconds']!, 'startup counts from creation, past scheduling');
+  assert.match(r.message, /^probe pod on n1: scheduled in \d+\.\d\d s, running in \d+\.\d\d s, gone \d+\.\d\d s after deletion$/);
   assert.equal(await sample(metrics, 'vigil_pod_scheduling_duration_seconds_count'), 1);
   assert.equal(await sample(metrics, 'vigil_pod_startup_duration_seconds_count'), 1);
   assert.equal(await sample(metrics, 'vigil_pod_deletion_duration_seconds_count'), 1);
@@ -36,14 +39,18 @@ void test('a healthy run times each phase from watch events, within 50 ms of the
 });
 
 void test('API latency slows the calls but not the measured phases, which are timed between watch events', async () => {
+  // Each call waits 1 s; the cluster itself schedules in 0.2 s and starts in 0.2 s more. Timed
+  // from the calls, scheduling would read 1.2 s or more; timed between watch events it reads the
+  // cluster's 0.2 s, far below the call latency.
   env.sim.behaviours.set({ schedulingDelayMs: 200, startDelayMs: 200 });
-  env.sim.faults.set({ latencyMs: 150 });
+  env.sim.faults.set({ latencyMs: 1000 });
   const t0 = Date.now();
-  const r = await runProbe(env.probe('n2', 'pod-scheduling', { ...FAST, schedulingTimeout: '3s', startupTimeout: '4s' }).probe);
+  const r = await runProbe(env.probe('n2', 'pod-scheduling', { ...FAST, schedulingTimeout: '10s', startupTimeout: '12s', timeout: '30s' }).probe);
   assert.equal(r.verdict, 'ok', r.message);
-  assert.ok(Date.now() - t0 >= 5 * 150, 'five calls, each delayed');
-  assert.ok(Math.abs((r.observations!['scheduling seconds'] as number) - 0.2) < 0.05, `scheduling ${r.observations!['scheduling seconds']} s`);
-  assert.ok(Math.abs((r.observations!['startup seconds'] as number) - 0.4) < 0.05, `startup ${r.observations!['startup seconds']} s`);
+  assert.ok(Date.now() - t0 >= 5 * 1000, 'five calls, each delayed');
+  const o = r.observations as Record<string, number>;
+  assert.ok(o['scheduling seconds']! >= 0.2 - 0.1 && o['scheduling seconds']! < 1, `scheduling ${o['scheduling seconds']} s`);
+  assert.ok(o['startup seconds']! >= 0.4 - 0.1 && o['startup seconds']! < 1, `startup ${o['startup seconds']} s`);
 });
 
 void test('a run costs one node get, one list, one watch, one create and one delete: no polling', async () => {
@@ -276,7 +283,7 @@ void test('a transient image pull error within the startup timeout is progress, 
 void test('a kubelet that rejects the pod (OutOfcpu) fails the run at once with the kubelet\'s message', async () => {
   env.sim.behaviours.set({ kubeletReject: 'OutOfcpu' }, 'n5');
   const r = await runProbe(env.probe('n5', 'pod-scheduling', { ...FAST, startupTimeout: '10s' }).probe);
-  assert.equal(r.reason, 'container-create');
-  assert.match(r.message, /^on node n5: the kubelet failed the pod: OutOfcpu: Pod was rejected: Node didn't have enough resource: cpu/);
+  assert.equal(r.reason, 'kubelet-rejected');
+  assert.match(r.message, /^on node n5: the kubelet rejected the pod \(OutOfcpu\): Node didn't have enough resource: cpu, requested: 1000, used: 3950, capacity: 4000$/);
   assert.deepEqual(probePods(), [], 'a failed pod is deleted at once');
 });

@@ -47,5 +47,20 @@ void test('progress: image pull and container creation failures are recognised w
   assert.equal(podProgress(cs('ErrImagePull', 'not found')).failure?.retrying, true, 'the kubelet pulls again');
   assert.equal(podProgress(cs('InvalidImageName', 'bad')).failure?.retrying, undefined, 'a bad name never heals');
   assert.equal(podProgress(cs('CreateContainerError', 'OCI runtime create failed')).failure?.reason, 'container-create');
-  assert.equal(podProgress(pod({ phase: 'Failed', reason: 'OutOfcpu', message: 'Pod was rejected: Node didn\'t have enough resource: cpu' }, 'a')).failure?.message, "the kubelet failed the pod: OutOfcpu: Pod was rejected: Node didn't have enough resource: cpu");
+});
+
+void test('progress: a pod the kubelet refused at admission is its own failure, with the kubelet\'s reason and message', () => {
+  const rejected = (status: object) => podProgress(pod({ phase: 'Failed', ...status }, 'a')).failure;
+  assert.deepEqual(rejected({ reason: 'OutOfcpu', message: "Pod was rejected: Node didn't have enough resource: cpu, requested: 1000, used: 3950, capacity: 4000" }), {
+    reason: 'kubelet-rejected',
+    message: "the kubelet rejected the pod (OutOfcpu): Node didn't have enough resource: cpu, requested: 1000, used: 3950, capacity: 4000",
+  });
+  // A kubelet that marks the never-created containers as unknown still reads as a rejection.
+  const unknown = [{ name: 'pause', image: 'p', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown' } } }];
+  assert.equal(rejected({ reason: 'NodeAffinity', message: "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector", containerStatuses: unknown })?.reason, 'kubelet-rejected');
+  // A pod the kubelet failed after admission is not a rejection.
+  assert.deepEqual(rejected({ reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' }), {
+    reason: 'container-create',
+    message: 'the kubelet failed the pod: DeadlineExceeded: Pod was active on the node longer than the specified deadline',
+  });
 });

@@ -66,7 +66,7 @@ export function probePodManifest(o: ProbePodOptions): V1Pod {
   };
 }
 
-export type PodFailureReason = 'image-pull' | 'container-create';
+export type PodFailureReason = 'image-pull' | 'container-create' | 'kubelet-rejected';
 
 export interface PodProgress {
   scheduled: boolean;
@@ -82,6 +82,8 @@ export interface PodProgress {
 const IMAGE_PULL = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable', 'SignatureValidationFailed']);
 /** Pull states the kubelet leaves by pulling again (pkg/kubelet/images/image_manager.go backs off and retries). */
 const PULL_RETRIED = new Set(['ErrImagePull', 'ImagePullBackOff', 'RegistryUnavailable']);
+/** The prefix of every status message the kubelet writes when its admission refuses a pod. */
+const REJECTED = 'Pod was rejected:';
 const CONTAINER_CREATE = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError', 'StartError', 'ContainerCannotRun', 'CrashLoopBackOff', 'PreCreateHookError', 'PreStartHookError', 'PostStartHookError']);
 
 /** Where a probe pod stands, read from one watch event's object. */
@@ -93,6 +95,12 @@ export function podProgress(pod: V1Pod): PodProgress {
   const running = pod.status?.phase === 'Running' && statuses.length > 0 && statuses.every((s) => s.state?.running);
   const p: PodProgress = { scheduled, running };
   if (!scheduled && schedCond?.status === 'False' && schedCond.message) p.schedulerMessage = schedCond.message;
+  // The kubelet's admission refused the pod before creating any container (kubelet.go rejectPod
+  // writes phase Failed, its reason and "Pod was rejected: ..."): the node, not the runtime.
+  if (pod.status?.phase === 'Failed' && pod.status.message?.startsWith(REJECTED)) {
+    p.failure = { reason: 'kubelet-rejected', message: `the kubelet rejected the pod (${pod.status.reason ?? 'no reason given'}): ${pod.status.message.slice(REJECTED.length).trim()}` };
+    return p;
+  }
   for (const s of statuses) {
     const w = s.state?.waiting;
     const t = s.state?.terminated;

@@ -54,7 +54,7 @@ type Options = z.output<typeof options>;
  * Delete options go in the body: the API server reads the query's only when there is no body.
  */
 const DELETE_GRACE_SECONDS = 1;
-const REASONS = ['unschedulable', 'image-pull', 'container-create', 'timeout', 'forbidden', 'admission-denied', 'api-error'] as const;
+const REASONS = ['unschedulable', 'image-pull', 'container-create', 'kubelet-rejected', 'timeout', 'forbidden', 'admission-denied', 'api-error'] as const;
 type Reason = (typeof REASONS)[number];
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 0)} s`;

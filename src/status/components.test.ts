@@ -96,6 +96,9 @@ void describe('component causes', () => {
     const runtime = probe('pod-scheduling', 'critical', { reason: 'container-create', message: 'on node charlie: failed to create containerd task', observations: { 'scheduling seconds': 0.02 } });
     const one = causesOf({ alpha: answer(probe('pod-scheduling', 'ok')), bravo: answer(probe('pod-scheduling', 'ok')), charlie: answer(runtime) });
     assert.deepEqual(one.map((c) => [c.kind, c.nodes, c.message]), [['pod-startup', ['charlie'], 'kubelet or container runtime on charlie: probe pod container-create (on node charlie: failed to create containerd task); 2 of 3 nodes start theirs']]);
+    const rejected = probe('pod-scheduling', 'critical', { reason: 'kubelet-rejected', message: "on node charlie: the kubelet rejected the pod (OutOfcpu): Node didn't have enough resource: cpu", observations: { 'scheduling seconds': 0.02 } });
+    const full = causesOf({ alpha: answer(probe('pod-scheduling', 'ok')), bravo: answer(probe('pod-scheduling', 'ok')), charlie: answer(rejected) });
+    assert.deepEqual(full.map((c) => [c.kind, c.nodes, c.message]), [['pod-startup', ['charlie'], "kubelet on charlie: probe pod kubelet-rejected (on node charlie: the kubelet rejected the pod (OutOfcpu): Node didn't have enough resource: cpu); 2 of 3 nodes start theirs"]]);
   });
 
   void it('a node-local failure stays that node\'s, with since', () => {

@@ -127,7 +127,7 @@ function scheduling(input: ComponentInput, c: Collector, api: { down: boolean; c
     return;
   }
   for (const r of own) {
-    c.shared('pod-startup', `kubelet/runtime on ${r.node}`, [r], runs.length, `kubelet or container runtime on ${r.node}: probe pod ${r.probe.reason ?? 'failed'} (${r.probe.message}); ${runs.length - bad.length} of ${runs.length} nodes start theirs`, [r.node]);
+    c.shared('pod-startup', `kubelet/runtime on ${r.node}`, [r], runs.length, `${r.probe.reason === 'kubelet-rejected' ? 'kubelet' : 'kubelet or container runtime'} on ${r.node}: probe pod ${r.probe.reason ?? 'failed'} (${r.probe.message}); ${runs.length - bad.length} of ${runs.length} nodes start theirs`, [r.node]);
   }
 }
 
