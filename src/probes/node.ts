@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
-import si from 'systeminformation';
+import { mem as readMemory } from 'systeminformation/lib/memory.js';
 import { z } from 'zod';
 import { ratio } from '../config/fields.ts';
 import type { ProbeResult, Verdict } from '../verdict.ts';
@@ -62,7 +62,7 @@ export const nodeProbe = defineProbe({
             problems.push({ verdict: 'warning', reason: 'filesystem-unreadable', text: `cannot read the filesystem at ${p}: ${(err as NodeJS.ErrnoException).code ?? errorText(err)}` });
           }
         }
-        const mem = await si.mem();
+        const mem = await readMemory();
         const available = mem.total > 0 ? mem.available / mem.total : 1;
         metrics.nodeMemoryAvailableRatio.set(available);
         observations['memory available'] = Number(available.toFixed(4));
