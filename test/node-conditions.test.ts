@@ -11,10 +11,11 @@ import { createLogger } from '../src/log.ts';
 import { builtinProbes } from '../src/probes/index.ts';
 import { ProbeRegistry } from '../src/probes/registry.ts';
 import { K8sProbeEnv, until } from './support/k8s-probe-env.ts';
+import { grantedRules, rbacDocs } from './support/rbac-rules.ts';
 
 let env: K8sProbeEnv;
 before(async () => {
-  env = await K8sProbeEnv.start({ nodes: ['n1', 'n2', 'n3', 'n4'] });
+  env = await K8sProbeEnv.start({ nodes: ['n1', 'n2', 'n3', 'n4', 'n5'] });
 });
 after(() => env.stop());
 beforeEach(() => env.sim.reset());
@@ -137,5 +138,27 @@ void test('RBAC without nodes/status patch: logged once, counted as forbidden, p
     assert.equal(conditions('n4').filter((c) => c.type.startsWith('Vigil')).length, 0);
   } finally {
     await agent.stop();
+  }
+});
+
+void test('with exactly the RBAC of deploy/base and deploy/components/node-conditions, the condition and its event are written; with deploy/base alone, neither', async () => {
+  env.sim.behaviours.set({ imagePullError: PULL_ERROR }, 'n5');
+  env.sim.faults.set({ rbac: grantedRules(rbacDocs('deploy/base/rbac.yaml')) });
+  const first = await agentOn('n5', true);
+  try {
+    await until(async () => ((await metric(first.agent, 'vigil_kubernetes_writes_total{kind="node-condition",result="forbidden"}')) ?? 0) >= 1, 'the write refused without the component', 30_000);
+    assert.equal(cond('n5'), undefined);
+  } finally {
+    await first.agent.stop();
+  }
+  env.sim.faults.set({ rbac: grantedRules(rbacDocs('deploy/base/rbac.yaml', 'deploy/components/node-conditions/rbac.yaml')) });
+  const second = await agentOn('n5', true);
+  try {
+    await until(() => cond('n5')?.status === 'True', 'VigilPodStartup=True on n5', 30_000);
+    await until(() => events('n5').length === 1, 'its event');
+    assert.equal(await metric(second.agent, 'vigil_kubernetes_writes_total{kind="event",result="forbidden"}'), 0);
+    assert.equal(verdict(second.agent, 'pod-scheduling')?.reason, 'image-pull', 'the probes pass with these rules too');
+  } finally {
+    await second.agent.stop();
   }
 });
