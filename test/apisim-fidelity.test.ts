@@ -216,6 +216,26 @@ void test('a graceful deletion ends as the kubelet ends it: terminal status (MOD
   assert.deepEqual(cs.map((c) => [c.state.terminated?.exitCode, c.state.terminated?.reason]), [[0, 'Completed']]);
 });
 
+void test('by default a kubelet takes a real one\'s ~2 s to confirm a graceful deletion: the pod stays Terminating until then (housekeeping, canBeDeleted)', async () => {
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('d2', 'n1') });
+  await running('d2');
+  const list = await core.listNamespacedPod({ namespace: 'vigil' });
+  const w = await watchPods({ resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=d2' });
+  const t0 = Date.now();
+  await core.deleteNamespacedPod({ namespace: 'vigil', name: 'd2', body: { gracePeriodSeconds: 1 } });
+  const terminating = sim.store.get('pods', 'vigil', 'd2');
+  assert.ok(terminating?.metadata.deletionTimestamp, 'accepted, not removed: the kubelet has yet to stop the containers');
+  assert.equal(terminating.status?.phase, 'Running');
+  await until(() => w.events.some((e) => e.type === 'DELETED'), 'the DELETED event');
+  const took = Date.now() - t0;
+  w.ctl.abort();
+  assert.ok(took >= 2000, `gone ${took} ms after the delete: a real kubelet needs its PLEG relist and housekeeping first`);
+  assert.deepEqual(
+    w.events.map((e) => `${e.type} ${e.obj.status?.phase}`),
+    ['MODIFIED Running', 'MODIFIED Succeeded', 'MODIFIED Succeeded', 'DELETED Succeeded'],
+  );
+});
+
 void test('activeDeadlineSeconds counts from status.startTime, before the containers run, and the kubelet kills them (active_deadline.go)', async () => {
   sim.behaviours.set({ startDelayMs: 60_000 }, 'n2');
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('dl1', 'n2', { activeDeadlineSeconds: 1 }) });
