@@ -258,6 +258,14 @@ void test('an API outage that outlasts the startup timeout is blamed on the API,
 void test('the probe pod is admitted in a namespace enforcing PodSecurity "restricted" and under a limits quota', async () => {
   env.sim.admission.namespaces.vigil = { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } };
   env.sim.admission.quotas = [{ name: 'compute', namespace: 'vigil', hard: { 'limits.cpu': '2', 'limits.memory': '1Gi', pods: '10' } }];
+  // The namespace refuses an ordinary pod, so the probe pod's admission below means something.
+  const plain = await fetch(`${env.sim.url}/api/v1/namespaces/vigil/pods`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${env.sim.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ metadata: { name: 'plain' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] } }),
+  });
+  assert.equal(plain.status, 403);
+  assert.match(((await plain.json()) as { message: string }).message, /violates PodSecurity "restricted:latest"/);
   const r = await runProbe(env.probe('n1', 'pod-scheduling', FAST).probe);
   assert.equal(r.verdict, 'ok', r.message);
 });
