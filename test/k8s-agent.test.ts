@@ -55,7 +55,7 @@ void test('kill -9 of the agent mid-probe leaves a pod; the restarted agent reap
   const storage = path.join(env.dir, 'data-kill');
   env.sim.behaviours.set({ startDelayMs: 60_000 }, 'n1'); // the first agent never sees its pod run
   const first = await spawnAgent(configFile, storage);
-  const leftover = await until(() => probePods()[0], 'the first agent to create its probe pod', 15_000);
+  const leftover = await until(() => probePods()[0], 'the first agent to create its probe pod', 60_000);
   first.child.kill('SIGKILL');
   await new Promise((r) => first.child.once('exit', r));
   assert.equal(probePods().length, 1, 'the killed agent left its pod behind');
@@ -63,7 +63,7 @@ void test('kill -9 of the agent mid-probe leaves a pod; the restarted agent reap
   env.sim.behaviours.set({ startDelayMs: 100 }, 'n1');
   const second = await spawnAgent(configFile, storage);
   try {
-    await until(async () => (await metricValue(second.url, /vigil_probe_runs_total\{probe="pod-scheduling"\}/)) === 1, 'the first run of the restarted agent', 20_000);
+    await until(async () => (await metricValue(second.url, /vigil_probe_runs_total\{probe="pod-scheduling"\}/)) === 1, 'the first run of the restarted agent', 60_000);
     assert.equal(await metricValue(second.url, /vigil_probe_success\{probe="pod-scheduling"\}/), 1);
     assert.equal(await metricValue(second.url, /vigil_pod_probe_reaped_total/), 1);
     assert.deepEqual(probePods(), [], 'no probe pod left after the run');
