@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
-import { startEtcdAgent, waitFor, type EtcdAgent } from './support/etcd-agent.ts';
+import { settledVerdict, startEtcdAgent, type EtcdAgent } from './support/etcd-agent.ts';
 
 // One etcd member with authentication on: a "vigil" user may read and write /vigil/probe/ only.
 let etcd: EtcdCluster;
@@ -33,12 +33,9 @@ after(async () => {
 
 // Authenticating costs a bcrypt hash and a raft round on etcd's side, so runs get more time here.
 async function firstVerdict(options: Record<string, unknown>) {
-  const a: EtcdAgent = await startEtcdAgent({ endpoints: [ep], interval: '4s', ...options });
+  const a: EtcdAgent = await startEtcdAgent({ endpoints: [ep], interval: '6s', timeout: '5s', requestTimeout: '1500ms', writeLatency: { warning: '2s', critical: '3s' }, ...options });
   try {
-    return await waitFor('a first verdict', async () => {
-      const s = await a.etcdStatus();
-      return s.verdict === 'unknown' ? undefined : s;
-    });
+    return await settledVerdict(a);
   } finally {
     await a.stop();
   }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { makePki, type TestPki } from './support/certs.ts';
 import { startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
-import { sample, startEtcdAgent, waitFor, type EtcdAgent } from './support/etcd-agent.ts';
+import { sample, settledVerdict, startEtcdAgent, waitFor, type EtcdAgent } from './support/etcd-agent.ts';
 
 // One etcd member serving clients over TLS only, requiring a client certificate from the test's CA.
 let dir: string;
@@ -29,7 +29,7 @@ after(async () => {
 
 // Only the first verdict matters here; a long interval leaves a TLS handshake on a busy machine time to finish.
 async function withAgent(etcdOptions: Record<string, unknown>, fn: (a: EtcdAgent) => Promise<void>): Promise<void> {
-  const a = await startEtcdAgent({ endpoints: [ep], interval: '4s', ...etcdOptions });
+  const a = await startEtcdAgent({ endpoints: [ep], interval: '4s', writeLatency: { warning: '2s', critical: '3s' }, ...etcdOptions });
   try {
     await fn(a);
   } finally {
@@ -37,10 +37,7 @@ async function withAgent(etcdOptions: Record<string, unknown>, fn: (a: EtcdAgent
   }
 }
 
-const firstVerdict = (a: EtcdAgent) => waitFor('a first verdict', async () => {
-  const s = await a.etcdStatus();
-  return s.verdict === 'unknown' ? undefined : s;
-});
+const firstVerdict = (a: EtcdAgent) => settledVerdict(a);
 
 test('the right CA and a client certificate: ok over TLS', async () => {
   await withAgent({ tls: { caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }, async (a) => {
@@ -84,7 +81,7 @@ test('a CA file that does not exist: critical "tls" naming the file', async () =
 test('the CA file replaced with the right one (a renewed Secret): the same agent recovers', async () => {
   const caFile = path.join(dir, 'rotating-ca.crt');
   copyFileSync(other.caFile, caFile);
-  await withAgent({ interval: '1s', tls: { caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }, async (a) => {
+  await withAgent({ interval: '2s', requestTimeout: '1s', tls: { caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile } }, async (a) => {
     const s = await firstVerdict(a);
     assert.deepEqual([s.verdict, s.reason], ['critical', 'tls']);
     copyFileSync(pki.caFile, caFile);

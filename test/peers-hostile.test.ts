@@ -44,9 +44,10 @@ void describe('hostile and broken peers', () => {
       peers: {
         discovery: ['static'],
         static: [...sim.responders.values()].map((r) => ({ node: r.node, pod: `127.0.0.1:${r.port}` })),
-        interval: '600ms',
-        timeout: '300ms',
-        fanout: { timeout: '300ms' },
+        // Long enough that a well-behaved peer on a busy machine answers in time.
+        interval: '2s',
+        timeout: '1500ms',
+        fanout: { timeout: '1500ms' },
         maxResponseBytes: 65536,
       },
     });
@@ -59,7 +60,9 @@ void describe('hostile and broken peers', () => {
   void it('marks each bad peer down with what was wrong, and keeps running', async () => {
     const s = await waitFor('every peer observed', async () => {
       const st = (await (await fetch(`${agent.url}/api/v1/status/local`)).json()) as LocalStatusWithPeers;
-      return st.peers.length === sim.responders.size ? st : undefined;
+      // every peer observed, the well-behaved ones up (a busy machine may have timed one out once)
+      const up = (n: string) => st.peers.find((p) => p.peer === n)?.up === true;
+      return st.peers.length === sim.responders.size && up('fine') && up('bad-status') ? st : undefined;
     });
     const by = Object.fromEntries(s.peers.map((p) => [p.peer, p]));
     assert.equal(by.fine!.up, true);
@@ -68,7 +71,7 @@ void describe('hostile and broken peers', () => {
     assert.match(by.garbage!.error!, /not JSON/);
     assert.match(by.huge!.error!, /larger than 65536 bytes/);
     assert.match(by['wrong-shape']!.error!, /malformed answer: node/);
-    assert.match(by.hang!.error!, /timeout after 300 ms/);
+    assert.match(by.hang!.error!, /timeout after 1500 ms/);
     assert.match(by.liar!.error!, /answered as node "someone-else"/);
     assert.match(by.denied!.error!, /HTTP 401/);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -76,7 +79,12 @@ void describe('hostile and broken peers', () => {
   });
 
   void it('the cluster status names them unknown, not down, and still answers', async () => {
-    const s = (await (await fetch(`${agent.url}/api/v1/status`)).json()) as ClusterStatus;
+    // An answer in which the peers this agent's pings find up were asked (a peer its last ping
+    // timed out on is answered from that knowledge instead: that is the fan-out's own test).
+    const s = await waitFor('a cluster status asking the reachable peers', async () => {
+      const st = (await (await fetch(`${agent.url}/api/v1/status`)).json()) as ClusterStatus;
+      return st.nodes.some((n) => n.error?.startsWith('not asked') && ['fine', 'bad-status'].includes(n.name)) ? undefined : st;
+    });
     const by = Object.fromEntries(s.nodes.map((n) => [n.name, n]));
     assert.equal(by.fine!.answered, true);
     assert.equal(by['bad-status']!.answered, false);

@@ -13,8 +13,10 @@ const NAMES = ['alpha', 'bravo', 'charlie', 'delta'];
 const TOKEN = 'loopback-test-token-0123456789';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
+  return new Promise((resolve, reject) => {
+    // a generous bound: the CLI compiles through tsx first, slow on a busy machine
+    execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err?.killed) return reject(new Error(`vigil ${args.join(' ')} still running after 120 s: ${stdout}${stderr}`));
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -7,7 +7,7 @@ import { startResponders } from './support/responders.ts';
 
 const names = Array.from({ length: 200 }, (_, i) => `node-${String(i).padStart(3, '0')}`);
 const K = 10;
-const INTERVAL_MS = 500;
+const INTERVAL_MS = 1000;
 
 void describe('an agent among 200 peers', () => {
   let sim: Awaited<ReturnType<typeof startResponders>>;
@@ -17,7 +17,7 @@ void describe('an agent among 200 peers', () => {
     sim = await startResponders(names);
     agent = await startTestAgent('node-self', {
       probes: { node: { enabled: false } },
-      peers: { discovery: ['static'], static: names.map((n) => ({ node: n, pod: `127.0.0.1:${sim.responders.get(n)!.port}` })), k: K, interval: `${INTERVAL_MS}ms`, timeout: '400ms' },
+      peers: { discovery: ['static'], static: names.map((n) => ({ node: n, pod: `127.0.0.1:${sim.responders.get(n)!.port}` })), k: K, interval: `${INTERVAL_MS}ms`, timeout: '900ms' },
     });
   });
   after(async () => {
@@ -26,16 +26,18 @@ void describe('an agent among 200 peers', () => {
   });
 
   void it('pings at most k peers per interval and exports O(k) peer series', async () => {
-    const started = Date.now();
-    await waitFor('three rounds', () => Promise.resolve([...sim.responders.values()].reduce((n, r) => n + r.hits.length, 0) >= 3 * K ? true : undefined));
-    await new Promise((r) => setTimeout(r, 2 * INTERVAL_MS));
-    const elapsed = Date.now() - started;
+    const hits = () => [...sim.responders.values()].reduce((n, r) => n + r.hits.length, 0);
+    const rounds = async () => Number(/^vigil_probe_runs_total\{probe="peer-mesh"\} (\d+)$/m.exec(await (await fetch(`${agent.url}/metrics`)).text())?.[1] ?? NaN);
+    await waitFor('three rounds', () => Promise.resolve(hits() >= 3 * K ? true : undefined));
+    // Counted in the agent's own rounds, not in seconds: a busy machine starts rounds late, never more often.
+    const [hits0, rounds0] = [hits(), await rounds()];
+    await waitFor('two more rounds', async () => ((await rounds()) >= rounds0 + 2 ? true : undefined));
+    const [pings, done] = [hits() - hits0, (await rounds()) - rounds0];
     const pinged = [...sim.responders.values()].filter((r) => r.hits.length > 0);
-    const pings = pinged.reduce((n, r) => n + r.hits.length, 0);
     assert.equal(pinged.length, K, 'the same k peers every round');
-    // rounds start every interval ±10 %, the first within the first tenth of one
-    const rounds = Math.floor(elapsed / (INTERVAL_MS * 0.9)) + 1;
-    assert.ok(pings <= K * rounds, `${pings} pings in ${elapsed} ms`);
+    // the rounds finished in the window, and the one under way when it opened
+    assert.ok(pings <= K * (done + 1), `${pings} pings in ${done} rounds`);
+    assert.ok(pings >= K * (done - 1), `${pings} pings in ${done} rounds: every round pings its k peers`);
     assert.deepEqual(pinged.map((r) => r.node).sort(), agent.peers.mesh!.targets());
 
     const metrics = await (await fetch(`${agent.url}/metrics`)).text();
@@ -61,9 +63,13 @@ void describe('an agent among 200 peers', () => {
   });
 
   void it('fans the cluster status out to every known peer', async () => {
-    const s = (await (await fetch(`${agent.url}/api/v1/status`)).json()) as ClusterStatus;
+    // On a busy machine one of 200 answers can miss the deadline; an answer from every peer comes.
+    let last: ClusterStatus | undefined;
+    const s = await waitFor('every peer answering', async () => {
+      last = (await (await fetch(`${agent.url}/api/v1/status`)).json()) as ClusterStatus;
+      return last.nodes.every((n) => n.answered) ? last : undefined;
+    }).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.nodes.filter((n) => !n.answered).slice(0, 3))}`));
     assert.equal(s.nodes.length, 200);
-    assert.ok(s.nodes.every((n) => n.answered), JSON.stringify(s.nodes.filter((n) => !n.answered).slice(0, 3)));
     assert.equal(s.verdict, 'healthy');
   });
 });

@@ -29,6 +29,14 @@ async function open(node: string): Promise<Page> {
 }
 
 /** Waits until the page, refreshing itself, shows a banner whose text matches. */
+async function poll(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** Asks the agent for the cluster status until it lists no cause; returns when that answer was asked for. */
 async function allUpSince(url: string): Promise<number> {
   const deadline = Date.now() + 30_000;
@@ -172,9 +180,16 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
     assert.ok(hms, line);
     assert.ok(Math.abs(Date.parse(`${new Date(since).toISOString().slice(0, 10)}T${hms}Z`) - since) <= 2_000, `${line} vs ${new Date(since).toISOString()}`);
     // the link going down is in the merged timeline, as each observer recorded it
-    const history = (await (await fetch(`${cluster.url('bravo')}/api/v1/history?probe=peer/echo/pod`)).json()) as { events: { node: string; from: string; to: string; reason: string | null; time: string }[] };
-    const downs = history.events.filter((e) => e.from === 'up' && e.to === 'down' && Date.parse(e.time) >= healthyAt);
-    assert.deepEqual(downs.map((e) => e.node).sort(), ['alpha', 'bravo', 'charlie', 'delta'], JSON.stringify(history.events));
+    // every observer records it once its own next ping fails (the cause may be named before the last one has)
+    type Event = { node: string; from: string; to: string; reason: string | null; time: string };
+    let events: Event[] = [];
+    const downsOf = () => events.filter((e) => e.from === 'up' && e.to === 'down' && Date.parse(e.time) >= healthyAt);
+    await poll('every observer\'s down transition in the merged timeline', async () => {
+      events = ((await (await fetch(`${cluster.url('bravo')}/api/v1/history?probe=peer/echo/pod`)).json()) as { events: Event[] }).events;
+      return new Set(downsOf().map((e) => e.node)).size === 4;
+    }).catch(() => assert.fail(JSON.stringify(events)));
+    const downs = downsOf();
+    assert.deepEqual([...new Set(downs.map((e) => e.node))].sort(), ['alpha', 'bravo', 'charlie', 'delta'], JSON.stringify(events));
     // through the test's relays a closed port reads as a reset connection
     assert.ok(downs.every((e) => e.reason !== null), JSON.stringify(downs));
     const m = await readProbeMatrix(page);

@@ -85,3 +85,21 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * The agent's first etcd verdict that a busy machine did not cut short: a run or a request that
+ * ran out of time ("no result within", "no answer within") says nothing about TLS, auth or the
+ * member, so the next run is waited for.
+ */
+export function settledVerdict(a: EtcdAgent, what = 'a verdict not cut short by a timeout', timeoutMs = 40_000): Promise<ProbeStatus> {
+  let last: ProbeStatus | undefined;
+  return waitFor(
+    what,
+    async () => {
+      last = await a.etcdStatus();
+      return last.verdict === 'unknown' || /no (result|answer) within/.test(last.message) ? undefined : last;
+    },
+    timeoutMs,
+    () => JSON.stringify(last),
+  );
+}

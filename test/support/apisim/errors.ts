@@ -33,7 +33,12 @@ export interface ResourceRef {
   resource: string;
   group: string;
   name?: string;
+  /** `status` for nodes/status: RBAC names it `nodes/status`; NotFound and the 403's subject name the resource. */
+  subresource?: string;
 }
+
+/** The resource as RBAC rules and the authorizer's message name it: `nodes/status`. */
+export const rbacResource = (r: ResourceRef) => (r.subresource ? `${r.resource}/${r.subresource}` : r.resource);
 
 const groupDetails = (r: ResourceRef) => ({ ...(r.name ? { name: r.name } : {}), ...(r.group ? { group: r.group } : {}), kind: r.resource });
 
@@ -48,7 +53,7 @@ export const conflict = (r: ResourceRef, why: string) =>
 export function forbidden(r: ResourceRef, user: string, verb: string, namespace: string | undefined): StatusError {
   const subject = r.name ? `${r.resource}${r.group ? `.${r.group}` : ''} "${r.name}"` : `${r.resource}${r.group ? `.${r.group}` : ''}`;
   const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
-  return failure(403, 'Forbidden', `${subject} is forbidden: User "${user}" cannot ${verb} resource "${r.resource}" in API group "${r.group}" ${scope}`, groupDetails(r));
+  return failure(403, 'Forbidden', `${subject} is forbidden: User "${user}" cannot ${verb} resource "${rbacResource(r)}" in API group "${r.group}" ${scope}`, groupDetails(r));
 }
 
 export function invalid(kind: string, name: string, causes: { field: string; message: string; reason?: string }[]): StatusError {
@@ -61,6 +66,10 @@ export function invalid(kind: string, name: string, causes: { field: string; mes
 }
 
 export const badRequest = (message: string) => failure(400, 'BadRequest', message);
+
+/** handlers/patch.go: a patch whose Content-Type is none of the patch types (415). */
+export const unsupportedPatchType = () =>
+  failure(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json');
 
 export const methodNotAllowed = () => failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 

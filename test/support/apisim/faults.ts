@@ -1,8 +1,9 @@
-import { forbidden, internalError, serviceUnavailable, tooManyRequests, type ResourceRef, type StatusError } from './errors.ts';
+import { forbidden, internalError, rbacResource, serviceUnavailable, tooManyRequests, type ResourceRef, type StatusError } from './errors.ts';
 
 export interface Denial {
   /** get, list, watch, create, update, patch, delete, or "*". */
   verb: string;
+  /** As RBAC names it: `pods`, `nodes/status`. */
   resource: string;
   /** Only in this namespace; absent: everywhere. */
   namespace?: string;
@@ -44,7 +45,7 @@ export function allowedBy(rules: readonly RbacRule[], a: RequestAttributes): boo
     (r) =>
       (r.namespace === undefined || r.namespace === a.namespace) &&
       has(r.apiGroups, a.ref.group) &&
-      has(r.resources, a.ref.resource) &&
+      has(r.resources, rbacResource(a.ref)) &&
       has(r.verbs, a.verb) &&
       (!r.resourceNames?.length || (a.ref.name !== undefined && r.resourceNames.includes(a.ref.name))),
   );
@@ -71,7 +72,7 @@ export class ApiFaults {
   denial(a: RequestAttributes): StatusError | undefined {
     if (a.user === 'system:anonymous') return forbidden(a.ref, a.user, a.verb, a.namespace);
     if (this.settings.rbac && !allowedBy(this.settings.rbac, a)) return forbidden(a.ref, a.user, a.verb, a.namespace);
-    const hit = this.settings.denials.some((d) => (d.verb === '*' || d.verb === a.verb) && d.resource === a.ref.resource && (d.namespace === undefined || d.namespace === a.namespace));
+    const hit = this.settings.denials.some((d) => (d.verb === '*' || d.verb === a.verb) && d.resource === rbacResource(a.ref) && (d.namespace === undefined || d.namespace === a.namespace));
     return hit ? forbidden(a.ref, a.user, a.verb, a.namespace) : undefined;
   }
 }

@@ -1,5 +1,7 @@
 import { admitPod, admitPodMutating, defaultAdmission, type AdmissionSettings } from './admission.ts';
 import { badRequest, methodNotAllowed, type StatusError } from './errors.ts';
+import { prepareEvent } from './events.ts';
+import { mergePatch, patchTypeOf, strategicMergePatch } from './patch.ts';
 import { deletePod, preparePod, type DeleteOptions } from './pods.ts';
 import { matches, parseFieldSelector, parseLabelSelector, SelectorError, type Filter } from './selectors.ts';
 import { RESOURCES, clone, type KObject, type Resource, type Store } from './store.ts';
@@ -9,6 +11,8 @@ export interface ResourcePath {
   resource: Resource;
   namespace?: string;
   name?: string;
+  /** Only `status`, and only on nodes: `/api/v1/nodes/<name>/status`. */
+  subresource?: 'status';
 }
 
 /** Maps a URL path onto a resource, the way the API server's routes do; undefined: not a resource path. */
@@ -25,11 +29,12 @@ export function parseResourcePath(pathname: string): ResourcePath | undefined {
     rest = rest.slice(2);
   }
   const resource = rest[0] as Resource | undefined;
-  if (!resource || !(resource in RESOURCES) || RESOURCES[resource].group !== group || rest.length > 2) return undefined;
+  if (!resource || !(resource in RESOURCES) || RESOURCES[resource].group !== group || rest.length > 3) return undefined;
+  if (rest.length === 3 && !(resource === 'nodes' && rest[2] === 'status')) return undefined;
   if (namespace !== undefined && !RESOURCES[resource].namespaced) return undefined;
   const name = rest[1] !== undefined ? decodeURIComponent(rest[1]) : undefined;
   if (name !== undefined && RESOURCES[resource].namespaced && namespace === undefined) return undefined;
-  return { resource, namespace, name };
+  return { resource, namespace, name, ...(rest.length === 3 ? { subresource: 'status' as const } : {}) };
 }
 
 /** The RBAC verb of a request. */
@@ -69,10 +74,20 @@ function resourceVersionParam(query: URLSearchParams): number | undefined {
   return Number(v);
 }
 
-/** Serves one resource request; throws StatusError for failures. `admission`: what pod creates must pass. */
-export function handleResource(store: Store, verb: string, path: ResourcePath, query: URLSearchParams, body: unknown, admission: AdmissionSettings = defaultAdmission()): Reply {
-  const { resource, namespace, name } = path;
+export interface RequestExtras {
+  /** What pod creates must pass. */
+  admission?: AdmissionSettings;
+  /** The request's Content-Type: it picks a patch's type. */
+  contentType?: string;
+}
+
+/** Serves one resource request; throws StatusError for failures. */
+export function handleResource(store: Store, verb: string, path: ResourcePath, query: URLSearchParams, body: unknown, extras: RequestExtras = {}): Reply {
+  const { resource, namespace, name, subresource } = path;
+  const admission = extras.admission ?? defaultAdmission();
   const def = RESOURCES[resource];
+  // The status subresource serves get, update and patch only (registry/core/node/storage: StatusREST).
+  if (subresource && !['get', 'update', 'patch'].includes(verb)) throw methodNotAllowed();
   switch (verb) {
     case 'get':
       return { code: 200, body: store.mustGet(resource, namespace, name!) };
@@ -108,6 +123,7 @@ export function handleResource(store: Store, verb: string, path: ResourcePath, q
         admitPod(admission, pod, store.list('pods').filter((p) => p.metadata.namespace === namespace));
         return { code: 201, body: store.create('pods', pod) };
       }
+      if (resource === 'events') return { code: 201, body: store.create('events', prepareEvent(obj, namespace!)) };
       if (!obj?.metadata?.name) throw badRequest(`${def.kind} name is required`);
       return { code: 201, body: store.create(resource, { ...obj, metadata: { ...obj.metadata, namespace } }) };
     }
@@ -131,8 +147,23 @@ export function handleResource(store: Store, verb: string, path: ResourcePath, q
       };
     }
     case 'patch': {
-      const patch = body as Record<string, unknown>;
-      return { code: 200, body: store.update(resource, namespace, name!, (cur) => Object.assign(cur, mergePatch(cur, patch))) };
+      const type = patchTypeOf(extras.contentType);
+      if (body === null || typeof body !== 'object' || Array.isArray(body)) throw badRequest('the body of the request was in an unknown format - accepted media types include: application/json, application/yaml');
+      const apply = (cur: KObject) => (type === 'strategic' ? strategicMergePatch(resource, cur, body) : mergePatch(cur, body)) as KObject;
+      return {
+        code: 200,
+        body: store.update(resource, namespace, name!, (cur) => {
+          const next = apply(cur);
+          // registry/core/node/strategy.go: a write to nodes/status keeps the spec (nodeStatusStrategy),
+          // a write to the node keeps the status (nodeStrategy.PrepareForUpdate).
+          if (resource === 'nodes') {
+            if (subresource === 'status') next.spec = cur.spec;
+            else next.status = cur.status;
+          }
+          for (const k of Object.keys(cur)) delete (cur as unknown as Record<string, unknown>)[k];
+          Object.assign(cur, next);
+        }),
+      };
     }
     case 'delete': {
       const opts = deleteOptions(body, query);
@@ -164,15 +195,5 @@ export function deleteOptions(body: unknown, query: URLSearchParams): DeleteOpti
   return { gracePeriodSeconds: Number(g) };
 }
 
-/** RFC 7386 JSON merge patch (kubectl's strategic patches for cordon and labels reduce to it). */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = target !== null && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
-}
 
 export type { StatusError, WatchEvent };

@@ -34,6 +34,8 @@ export interface RecordedRequest {
   query: string;
   verb?: string;
   resource?: string;
+  /** `status` for nodes/status. */
+  subresource?: string;
   namespace?: string;
   name?: string;
   code: number;
@@ -242,8 +244,8 @@ export class ApiSim {
         return;
       }
       const verb = verbOf(rec.method, path, url.searchParams);
-      Object.assign(rec, { verb, resource: path.resource, namespace: path.namespace, name: path.name });
-      const denied = this.faults.denial({ verb, ref: { ...refOf(path.resource, path.name), group: RESOURCES[path.resource].group }, namespace: path.namespace, user });
+      Object.assign(rec, { verb, resource: path.resource, subresource: path.subresource, namespace: path.namespace, name: path.name });
+      const denied = this.faults.denial({ verb, ref: { ...refOf(path.resource, path.name), group: RESOURCES[path.resource].group, subresource: path.subresource }, namespace: path.namespace, user });
       if (denied) throw denied;
       if (Date.now() < this.#initializingUntil && (verb === 'watch' || (verb === 'list' && (url.searchParams.get('resourceVersion') ?? '') !== ''))) {
         throw initializing(1);
@@ -255,7 +257,7 @@ export class ApiSim {
         this.store.compact();
       }
 
-      const reply = handleResource(this.store, verb, path, url.searchParams, body, this.admission);
+      const reply = handleResource(this.store, verb, path, url.searchParams, body, { admission: this.admission, contentType: req.headers['content-type'] });
       if ('code' in reply) {
         write(reply.code, reply.body);
         return;

@@ -6,6 +6,7 @@ export const RESOURCES = {
   pods: { group: '', version: 'v1', kind: 'Pod', namespaced: true },
   nodes: { group: '', version: 'v1', kind: 'Node', namespaced: false },
   leases: { group: 'coordination.k8s.io', version: 'v1', kind: 'Lease', namespaced: true },
+  events: { group: '', version: 'v1', kind: 'Event', namespaced: true },
 } as const;
 export type Resource = keyof typeof RESOURCES;
 

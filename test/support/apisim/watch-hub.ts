@@ -1,6 +1,6 @@
 import { gone } from './errors.ts';
 import { matches, type Filter } from './selectors.ts';
-import { clone, type KObject, type Resource, type Store, type StoreEvent } from './store.ts';
+import { RESOURCES, clone, type KObject, type Resource, type Store, type StoreEvent } from './store.ts';
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -91,5 +91,5 @@ export class WatchHub {
   }
 }
 
-const kindOf = (r: Resource) => ({ pods: 'Pod', nodes: 'Node', leases: 'Lease' })[r];
+const kindOf = (r: Resource) => RESOURCES[r].kind;
 const apiVersionOf = (r: Resource) => (r === 'leases' ? 'coordination.k8s.io/v1' : 'v1');
