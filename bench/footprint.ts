@@ -7,16 +7,15 @@
 //
 //   npm run build && node --import tsx bench/footprint.ts [--idle 120] [--load 300] [--scrapers 100]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import bcrypt from 'bcryptjs';
 import { stringify } from 'yaml';
 import { ApiSim, writeKubeconfig } from '../test/support/apisim/index.ts';
+import { deployedSetConfig, httpsBasicAuth } from '../test/support/deployed-set.ts';
 import { freePort, startEtcdCluster } from '../test/support/etcd.ts';
-import { makeCa, makeCert } from '../test/support/tls-certs.ts';
+import { startScrapers } from '../test/support/scrapers.ts';
 import { startArtifact, type Running } from './artifact.ts';
 
 const { values } = parseArgs({ options: { idle: { type: 'string', default: '120' }, load: { type: 'string', default: '300' }, scrapers: { type: 'string', default: '100' } } });
@@ -60,19 +59,8 @@ try {
   rows.push({ name: 'vigil, node probe only', pid: nodeOnly.pid });
 
   const kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token });
-  const ca = makeCa(dir, 'ca');
-  const srv = makeCert(dir, 'server', ca, 'localhost');
-  writeFileSync(path.join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${srv.cert}\n  key_file: ${srv.key}\nbasic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret', 10)}\n`);
-  const deployed = await startArtifact(
-    stringify({
-      node: { name: 'bench' },
-      storage: { path: path.join(dir, 'deployed') },
-      kubernetes: { kubeconfig, namespace: 'vigil' },
-      web: { configFile: path.join(dir, 'web.yml') },
-      probes: { etcd: { enabled: true, endpoints: [etcd.endpoints[0]] }, apiserver: { enabled: true }, 'control-plane': { enabled: true }, 'pod-scheduling': { enabled: true } },
-      peers: { discovery: ['kubernetes'] },
-    }),
-  );
+  const auth = httpsBasicAuth(dir);
+  const deployed = await startArtifact(deployedSetConfig({ node: 'bench', storage: path.join(dir, 'deployed'), kubeconfig, etcdEndpoint: etcd.endpoints[0]!, webConfigFile: auth.webConfigFile }));
   agents.push(deployed);
   rows.push({ name: 'vigil, deployed probe set', pid: deployed.pid });
 
@@ -90,41 +78,16 @@ try {
   }
 
   if (LOAD > 0) {
-    const agent = new https.Agent({ keepAlive: true, maxSockets: SCRAPERS, ca: readFileSync(ca.cert) });
-    const url = deployed.url.replace('http:', 'https:').replace('127.0.0.1', 'localhost');
-    let ok = 0;
-    const errors = new Map<string, number>();
-    const end = Date.now() + LOAD * 1000;
+    // The scrapers run in a child process of their own, on keep-alive connections.
+    const url = `${deployed.url.replace('http:', 'https:').replace('127.0.0.1', 'localhost')}/metrics`;
     const cpuL = cpuSeconds(deployed.pid);
-    const scraper = async () => {
-      await sleep(Math.random() * 1000);
-      while (Date.now() < end) {
-        const t0 = Date.now();
-        await new Promise<void>((resolve) => {
-          const req = https.get(`${url}/metrics`, { agent, auth: 'prometheus:s3cret', timeout: 30_000 }, (res) => {
-            res.resume();
-            res.on('end', () => {
-              if (res.statusCode === 200) ok++;
-              else errors.set(`HTTP ${res.statusCode}`, (errors.get(`HTTP ${res.statusCode}`) ?? 0) + 1);
-              resolve();
-            });
-          });
-          req.on('error', (err) => {
-            errors.set(err.message, (errors.get(err.message) ?? 0) + 1);
-            resolve();
-          });
-        });
-        await sleep(Math.max(0, 1000 - (Date.now() - t0)));
-      }
-    };
     const rss: number[] = [];
     const sampler = setInterval(() => rss.push(mem(deployed.pid).rss), 1000);
-    await Promise.all(Array.from({ length: SCRAPERS }, scraper));
+    const tally = await startScrapers({ url, caFile: auth.caFile, user: auth.user, password: auth.password, scrapers: SCRAPERS, seconds: LOAD }).done;
     clearInterval(sampler);
-    agent.destroy();
     const m = mem(deployed.pid);
     console.log(`\n${SCRAPERS} HTTPS + basic-auth scrapers at 1/s for ${LOAD} s on the deployed agent`);
-    console.log(`scrapes ${ok}, errors ${JSON.stringify(Object.fromEntries(errors))}; CPU ${(((cpuSeconds(deployed.pid) - cpuL) / LOAD) * 100).toFixed(1)} % of a core`);
+    console.log(`scrapes ${tally.ok}, errors ${JSON.stringify(tally.errors)}, incomplete ${tally.incomplete}; CPU ${(((cpuSeconds(deployed.pid) - cpuL) / LOAD) * 100).toFixed(1)} % of a core`);
     console.log(`RSS median ${median(rss).toFixed(1)} MiB, max sampled ${Math.max(...rss).toFixed(1)} MiB, at the end ${m.rss.toFixed(1)} MiB; high-water since start (VmHWM) ${m.hwm.toFixed(1)} MiB`);
   }
   for (const r of rows.slice(2)) console.log(`${r.name}: high-water since start ${mem(r.pid).hwm.toFixed(1)} MiB`);

@@ -19,5 +19,6 @@ if (files.length === 0) {
   process.exit(2);
 }
 const concurrency = process.env.VIGIL_TEST_CONCURRENCY ?? '2';
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', ...files], { stdio: 'inherit' });
+// Each file gets 7 minutes: the memory-limit test holds its load for 5 (test/memory-limit.test.ts).
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=420000', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -82,7 +82,7 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
       reasons: e.definition.reasons,
     }));
 
-    const webConfig = openWebConfig(config.web.configFile, { logger, metrics, now: () => clock.now() });
+    const webConfig = openWebConfig(config.web.configFile, { logger, registry: metrics.registry, now: () => clock.now() });
     let port = 0;
     // Every agent runs the same web config: when it serves TLS, peers are reached over TLS.
     const transport = deps.peerTransport ?? (webConfig?.current().tls ? httpsTransport(config.peers.tls) : undefined);

@@ -167,8 +167,10 @@ void test('graceful deletion marks the pod Terminating, the kubelet removes it; 
   sim.behaviours.set({ stuckTerminating: true });
   await core.createNamespacedPod({ namespace: 'vigil', body: podBody('g2', {}, 'n1') });
   await until(() => sim.store.get('pods', 'vigil', 'g2')?.status?.phase === 'Running', 'g2 running');
-  await core.deleteNamespacedPod({ namespace: 'vigil', name: 'g2', gracePeriodSeconds: 1 });
-  await new Promise((r) => setTimeout(r, 1300));
+  const stuck = await core.deleteNamespacedPod({ namespace: 'vigil', name: 'g2', gracePeriodSeconds: 1 });
+  // The grace runs out by the deletionTimestamp the API server answered with, plus the second metav1.Time truncates.
+  const graceEnds = new Date(stuck.metadata!.deletionTimestamp!).getTime() + 1000;
+  await until(() => Date.now() > graceEnds, 'the grace period to run out', 15_000);
   assert.ok(sim.store.get('pods', 'vigil', 'g2')?.metadata.deletionTimestamp, 'stuck Terminating past its grace');
   await core.deleteNamespacedPod({ namespace: 'vigil', name: 'g2', gracePeriodSeconds: 0 });
   assert.equal(sim.store.get('pods', 'vigil', 'g2'), undefined, 'grace 0 removes it immediately');

@@ -60,7 +60,9 @@ test('one member on a slow disk: exactly one etcd cause, naming the member, seen
     }, 60_000, async () => JSON.stringify(etcdCauses(await status())));
     const [cause] = etcdCauses(s);
     assert.equal(cause!.kind, 'etcd-member');
-    assert.match(cause!.message, new RegExp(`^etcd member ${slow.name}: writes slow \\(\\d+(–\\d+)? ms\\), seen by 3 of 3 agents$`));
+    // Behind a 300 ms fsync on a busy machine etcd may also give up on a write itself
+    // ("request timed out", a leader change): that is the same member's problem, said in the same cause.
+    assert.match(cause!.message, new RegExp(`^etcd member ${slow.name}: writes slow \\(\\d+(–\\d+)? ms\\)(, writes fail)?, seen by 3 of 3 agents$`));
     assert.ok(cause!.since && Date.parse(cause!.since) <= Date.parse(s.time), JSON.stringify(cause));
     // the same answer from any agent
     const fromCharlie = etcdCauses(await status('charlie'));

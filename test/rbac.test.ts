@@ -13,7 +13,7 @@ before(async () => {
 });
 after(async () => env.stop());
 
-const FAST = { schedulingTimeout: '2s', startupTimeout: '3s', deletionTimeout: '2s' };
+const FAST = { schedulingTimeout: '2s', startupTimeout: '3s', deletionTimeout: '5s' };
 async function runAll() {
   const out: Record<string, { verdict: string; reason?: string; message: string }> = {};
   for (const [name, opts] of [['pod-scheduling', FAST], ['apiserver', {}], ['control-plane', {}]] as const) out[name] = await runProbe(env.probe('n1', name, opts).probe);

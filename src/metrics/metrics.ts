@@ -40,11 +40,9 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
     probeInterval: g('vigil_probe_interval_seconds', 'How often the probe is scheduled to run.', ['probe']),
     probeTimeout: g('vigil_probe_timeout_seconds', 'How long a run of the probe may take before it is aborted.', ['probe']),
 
-    // HTTP server and web config
+    // HTTP server
     httpRequestsInFlight: g('vigil_http_requests_in_flight', 'HTTP requests being answered (liveness and readiness not counted).'),
     httpRequestsRejected: c('vigil_http_requests_rejected_total', 'HTTP requests and connections refused before a handler, by reason.', ['reason']),
-    webConfigReloadSuccess: g('vigil_web_config_last_reload_successful', 'Whether the last reload of the web config file took effect (1) or was refused (0).'),
-    webTlsCertificateExpiry: g('vigil_web_tls_certificate_expiry_timestamp_seconds', 'When the serving TLS certificate expires.'),
   };
 }
 
@@ -118,6 +116,21 @@ export function dnsMetrics(registry: Registry) {
   };
 }
 export type DnsMetrics = ReturnType<typeof dnsMetrics>;
+
+/**
+ * The web config file's metrics, made only when the agent runs with one: without it there is
+ * nothing to reload and no certificate (a 0 would read as a refused reload and a certificate that
+ * expired in 1970). The certificate's expiry exists only when serving TLS, which needs a restart
+ * to turn on or off.
+ */
+export function webConfigMetrics(registry: Registry, opts: { tls: boolean }) {
+  const { g } = makers(registry);
+  return {
+    webConfigReloadSuccess: g('vigil_web_config_last_reload_successful', 'Whether the last reload of the web config file took effect (1) or was refused (0).'),
+    webTlsCertificateExpiry: opts.tls ? g('vigil_web_tls_certificate_expiry_timestamp_seconds', 'When the serving TLS certificate expires.') : undefined,
+  };
+}
+export type WebConfigMetrics = ReturnType<typeof webConfigMetrics>;
 
 /** The peer mesh's metrics; made when the agent has peers to watch. */
 export function peerMeshMetrics(registry: Registry) {

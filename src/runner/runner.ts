@@ -27,6 +27,9 @@ export interface RunnerOptions {
   jitter?: number;
 }
 
+/** Fraction of the interval by which a run moves earlier or later unless configured otherwise. */
+export const DEFAULT_JITTER = 0.1;
+
 interface Task extends ScheduledProbe {
   timer?: TimerHandle;
   /** The probe's own promise, kept until it settles even after a timeout, so runs never overlap. */
@@ -48,7 +51,7 @@ export class ProbeRunner {
     this.#opts = opts;
     this.#tasks = opts.probes.map((p) => ({ ...p }));
     this.#random = opts.random ?? Math.random;
-    this.#jitter = opts.jitter ?? 0.1;
+    this.#jitter = opts.jitter ?? DEFAULT_JITTER;
     for (const t of this.#tasks) {
       const labels = { probe: t.probe.name };
       opts.metrics.probeRuns.inc(labels, 0);

@@ -1,8 +1,9 @@
+import type { Registry } from 'prom-client';
 import { ConfigError } from '../config/load.ts';
 import { errorText } from '../errors.ts';
 import { fileSignature } from '../files.ts';
 import type { Logger } from '../log.ts';
-import type { Metrics } from '../metrics/metrics.ts';
+import { webConfigMetrics, type WebConfigMetrics } from '../metrics/metrics.ts';
 import { loadWebConfig, type WebConfig } from './web-config.ts';
 
 export interface WebConfigSourceOptions {
@@ -41,6 +42,11 @@ export class WebConfigSource {
     return this.#generation;
   }
 
+  /** The config in effect, without looking for changes to the files. */
+  get inEffect(): WebConfig {
+    return this.#config;
+  }
+
   current(): WebConfig {
     const now = this.#opts.now();
     if (now - this.#checkedAt >= (this.#opts.checkEvery ?? 1000)) {
@@ -74,16 +80,10 @@ export class WebConfigSource {
 }
 
 /** The agent's web config source, if one is configured, with its reload and expiry metrics kept up to date. */
-export function openWebConfig(file: string | undefined, deps: { logger: Logger; metrics: Metrics; now: () => number }): WebConfigSource | undefined {
-  const { metrics } = deps;
-  if (file === undefined) {
-    // Without a web config there is nothing to reload and no certificate: export neither (a 0
-    // would read as a refused reload and a certificate that expired in 1970).
-    for (const name of ['vigil_web_config_last_reload_successful', 'vigil_web_tls_certificate_expiry_timestamp_seconds']) metrics.registry.removeSingleMetric(name);
-    return undefined;
-  }
+export function openWebConfig(file: string | undefined, deps: { logger: Logger; registry: Registry; now: () => number }): WebConfigSource | undefined {
+  if (file === undefined) return undefined;
   const expiry = (c: WebConfig) => {
-    if (c.tls) metrics.webTlsCertificateExpiry.set(c.tls.material.notAfter / 1000);
+    if (c.tls) metrics.webTlsCertificateExpiry?.set(c.tls.material.notAfter / 1000);
   };
   const source = new WebConfigSource({
     file,
@@ -94,9 +94,9 @@ export function openWebConfig(file: string | undefined, deps: { logger: Logger; 
       expiry(c);
     },
   });
+  // Made once the file has loaded (one that does not load stops the agent before it serves).
+  const metrics: WebConfigMetrics = webConfigMetrics(deps.registry, { tls: Boolean(source.inEffect.tls) });
   metrics.webConfigReloadSuccess.set(1);
-  // Turning TLS on or off needs a restart: without it now, there is no certificate to report.
-  if (source.current().tls) expiry(source.current());
-  else metrics.registry.removeSingleMetric('vigil_web_tls_certificate_expiry_timestamp_seconds');
+  expiry(source.inEffect);
   return source;
 }

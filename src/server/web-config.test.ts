@@ -5,7 +5,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '../config/load.ts';
 import { makeCa, makeCert } from '../../test/support/tls-certs.ts';
+import { Registry } from 'prom-client';
+import { silentLogger } from '../log.ts';
 import { loadWebConfig, parseWebConfig } from './web-config.ts';
+import { openWebConfig } from './web-config-source.ts';
 
 const HASH = '$2b$10$iQGkmf2LuHte10FVtuKKH.xYZSRtLRTNkli7jCmbQWEXCjClx/9SC';
 
@@ -97,5 +100,26 @@ basic_auth_users:
 
   void test('a missing web config file is named', () => {
     assert.throws(() => loadWebConfig(path.join(dir, 'absent.yml')), (err: unknown) => err instanceof ConfigError && err.message === `${path.join(dir, 'absent.yml')}: cannot read the web config file: no such file`);
+  });
+
+  void test('its metrics exist only with a file, and the certificate expiry only when serving TLS', async () => {
+    const exported = async (file: string | undefined) => {
+      const registry = new Registry();
+      const source = openWebConfig(file, { logger: silentLogger(), registry, now: () => 0 });
+      return { source, values: Object.fromEntries((await registry.getMetricsAsJSON()).map((m) => [m.name, m.values[0]?.value])) };
+    };
+    const none = await exported(undefined);
+    assert.equal(none.source, undefined);
+    assert.deepEqual(none.values, {});
+
+    const plain = path.join(dir, 'plain.yml');
+    writeFileSync(plain, `basic_auth_users:\n  alice: ${HASH}\n`);
+    assert.deepEqual((await exported(plain)).values, { vigil_web_config_last_reload_successful: 1 });
+
+    const tls = path.join(dir, 'tls.yml');
+    writeFileSync(tls, 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n');
+    const { source, values } = await exported(tls);
+    assert.deepEqual(Object.keys(values).sort(), ['vigil_web_config_last_reload_successful', 'vigil_web_tls_certificate_expiry_timestamp_seconds']);
+    assert.equal(values.vigil_web_tls_certificate_expiry_timestamp_seconds, source!.current().tls!.material.notAfter / 1000);
   });
 });
