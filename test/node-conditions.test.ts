@@ -30,7 +30,7 @@ async function agentOn(node: string, nodeConditions: boolean): Promise<{ agent: 
       name: 'agent.yaml',
       text: env.configText(
         node,
-        { apiserver: fast, 'pod-scheduling': { interval: '2s', timeout: '1800ms', schedulingTimeout: '500ms', startupTimeout: '600ms', deletionTimeout: '500ms' } },
+        { apiserver: fast, 'pod-scheduling': { interval: '4s', timeout: '3500ms', schedulingTimeout: '500ms', startupTimeout: '600ms', deletionTimeout: '5s' } },
         nodeConditions ? { kubernetes: { kubeconfig: env.kubeconfig, namespace: 'vigil', nodeConditions: true } } : {},
       ),
     },
