@@ -101,8 +101,10 @@ void describe('peer mesh on loopback', () => {
       observers.map((n) =>
         waitFor(`${n} to see delta down`, async () => {
           const s = await get<LocalStatusWithPeers>(n, '/api/v1/status/local');
-          return s.peers.find((p) => p.peer === 'delta' && !p.up);
-        }, 10_000),
+          // A ping under way at the kill reads as a reset connection; the next one is refused. The
+          // observation keeps the time of the first failure while the peer stays down.
+          return s.peers.find((p) => p.peer === 'delta' && !p.up && p.failure === 'refused');
+        }, 20_000),
       ),
     );
     // when each observer first recorded delta down (its own clock), not when this test polled:
