@@ -8,7 +8,7 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs', 'src/server/page/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': [
@@ -30,5 +30,10 @@ export default tseslint.config(
     },
   },
   { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked, languageOptions: { globals: globals.node } },
-  { files: ['src/server/page/*.js'], languageOptions: { globals: globals.browser } },
+  // The status page's modules are checked as the browser sees them (tsconfig.page.json: DOM, JSDoc types).
+  {
+    files: ['src/server/page/*.js'],
+    rules: Object.assign({}, ...tseslint.configs.recommendedTypeCheckedOnly.map((c) => c.rules ?? {})),
+    languageOptions: { globals: globals.browser, parserOptions: { projectService: false, project: './tsconfig.page.json', tsconfigRootDir: import.meta.dirname } },
+  },
 );

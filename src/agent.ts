@@ -10,6 +10,7 @@ import { httpsTransport } from './peers/tls-transport.ts';
 import { createPeers, type Peers } from './peers/index.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { lazyKubeClients } from './k8s/client.ts';
+import { startNodeConditions } from './k8s/node-condition-wiring.ts';
 import { createProbe, type ProbeRegistry } from './probes/registry.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { ProbeRunner, type ScheduledProbe } from './runner/runner.ts';
@@ -102,7 +103,21 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
         }
       },
     });
-    const runner = new ProbeRunner({ probes: scheduled, clock, metrics, logger, random: deps.random, onResult: (run) => status.record(run) });
+    const conditions = config.kubernetes.nodeConditions
+      ? startNodeConditions({ config, kubernetes, clock, logger: logger.child({ component: 'node-conditions' }), registry: metrics.registry, status, peers })
+      : undefined;
+    if (conditions) teardown.push({ what: 'node condition writer', fn: () => conditions.stop() });
+    const runner = new ProbeRunner({
+      probes: scheduled,
+      clock,
+      metrics,
+      logger,
+      random: deps.random,
+      onResult: (run) => {
+        status.record(run);
+        conditions?.observe(run);
+      },
+    });
 
     let ready = false;
     const { limits } = config.web;

@@ -56,16 +56,25 @@ void test('delete options come from the body when there is one: a query gracePer
   await running('q1');
   const uid = sim.store.get('pods', 'vigil', 'q1')!.metadata.uid;
   // The query asks for 30 s, but a body is sent: its (absent) grace period wins, so the pod's own 0 applies.
-  const list = await core.listNamespacedPod({ namespace: 'vigil' });
-  const w = await watchPods({ resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=q1' });
   await core.deleteNamespacedPod({ namespace: 'vigil', name: 'q1', gracePeriodSeconds: 30, body: { preconditions: { uid } } });
   assert.equal(sim.store.get('pods', 'vigil', 'q1'), undefined, 'gone at once: the pod\'s terminationGracePeriodSeconds 0 applied');
+});
+
+void test('even at grace 0 the registry writes the deletionTimestamp first (MODIFIED), then removes the pod (store.go)', async () => {
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('q0', 'n1') });
+  await running('q0');
+  const list = await core.listNamespacedPod({ namespace: 'vigil' });
+  const w = await watchPods({ resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=q0' });
+  await core.deleteNamespacedPod({ namespace: 'vigil', name: 'q0', body: { gracePeriodSeconds: 0 } });
   await until(() => w.events.some((e) => e.type === 'DELETED'), 'the DELETED event');
   w.ctl.abort();
-  // Even at grace 0 the registry first writes the deletionTimestamp (store.go updateForGracefulDeletionAndFinalizers).
+  // store.go updateForGracefulDeletionAndFinalizers, then the removal.
   assert.deepEqual(w.events.map((e) => `${e.type} ${e.obj.metadata?.deletionGracePeriodSeconds ?? '-'}`), ['MODIFIED 0', 'DELETED 0']);
   assert.ok(w.events[0]!.obj.metadata!.deletionTimestamp);
+});
 
+void test('the body\'s grace period is used; without a body the query\'s is; a stale UID precondition is 409 Conflict', async () => {
+  sim.behaviours.set({ terminationDelayMs: 60_000 });
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('q2', 'n1', { terminationGracePeriodSeconds: 0 }) });
   await running('q2');
   const marked = await core.deleteNamespacedPod({ namespace: 'vigil', name: 'q2', body: { gracePeriodSeconds: 5, preconditions: { uid: sim.store.get('pods', 'vigil', 'q2')!.metadata.uid } } });
@@ -130,10 +139,13 @@ void test('429 in an error burst is the flow-control answer: plain text with Ret
   assert.equal((await fetch(`${sim.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${sim.token}` } })).status, 200);
 });
 
-void test('health endpoints: a wrong token is 401 before any check; exclusions are listed in place; a single check gives its error (healthz.go)', async () => {
+void test('health endpoints: a wrong token is 401 before any check (filters/authentication.go); anonymous may read them', async () => {
   assert.equal((await fetch(`${sim.url}/readyz`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
   assert.equal((await fetch(`${sim.url}/livez?verbose`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
   assert.equal((await fetch(`${sim.url}/readyz`)).status, 200, 'anonymous may read health (system:public-info-viewer)');
+});
+
+void test('health endpoints: exclusions are listed in place, unknown ones warned, a failing check\'s reason withheld (healthz.go handleRootHealth)', async () => {
   sim.health.failing.readyz = ['etcd'];
   sim.health.reasons.etcd = 'etcd client connection not yet established';
   const ex = await fetch(`${sim.url}/readyz?verbose&exclude=etcd&exclude=nosuch`, { headers: { authorization: `Bearer ${sim.token}` } });
@@ -147,16 +159,27 @@ void test('health endpoints: a wrong token is 401 before any check; exclusions a
   const failed = await fetch(`${sim.url}/readyz`, { headers: { authorization: `Bearer ${sim.token}` } });
   assert.equal(failed.status, 500);
   assert.match(await failed.text(), /\[-\]etcd failed: reason withheld\n[^]*readyz check failed\n$/);
+});
+
+void test('health endpoints: a single failing check asked on its own path gives its error (healthz.go adaptCheckToHandler)', async () => {
+  sim.health.failing.readyz = ['etcd'];
+  sim.health.reasons.etcd = 'etcd client connection not yet established';
   const single = await fetch(`${sim.url}/readyz/etcd`, { headers: { authorization: `Bearer ${sim.token}` } });
   assert.equal(single.status, 500);
   assert.equal(await single.text(), 'internal server error: etcd client connection not yet established\n');
 });
 
-void test('admission answers as kube-apiserver\'s plugins do: NamespaceLifecycle 404, Priority, PodSecurity "restricted", ResourceQuota (403 without the RBAC phrase)', async () => {
+void test('admission: NamespaceLifecycle refuses a pod in a missing namespace with 404', async () => {
   const missing = await apiError(core.createNamespacedPod({ namespace: 'nowhere', body: pod('a1', 'n1') }));
   assert.deepEqual([missing.code, missing.body.reason, missing.body.message], [404, 'NotFound', 'namespaces "nowhere" not found']);
+});
+
+void test('admission: Priority refuses an unknown PriorityClass with 403, without the RBAC phrase', async () => {
   const noPc = await apiError(core.createNamespacedPod({ namespace: 'vigil', body: pod('a1', 'n1', { priorityClassName: 'gold' }) }));
   assert.deepEqual([noPc.code, noPc.body.reason, noPc.body.message], [403, 'Forbidden', 'pods "a1" is forbidden: no PriorityClass with name gold was found']);
+});
+
+void test('admission: PodSecurity "restricted" refuses a pod that does not meet it, in the plugin\'s words, and admits one that does', async () => {
   sim.admission.namespaces.vigil = { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } };
   const psa = await apiError(core.createNamespacedPod({ namespace: 'vigil', body: pod('a1', 'n1') }));
   assert.equal(psa.code, 403);
@@ -167,13 +190,15 @@ void test('admission answers as kube-apiserver\'s plugins do: NamespaceLifecycle
   const hardened = pod('a2', 'n1', { securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } } });
   hardened.spec!.containers[0]!.securityContext = { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } };
   await core.createNamespacedPod({ namespace: 'vigil', body: hardened });
-  sim.admission.namespaces.vigil = {};
+});
+
+void test('admission: ResourceQuota on limits.cpu refuses a pod without CPU limits', async () => {
   sim.admission.quotas = [{ name: 'compute', namespace: 'vigil', hard: { 'limits.cpu': '1' } }];
   const quota = await apiError(core.createNamespacedPod({ namespace: 'vigil', body: pod('a3', 'n1') }));
   assert.deepEqual([quota.code, quota.body.message], [403, 'pods "a3" is forbidden: failed quota: compute: must specify limits.cpu for: c']);
 });
 
-void test('pod validation refuses what ValidateTolerations, node affinity and resource validation refuse, with 422 field causes', async () => {
+void test('pod validation refuses what ValidateTolerations refuses, with 422 field causes', async () => {
   const bad = await apiError(
     core.createNamespacedPod({
       namespace: 'vigil',
@@ -188,15 +213,25 @@ void test('pod validation refuses what ValidateTolerations, node affinity and re
     'spec.tolerations[1].operator: Invalid value: {"key":"k","operator":"Exists","value":"v"}: value must be empty when `operator` is \'Exists\'',
     'spec.tolerations[2].operator: Invalid value: "Equal": operator must be Exists when `key` is empty, which means "match all values and all keys"',
   ]);
+});
+
+void test('pod validation refuses a node-affinity matchFields term with more than one value, with 422', async () => {
   const affinity = await apiError(
     core.createNamespacedPod({
       namespace: 'vigil',
-      body: { metadata: { name: 'v2' }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1', 'n2'] }] }] } } } } },
+      body: { metadata: { name: 'v2' }, spec: { containers: [{ name: 'c', image: 'i' }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1', 'n2'] }] }] } } } } },
     }),
   );
   assert.equal(affinity.code, 422);
-  assert.match(affinity.body.message, /spec\.containers\[0\]\.resources\.requests: Invalid value: "2": must be less than or equal to cpu limit of 1/);
   assert.match(affinity.body.message, /matchFields\[0\]\.values: Required value: must be only one value when `operator` is 'In' or 'NotIn' for node field selector/);
+});
+
+void test('pod validation refuses a request above its limit, with 422', async () => {
+  const resources = await apiError(
+    core.createNamespacedPod({ namespace: 'vigil', body: { metadata: { name: 'v3' }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } }] } } }),
+  );
+  assert.equal(resources.code, 422);
+  assert.match(resources.body.message, /spec\.containers\[0\]\.resources\.requests: Invalid value: "2": must be less than or equal to cpu limit of 1/);
 });
 
 void test('a graceful deletion ends as the kubelet ends it: terminal status (MODIFIED), the kubelet\'s grace-0 delete (MODIFIED), then DELETED', async () => {
@@ -216,7 +251,27 @@ void test('a graceful deletion ends as the kubelet ends it: terminal status (MOD
   assert.deepEqual(cs.map((c) => [c.state.terminated?.exitCode, c.state.terminated?.reason]), [[0, 'Completed']]);
 });
 
-void test('activeDeadlineSeconds counts from status.startTime, before the containers run, and the kubelet kills them (active_deadline.go)', async () => {
+void test('by default a kubelet takes a real one\'s ~2 s to confirm a graceful deletion: the pod stays Terminating until then (housekeeping, canBeDeleted)', async () => {
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('d2', 'n1') });
+  await running('d2');
+  const list = await core.listNamespacedPod({ namespace: 'vigil' });
+  const w = await watchPods({ resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=d2' });
+  const t0 = Date.now();
+  await core.deleteNamespacedPod({ namespace: 'vigil', name: 'd2', body: { gracePeriodSeconds: 1 } });
+  const terminating = sim.store.get('pods', 'vigil', 'd2');
+  assert.ok(terminating?.metadata.deletionTimestamp, 'accepted, not removed: the kubelet has yet to stop the containers');
+  assert.equal(terminating.status?.phase, 'Running');
+  await until(() => w.events.some((e) => e.type === 'DELETED'), 'the DELETED event');
+  const took = Date.now() - t0;
+  w.ctl.abort();
+  assert.ok(took >= 2000, `gone ${took} ms after the delete: a real kubelet needs its PLEG relist and housekeeping first`);
+  assert.deepEqual(
+    w.events.map((e) => `${e.type} ${e.obj.status?.phase}`),
+    ['MODIFIED Running', 'MODIFIED Succeeded', 'MODIFIED Succeeded', 'DELETED Succeeded'],
+  );
+});
+
+void test('activeDeadlineSeconds counts from status.startTime, before the containers run (active_deadline.go)', async () => {
   sim.behaviours.set({ startDelayMs: 60_000 }, 'n2');
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('dl1', 'n2', { activeDeadlineSeconds: 1 }) });
   const failed = await until(() => {
@@ -227,6 +282,9 @@ void test('activeDeadlineSeconds counts from status.startTime, before the contai
   assert.equal(failed.status!.message, 'Pod was active on the node longer than the specified deadline');
   const state = (failed.status!.containerStatuses as { state: { terminated?: { reason: string; exitCode: number } } }[])[0]!.state;
   assert.deepEqual([state.terminated?.reason, state.terminated?.exitCode], ['ContainerStatusUnknown', 137]);
+});
+
+void test('past activeDeadlineSeconds the kubelet kills running containers: none left running under phase Failed', async () => {
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('dl2', 'n1', { activeDeadlineSeconds: 1 }) });
   await running('dl2');
   await until(() => sim.store.get('pods', 'vigil', 'dl2')?.status?.phase === 'Failed', 'the deadline to kill the running pod', 10_000);
@@ -235,7 +293,23 @@ void test('activeDeadlineSeconds counts from status.startTime, before the contai
   assert.equal(killed.terminated?.exitCode, 137);
 });
 
-void test('image pulls alternate ErrImagePull and ImagePullBackOff and may succeed after a transient error; the kubelet may reject a pod outright', async () => {
+const pullStates = (events: Seen[]) =>
+  events
+    .map((e) => (e.obj as { status?: { containerStatuses?: { state: { waiting?: { reason: string }; running?: unknown } }[] } }).status?.containerStatuses?.[0]?.state)
+    .map((s) => s?.waiting?.reason ?? (s?.running ? 'Running' : '-'))
+    .filter((r, i, all) => r !== all[i - 1]);
+
+void test('a failing image pull alternates ErrImagePull and ImagePullBackOff: the kubelet pulls again after each back-off (image_manager.go)', async () => {
+  sim.behaviours.set({ imagePullError: 'failed to pull image: 404 Not Found', imagePullBackOffMs: 300 }, 'n1');
+  const list = await core.listNamespacedPod({ namespace: 'vigil', fieldSelector: 'metadata.name=ip0' });
+  const w = await watchPods({ resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=ip0' });
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('ip0', 'n1') });
+  await until(() => pullStates(w.events).filter((r) => r === 'ImagePullBackOff').length >= 2, 'two back-offs');
+  w.ctl.abort();
+  assert.deepEqual(pullStates(w.events).slice(0, 6), ['-', 'ContainerCreating', 'ErrImagePull', 'ImagePullBackOff', 'ErrImagePull', 'ImagePullBackOff']);
+});
+
+void test('an image pull may succeed after transient errors: the pod then runs', async () => {
   sim.behaviours.set({ imagePullError: 'failed to pull image: 503 Service Unavailable', imagePullFailures: 2, imagePullBackOffMs: 300 }, 'n1');
   const list = await core.listNamespacedPod({ namespace: 'vigil', fieldSelector: 'metadata.name=ip1' });
   const w = await watchPods({ resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=ip1' });
@@ -243,12 +317,10 @@ void test('image pulls alternate ErrImagePull and ImagePullBackOff and may succe
   await running('ip1');
   await until(() => w.events.some((e) => e.obj.status?.phase === 'Running'), 'the Running event');
   w.ctl.abort();
-  const reasons = w.events
-    .map((e) => (e.obj as { status?: { containerStatuses?: { state: { waiting?: { reason: string }; running?: unknown } }[] } }).status?.containerStatuses?.[0]?.state)
-    .map((s) => s?.waiting?.reason ?? (s?.running ? 'Running' : '-'))
-    .filter((r, i, all) => r !== all[i - 1]);
-  assert.deepEqual(reasons, ['-', 'ContainerCreating', 'ErrImagePull', 'ImagePullBackOff', 'ErrImagePull', 'ImagePullBackOff', 'Running']);
+  assert.deepEqual(pullStates(w.events), ['-', 'ContainerCreating', 'ErrImagePull', 'ImagePullBackOff', 'ErrImagePull', 'ImagePullBackOff', 'Running']);
+});
 
+void test('the kubelet may reject a pod at its own admission: phase Failed, reason OutOfcpu, "Pod was rejected: ..." (kubelet.go rejectPod)', async () => {
   sim.behaviours.set({ kubeletReject: 'OutOfcpu' }, 'n2');
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('rej', 'n2') });
   const rej = await until(() => {

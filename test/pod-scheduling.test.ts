@@ -5,7 +5,9 @@ import type { V1PodSpec } from '@kubernetes/client-node';
 import { K8sProbeEnv, runProbe, sample, until } from './support/k8s-probe-env.ts';
 
 let env: K8sProbeEnv;
-const FAST = { schedulingTimeout: '1s', startupTimeout: '2s', deletionTimeout: '1s' };
+// The simulated kubelets take a real one's ~2 s to confirm a deletion: the deletion timeout is the
+// shortest the probe accepts, which a healthy node meets.
+const FAST = { schedulingTimeout: '1s', startupTimeout: '2s', deletionTimeout: '5s' };
 
 before(async () => {
   env = await K8sProbeEnv.start({ nodes: ['n1', 'n2', 'n3', 'n4', 'n5'] });
@@ -20,7 +22,8 @@ beforeEach(() => {
 const probePods = () => env.sim.store.list('pods').filter((p) => p.metadata.labels?.['vigil.io/probe'] === 'pod-scheduling');
 
 void test('a healthy run times each phase from watch events: no phase shorter than the delay the cluster took, each one its own', async () => {
-  env.sim.behaviours.set({ schedulingDelayMs: 300, startDelayMs: 500, terminationDelayMs: 200 });
+  // Deletion as a real kubelet confirms it (the simulator's default): about 2 s.
+  env.sim.behaviours.set({ schedulingDelayMs: 300, startDelayMs: 500 });
   const { probe, metrics } = env.probe('n1', 'pod-scheduling', FAST);
   const r = await runProbe(probe);
   assert.equal(r.verdict, 'ok', r.message);
@@ -29,7 +32,7 @@ void test('a healthy run times each phase from watch events: no phase shorter th
   // loaded machine delays both alike, so it lengthens a phase rather than shortening it.
   assert.ok(o['scheduling seconds']! >= 0.3 - 0.1, `scheduling ${o['scheduling seconds']} s`);
   assert.ok(o['startup seconds']! >= 0.8 - 0.1, `startup ${o['startup seconds']} s: from creation to running, so it includes scheduling`);
-  assert.ok(o['deletion seconds']! >= 0.2 - 0.1, `deletion ${o['deletion seconds']} s`);
+  assert.ok(o['deletion seconds']! >= 2 - 0.1, `deletion ${o['deletion seconds']} s: the kubelet's confirmation, not the API's acceptance`);
   assert.ok(o['startup seconds']! > o['scheduling seconds']!, 'startup counts from creation, past scheduling');
   assert.match(r.message, /^probe pod on n1: scheduled in \d+\.\d\d s, running in \d+\.\d\d s, gone \d+\.\d\d s after deletion$/);
   assert.equal(await sample(metrics, 'vigil_pod_scheduling_duration_seconds_count'), 1);
@@ -126,7 +129,7 @@ void test('a pod stuck terminating is a timeout blaming the kubelet; the next ru
   const { probe, metrics } = env.probe('n5', 'pod-scheduling', FAST);
   const r = await runProbe(probe);
   assert.equal(r.reason, 'timeout');
-  assert.match(r.message, /still terminating 1\.00 s after its deletion: the kubelet on n5 has not confirmed it stopped$/);
+  assert.match(r.message, /still terminating 5\.00 s after its deletion: the kubelet on n5 has not confirmed it stopped$/);
   assert.equal(probePods().length, 1);
   env.sim.behaviours.set({ stuckTerminating: false }, 'n5');
   const next = await runProbe(probe);
@@ -182,6 +185,8 @@ void test('bad options are rejected at config load with the key path', async () 
   assert.throws(load({ schedulingTimeout: 'soon' }), /vigil\.yaml: probes\.pod-scheduling\.schedulingTimeout: expected a duration such as "30s" or "5m", got "soon"/);
   assert.throws(load({ tolerations: [{ operator: 'Maybe' }] }), /probes\.pod-scheduling\.tolerations\[0\]\.operator: expected one of "Exists", "Equal", got "Maybe"/);
   assert.throws(load({ imag: 'x' }), /probes\.pod-scheduling: unknown key "imag"/);
+  // A real kubelet needs seconds to confirm a deletion: a shorter timeout would fail every healthy node.
+  assert.throws(load({ deletionTimeout: '2s' }), /probes\.pod-scheduling\.deletionTimeout: must be at least 5s \(a kubelet takes the pod's 1 s grace period and about 2 s more to confirm a deletion\), got 2s/);
   // What the API server's ValidateTolerations refuses is refused at load, not by every probe run.
   assert.throws(load({ tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'gpu', effect: 'NoSchedule', tolerationSeconds: 60 }] }), /probes\.pod-scheduling\.tolerations\[0\]\.tolerationSeconds: only applies to effect "NoExecute"/);
   assert.throws(load({ tolerations: [{ key: 'dedicated', operator: 'Exists', value: 'gpu' }] }), /probes\.pod-scheduling\.tolerations\[0\]\.value: must be empty when operator is "Exists"/);
@@ -253,7 +258,15 @@ void test('an API outage that outlasts the startup timeout is blamed on the API,
 void test('the probe pod is admitted in a namespace enforcing PodSecurity "restricted" and under a limits quota', async () => {
   env.sim.admission.namespaces.vigil = { labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } };
   env.sim.admission.quotas = [{ name: 'compute', namespace: 'vigil', hard: { 'limits.cpu': '2', 'limits.memory': '1Gi', pods: '10' } }];
-  const r = await runProbe(env.probe('n1', 'pod-scheduling', { ...FAST, deletionTimeout: '5s' }).probe);
+  // The namespace refuses an ordinary pod, so the probe pod's admission below means something.
+  const plain = await fetch(`${env.sim.url}/api/v1/namespaces/vigil/pods`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${env.sim.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ metadata: { name: 'plain' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }] } }),
+  });
+  assert.equal(plain.status, 403);
+  assert.match(((await plain.json()) as { message: string }).message, /violates PodSecurity "restricted:latest"/);
+  const r = await runProbe(env.probe('n1', 'pod-scheduling', FAST).probe);
   assert.equal(r.verdict, 'ok', r.message);
 });
 

@@ -1,36 +1,11 @@
 // deploy/base/rbac.yaml is enough for the Kubernetes probes, and each permission in it is needed.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { parseAllDocuments } from 'yaml';
-import type { RbacRule } from './support/apisim/index.ts';
+import { grantedRules as grantedRulesOf, rbacDocs } from './support/rbac-rules.ts';
 import { K8sProbeEnv, runProbe } from './support/k8s-probe-env.ts';
 
-interface Doc {
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  rules?: (Omit<RbacRule, 'namespace'> & { nonResourceURLs?: string[] })[];
-  roleRef?: { kind: string; name: string };
-  subjects?: { kind: string; name: string; namespace?: string }[];
-}
-
-const docs = parseAllDocuments(readFileSync(path.join(import.meta.dirname, '../deploy/base/rbac.yaml'), 'utf8')).map((d) => d.toJS() as Doc);
-
-/** The resource rules bound to the vigil/vigil service account, each tagged with its Role's namespace. */
-function grantedRules(): RbacRule[] {
-  const rules: RbacRule[] = [];
-  for (const b of docs.filter((d) => d.kind === 'RoleBinding' || d.kind === 'ClusterRoleBinding')) {
-    if (!b.subjects!.some((s) => s.kind === 'ServiceAccount' && s.name === 'vigil' && s.namespace === 'vigil')) continue;
-    const role = docs.find((d) => d.kind === b.roleRef!.kind && d.metadata.name === b.roleRef!.name && (d.kind === 'ClusterRole' || d.metadata.namespace === b.metadata.namespace));
-    assert.ok(role, `${b.kind} ${b.metadata.name} refers to a role in the file`);
-    for (const r of role.rules ?? []) {
-      if (r.nonResourceURLs) continue;
-      rules.push({ ...(b.kind === 'RoleBinding' ? { namespace: b.metadata.namespace } : {}), apiGroups: r.apiGroups, resources: r.resources, verbs: r.verbs, ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) });
-    }
-  }
-  return rules;
-}
+const docs = rbacDocs('deploy/base/rbac.yaml');
+const grantedRules = () => grantedRulesOf(docs);
 
 let env: K8sProbeEnv;
 before(async () => {
@@ -38,7 +13,7 @@ before(async () => {
 });
 after(async () => env.stop());
 
-const FAST = { schedulingTimeout: '2s', startupTimeout: '3s', deletionTimeout: '2s' };
+const FAST = { schedulingTimeout: '2s', startupTimeout: '3s', deletionTimeout: '5s' };
 async function runAll() {
   const out: Record<string, { verdict: string; reason?: string; message: string }> = {};
   for (const [name, opts] of [['pod-scheduling', FAST], ['apiserver', {}], ['control-plane', {}]] as const) out[name] = await runProbe(env.probe('n1', name, opts).probe);

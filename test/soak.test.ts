@@ -49,7 +49,8 @@ function agentConfig(o: { etcd: string; kubeconfig: string; dir: string; peerPor
       etcd: { enabled: true, endpoints: [o.etcd], interval: '1s' },
       apiserver: { enabled: true, interval: '1s' },
       'control-plane': { enabled: true, interval: '2s' },
-      'pod-scheduling': { enabled: true, interval: '3s', timeout: '2500ms' },
+      // A run waits ~2 s for the kubelet to confirm its pod's deletion, as a real one takes.
+      'pod-scheduling': { enabled: true, interval: '5s', timeout: '4500ms' },
     },
     peers: { discovery: ['static'], static: [{ node: NODE_B, pod: `127.0.0.1:${o.peerPort}` }], interval: '1s', timeout: '500ms' },
   });

@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { ClusterStatus } from '../src/status/cluster-types.ts';
+import type { ClusterStatus, PeerObservation } from '../src/status/cluster-types.ts';
 import { launchBrowser, type Browser } from './support/browser.ts';
 import { fixtureCluster, fixtureHistory, startFixtureServer } from './support/cluster-fixtures.ts';
 import { COLOURS, readProbeMatrix, readReachability, readVerdict, waitForRefresh } from './support/page-reader.ts';
 
 const NODES = ['node-1', 'node-2', 'node-3', 'node-10'];
-let current: { status: ClusterStatus; history: ReturnType<typeof fixtureHistory>; token?: string } = { status: fixtureCluster({ nodes: NODES }), history: fixtureHistory(NODES) };
+let current: { status: ClusterStatus; history: ReturnType<typeof fixtureHistory>; token?: string; peers?: PeerObservation[] } = { status: fixtureCluster({ nodes: NODES }), history: fixtureHistory(NODES) };
 let server: Awaited<ReturnType<typeof startFixtureServer>>;
 let browser: Browser;
 
@@ -175,6 +175,41 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     assert.ok(m.rows.some((r) => r.node === evil));
     assert.match(await page.textContent('#verdict') ?? '', /<script>window.__pwned=2<\/script><b>bold<\/b>/);
     assert.match(await page.textContent('#timeline-body') ?? '', /<img src=y onerror="window.__pwned=3">/);
+    await page.close();
+  });
+
+  void it('keeps keyboard focus and an opened <details> across refreshes', async () => {
+    const peer = (name: string, network: 'pod' | 'host', up: boolean) => ({ peer: name, network, up, rttSeconds: up ? 0.0004 : null, clockOffsetSeconds: up ? 0.001 : null, lastChecked: new Date().toISOString(), error: up ? null : 'timeout after 500 ms' });
+    current = { status: fixtureCluster({ nodes: NODES }), history: fixtureHistory(NODES), peers: [peer('node-2', 'pod', true), peer('node-3', 'pod', false)] };
+    const page = await open('?refresh=1');
+    const peers = '#local details[data-details="local-peers"]';
+    assert.equal(await page.$eval(peers, (d) => (d as HTMLDetailsElement).open), false, 'closed until opened');
+    assert.match(await page.textContent(`${peers} summary`) ?? '', /^Peers as this node sees them: 2 links, 1 down$/);
+    await page.click(`${peers} summary`);
+    // A keyboard user on the etcd cell of node-2: Enter opens its detail, and focus stays on the cell.
+    const cell = '#probe-matrix tr[data-node="node-2"] td[data-probe="etcd"] button';
+    await page.focus(cell);
+    await page.keyboard.press('Enter');
+    const focused = () => page.evaluate(() => {
+      const a = document.activeElement;
+      return a instanceof HTMLElement && a !== document.body ? `${a.tagName} ${a.closest('tr')?.dataset.node ?? ''} ${a.closest('td')?.dataset.probe ?? ''}`.trim() : 'nothing';
+    });
+    assert.equal(await focused(), 'BUTTON node-2 etcd');
+    assert.match(await page.textContent('#probe-detail h3') ?? '', /^node-2 \/ etcd: ok$/);
+
+    const before = Number(await page.getAttribute('body', 'data-refreshes'));
+    await waitForRefresh(page, before + 2);
+    assert.equal(await page.$eval(peers, (d) => (d as HTMLDetailsElement).open), true, 'the opened details is still open');
+    assert.equal(await focused(), 'BUTTON node-2 etcd', 'focus is back on the same cell');
+    assert.equal(await page.getAttribute(cell, 'aria-pressed'), 'true', 'and its detail still shown');
+
+    // The summary itself keeps focus too; closing it sticks.
+    await page.focus(`${peers} summary`);
+    await page.keyboard.press('Enter');
+    const again = Number(await page.getAttribute('body', 'data-refreshes'));
+    await waitForRefresh(page, again + 2);
+    assert.equal(await page.$eval(peers, (d) => (d as HTMLDetailsElement).open), false, 'closed by the user, it stays closed');
+    assert.equal(await page.evaluate(() => document.activeElement?.tagName), 'SUMMARY');
     await page.close();
   });
 

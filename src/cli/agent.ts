@@ -5,7 +5,7 @@ import { createLogger } from '../log.ts';
 import { builtinProbes } from '../probes/index.ts';
 import { ProbeRegistry } from '../probes/registry.ts';
 
-export async function agentCommand(opts: Record<string, string | undefined>): Promise<number> {
+export async function agentCommand(opts: Record<string, string | undefined> & { 'kubernetes.nodeConditions'?: boolean }): Promise<number> {
   const flags: Flags = {
     'web.listen-address': opts['web.listenAddress'],
     'web.config.file': opts['web.config.file'],
@@ -13,6 +13,7 @@ export async function agentCommand(opts: Record<string, string | undefined>): Pr
     'storage.retention': opts['storage.retention'],
     'log.level': opts['log.level'],
     'node.name': opts['node.name'],
+    'kubernetes.node-conditions': opts['kubernetes.nodeConditions'] ? 'true' : undefined,
   };
   const file = opts['config.file'];
   let config;

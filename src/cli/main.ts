@@ -24,7 +24,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--storage.retention <duration>', 'how long history is kept (default "7d")')
     .option('--log.level <level>', 'trace, debug, info, warn, error or silent (default "info")')
     .option('--node.name <name>', 'this node\'s name (default $NODE_NAME, else the hostname)')
-    .action(async (opts: Record<string, string | undefined>) => {
+    .option('--kubernetes.node-conditions', 'set Vigil* conditions and events on this node (needs RBAC: deploy/components/node-conditions)')
+    .action(async (opts: Record<string, string | undefined> & { 'kubernetes.nodeConditions'?: boolean }) => {
       code = await agentCommand(opts);
     });
   program

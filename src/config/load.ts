@@ -24,7 +24,10 @@ export const FLAG_PATHS = {
   'storage.retention': 'storage.retention',
   'log.level': 'log.level',
   'node.name': 'node.name',
+  'kubernetes.node-conditions': 'kubernetes.nodeConditions',
 } as const;
+/** Flags that take no value: set means true. */
+const BOOLEAN_FLAGS: ReadonlySet<string> = new Set(['kubernetes.node-conditions']);
 export type Flags = Partial<Record<keyof typeof FLAG_PATHS, string>>;
 
 /** Environment variables the DaemonSet sets from the downward API. */
@@ -123,7 +126,7 @@ export function loadConfig(opts: LoadOptions): Config {
   }
   for (const [flag, path] of Object.entries(FLAG_PATHS)) {
     const value = opts.flags?.[flag as keyof Flags];
-    if (value !== undefined) setPath(merged, path, value);
+    if (value !== undefined) setPath(merged, path, BOOLEAN_FLAGS.has(flag) ? value === 'true' : value);
   }
   const result = buildConfigSchema(opts.probes).safeParse(merged, { reportInput: true });
   if (!result.success) {

@@ -52,6 +52,11 @@ const kubernetesSchema = z.strictObject({
     .string()
     .refine((s) => s.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(s), { error: (iss) => `expected a Kubernetes namespace name (lower-case letters, digits and dashes), got ${describe(iss.input)}` })
     .default('vigil'),
+  /**
+   * Set VigilPodStartup, VigilOverlayNetwork and VigilClock conditions on this agent's own Node,
+   * with an Event on every transition; needs RBAC for nodes/status patch and events create.
+   */
+  nodeConditions: z.boolean().default(false),
 });
 
 const shutdownSchema = z.strictObject({

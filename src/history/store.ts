@@ -2,16 +2,9 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { errorText } from '../errors.ts';
+import type { HistoryEvent } from './api-types.ts';
 
-export interface HistoryEvent {
-  id: number;
-  time: string;
-  probe: string;
-  from: string;
-  to: string;
-  reason: string | null;
-  message: string;
-}
+export type { HistoryEvent } from './api-types.ts';
 
 /** What goes into the timeline: a probe's verdict changing, or a peer link (`peer/<node>/<network>`) going up or down. */
 export interface NewEvent {

@@ -145,3 +145,12 @@ export function peerMeshMetrics(registry: Registry) {
   };
 }
 export type PeerMeshMetrics = ReturnType<typeof peerMeshMetrics>;
+
+/** The writes the agent makes to the Kubernetes API (node conditions, events); made when they are turned on. */
+export function kubernetesWriteMetrics(registry: Registry) {
+  const { c } = makers(registry);
+  return {
+    writes: c('vigil_kubernetes_writes_total', 'Writes to the Kubernetes API by kind (node-condition, event) and result: ok, error, forbidden, or skipped (due but held back while the API server is known down).', ['kind', 'result']),
+  };
+}
+export type KubernetesWriteMetrics = ReturnType<typeof kubernetesWriteMetrics>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../config/fields.ts';
+import { formatDuration } from '../config/duration.ts';
 import { abortable } from '../abortable.ts';
 import { admissionDenial, describeApiError } from '../k8s/errors.ts';
 import { PodWatch, type SeenEvent } from '../k8s/pod-watch.ts';
@@ -12,6 +13,14 @@ import type { ProbeResult } from '../verdict.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { defineProbe } from './probe.ts';
+
+/**
+ * Deleting with a 1 s grace (the pod's own is 0) makes the API server wait for the kubelet to
+ * confirm the pod stopped, so "delete → gone" times the kubelet, and a dead kubelet shows.
+ * Delete options go in the body: the API server reads the query's only when there is no body.
+ */
+const DELETE_GRACE_SECONDS = 1;
+const MIN_DELETION_TIMEOUT_MS = 5000;
 
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
@@ -41,19 +50,20 @@ const options = z.object({
   schedulingTimeout: duration({ min: 100 }).prefault('30s'),
   /** Creation → containers running. */
   startupTimeout: duration({ min: 100 }).prefault('60s'),
-  /** Deletion request → gone from the API. */
-  deletionTimeout: duration({ min: 100 }).prefault('30s'),
+  /**
+   * Deletion request → gone from the API. A real kubelet needs the pod's grace second, then a few
+   * seconds of its status and clean-up loops, to confirm a deletion: shorter would fail healthy nodes.
+   */
+  deletionTimeout: duration()
+    .refine((ms) => ms >= MIN_DELETION_TIMEOUT_MS, {
+      error: (iss) => `must be at least ${formatDuration(MIN_DELETION_TIMEOUT_MS)} (a kubelet takes the pod's ${DELETE_GRACE_SECONDS} s grace period and about 2 s more to confirm a deletion), got ${formatDuration(iss.input as number)}`,
+    })
+    .prefault('30s'),
   /** The pod's activeDeadlineSeconds: the kubelet stops it even if the agent never comes back. */
   activeDeadline: duration({ min: 1000 }).prefault('5m'),
 });
 type Options = z.output<typeof options>;
 
-/**
- * Deleting with a 1 s grace (the pod's own is 0) makes the API server wait for the kubelet to
- * confirm the pod stopped, so "delete → gone" times the kubelet, and a dead kubelet shows.
- * Delete options go in the body: the API server reads the query's only when there is no body.
- */
-const DELETE_GRACE_SECONDS = 1;
 const REASONS = ['unschedulable', 'image-pull', 'container-create', 'kubelet-rejected', 'timeout', 'forbidden', 'admission-denied', 'api-error'] as const;
 type Reason = (typeof REASONS)[number];
 

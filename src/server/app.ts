@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type Response, type NextFunction } from 'express';
 import type { Registry } from 'prom-client';
+import type { LocalHistoryPage } from '../history/api-types.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Logger } from '../log.ts';
 import type { LocalStatus } from '../status/local.ts';
@@ -56,7 +57,7 @@ export function createApp(opts: AppOptions): express.Express {
   app.get('/api/v1/history/local', (req, res) => {
     const q = parseHistoryQuery(req.query, opts.now());
     const page = opts.history.query(q);
-    res.json({ node: opts.node, events: page.events, next: page.next === null ? null : String(page.next) });
+    res.json({ node: opts.node, events: page.events, next: page.next === null ? null : String(page.next) } satisfies LocalHistoryPage);
   });
   for (const r of opts.routers ?? []) app.use(r);
 

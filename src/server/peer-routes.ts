@@ -1,4 +1,5 @@
 import express from 'express';
+import type { ClusterHistoryPage } from '../history/api-types.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { Logger } from '../log.ts';
 import { BadRequest, parseHistoryQuery } from './params.ts';
@@ -131,7 +132,7 @@ export function peerRouter(o: PeerApiOptions): express.Router {
       else errors.push({ node, error: r.error });
     }
     const merged = mergeHistory(pages, q.limit ?? 100, cursor);
-    res.json({ events: merged.events, next: merged.next, errors });
+    res.json({ events: merged.events, next: merged.next, errors } satisfies ClusterHistoryPage);
   });
   return r;
 }

@@ -1,9 +1,7 @@
-import type { HistoryEvent } from '../history/store.ts';
+import type { HistoryEvent, NodeEvent } from '../history/api-types.ts';
 import { byCodeUnit } from '../compare.ts';
 
-export interface NodeEvent extends HistoryEvent {
-  node: string;
-}
+export type { NodeEvent };
 
 /** Per node: the id to continue before, null once its events are all delivered; absent: from the newest. */
 export type MergedCursor = Record<string, number | null>;

@@ -6,7 +6,7 @@ import { HistoryStore } from '../../src/history/store.ts';
 import { silentLogger } from '../../src/log.ts';
 import { createApp } from '../../src/server/app.ts';
 import { LocalStatus } from '../../src/status/local.ts';
-import type { Cause, ClusterNode, ClusterStatus, Network, ReachabilityEdge } from '../../src/status/cluster-types.ts';
+import type { Cause, ClusterNode, ClusterStatus, Network, PeerObservation, ReachabilityEdge } from '../../src/status/cluster-types.ts';
 import type { HistoryEvent } from '../../src/history/store.ts';
 import type { ProbeStatus } from '../../src/status/local.ts';
 
@@ -99,11 +99,11 @@ export function fixtureRouter(current: () => { status: ClusterStatus; history: (
 }
 
 /** A real agent HTTP app (local status, local history, the page) plus the fixture cluster API, on loopback port 0. */
-export async function startFixtureServer(current: () => { status: ClusterStatus; history: (HistoryEvent & { node: string })[]; token?: string }, node = current().status.observer): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFixtureServer(current: () => { status: ClusterStatus; history: (HistoryEvent & { node: string })[]; token?: string; peers?: PeerObservation[] }, node = current().status.observer): Promise<{ url: string; close(): Promise<void> }> {
   const registry = new Registry();
   const status = new LocalStatus({ node, probes: ['node', 'etcd'], now: () => Date.now() });
   const history = new HistoryStore(':memory:');
-  const app = createApp({ node, registry, status, history, logger: silentLogger(), now: () => Date.now(), ready: () => true, routers: [fixtureRouter(current)] });
+  const app = createApp({ node, registry, status, history, logger: silentLogger(), now: () => Date.now(), ready: () => true, routers: [fixtureRouter(current)], localStatus: () => ({ ...status.snapshot(), peers: current()?.peers ?? [] }) });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

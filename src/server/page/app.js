@@ -1,26 +1,65 @@
+// @ts-check
 // The status page: fetches the cluster status, the local status and the cluster history from the
 // agent that served it, and draws them. Everything from the API goes into the DOM as text, never
 // as markup. URLs are relative so the page also works behind a path prefix (kubectl proxy).
-import { api, hasToken, setToken } from './api.js';
-import { $, el } from './dom.js';
+import { api, ApiError, hasToken, setToken } from './api.js';
+import { $, el, keepingFocus } from './dom.js';
 import { formatAgo, formatSeconds, groupOf, matrixNodes, nodeNames, orderNodes, probeRows, reachabilityGrid, timelineRows } from './model.js';
+
+/** @import { ClusterStatus, ClusterVerdict, Network } from '../../status/cluster-types.ts' */
+/** @import { ClusterHistoryPage, LocalHistoryPage } from '../../history/api-types.ts' */
+/** @import { LocalStatus } from './api.js' */
+/** @import { CellVerdict, ProbeCell, ProbeRow, ReachCell } from './model.js' */
 
 const params = new URLSearchParams(location.search);
 const REFRESH_MS = Math.max(1000, Number(params.get('refresh') ?? 10) * 1000 || 10000);
 const TIMELINE_LIMIT = 50;
 const MATRIX_MAX = 60;
 
+/** @type {Record<CellVerdict, string>} */
 const VERDICT_TEXT = { ok: 'ok', warning: 'warning', critical: 'critical', unknown: 'unknown', unreachable: 'unreachable', absent: 'not run' };
+/** @type {Record<ReachCell['state'], string>} */
 const REACH_TEXT = { up: 'up', down: 'down', unknown: '?', self: '·' };
+/** @type {Record<ReachCell['state'], string>} */
 const REACH_TITLE = { up: 'reachable', down: 'unreachable', unknown: 'no report', self: 'itself' };
+/** @type {Record<ClusterVerdict, string>} */
 const CLUSTER_TEXT = { healthy: 'Cluster healthy', degraded: 'Cluster degraded', unknown: 'Cluster state unknown' };
+/** @type {readonly Network[]} */
+const NETWORKS = ['pod', 'host'];
 
-/** What survives a refresh: the open cell and the timeline filters. */
-const state = { selected: null, node: params.get('node') ?? '', probe: params.get('probe') ?? '', cluster: null, local: null };
+/**
+ * What survives a refresh: the open cell, the timeline filters, the <details> the user opened
+ * (by key); and the last answers.
+ * @type {{ selected: string | null; node: string; probe: string; open: Set<string>; cluster: ClusterStatus | null; local: LocalStatus | null }}
+ */
+const state = { selected: null, node: params.get('node') ?? '', probe: params.get('probe') ?? '', open: new Set(), cluster: null, local: null };
 
+/** @param {string | null} iso */
 const sinceText = (iso) => (iso ? `since ${new Date(iso).toLocaleTimeString()} (${formatAgo(iso, Date.now())})` : 'since unknown');
+/** @param {string | null} iso */
 const when = (iso) => (iso ? `${formatAgo(iso, Date.now())} (${iso})` : 'never');
+/** @param {unknown} err */
+const errorText = (err) => (err instanceof Error ? err.message : String(err));
 
+/**
+ * A <details> that stays open across refreshes once the user opened it, and closed once closed.
+ * @param {string} key
+ * @param {HTMLElement} summary
+ * @param {...HTMLElement} content
+ */
+function details(key, summary, ...content) {
+  const d = el('details', { 'data-details': key, open: state.open.has(key) }, el('summary', { 'data-key': `details/${key}` }, summary), ...content);
+  d.addEventListener('toggle', () => {
+    if (d.open) state.open.add(key);
+    else state.open.delete(key);
+  });
+  return d;
+}
+
+/**
+ * @param {ClusterStatus | null} cluster
+ * @param {string | null} error
+ */
 function renderVerdict(cluster, error) {
   const box = $('verdict');
   box.replaceChildren();
@@ -33,7 +72,7 @@ function renderVerdict(cluster, error) {
   box.dataset.verdict = cluster.verdict;
   const answered = cluster.nodes.filter((n) => n.answered).length;
   box.append(
-    el('h2', { text: CLUSTER_TEXT[cluster.verdict] ?? cluster.verdict }),
+    el('h2', { text: CLUSTER_TEXT[cluster.verdict] }),
     el('p', { class: 'meta', text: `as seen from ${cluster.observer} at ${cluster.time} · ${answered} of ${cluster.nodes.length} nodes answered` }),
   );
   if (cluster.causes.length === 0) {
@@ -51,9 +90,17 @@ function renderVerdict(cluster, error) {
   );
 }
 
+/**
+ * A probe cell's stable name: its selection, and its button's focus, across refreshes.
+ * @param {ProbeRow} row
+ * @param {ProbeCell} cell
+ */
+const cellKey = (row, cell) => JSON.stringify(['probe', row.node, cell.probe]);
+
+/** @param {string} key */
 function select(key) {
   state.selected = state.selected === key ? null : key;
-  renderProbes();
+  keepingFocus(renderProbes);
 }
 
 function renderProbes() {
@@ -66,25 +113,24 @@ function renderProbes() {
   const order = orderNodes(nodeNames(cluster), cluster.partitions);
   const { columns, rows } = probeRows(cluster, order);
   const head = el('tr', null, el('th', { scope: 'col', text: 'node' }), el('th', { scope: 'col', class: 'overall', text: 'overall' }), ...columns.map((c) => el('th', { scope: 'col', text: c })));
-  let chosen = null;
   const body = rows.map((r) =>
     el('tr', { 'data-node': r.node },
       el('th', { scope: 'row', class: 'node', text: r.node }),
-      el('td', { class: `cell overall v-${r.verdict}`, title: r.error ? `${r.node}: ${r.verdict} (${r.error})` : `${r.node}: ${r.verdict}`, text: VERDICT_TEXT[r.verdict] ?? r.verdict }),
+      el('td', { class: `cell overall v-${r.verdict}`, title: r.error ? `${r.node}: ${r.verdict} (${r.error})` : `${r.node}: ${r.verdict}`, text: VERDICT_TEXT[r.verdict] }),
       ...r.cells.map((c) => {
-        const key = `${r.node}\u0000${c.probe}`;
-        const title = `${r.node} / ${c.probe}: ${VERDICT_TEXT[c.verdict] ?? c.verdict} — ${c.message}${c.since ? ` (since ${c.since})` : ''}`;
+        const key = cellKey(r, c);
+        const title = `${r.node} / ${c.probe}: ${VERDICT_TEXT[c.verdict]} — ${c.message}${c.since ? ` (since ${c.since})` : ''}`;
         const on = state.selected === key;
-        if (on) chosen = { row: r, cell: c };
         return el('td', { class: `cell v-${c.verdict}${on ? ' selected' : ''}`, 'data-probe': c.probe },
-          el('button', { type: 'button', title, 'aria-pressed': on ? 'true' : 'false', onclick: () => select(key), text: VERDICT_TEXT[c.verdict] ?? c.verdict }));
+          el('button', { type: 'button', title, 'aria-pressed': on ? 'true' : 'false', 'data-key': key, onclick: () => select(key), text: VERDICT_TEXT[c.verdict] }));
       }),
     ));
   box.append(el('table', { class: 'matrix probes' }, el('thead', null, head), el('tbody', null, ...body)));
+  const chosen = state.selected === null ? undefined : rows.flatMap((row) => row.cells.filter((cell) => cellKey(row, cell) === state.selected).map((cell) => ({ row, cell })))[0];
   if (chosen) {
     const { row, cell } = chosen;
     detail.append(
-      el('h3', null, `${row.node} / ${cell.probe}: `, el('span', { class: `badge v-${cell.verdict}`, text: VERDICT_TEXT[cell.verdict] ?? cell.verdict })),
+      el('h3', null, `${row.node} / ${cell.probe}: `, el('span', { class: `badge v-${cell.verdict}`, text: VERDICT_TEXT[cell.verdict] })),
       el('p', { class: 'message', text: cell.message }),
       el('dl', null,
         el('dt', { text: 'since' }), el('dd', { text: when(cell.since) }),
@@ -102,7 +148,7 @@ function renderReachability() {
   note.textContent = troubled === null ? ''
     : troubled === 0 ? `All ${all.length} nodes reach every peer they test; the matrices are left out above ${MATRIX_MAX} nodes.`
     : `Showing ${order.length === troubled ? 'the' : `${order.length} of the`} ${troubled} nodes on a broken path or not answering, of ${all.length}; every other path tested is up.`;
-  for (const network of ['pod', 'host']) {
+  for (const network of NETWORKS) {
     const box = $(`reach-${network}`);
     box.replaceChildren();
     if (!cluster) continue;
@@ -114,7 +160,8 @@ function renderReachability() {
     const groups = groupOf(order, cluster.partitions);
     const grid = reachabilityGrid(cluster, network, order);
     // A thick rule where a new partition group starts makes the blocks visible at a glance.
-    const starts = (i) => i > 0 && groups.get(order[i]) !== groups.get(order[i - 1]);
+    /** @param {number} i */
+    const starts = (i) => i > 0 && groups.get(order[i] ?? '') !== groups.get(order[i - 1] ?? '');
     const head = el('tr', null, el('th', { class: 'corner', text: 'observer ↓ peer →' }),
       ...order.map((n, i) => el('th', { scope: 'col', class: starts(i) ? 'group-start' : null, 'data-group': groups.get(n), text: n })));
     const body = grid.map((row, i) =>
@@ -138,6 +185,12 @@ function renderReachability() {
   }
 }
 
+/**
+ * @param {HTMLSelectElement} sel
+ * @param {readonly string[]} values
+ * @param {string} current
+ * @param {string} allText
+ */
 function fillSelect(sel, values, current, allText) {
   sel.replaceChildren(el('option', { value: '', text: allText }), ...values.map((v) => el('option', { value: v, text: v })));
   // Keep a filter on a node that has gone from the status: the user chose it.
@@ -149,31 +202,39 @@ function renderFilters() {
   const cluster = state.cluster;
   const nodes = cluster ? orderNodes(nodeNames(cluster), []) : state.local ? [state.local.node] : [];
   const probes = cluster ? probeRows(cluster).columns : state.local ? state.local.probes.map((p) => p.name) : [];
-  fillSelect($('filter-node'), nodes, state.node, 'all nodes');
-  fillSelect($('filter-probe'), probes, state.probe, 'all probes');
+  fillSelect($('filter-node', HTMLSelectElement), nodes, state.node, 'all nodes');
+  fillSelect($('filter-probe', HTMLSelectElement), probes, state.probe, 'all probes');
 }
 
+/** @typedef {{ page: ClusterHistoryPage | LocalHistoryPage; fallback: string | null }} Timeline */
+
+/** @returns {Promise<Timeline>} */
 async function loadTimeline() {
   const q = new URLSearchParams({ limit: String(TIMELINE_LIMIT) });
   if (state.probe) q.set('probe', state.probe);
   const localQ = new URLSearchParams(q);
   if (state.node) q.set('node', state.node);
   try {
-    return { page: await api.get(`api/v1/history?${q}`), fallback: null };
+    return { page: await api.history(q), fallback: null };
   } catch (err) {
     // An agent without the cluster history still has its own.
-    if (err.status !== 404) throw err;
-    return { page: await api.get(`api/v1/history/local?${localQ}`), fallback: state.local?.node ?? document.body.dataset.node };
+    if (!(err instanceof ApiError) || err.status !== 404) throw err;
+    return { page: await api.localHistory(localQ), fallback: state.local?.node ?? document.body.dataset.node ?? null };
   }
 }
 
+/**
+ * @param {Timeline | null} result
+ * @param {string | null} error
+ */
 function renderTimeline(result, error) {
   const box = $('timeline-body');
   box.replaceChildren();
-  const missing = (result?.page.errors ?? []).map((e) => `${e.node} (${e.error})`);
+  const errors = result && 'errors' in result.page ? result.page.errors : [];
+  const missing = errors.map((e) => `${e.node} (${e.error})`);
   $('timeline-error').textContent = error ?? (missing.length ? `Without the history of ${missing.join(', ')}.` : '');
   if (!result) return;
-  const rows = timelineRows(result.page.events ?? [], result.fallback ?? undefined).filter((e) => !state.node || e.node === state.node);
+  const rows = timelineRows(result.page.events, result.fallback ?? undefined).filter((e) => !state.node || e.node === state.node);
   if (rows.length === 0) {
     box.append(el('tr', null, el('td', { colspan: 5, class: 'empty', text: 'No verdict changes recorded.' })));
     return;
@@ -187,6 +248,10 @@ function renderTimeline(result, error) {
   )));
 }
 
+/**
+ * @param {LocalStatus | null} local
+ * @param {string | null} error
+ */
 function renderLocal(local, error) {
   const box = $('local');
   box.replaceChildren(el('h2', null, 'This node: ', local ? el('span', { class: 'node', text: local.node }) : '?', ' ', local ? el('span', { class: `badge v-${local.verdict}`, text: local.verdict }) : null));
@@ -208,7 +273,8 @@ function renderLocal(local, error) {
   ));
   const peers = local.peers ?? [];
   if (peers.length > 0) {
-    box.append(el('h3', { text: 'Peers as this node sees them' }), el('table', { class: 'list peers' },
+    const down = peers.filter((p) => !p.up).length;
+    box.append(details('local-peers', el('h3', { text: `Peers as this node sees them: ${peers.length} links, ${down} down` }), el('table', { class: 'list peers' },
       el('thead', null, el('tr', null, ...['peer', 'network', 'state', 'rtt', 'clock offset', 'last checked', 'error'].map((h) => el('th', { scope: 'col', text: h })))),
       el('tbody', null, ...peers.map((p) => el('tr', null,
         el('td', { text: p.peer }),
@@ -219,7 +285,7 @@ function renderLocal(local, error) {
         el('td', { title: p.lastChecked, text: formatAgo(p.lastChecked, Date.now()) }),
         el('td', { class: 'message', text: p.error ?? '' }),
       ))),
-    ));
+    )));
   }
 }
 
@@ -229,21 +295,23 @@ async function refresh() {
   refreshing = true;
   api.refused = false;
   try {
-    const [cluster, local] = await Promise.allSettled([api.get('api/v1/status'), api.get('api/v1/status/local')]);
+    const [cluster, local] = await Promise.allSettled([api.status(), api.localStatus()]);
     // Render time is measured (not fetch time): bench/status-page.ts reads it for large clusters.
     const renderStart = performance.now();
     state.cluster = cluster.status === 'fulfilled' ? cluster.value : null;
     state.local = local.status === 'fulfilled' ? local.value : null;
-    renderVerdict(state.cluster, cluster.status === 'rejected' ? String(cluster.reason?.message ?? cluster.reason) : null);
-    renderProbes();
-    renderReachability();
-    renderLocal(state.local, local.status === 'rejected' ? String(local.reason?.message ?? local.reason) : null);
-    renderFilters();
+    keepingFocus(() => {
+      renderVerdict(state.cluster, cluster.status === 'rejected' ? errorText(cluster.reason) : null);
+      renderProbes();
+      renderReachability();
+      renderLocal(state.local, local.status === 'rejected' ? errorText(local.reason) : null);
+      renderFilters();
+    });
     performance.measure('vigil-render', { start: renderStart });
     try {
       renderTimeline(await loadTimeline(), null);
     } catch (err) {
-      renderTimeline(null, `timeline unavailable: ${err.message}`);
+      renderTimeline(null, `timeline unavailable: ${errorText(err)}`);
     }
     $('auth').hidden = !api.refused;
     $('auth-hint').textContent = hasToken() ? 'The token given was refused.' : '';
@@ -256,16 +324,19 @@ async function refresh() {
 
 $('auth').addEventListener('submit', (e) => {
   e.preventDefault();
-  setToken($('auth-token').value.trim());
-  $('auth-token').value = '';
+  const input = $('auth-token', HTMLInputElement);
+  setToken(input.value.trim());
+  input.value = '';
   void refresh();
 });
-$('filter-node').addEventListener('change', (e) => {
-  state.node = e.target.value;
+const filterNode = $('filter-node', HTMLSelectElement);
+filterNode.addEventListener('change', () => {
+  state.node = filterNode.value;
   void refresh();
 });
-$('filter-probe').addEventListener('change', (e) => {
-  state.probe = e.target.value;
+const filterProbe = $('filter-probe', HTMLSelectElement);
+filterProbe.addEventListener('change', () => {
+  state.probe = filterProbe.value;
   void refresh();
 });
 void refresh();

@@ -4,7 +4,10 @@ export interface NodeBehaviour {
   schedulingDelayMs: number;
   /** Bound → containers running (or the container failure below). */
   startDelayMs: number;
-  /** Graceful deletion request → the kubelet has stopped the pod and it is gone. */
+  /**
+   * Graceful deletion request → the kubelet has stopped the pod and it is gone: the containers'
+   * terminal status is written halfway, the kubelet's own grace-0 delete at the end.
+   */
   terminationDelayMs: number;
   /** The scheduler's message for pods that target this node; they stay Pending. */
   unschedulable?: string;
@@ -22,12 +25,29 @@ export interface NodeBehaviour {
   stuckTerminating?: boolean;
 }
 
-export const defaultBehaviour = (): NodeBehaviour => ({ schedulingDelayMs: 0, startDelayMs: 0, terminationDelayMs: 0 });
+/**
+ * How long a real kubelet takes to confirm a graceful deletion of a pod whose containers stop at
+ * once on SIGTERM: the pod worker kills the containers, PLEG's relist (every 1 s) sees them stopped
+ * and the status manager writes the terminal status; it deletes the pod (grace 0) only once
+ * canBeDeleted → PodResourcesAreReclaimed finds the volumes and the pod cgroup gone, which the
+ * housekeeping loop (every 2 s) cleans up (pkg/kubelet/kubelet.go plegRelistPeriod,
+ * housekeepingPeriod; kubelet_pods.go PodResourcesAreReclaimed; status/status_manager.go).
+ */
+export const KUBELET_DELETION_CONFIRM_MS = 2000;
+
+export const defaultBehaviour = (): NodeBehaviour => ({ schedulingDelayMs: 0, startDelayMs: 0, terminationDelayMs: KUBELET_DELETION_CONFIRM_MS });
 
 export class Behaviours {
-  #defaults: NodeBehaviour = defaultBehaviour();
+  /** What every node does unless told otherwise, and what reset() returns to. */
+  readonly #base: NodeBehaviour;
+  #defaults: NodeBehaviour;
   readonly #perNode = new Map<string, Partial<NodeBehaviour>>();
   readonly #listeners = new Set<() => void>();
+
+  constructor(base: Partial<NodeBehaviour> = {}) {
+    this.#base = { ...defaultBehaviour(), ...base };
+    this.#defaults = { ...this.#base };
+  }
 
   /** Sets the behaviour of every node (`node` absent) or of one node. */
   set(patch: Partial<NodeBehaviour>, node?: string): void {
@@ -41,7 +61,7 @@ export class Behaviours {
   }
 
   reset(): void {
-    this.#defaults = defaultBehaviour();
+    this.#defaults = { ...this.#base };
     this.#perNode.clear();
     for (const fn of this.#listeners) fn();
   }

@@ -127,23 +127,31 @@ export class KubeletSim {
 
   /**
    * A graceful deletion as the kubelet carries it out: SIGTERM, the containers' terminal status
-   * written (MODIFIED), then the kubelet's own delete with grace 0 (MODIFIED, DELETED).
+   * written once seen stopped (MODIFIED, halfway through the termination delay), then, the pod's
+   * resources reclaimed, the kubelet's own delete with grace 0 (MODIFIED, DELETED).
    */
   #finishDeletion(pod: KObject, node: string): void {
+    const { namespace, name } = pod.metadata;
+    const same = () => {
+      if (this.#behaviours.of(node).stuckTerminating) return undefined;
+      const cur = this.#store.get('pods', namespace, name);
+      return cur?.metadata.uid === pod.metadata.uid ? cur : undefined;
+    };
     const b = this.#behaviours.of(node);
     if (b.stuckTerminating) return;
-    this.#later(b.terminationDelayMs, () => {
-      if (this.#behaviours.of(node).stuckTerminating) return;
-      const { namespace, name } = pod.metadata;
-      const cur = this.#store.get('pods', namespace, name);
-      if (cur?.metadata.uid !== pod.metadata.uid) return;
+    const delay = b.terminationDelayMs;
+    this.#later(delay / 2, () => {
+      const cur = same();
+      if (!cur) return;
       if (!['Failed', 'Succeeded'].includes(cur.status?.phase as string)) {
         this.#store.update('pods', namespace, name, (p) => {
           const cs = terminated(p, 0);
           p.status = { ...p.status, phase: cs.every((c) => c.state.terminated.exitCode === 0) ? 'Succeeded' : 'Failed', conditions: conditions(p, false), containerStatuses: cs };
         });
       }
-      deletePod(this.#store, namespace!, name, { gracePeriodSeconds: 0 });
+      this.#later(delay - delay / 2, () => {
+        if (same()) deletePod(this.#store, namespace!, name, { gracePeriodSeconds: 0 });
+      });
     });
   }
 

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.ts';
 import { defaultAdmission, type AdmissionSettings } from './admission.ts';
-import { Behaviours } from './behaviour.ts';
+import { Behaviours, type NodeBehaviour } from './behaviour.ts';
 import { ControlPlaneSim, HealthSim, type HealthEndpoint } from './control-plane.ts';
 import { StatusError, badRequest, initializing, internalError, unauthorized } from './errors.ts';
 import { ApiFaults } from './faults.ts';
@@ -23,6 +23,8 @@ export interface ApiSimOptions {
   /** The user that token authenticates as, named in 403 messages. */
   user?: string;
   leaseRenewIntervalMs?: number;
+  /** Every node's scheduler and kubelet behaviour at start and after reset() (default: a real kubelet's deletion confirmation time, no other delays). */
+  behaviour?: Partial<NodeBehaviour>;
 }
 
 export interface RecordedRequest {
@@ -50,7 +52,7 @@ export const DEFAULT_USER = 'system:serviceaccount:vigil:vigil';
 export class ApiSim {
   readonly store = new Store();
   readonly hub = new WatchHub(this.store);
-  readonly behaviours = new Behaviours();
+  readonly behaviours: Behaviours;
   readonly faults = new ApiFaults();
   readonly health = new HealthSim();
   /** Namespaces, PriorityClasses, quotas and PodSecurity levels pod creates must pass. */
@@ -59,7 +61,7 @@ export class ApiSim {
   readonly requests: RecordedRequest[] = [];
   readonly #scheduler: SchedulerSim;
   readonly #kubelet: KubeletSim;
-  readonly #opts: Required<Omit<ApiSimOptions, 'nodes'>>;
+  readonly #opts: Required<Omit<ApiSimOptions, 'nodes' | 'behaviour'>>;
   /** Ends each open watch response, as the API server does when a watch times out. */
   readonly #watchEnds = new Set<() => void>();
   #server: Server | undefined;
@@ -71,6 +73,7 @@ export class ApiSim {
 
   private constructor(opts: ApiSimOptions) {
     this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000 };
+    this.behaviours = new Behaviours(opts.behaviour);
     this.#scheduler = new SchedulerSim(this.store, this.behaviours);
     this.#kubelet = new KubeletSim(this.store, this.behaviours);
     this.controlPlane = new ControlPlaneSim(this.store, { renewIntervalMs: this.#opts.leaseRenewIntervalMs });

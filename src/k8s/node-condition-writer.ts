@@ -1,0 +1,311 @@
+import type { ConfigurationOptions, CoreV1Event, ObservableMiddleware, RequestContext, ResponseContext, V1NodeCondition } from '@kubernetes/client-node';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../log.ts';
+import type { KubernetesWriteMetrics } from '../metrics/metrics.ts';
+import type { KubeClients } from './client.ts';
+import { describeApiError } from './errors.ts';
+import type { ConditionType, DesiredCondition } from './node-conditions.ts';
+
+export interface NodeConditionWriterOptions {
+  node: string;
+  kubernetes: () => Promise<KubeClients>;
+  clock: Clock;
+  logger: Logger;
+  metrics: KubernetesWriteMetrics;
+  /** A condition whose status holds is written again (new message, heartbeat) at most this often. */
+  minIntervalMs?: number;
+  /** Every condition is written at least this often, so its lastHeartbeatTime says the agent is alive. */
+  heartbeatMs?: number;
+  /** Each API call is given up after this long. */
+  timeoutMs?: number;
+  /** After a failed write, the next one waits this long, doubling up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** What the API server's own probe last said: writes wait while it is down. */
+export interface ApiServerSeen {
+  down: boolean;
+  /** When its last ok run finished (ms), if any. */
+  lastOkAt: number | null;
+}
+
+interface Written {
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  /** When it was last written (ms); 0 when only read from the node. */
+  at: number;
+}
+
+type Kind = 'node-condition' | 'event';
+
+/** metav1.Time: RFC 3339 in whole seconds. */
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** Pending events are dropped past this: memory stays bounded while the API is away. */
+const MAX_PENDING_EVENTS = 20;
+
+/**
+ * Keeps this node's Vigil* conditions on its Node (a strategic merge patch on nodes/<name>/status,
+ * as node-problem-detector writes them, so the kubelet's conditions are never touched) and an
+ * Event on every status transition. Off the probes' path: observe() only records and schedules;
+ * the writes run later, one at a time, each bounded by its own timeout, coalesced into one patch,
+ * rate-limited per condition, and held back while the API server is known down.
+ */
+export class NodeConditionWriter {
+  readonly #o: Required<NodeConditionWriterOptions>;
+  readonly #want = new Map<ConditionType, DesiredCondition>();
+  /** What the Node carries, as last written or read; undefined until read once. */
+  #written: Map<ConditionType, Written> | undefined;
+  #events: CoreV1Event[] = [];
+  #api: ApiServerSeen = { down: false, lastOkAt: null };
+  #failedAt: number | null = null;
+  #backoff: number;
+  #blockedUntil = 0;
+  #timer: { handle: TimerHandle; at: number } | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  #eventSeq = 0;
+  /** Error kinds already logged at warn level; logged again only after a success. */
+  readonly #logged = new Set<string>();
+
+  constructor(opts: NodeConditionWriterOptions) {
+    this.#o = { minIntervalMs: 30_000, heartbeatMs: 300_000, timeoutMs: 5_000, backoffMs: 5_000, maxBackoffMs: 120_000, ...opts };
+    this.#backoff = this.#o.backoffMs;
+    for (const kind of ['node-condition', 'event'] as const) for (const result of ['ok', 'error', 'forbidden', 'skipped']) this.#o.metrics.writes.inc({ kind, result }, 0);
+  }
+
+  /** The evidence now; cheap and synchronous, called after every probe result. */
+  observe(desired: readonly DesiredCondition[], api: ApiServerSeen): void {
+    if (this.#stopped) return;
+    this.#api = api;
+    for (const d of desired) this.#want.set(d.type, d);
+    this.#schedule(0);
+  }
+
+  /** Resolves once no write is in flight (tests wait on it after moving their clock). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  /** Waits for a write in flight; no write starts after. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) this.#o.clock.clearTimeout(this.#timer.handle);
+    this.#timer = undefined;
+    await this.#running;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    const at = this.#o.clock.now() + delayMs;
+    if (this.#timer && this.#timer.at <= at) return;
+    if (this.#timer) this.#o.clock.clearTimeout(this.#timer.handle);
+    this.#timer = {
+      at,
+      handle: this.#o.clock.setTimeout(() => {
+        this.#timer = undefined;
+        this.#kick();
+      }, delayMs),
+    };
+  }
+
+  #kick(): void {
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#flush()
+      .catch((err: unknown) => this.#o.logger.error({ err }, 'node conditions: unexpected failure'))
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.#schedule(0);
+        }
+      });
+  }
+
+  /** When each wanted condition is next due (ms), and whether any is due now. */
+  #due(now: number): { dueNow: boolean; next: number } {
+    let next = Infinity;
+    let dueNow = false;
+    for (const [type, want] of this.#want) {
+      const had = this.#written?.get(type);
+      if (!had || had.at === 0 || had.status !== want.status) {
+        dueNow = true;
+        continue;
+      }
+      const changed = had.reason !== want.reason || had.message !== want.message;
+      const at = had.at + (changed ? this.#o.minIntervalMs : this.#o.heartbeatMs);
+      if (at <= now) dueNow = true;
+      else next = Math.min(next, at);
+    }
+    return { dueNow, next };
+  }
+
+  /** Known down: its probe says so, or the last write failed and neither the back-off nor a later ok probe run has cleared it. */
+  #apiDown(now: number): boolean {
+    if (this.#api.down) return true;
+    if (this.#failedAt === null) return false;
+    if (this.#api.lastOkAt !== null && this.#api.lastOkAt > this.#failedAt) return false;
+    return now < this.#blockedUntil;
+  }
+
+  async #flush(): Promise<void> {
+    const { clock } = this.#o;
+    const now = clock.now();
+    const { dueNow, next } = this.#due(now);
+    if (!dueNow) {
+      if (next !== Infinity) this.#schedule(next - now);
+      return;
+    }
+    if (this.#apiDown(now)) {
+      this.#o.metrics.writes.inc({ kind: 'node-condition', result: 'skipped' });
+      // observe() brings the API server's next verdict; the back-off's end is the other way back
+      if (!this.#api.down) this.#schedule(Math.max(0, this.#blockedUntil - now));
+      return;
+    }
+    let k: KubeClients;
+    try {
+      k = await this.#o.kubernetes();
+    } catch (err) {
+      this.#failed('node-condition', err, 'load Kubernetes credentials');
+      return;
+    }
+    if (!this.#written && !(await this.#readNode(k))) return;
+    if (this.#stopped) return;
+    const written = this.#written!;
+    const at = clock.now();
+    const stamp = rfc3339(at);
+    const conditions: V1NodeCondition[] = [];
+    const transitions: DesiredCondition[] = [];
+    const next_ = new Map(written);
+    for (const [type, want] of this.#want) {
+      const had = written.get(type);
+      const changed = !had || had.status !== want.status;
+      // the evidence's own transition time when it has one (a change seen during an outage is written later)
+      const lastTransitionTime = changed ? rfc3339(Math.min(want.since ?? at, at)) : had.lastTransitionTime;
+      // the first False on a node that never carried the condition is not a recovery
+      if (changed && (had || want.status === 'True')) transitions.push(want);
+      next_.set(type, { status: want.status, reason: want.reason, message: want.message, lastTransitionTime, at });
+      conditions.push({ type, status: want.status, reason: want.reason, message: want.message, lastHeartbeatTime: stamp as unknown as Date, lastTransitionTime: lastTransitionTime as unknown as Date });
+    }
+    try {
+      // strategic merge: conditions merge by type, so the kubelet's own are left as they are
+      await k.core.patchNodeStatus({ name: this.#o.node, body: { status: { conditions } } }, await this.#callOptions('application/strategic-merge-patch+json'));
+    } catch (err) {
+      this.#failed('node-condition', err, `patch nodes/${this.#o.node}/status`);
+      return;
+    }
+    this.#succeeded('node-condition');
+    this.#written = next_;
+    for (const t of transitions) this.#queueEvent(t, at);
+    await this.#sendEvents(k);
+    const after = this.#due(clock.now());
+    if (after.next !== Infinity) this.#schedule(after.next - clock.now());
+  }
+
+  /** Reads the node once, so a restarted agent keeps lastTransitionTime and sees a recovery as one. */
+  async #readNode(k: KubeClients): Promise<boolean> {
+    try {
+      const node = await k.core.readNode({ name: this.#o.node }, await this.#callOptions());
+      const known = new Map<ConditionType, Written>();
+      for (const c of node.status?.conditions ?? []) {
+        if (!this.#want.has(c.type as ConditionType) && !c.type.startsWith('Vigil')) continue;
+        if (c.status !== 'True' && c.status !== 'False') continue;
+        const ltt = c.lastTransitionTime as unknown;
+        known.set(c.type as ConditionType, { status: c.status, reason: c.reason ?? '', message: c.message ?? '', lastTransitionTime: ltt instanceof Date ? ltt.toISOString().replace(/\.\d+Z$/, 'Z') : typeof ltt === 'string' ? ltt : '', at: 0 });
+      }
+      this.#written = known;
+      return true;
+    } catch (err) {
+      this.#failed('node-condition', err, `get nodes/${this.#o.node}`);
+      return false;
+    }
+  }
+
+  #queueEvent(c: DesiredCondition, at: number): void {
+    const time = new Date(at);
+    this.#events.push({
+      // client-go's recorder names events <object>.<unix nanoseconds in hex>; the sequence keeps two in one millisecond apart
+      metadata: { name: `${this.#o.node}.${(BigInt(at) * 1_000_000n + BigInt(this.#eventSeq++ % 1_000_000)).toString(16)}` },
+      involvedObject: { kind: 'Node', apiVersion: 'v1', name: this.#o.node, uid: this.#o.node },
+      reason: c.reason,
+      message: `${c.type} is ${c.status}: ${c.message}`.slice(0, 1024),
+      type: c.status === 'True' ? 'Warning' : 'Normal',
+      source: { component: 'vigil', host: this.#o.node },
+      reportingComponent: 'vigil',
+      reportingInstance: this.#o.node,
+      firstTimestamp: time,
+      lastTimestamp: time,
+      count: 1,
+    });
+    if (this.#events.length > MAX_PENDING_EVENTS) this.#events.splice(0, this.#events.length - MAX_PENDING_EVENTS);
+  }
+
+  async #sendEvents(k: KubeClients): Promise<void> {
+    while (this.#events.length > 0 && !this.#stopped) {
+      const e = this.#events[0]!;
+      try {
+        // a cluster-scoped object's events live in "default" (client-go's recorder does the same)
+        await k.core.createNamespacedEvent({ namespace: 'default', body: e }, await this.#callOptions());
+        this.#succeeded('event');
+      } catch (err) {
+        // an event is told once: a failed one is dropped, not retried into a pile
+        this.#failed('event', err, 'create an event in namespace default', false);
+      }
+      this.#events.shift();
+    }
+  }
+
+  /** This call's own timeout (set after the client's, so it wins) and, for a patch, its Content-Type. */
+  async #callOptions(contentType?: string): Promise<ConfigurationOptions> {
+    // already loaded with the clients: this costs nothing more
+    const { Observable } = await import('@kubernetes/client-node');
+    const timeoutMs = this.#o.timeoutMs;
+    const own: ObservableMiddleware = {
+      pre: (ctx: RequestContext) => {
+        ctx.setSignal(AbortSignal.timeout(timeoutMs));
+        if (contentType) ctx.setHeaderParam('Content-Type', contentType);
+        return new Observable(Promise.resolve(ctx));
+      },
+      post: (ctx: ResponseContext) => new Observable(Promise.resolve(ctx)),
+    };
+    return { middleware: [own], middlewareMergeStrategy: 'append' };
+  }
+
+  #succeeded(kind: Kind): void {
+    this.#o.metrics.writes.inc({ kind, result: 'ok' });
+    if (kind === 'node-condition') {
+      this.#failedAt = null;
+      this.#backoff = this.#o.backoffMs;
+    }
+    const had = [...this.#logged].filter((key) => key.startsWith(`${kind}:`));
+    if (had.length > 0) {
+      for (const key of had) this.#logged.delete(key);
+      this.#o.logger.info({ kind }, `${kind === 'event' ? 'events' : 'node conditions'}: written again`);
+    }
+  }
+
+  #failed(kind: Kind, err: unknown, action: string, backoff = true): void {
+    const f = describeApiError(err, action, kind === 'event' ? { verb: 'create', resource: 'events', group: '', namespace: 'default' } : { verb: 'patch', resource: 'nodes/status', group: '' });
+    this.#o.metrics.writes.inc({ kind, result: f.reason === 'forbidden' ? 'forbidden' : 'error' });
+    const key = `${kind}:${f.reason}:${f.code ?? ''}`;
+    const log = { kind, reason: f.reason, code: f.code };
+    if (this.#logged.has(key)) this.#o.logger.debug(log, f.message);
+    else {
+      this.#logged.add(key);
+      this.#o.logger.warn(log, `${kind === 'event' ? 'events' : 'node conditions'}: ${f.message}${this.#logged.size === 1 ? ' (logged once until a write succeeds)' : ''}`);
+    }
+    if (!backoff) return;
+    const now = this.#o.clock.now();
+    this.#failedAt = now;
+    this.#blockedUntil = now + this.#backoff;
+    this.#schedule(this.#backoff);
+    this.#backoff = Math.min(this.#backoff * 2, this.#o.maxBackoffMs);
+  }
+}
