@@ -51,6 +51,36 @@ describe('ProbeRunner', () => {
     await stop(r);
   });
 
+  it('keeps to its schedule when its timers fire late on a busy event loop', async () => {
+    // Every timer fires 2 s after it was due, as on a starved event loop.
+    const lagging = { now: () => clock.now(), setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, ms + 2000), clearTimeout: (h: Parameters<FakeClock['clearTimeout']>[0]) => clock.clearTimeout(h) };
+    const r = new ProbeRunner({ probes: [{ probe: { name: 'p', run: () => Promise.resolve(ok) }, interval: 10_000, timeout: 5_000, reasons: [] }], clock: lagging, metrics, logger: silentLogger(), random: () => 0.5, onResult: (x) => runs.push(x) });
+    r.start();
+    await clock.advance(100_000);
+    // Due at 0.5 s, 10.5 s, … 90.5 s, each fired 2 s late: ten runs, not the nine of a schedule that drifts by the lag.
+    assert.equal(runs.length, 10);
+    assert.deepEqual(runs.map((x) => x.startedAt - runs[0]!.startedAt), [0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000]);
+    assert.equal(await value(metrics, 'vigil_probe_skipped_runs_total', { probe: 'p' }), 0);
+    await stop(r);
+  });
+
+  it('after a stall longer than its interval runs once, then keeps its interval from there', async () => {
+    let stalled = true;
+    const held: (() => void)[] = [];
+    const stalling = { now: () => clock.now(), setTimeout: (fn: () => void, ms: number) => clock.setTimeout(() => (stalled ? held.push(fn) : fn()), ms), clearTimeout: (h: Parameters<FakeClock['clearTimeout']>[0]) => clock.clearTimeout(h) };
+    const r = new ProbeRunner({ probes: [{ probe: { name: 'p', run: () => Promise.resolve(ok) }, interval: 10_000, timeout: 5_000, reasons: [] }], clock: stalling, metrics, logger: silentLogger(), random: () => 0.5, onResult: (x) => runs.push(x) });
+    r.start();
+    await clock.advance(35_000); // the first tick is held for 35 s
+    stalled = false;
+    for (const fn of held.splice(0)) fn();
+    await clock.advance(0);
+    await clock.advance(25_000);
+    // One run at the end of the stall, then at +10 s and +20 s: no catch-up burst, nothing skipped.
+    assert.deepEqual(runs.map((x) => x.startedAt), [35_000, 45_000, 55_000].map((ms) => runs[0]!.startedAt + ms - 35_000));
+    assert.equal(await value(metrics, 'vigil_probe_skipped_runs_total', { probe: 'p' }), 0);
+    await stop(r);
+  });
+
   it('runs each probe on its interval and records the common metrics', async () => {
     let n = 0;
     const r = runner({ name: 'p', run: () => Promise.resolve(++n === 2 ? { verdict: 'warning', reason: 'slow', message: 'slow' } : ok) });

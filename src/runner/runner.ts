@@ -32,6 +32,8 @@ export const DEFAULT_JITTER = 0.1;
 
 interface Task extends ScheduledProbe {
   timer?: TimerHandle;
+  /** When the pending tick is due: the next is counted from here, not from when the timer fired. */
+  due?: number;
   /** The probe's own promise, kept until it settles even after a timeout, so runs never overlap. */
   inFlight?: Promise<unknown>;
   abort?: AbortController;
@@ -75,12 +77,18 @@ export class ProbeRunner {
 
   #schedule(t: Task, delay: number): void {
     if (this.#stopped) return;
+    t.due = this.#opts.clock.now() + delay;
     t.timer = this.#opts.clock.setTimeout(() => this.#tick(t), delay);
   }
 
   #tick(t: Task): void {
     if (this.#stopped) return;
-    this.#schedule(t, this.nextDelay(t.interval));
+    // Counted from when this tick was due, so a timer firing late on a busy event loop does not
+    // push every later run back; after a stall longer than the interval, from now (no burst).
+    const now = this.#opts.clock.now();
+    const delay = this.nextDelay(t.interval);
+    const anchored = (t.due ?? now) + delay - now;
+    this.#schedule(t, anchored >= 0 ? anchored : delay);
     if (t.inFlight) {
       this.#opts.metrics.probeSkippedRuns.inc({ probe: t.probe.name });
       this.#opts.logger.warn({ probe: t.probe.name }, 'previous run still in progress; skipping this one');
