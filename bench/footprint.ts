@@ -5,7 +5,10 @@
 // 5 s), then `--load` seconds of 100 HTTPS + basic-auth scrapers at 1/s on the deployed agent; the
 // agents' high-water mark (VmHWM) covers everything from their start.
 //
-//   npm run build && node --import tsx bench/footprint.ts [--idle 120] [--load 300] [--scrapers 100]
+//   npm run build && node --import tsx bench/footprint.ts [--idle 120] [--load 300] [--scrapers 100] [--baseline <other build>/vigil.mjs]
+//
+// --baseline: the same two agents from another build (e.g. main's, `node scripts/build.mjs --outdir`)
+// run beside them through the idle part, for a before/after in one run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -16,9 +19,9 @@ import { ApiSim, writeKubeconfig } from '../test/support/apisim/index.ts';
 import { deployedSetConfig, httpsBasicAuth } from '../test/support/deployed-set.ts';
 import { freePort, startEtcdCluster } from '../test/support/etcd.ts';
 import { startScrapers } from '../test/support/scrapers.ts';
-import { startArtifact, type Running } from './artifact.ts';
+import { SHIPPED, startArtifact, type Running } from './artifact.ts';
 
-const { values } = parseArgs({ options: { idle: { type: 'string', default: '120' }, load: { type: 'string', default: '300' }, scrapers: { type: 'string', default: '100' } } });
+const { values } = parseArgs({ options: { idle: { type: 'string', default: '120' }, load: { type: 'string', default: '300' }, scrapers: { type: 'string', default: '100' }, baseline: { type: 'string' } } });
 const IDLE = Number(values.idle);
 const LOAD = Number(values.load);
 const SCRAPERS = Number(values.scrapers);
@@ -64,6 +67,15 @@ try {
   agents.push(deployed);
   rows.push({ name: 'vigil, deployed probe set', pid: deployed.pid });
 
+  if (values.baseline) {
+    const base = path.resolve(values.baseline);
+    const bNodeOnly = await startArtifact(stringify({ node: { name: 'bench' }, storage: { path: path.join(dir, 'base-node-only') } }), { artifact: base });
+    const bDeployed = await startArtifact(deployedSetConfig({ node: 'bench', storage: path.join(dir, 'base-deployed'), kubeconfig, etcdEndpoint: etcd.endpoints[0]!, webConfigFile: auth.webConfigFile }), { artifact: base });
+    agents.push(bNodeOnly, bDeployed);
+    rows.push({ name: 'baseline: vigil, node probe only', pid: bNodeOnly.pid }, { name: 'baseline: vigil, deployed probe set', pid: bDeployed.pid });
+    console.log(`baseline ${base}: ${readFileSync(base, 'utf8').split('\n', 1)[0]}`);
+  }
+  console.log(`shipped: ${readFileSync(SHIPPED, 'utf8').split('\n', 1)[0]}`);
   const samples = new Map<number, number[]>(rows.map((r) => [r.pid, []]));
   const cpu0 = new Map(rows.map((r) => [r.pid, cpuSeconds(r.pid)]));
   for (let t = 0; t < IDLE; t += 5) {

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { Registry } from 'prom-client';
+import { Registry } from './metrics/prom.ts';
 import { parseListenAddress } from './config/address.ts';
 import type { Config } from './config/schema.ts';
 import { HistoryStore } from './history/store.ts';

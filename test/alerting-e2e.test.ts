@@ -104,7 +104,12 @@ void describe('alerts end to end', () => {
       fired = await eventually(() => webhook.find('firing', { alertname: 'VigilEtcdWriteLatency', member: m.name, severity: 'critical' }, faultAt), 120_000, 'VigilEtcdWriteLatency (critical) at the webhook');
       // Both severities fire in Prometheus; the example configuration's inhibition sends the critical one only.
       await eventually(async () => ((await query(`ALERTS{alertname="VigilEtcdWriteLatency", member="${m.name}", alertstate="firing"}`)).length === 2 ? true : undefined), 30_000, 'both severities firing');
-      await new Promise((r) => setTimeout(r, 4000));
+      // Settled when Alertmanager itself holds the warning back, inhibited by the critical one.
+      await eventually(async () => {
+        const res = await fetch(`${stack.alertmanager.url}/api/v2/alerts?filter=${encodeURIComponent('alertname="VigilEtcdWriteLatency"')}&filter=${encodeURIComponent(`member="${m.name}"`)}&filter=${encodeURIComponent('severity="warning"')}`);
+        const held = (await res.json()) as { status: { state: string; inhibitedBy: string[] } }[];
+        return held.length === 1 && held[0]!.status.state === 'suppressed' && held[0]!.status.inhibitedBy.length > 0 ? true : undefined;
+      }, 30_000, 'the warning inhibited in Alertmanager');
     } finally {
       await heal();
     }

@@ -18,6 +18,8 @@ void describe('the example Alertmanager configuration', () => {
   let webhook: WebhookReceiver;
   let am: Alertmanager;
   let cluster = 0;
+  /** How many alerts were posted for each cluster. */
+  const posted = new Map<string, number>();
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-am-'));
@@ -33,15 +35,27 @@ void describe('the example Alertmanager configuration', () => {
   /** Posts a set of firing alerts, each tagged with a fresh cluster, as Prometheus would send them; returns that cluster. */
   const fire = async (alerts: Labels[]) => {
     const c = `c${++cluster}`;
+    posted.set(c, alerts.length);
     const body = alerts.map((labels) => ({ labels: { ...labels, cluster: c }, annotations: { summary: 's' }, startsAt: new Date().toISOString() }));
     const res = await fetch(`${am.url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     assert.equal(res.status, 200, await res.text());
     return c;
   };
-  /** The alerts notified for a cluster once Alertmanager has settled (group_wait 1 s). */
+  const sameLabels = (a: Labels, b: Labels) => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+  /**
+   * The alerts notified for a cluster once Alertmanager has settled: at least `expected` arrived,
+   * and every alert posted is either notified or, as Alertmanager's own API says, held back by an
+   * inhibition (so nothing more can arrive while the inhibiting alert fires).
+   */
   const notified = async (c: string, expected: number) => {
-    await eventually(() => (webhook.findAll('firing', { cluster: c }).length >= expected ? true : undefined), 20_000, `${expected} notified alerts for ${c}`);
-    await new Promise((r) => setTimeout(r, 3000)); // anything held back would have arrived by now
+    await eventually(async () => {
+      const sent = webhook.findAll('firing', { cluster: c });
+      if (sent.length < expected) return undefined;
+      const res = await fetch(`${am.url}/api/v2/alerts?filter=${encodeURIComponent(`cluster="${c}"`)}`);
+      const held = (await res.json()) as { labels: Labels; status: { state: string; inhibitedBy: string[] } }[];
+      const settled = held.length === posted.get(c) && held.every((a) => (a.status.state === 'suppressed' && a.status.inhibitedBy.length > 0) || sent.some((f) => sameLabels(f.alert.labels, a.labels)));
+      return settled ? true : undefined;
+    }, 20_000, `${expected} notified alerts for ${c}, every other one inhibited`);
     return webhook.findAll('firing', { cluster: c }).map((f) => `${f.receiver}: ${f.alert.labels.alertname}${f.alert.labels.node ? ` ${f.alert.labels.node}` : ''}${f.alert.labels.member ? ` ${f.alert.labels.member}` : ''} ${f.alert.labels.severity}`).sort();
   };
 

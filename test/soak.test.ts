@@ -142,9 +142,13 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     })();
     const before = await (await fetch(`${agent.url}/metrics`)).text();
     let cycles = 0;
+    // RSS and JS heap after every cycle: a leak keeps climbing, a warming process levels off.
+    const heapUsed = async () => Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(await (await fetch(`${agent.url}/metrics`)).text())?.[1]);
+    const trend: { rssKiB: number; heapBytes: number }[] = [{ rssKiB: start.rssKiB, heapBytes: await heapUsed() }];
     while (Date.now() < deadline) {
       await cycle();
       cycles++;
+      trend.push({ rssKiB: rssKiB(agent.pid), heapBytes: await heapUsed() });
     }
     await scraping;
     const after = await (await fetch(`${agent.url}/metrics`)).text();
@@ -183,7 +187,9 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const pods = (sim.state() as { pods: { name: string }[] }).pods.filter((p) => p.name.startsWith('vigil-probe-'));
     const keys = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
 
-    const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length, built: BUILT, scrapes: scrapes.ok, scrapeErrors: scrapes.failed.length, skippedRuns, rssEndOverStart: +(end.rssKiB / start.rssKiB).toFixed(3) };
+    const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length, built: BUILT, scrapes: scrapes.ok, scrapeErrors: scrapes.failed.length, skippedRuns, rssEndOverStart: +(end.rssKiB / start.rssKiB).toFixed(3),
+      // by quarter of the run: RSS and JS heap in use (MiB) after the cycle ending there
+      quarters: [0, 0.25, 0.5, 0.75, 1].map((q) => trend[Math.round(q * (trend.length - 1))]!).map((x) => ({ rssMiB: +(x.rssKiB / 1024).toFixed(1), heapMiB: +(x.heapBytes / 1048576).toFixed(1) })) };
     t.diagnostic(`soak: ${JSON.stringify(report)}`);
     assert.ok(cycles >= 1, 'not one fault cycle completed');
     assert.deepEqual(scrapes.failed.slice(0, 5), [], `${scrapes.failed.length} of ${scrapes.ok + scrapes.failed.length} scrapes failed`);

@@ -1,5 +1,6 @@
 import type { HistoryStore } from '../history/store.ts';
 import type { Logger } from '../log.ts';
+import { byCodeUnit } from '../compare.ts';
 
 /** A peer agent and how to reach it over each network. */
 export interface PeerRecord {
@@ -53,7 +54,7 @@ export class PeerDirectory {
   /** Replaces what a source knows; persisted when it changes the merged list. */
   set(source: SourceName, peers: readonly PeerRecord[]): void {
     const before = JSON.stringify(this.#sources.get(source) ?? []);
-    const list = [...peers].sort((a, b) => a.node.localeCompare(b.node));
+    const list = [...peers].sort((a, b) => byCodeUnit(a.node, b.node));
     if (JSON.stringify(list) === before) return;
     this.#sources.set(source, list);
     this.#merge();
@@ -67,7 +68,7 @@ export class PeerDirectory {
   #merge(): void {
     const byNode = new Map<string, PeerRecord>();
     for (const s of PRECEDENCE) for (const p of this.#sources.get(s) ?? []) if (p.node !== this.#self && !byNode.has(p.node)) byNode.set(p.node, p);
-    const merged = [...byNode.values()].sort((a, b) => a.node.localeCompare(b.node));
+    const merged = [...byNode.values()].sort((a, b) => byCodeUnit(a.node, b.node));
     if (JSON.stringify(merged) !== JSON.stringify(this.#merged)) {
       this.#merged = merged;
       this.#version++;

@@ -3,6 +3,7 @@ import type { KubeClients } from '../k8s/client.ts';
 import type { Logger } from '../log.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { PeerDirectory, PeerRecord } from './directory.ts';
+import { byCodeUnit } from '../compare.ts';
 
 /**
  * The agents' own DaemonSet pods as peers: one per node, the running one with an IP, the newest
@@ -19,7 +20,7 @@ export function podsToPeers(pods: readonly V1Pod[]): PeerRecord[] {
   }
   return [...byNode]
     .map(([node, p]) => ({ node, podIP: p.status!.podIP!, ...(p.status!.hostIP ? { hostIP: p.status!.hostIP } : {}) }))
-    .sort((a, b) => a.node.localeCompare(b.node));
+    .sort((a, b) => byCodeUnit(a.node, b.node));
 }
 
 /**

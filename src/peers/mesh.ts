@@ -6,6 +6,7 @@ import { baseUrl, PeerError, type PeerClient } from './client.ts';
 import type { PeerDirectory, PeerRecord } from './directory.ts';
 import { clockOffSince, peerTransition, type PeerTransition } from './transitions.ts';
 import { pingAnswer } from './wire.ts';
+import { byCodeUnit } from '../compare.ts';
 
 export interface MeshOptions {
   self: string;
@@ -131,7 +132,7 @@ export class PeerMesh {
         else metrics.peerClockOffset.remove({ peer_node: node });
       }),
     );
-    down.sort((a, b) => a.peer.localeCompare(b.peer) || a.network.localeCompare(b.network));
+    down.sort((a, b) => byCodeUnit(a.peer, b.peer) || byCodeUnit(a.network, b.network));
     return { targets: targets.length, down };
   }
 
@@ -153,6 +154,6 @@ export class PeerMesh {
 
   /** The last observation of every target on every network, for the local status. */
   observations(): PeerObservation[] {
-    return [...this.#observations.values()].sort((a, b) => a.peer.localeCompare(b.peer) || a.network.localeCompare(b.network));
+    return [...this.#observations.values()].sort((a, b) => byCodeUnit(a.peer, b.peer) || byCodeUnit(a.network, b.network));
   }
 }

@@ -2,6 +2,7 @@ import type { Cause, FailureKind, Network } from './cluster-types.ts';
 import type { StatusVerdict } from '../verdict.ts';
 import { componentCauses } from './components.ts';
 import type { ProbeStatus } from './local.ts';
+import { byCodeUnit } from '../compare.ts';
 
 /** One agent's last ping of one peer over one network (an edge of the reachability graph). */
 export interface Edge {
@@ -131,7 +132,7 @@ export function brokenLinks(edges: readonly Edge[], broken: Network): { pairs: [
     pairs.set(key, pair);
     since.set(key, earliest([since.get(key), b.since]));
   }
-  return { pairs: [...pairs.values()].sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1])), since };
+  return { pairs: [...pairs.values()].sort((a, b) => byCodeUnit(a[0], b[0]) || byCodeUnit(a[1], b[1])), since };
 }
 
 /** A max-heap of nodes by how many broken pairs they still have, ties by name; stale entries are skipped when popped. */

@@ -1,5 +1,6 @@
 import type { Cause, CauseKind } from './cluster-types.ts';
 import type { ProbeStatus } from './local.ts';
+import { byCodeUnit } from '../compare.ts';
 
 /**
  * Shared components named once, from what every agent's probes say: an etcd member slow for three
@@ -43,7 +44,7 @@ function runsOf(input: ComponentInput, name: string): Run[] {
     const p = probes.find((x) => x.name === name);
     if (p && !p.skipped && p.verdict !== 'unknown') out.push({ node, probe: p });
   }
-  return out.sort((a, b) => a.node.localeCompare(b.node));
+  return out.sort((a, b) => byCodeUnit(a.node, b.node));
 }
 
 class Collector {
@@ -209,7 +210,7 @@ function etcd(input: ComponentInput, c: Collector): void {
     const lost = clusterWide.some((x) => x.reason === 'quorum-lost');
     c.shared('etcd-cluster', 'etcd', clusterWide.map((x) => x.run), runs.length, `etcd ${lost ? 'has lost quorum' : 'has no leader'}: seen by ${clusterWide.length} of ${runs.length} agents`);
   }
-  for (const [name, seen] of [...members].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [name, seen] of [...members].sort(([a], [b]) => byCodeUnit(a, b))) {
     if (seen.problems.length === 0) continue;
     const worst = seen.problems.some((p) => p.verdict === 'critical') ? 'critical' : 'warning';
     const reasons = new Set(seen.problems.map((p) => p.reason));

@@ -1,4 +1,5 @@
 import type { HistoryEvent, NodeEvent } from '../history/api-types.ts';
+import { byCodeUnit } from '../compare.ts';
 
 export type { NodeEvent };
 
@@ -28,7 +29,7 @@ export function decodeCursor(text: string): MergedCursor | undefined {
 export function mergeHistory(pages: ReadonlyMap<string, { events: HistoryEvent[]; next: string | null }>, limit: number, cursor: MergedCursor): { events: NodeEvent[]; next: string | null } {
   const all: NodeEvent[] = [];
   for (const [node, page] of pages) for (const e of page.events) all.push({ node, ...e });
-  all.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : a.node.localeCompare(b.node) || b.id - a.id));
+  all.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : byCodeUnit(a.node, b.node) || b.id - a.id));
   const events = all.slice(0, limit);
   const next: MergedCursor = { ...cursor };
   for (const [node, page] of pages) {
