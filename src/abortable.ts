@@ -24,3 +24,11 @@ export function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Pr
     );
   });
 }
+
+/** Resolves once `p` settles or the signal aborts, whichever comes first; never rejects. */
+export function settledOrAborted(p: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  return abortable(p, signal).then(
+    () => undefined,
+    () => undefined,
+  );
+}

@@ -178,6 +178,43 @@ void test('a run aborted by the runner\'s timeout deletes its pod on the way out
   await until(() => probePods().length === 0, 'the aborted run to delete its pod', 5000);
 });
 
+void test('a run aborted while the API server stalls ends at its timeout, not after its pod\'s delete; close() waits for that delete', async () => {
+  env.sim.behaviours.set({ startDelayMs: 10_000 });
+  const { probe, metrics } = env.probe('n4', 'pod-scheduling', { ...FAST, startupTimeout: '20s' });
+  const timeout = new AbortController();
+  const run = probe.run(timeout.signal);
+  const pod = await until(() => probePods()[0], 'the probe pod');
+  // From here every call waits 3 s before the simulator serves it, the pod's delete included.
+  env.sim.faults.set({ latencyMs: 3000 });
+  timeout.abort(new DOMException('pod-scheduling probe timed out', 'TimeoutError'));
+  await assert.rejects(run, (err: Error) => err.name === 'TimeoutError');
+  assert.deepEqual(probePods().map((p) => p.metadata.uid), [pod.metadata.uid], 'the run ended while the API server still held its pod\'s delete');
+  await probe.close!();
+  assert.deepEqual(probePods(), [], 'close() returned before the delete was served');
+  assert.equal(await sample(metrics, 'vigil_pod_probe_reaped_total'), 0);
+});
+
+void test('the run after an aborted one waits for that run\'s delete instead of reaping its pod as a leftover', async () => {
+  env.sim.behaviours.set({ startDelayMs: 10_000 });
+  const { probe, metrics } = env.probe('n5', 'pod-scheduling', { ...FAST, startupTimeout: '20s' });
+  const timeout = new AbortController();
+  const first = probe.run(timeout.signal);
+  await until(() => probePods()[0], 'the probe pod');
+  env.sim.faults.set({ latencyMs: 3000 });
+  env.sim.requests.length = 0;
+  timeout.abort(new DOMException('pod-scheduling probe timed out', 'TimeoutError'));
+  await assert.rejects(first, (err: Error) => err.name === 'TimeoutError');
+  // The next run is due while that delete is still held; the API answers at once again.
+  await until(() => env.sim.requests.some((q) => q.method === 'DELETE'), 'the aborted run\'s delete to reach the API server');
+  env.sim.faults.set({ latencyMs: 0 });
+  env.sim.behaviours.set({ startDelayMs: 100 });
+  const r = await runProbe(probe);
+  assert.equal(r.verdict, 'ok', r.message);
+  assert.doesNotMatch(r.message, /leftover/);
+  assert.equal(await sample(metrics, 'vigil_pod_probe_reaped_total'), 0, 'the aborted run\'s own pod counted as a leftover');
+  assert.deepEqual(probePods(), []);
+});
+
 void test('bad options are rejected at config load with the key path', async () => {
   const { loadConfig } = await import('../src/config/load.ts');
   const { builtinProbes } = await import('../src/probes/index.ts');

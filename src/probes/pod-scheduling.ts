@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../config/fields.ts';
 import { formatDuration } from '../config/duration.ts';
-import { abortable } from '../abortable.ts';
+import { abortable, settledOrAborted } from '../abortable.ts';
 import { admissionDenial, describeApiError } from '../k8s/errors.ts';
 import { PodWatch, type SeenEvent } from '../k8s/pod-watch.ts';
 import { podProgress, probePodManifest, probePodName, probePodSelector } from '../k8s/probe-pod.ts';
@@ -21,6 +21,8 @@ import { defineProbe } from './probe.ts';
  */
 const DELETE_GRACE_SECONDS = 1;
 const MIN_DELETION_TIMEOUT_MS = 5000;
+/** How long the delete of a pod a failed run left behind may take before the next run's reaping is left to remove it. */
+const CLEANUP_TIMEOUT_MS = 5000;
 
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
@@ -89,7 +91,14 @@ export const podSchedulingProbe = defineProbe({
   options,
   create({ kubernetes, node, clock, logger, registry }, opts) {
     const run: Run = { node: node.name, clock, logger, metrics: podSchedulingMetrics(registry) };
-    return { name: 'pod-scheduling', run: (signal) => withKubeClients(kubernetes, (k) => runOnce(run, opts, k, signal)) };
+    return {
+      name: 'pod-scheduling',
+      run: (signal) => withKubeClients(kubernetes, (k) => runOnce(run, opts, k, signal)),
+      // A pod a timed-out run was still deleting is gone, or its delete given up, before the agent exits.
+      close: async () => {
+        await run.cleanup;
+      },
+    };
   },
 });
 
@@ -113,6 +122,12 @@ interface Run {
   clock: Clock;
   logger: Logger;
   metrics: PodSchedulingMetrics;
+  /**
+   * The delete of a pod a failed run left behind, kept while it is under way: it outlives the run
+   * when the run is aborted, so that a timed-out run ends at its timeout rather than up to
+   * CLEANUP_TIMEOUT_MS later (and the next run is not skipped because of it).
+   */
+  cleanup?: Promise<void>;
 }
 
 async function runOnce(run: Run, opts: Options, k: KubeClients, signal: AbortSignal): Promise<ProbeResult> {
@@ -127,6 +142,8 @@ async function runOnce(run: Run, opts: Options, k: KubeClients, signal: AbortSig
 async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string, signal: AbortSignal): Promise<ProbeResult> {
   const { clock, metrics } = deps;
   const ns = k.namespace;
+  // The previous run's clean-up first: its pod is ours, not a leftover to reap and count.
+  if (deps.cleanup) await abortable(deps.cleanup, signal);
   const nodeObj = await call(signal, `read node ${node}`, () => k.core.readNode({ name: node })).catch((err: unknown) => {
     if (err instanceof ApiCallFailed && (err.cause as { code?: number }).code === 404) {
       throw new ApiCallFailed(critical('api-error', `node ${node} is not known to the API server: check node.name ($NODE_NAME)`), err.cause);
@@ -159,12 +176,14 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
     return critical(f.reason === 'forbidden' ? 'forbidden' : 'api-error', f.message);
   }
   let uid: string | undefined;
+  let createSent = false;
   let deleting = false;
   let gone = false;
   try {
     const manifest = probePodManifest({ node, namespace: ns, image: opts.image, priorityClassName: opts.priorityClassName, tolerations: opts.tolerations, activeDeadlineSeconds: Math.ceil(opts.activeDeadline / 1000) });
     const name = manifest.metadata!.name!;
     const t0 = clock.now();
+    createSent = true;
     const created = await call(signal, `create probe pod ${ns}/${name}`, () => k.core.createNamespacedPod({ namespace: ns, body: manifest }));
     uid = created.metadata?.uid;
     const ours = (): SeenEvent[] => watch.events.filter((e) => e.pod.metadata?.uid === uid);
@@ -262,11 +281,23 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
   } finally {
     watch.close();
     // A pod left behind on failure is removed now if possible; the next run's reaping covers the rest.
-    if (uid && !gone && !deleting) {
-      const name = probePodName(node);
-      await abortable(k.core.deleteNamespacedPod({ namespace: ns, name, body: { gracePeriodSeconds: 0, preconditions: { uid } } }), AbortSignal.timeout(5000)).catch((err: unknown) =>
-        deps.logger.warn({ err }, 'could not delete the probe pod after a failed run; the next run will'),
+    // A create aborted before its answer came may still have made the pod: that one goes by name
+    // (this node's own, as the next run's reaping would take it), and a 404 then means it never was.
+    if (!gone && !deleting && (uid || (createSent && signal.aborted))) {
+      const body = uid ? { gracePeriodSeconds: 0, preconditions: { uid } } : { gracePeriodSeconds: 0 };
+      const cleanup = abortable(k.core.deleteNamespacedPod({ namespace: ns, name: probePodName(node), body }), AbortSignal.timeout(CLEANUP_TIMEOUT_MS)).then(
+        () => undefined,
+        (err: unknown) => {
+          if (!uid && (err as { code?: number }).code === 404) return;
+          deps.logger.warn({ err }, 'could not delete the probe pod after a failed run; the next run will');
+        },
       );
+      const tracked = cleanup.finally(() => {
+        if (deps.cleanup === tracked) deps.cleanup = undefined;
+      });
+      deps.cleanup = tracked;
+      // Waited for while the run has time left; an aborted run ends now and the delete goes on.
+      await settledOrAborted(tracked, signal);
     }
   }
 }
