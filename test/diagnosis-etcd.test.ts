@@ -19,7 +19,7 @@ before(async () => {
     configure: () => ({
       probes: {
         node: { enabled: false },
-        etcd: { enabled: true, interval: '4s', timeout: '3800ms', requestTimeout: '1200ms', endpoints: etcd.endpoints, leaseTTL: '5s', writeLatency: { warning: '100ms', critical: '250ms' } },
+        etcd: { enabled: true, interval: '4400ms', timeout: '3800ms', requestTimeout: '1200ms', endpoints: etcd.endpoints, leaseTTL: '5s', writeLatency: { warning: '100ms', critical: '250ms' } },
       },
     }),
   });

@@ -16,7 +16,7 @@ before(async () => {
   ep = etcd.endpoints[0]!;
   // No retries or circuit breaker: the writes that fill etcd are meant to fail.
   client = new Etcd3({ hosts: `http://${ep}`, faultHandling: { host: () => noop, global: noop } });
-  agent = await startEtcdAgent({ endpoints: [ep], interval: '2s', timeout: '1900ms', requestTimeout: '600ms', writeLatency: { warning: '400ms', critical: '500ms' } });
+  agent = await startEtcdAgent({ endpoints: [ep], interval: '2200ms', timeout: '1900ms', requestTimeout: '600ms', writeLatency: { warning: '400ms', critical: '500ms' } });
 });
 
 after(async () => {

@@ -11,7 +11,7 @@ before(async () => {
   etcd = await startEtcdCluster(3);
   // Thresholds between a healthy put on a busy machine and one behind the 300 ms fsync the
   // slow-disk tests inject; requests short enough that three in a row fit in the run.
-  agent = await startEtcdAgent({ endpoints: etcd.endpoints, interval: '2s', timeout: '1900ms', requestTimeout: '600ms', writeLatency: { warning: '200ms', critical: '1s' }, leaseTTL: '5s' });
+  agent = await startEtcdAgent({ endpoints: etcd.endpoints, interval: '2200ms', timeout: '1900ms', requestTimeout: '600ms', writeLatency: { warning: '200ms', critical: '1s' }, leaseTTL: '5s' });
 });
 
 after(async () => {

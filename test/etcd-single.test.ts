@@ -14,7 +14,7 @@ let pid = 0;
 before(async () => {
   etcd = await startEtcdCluster(1);
   ep = etcd.endpoints[0]!;
-  agent = await startEtcdAgent({ endpoints: [ep], interval: '2s', timeout: '1900ms', requestTimeout: '600ms', leaseTTL: '5s' });
+  agent = await startEtcdAgent({ endpoints: [ep], interval: '2200ms', timeout: '1900ms', requestTimeout: '600ms', leaseTTL: '5s' });
 });
 
 after(async () => {

@@ -37,9 +37,13 @@ describe('loadConfig', () => {
     assert.deepEqual(c.probes.node!.filesystem, { warning: 0.7, critical: 0.9 });
   });
 
-  it('keeps the default timeout below a short interval', () => {
+  it('keeps the default timeout below a short interval, with room for the jitter', () => {
     const c = load('probes:\n  node:\n    interval: 2s\n');
-    assert.equal(c.probes.node!.timeout, 1800);
+    assert.equal(c.probes.node!.timeout, 1600);
+  });
+
+  it('takes a timeout up to 90 % of the interval: a run may start 10 % early', () => {
+    assert.equal(load('probes:\n  node:\n    interval: 5s\n    timeout: 4500ms\n').probes.node!.timeout, 4500);
   });
 
   it('disables a probe with enabled: false', () => {
@@ -91,7 +95,8 @@ const BAD: [string, string][] = [
   ['probes:\n  node:\n    enabled: "yes"', 'vigil.yaml: probes.node.enabled: expected a boolean, got "yes"'],
   ['probes:\n  node:\n    interval: 10', 'vigil.yaml: probes.node.interval: expected a duration such as "30s" or "5m", got number 10'],
   ['probes:\n  node:\n    interval: 100ms', 'vigil.yaml: probes.node.interval: must be at least 1s, got "100ms"'],
-  ['probes:\n  node:\n    interval: 10s\n    timeout: 20s', 'vigil.yaml: probes.node.timeout: must be shorter than the interval (10s), got 20s'],
+  ['probes:\n  node:\n    interval: 10s\n    timeout: 20s', 'vigil.yaml: probes.node.timeout: must be at most 9s, 90 % of the interval (10s): a run may start 10 % early, and the one before must be over by then; got 20s'],
+  ['probes:\n  node:\n    interval: 5s\n    timeout: 4600ms', 'vigil.yaml: probes.node.timeout: must be at most 4500ms, 90 % of the interval (5s): a run may start 10 % early, and the one before must be over by then; got 4600ms'],
   ['probes:\n  node:\n    paths: relative', 'vigil.yaml: probes.node.paths: expected a list, got "relative"'],
   ['probes:\n  node:\n    paths: [relative/dir]', 'vigil.yaml: probes.node.paths[0]: must be an absolute path'],
   ['probes:\n  node:\n    paths: []', 'vigil.yaml: probes.node.paths: must not be empty'],

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { formatDuration } from './duration.ts';
+import { defaultTimeout, timeoutProblem } from '../runner/jitter.ts';
 import { describe, duration, listenAddress, quoteKeys } from './fields.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { peersSchema, type PeersConfig } from '../peers/config.ts';
@@ -89,10 +89,9 @@ function probeSchema(def: ProbeSchemaSource) {
     .strict()
     .transform((p, ctx) => {
       const interval = (p.interval as number | undefined) ?? def.defaultInterval;
-      const timeout = (p.timeout as number | undefined) ?? Math.min(def.defaultTimeout, Math.floor(interval * 0.9));
-      if (timeout >= interval) {
-        ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be shorter than the interval (${formatDuration(interval)}), got ${formatDuration(timeout)}` });
-      }
+      const timeout = (p.timeout as number | undefined) ?? defaultTimeout(interval, def.defaultTimeout);
+      const problem = timeoutProblem(interval, timeout);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['timeout'], message: problem });
       return { ...p, interval, timeout };
     });
 }

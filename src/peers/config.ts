@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseIpAddress } from '../config/address.ts';
-import { formatDuration } from '../config/duration.ts';
+import { timeoutProblem } from '../runner/jitter.ts';
 import { describe, duration } from '../config/fields.ts';
 
 /** "ip" or "ip:port" or "[v6]:port"; the port defaults to the network's configured port. */
@@ -41,7 +41,7 @@ export const peersSchema = z
     /** How many peers each agent pings; every node is watched by about k observers. */
     k: z.number().int('must be a whole number').min(1, 'must be at least 1').max(100, 'must be at most 100').default(10),
     interval: duration({ min: 100 }).prefault('10s'),
-    /** Per ping; must be shorter than the interval. */
+    /** Per ping; at most 90 % of the interval, as for any probe's runs. */
     timeout: duration({ min: 50 }).prefault('2s'),
     /** The agents' port on the pod network; default: this agent's own listen port. */
     podPort: port.optional(),
@@ -71,7 +71,8 @@ export const peersSchema = z
     maxResponseBytes: z.number().int('must be a whole number').min(1024, 'must be at least 1024').default(4 * 1024 * 1024),
   })
   .superRefine((p, ctx) => {
-    if (p.timeout >= p.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be shorter than the interval (${formatDuration(p.interval)}), got ${formatDuration(p.timeout)}` });
+    const problem = timeoutProblem(p.interval, p.timeout);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['timeout'], message: problem });
     if (p.discovery.includes('static') && p.static.length === 0) ctx.addIssue({ code: 'custom', path: ['static'], message: 'must list at least one peer when discovery includes "static"' });
     if (p.discovery.includes('dns') && p.dns.name === undefined) ctx.addIssue({ code: 'custom', path: ['dns', 'name'], message: 'is required when discovery includes "dns"' });
     const seen = new Set<string>();

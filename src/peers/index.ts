@@ -17,6 +17,7 @@ import { DnsDiscovery } from './dns.ts';
 import type { FanoutOptions } from './fanout.ts';
 import { KubernetesDiscovery } from './kubernetes.ts';
 import { PeerMesh } from './mesh.ts';
+import { defaultTimeout } from '../runner/jitter.ts';
 
 export interface PeersDeps {
   config: Config;
@@ -109,7 +110,7 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
     client,
     // Pings have their own timeout; the round as a whole may take until just before the next one.
     mesh,
-    probe: mesh && { probe: peerMeshProbe(mesh), interval: pc.interval, timeout: Math.max(pc.timeout, Math.floor(pc.interval * 0.9)), reasons: [] },
+    probe: mesh && { probe: peerMeshProbe(mesh), interval: pc.interval, timeout: Math.max(pc.timeout, defaultTimeout(pc.interval, Infinity)), reasons: [] },
     observations: () => mesh?.observations() ?? [],
     fanout: {
       get podPort() {

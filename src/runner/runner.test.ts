@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { FakeClock } from '../../test/support/fake-clock.ts';
-import { silentLogger } from '../log.ts';
+import { silentLogger, type Logger } from '../log.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
 import type { Probe } from '../probes/probe.ts';
 import type { CompletedRun, ProbeResult } from '../verdict.ts';
@@ -34,12 +35,12 @@ describe('ProbeRunner', () => {
     await stopped;
   }
 
-  const runner = (probe: Probe, opts: { interval?: number; timeout?: number; random?: () => number; reasons?: string[] } = {}) =>
+  const runner = (probe: Probe, opts: { interval?: number; timeout?: number; random?: () => number; reasons?: string[]; logger?: Logger } = {}) =>
     new ProbeRunner({
       probes: [{ probe, interval: opts.interval ?? 10_000, timeout: opts.timeout ?? 5_000, reasons: opts.reasons ?? ['slow'] }],
       clock,
       metrics,
-      logger: silentLogger(),
+      logger: opts.logger ?? silentLogger(),
       random: opts.random ?? (() => 0.5),
       onResult: (r) => runs.push(r),
     });
@@ -138,6 +139,7 @@ describe('ProbeRunner', () => {
     let active = 0;
     let maxActive = 0;
     let release: (() => void) | undefined;
+    const logged: Record<string, unknown>[] = [];
     const r = runner(
       {
         name: 'stuck',
@@ -152,13 +154,19 @@ describe('ProbeRunner', () => {
           });
         },
       },
-      { interval: 10_000, timeout: 2_000 },
+      { interval: 10_000, timeout: 2_000, logger: pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as Record<string, unknown>) }) },
     );
     r.start();
     await clock.advance(35_000); // three more ticks come while the first run hangs
     assert.equal(maxActive, 1);
     assert.equal(runs.length, 1, 'the hung run was reported once, as a timeout');
     assert.equal(await value(metrics, 'vigil_probe_skipped_runs_total', { probe: 'stuck' }), 3);
+    // Each skip says which probe held on, for how long, and that it was aborted and did not stop.
+    const skips = logged.filter((l) => l.msg === 'previous run still in progress; skipping this one');
+    assert.deepEqual(
+      skips.map((l) => [l.probe, l.runningMs, l.timeoutMs, l.aborted]),
+      [10_000, 20_000, 30_000].map((ms) => ['stuck', ms, 2_000, true]),
+    );
     release!();
     await clock.advance(10_000);
     assert.equal(maxActive, 1);

@@ -4,6 +4,7 @@ import type { Probe } from '../probes/probe.ts';
 import { COMMON_REASONS, VERDICT_RANK, type CompletedRun, type ProbeResult } from '../verdict.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { errorText } from '../errors.ts';
+import { RUN_JITTER } from './jitter.ts';
 
 export interface ScheduledProbe {
   probe: Probe;
@@ -28,7 +29,7 @@ export interface RunnerOptions {
 }
 
 /** Fraction of the interval by which a run moves earlier or later unless configured otherwise. */
-export const DEFAULT_JITTER = 0.1;
+export const DEFAULT_JITTER = RUN_JITTER;
 
 interface Task extends ScheduledProbe {
   timer?: TimerHandle;
@@ -36,6 +37,8 @@ interface Task extends ScheduledProbe {
   due?: number;
   /** The probe's own promise, kept until it settles even after a timeout, so runs never overlap. */
   inFlight?: Promise<unknown>;
+  /** When the run in flight started: a skipped run's log says how long that one has been going. */
+  startedAt?: number;
   abort?: AbortController;
 }
 
@@ -91,7 +94,9 @@ export class ProbeRunner {
     this.#schedule(t, anchored >= 0 ? anchored : delay);
     if (t.inFlight) {
       this.#opts.metrics.probeSkippedRuns.inc({ probe: t.probe.name });
-      this.#opts.logger.warn({ probe: t.probe.name }, 'previous run still in progress; skipping this one');
+      // Past its timeout the run was already reported as one: then the probe is not stopping when aborted.
+      const runningMs = t.startedAt === undefined ? undefined : now - t.startedAt;
+      this.#opts.logger.warn({ probe: t.probe.name, runningMs, timeoutMs: t.timeout, aborted: t.abort?.signal.aborted ?? false }, 'previous run still in progress; skipping this one');
       return;
     }
     void this.#runOnce(t);
@@ -104,6 +109,7 @@ export class ProbeRunner {
     const abort = new AbortController();
     t.abort = abort;
     const startedAt = clock.now();
+    t.startedAt = startedAt;
     const work = Promise.resolve().then(() => t.probe.run(abort.signal));
     const settled = work.then(
       () => undefined,
