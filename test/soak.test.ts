@@ -3,8 +3,11 @@
  * the API server, an API server that stops answering, and a peer partition, and must never exit, keep its memory flat, record every
  * verdict transition, and leak nothing (probe pods, etcd keys, file handles).
  *
+ * No probe may skip a run or fall behind its schedule through all of it (counted from the agent's
+ * own run counters, as the memory-limit test does).
+ *
  * Bounded to about 3 minutes in the suite; VIGIL_SOAK_SECONDS=1800 for a long run. The figures go
- * to the test's diagnostics (start/end RSS and file handles, cycles done).
+ * to the test's diagnostics (start/end RSS and file handles, cycles done, runs per probe).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -16,6 +19,7 @@ import { stringify } from 'yaml';
 import { eventually, spawnAgent, type AgentProcess } from './support/agent-process.ts';
 import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
 import { freePort, startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
+import { probeCounts, scheduleKept } from './support/probe-schedule.ts';
 
 const SECONDS = Number(process.env.VIGIL_SOAK_SECONDS ?? 120);
 /** VIGIL_SOAK_BUILT=1: the built artifact (`npm run build` first), as the image runs it. */
@@ -36,7 +40,8 @@ interface HistoryEvent {
   to: string;
 }
 
-const rssKiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+const statusKiB = (pid: number, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+const rssKiB = (pid: number) => statusKiB(pid, 'VmRSS');
 const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
 function agentConfig(o: { etcd: string; kubeconfig: string; dir: string; peerPort: number }): string {
@@ -50,7 +55,7 @@ function agentConfig(o: { etcd: string; kubeconfig: string; dir: string; peerPor
       apiserver: { enabled: true, interval: '1s' },
       'control-plane': { enabled: true, interval: '2s' },
       // A run waits ~2 s for the kubelet to confirm its pod's deletion, as a real one takes.
-      'pod-scheduling': { enabled: true, interval: '5s', timeout: '4500ms' },
+      'pod-scheduling': { enabled: true, interval: '5s', timeout: '4s' },
     },
     peers: { discovery: ['static'], static: [{ node: NODE_B, pod: `127.0.0.1:${o.peerPort}` }], interval: '1s', timeout: '500ms' },
   });
@@ -140,21 +145,23 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
         await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
       }
     })();
-    const before = await (await fetch(`${agent.url}/metrics`)).text();
+    const before = probeCounts(await (await fetch(`${agent.url}/metrics`)).text());
+    const windowStart = Date.now();
     let cycles = 0;
-    // RSS and JS heap after every cycle: a leak keeps climbing, a warming process levels off.
+    // RSS (anonymous memory apart from mapped files: the heap and malloc against code and the
+    // binary's pages) and JS heap after every cycle: a leak keeps climbing, a warming process levels off.
     const heapUsed = async () => Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(await (await fetch(`${agent.url}/metrics`)).text())?.[1]);
-    const trend: { rssKiB: number; heapBytes: number }[] = [{ rssKiB: start.rssKiB, heapBytes: await heapUsed() }];
+    const sample = async () => ({ rssKiB: rssKiB(agent.pid), anonKiB: statusKiB(agent.pid, 'RssAnon'), fileKiB: statusKiB(agent.pid, 'RssFile'), heapBytes: await heapUsed() });
+    const trend = [await sample()];
     while (Date.now() < deadline) {
       await cycle();
       cycles++;
-      trend.push({ rssKiB: rssKiB(agent.pid), heapBytes: await heapUsed() });
+      trend.push(await sample());
     }
     await scraping;
-    const after = await (await fetch(`${agent.url}/metrics`)).text();
-    // a run skipped because the previous one overran its interval is a run late
-    const skipped = (text: string) => [...text.matchAll(/^vigil_probe_skipped_runs_total\{probe="([^"]+)"\} (\S+)$/gm)].reduce((n, m) => n + Number(m[2]), 0);
-    const skippedRuns = skipped(after) - skipped(before);
+    // Every probe kept its schedule through the faults: none skipped a run, none fell behind.
+    const schedule = scheduleKept(before, probeCounts(await (await fetch(`${agent.url}/metrics`)).text()), (Date.now() - windowStart) / 1000);
+    const skipLogs = agent.logs.filter((l) => l.includes('skipping this one'));
     // Let the probes settle, then read the end figures.
     for (const p of ['etcd', 'apiserver', 'control-plane', 'pod-scheduling']) await waitVerdict(p, (v) => v === 'ok', 'ok at the end');
     // Requests abandoned while the API hung are cut by the client's request timeout (15 s).
@@ -187,11 +194,13 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const pods = (sim.state() as { pods: { name: string }[] }).pods.filter((p) => p.name.startsWith('vigil-probe-'));
     const keys = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
 
-    const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length, built: BUILT, scrapes: scrapes.ok, scrapeErrors: scrapes.failed.length, skippedRuns, rssEndOverStart: +(end.rssKiB / start.rssKiB).toFixed(3),
-      // by quarter of the run: RSS and JS heap in use (MiB) after the cycle ending there
-      quarters: [0, 0.25, 0.5, 0.75, 1].map((q) => trend[Math.round(q * (trend.length - 1))]!).map((x) => ({ rssMiB: +(x.rssKiB / 1024).toFixed(1), heapMiB: +(x.heapBytes / 1048576).toFixed(1) })) };
+    const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length, built: BUILT, scrapes: scrapes.ok, scrapeErrors: scrapes.failed.length, runs: schedule.runs, rssEndOverStart: +(end.rssKiB / start.rssKiB).toFixed(3),
+      // by quarter of the run: RSS, its anonymous and file-backed parts, and JS heap in use (MiB) after the cycle ending there
+      quarters: [0, 0.25, 0.5, 0.75, 1].map((q) => trend[Math.round(q * (trend.length - 1))]!).map((x) => ({ rssMiB: +(x.rssKiB / 1024).toFixed(1), anonMiB: +(x.anonKiB / 1024).toFixed(1), fileMiB: +(x.fileKiB / 1024).toFixed(1), heapMiB: +(x.heapBytes / 1048576).toFixed(1) })) };
     t.diagnostic(`soak: ${JSON.stringify(report)}`);
     assert.ok(cycles >= 1, 'not one fault cycle completed');
+    assert.deepEqual(schedule.skipped, [], `probe runs skipped; the agent logged:\n${skipLogs.join('\n')}`);
+    assert.deepEqual(schedule.late, [], 'probe runs late');
     assert.deepEqual(scrapes.failed.slice(0, 5), [], `${scrapes.failed.length} of ${scrapes.ok + scrapes.failed.length} scrapes failed`);
     assert.deepEqual(pods, [], 'probe pods left in the simulator');
     assert.deepEqual(keys, [], 'probe keys left in etcd');

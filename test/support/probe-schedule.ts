@@ -1,0 +1,56 @@
+// Whether an agent kept every probe on schedule over a window, read from its own metrics:
+// vigil_probe_interval_seconds, vigil_probe_runs_total and vigil_probe_skipped_runs_total.
+import { DEFAULT_JITTER } from '../../src/runner/runner.ts';
+
+export interface ProbeCounts {
+  interval: number;
+  runs: number;
+  skipped: number;
+}
+
+/** Each probe's interval, runs and skipped runs from a /metrics text. */
+export function probeCounts(text: string): Map<string, ProbeCounts> {
+  const out = new Map<string, ProbeCounts>();
+  const each = (metric: string, key: keyof ProbeCounts) => {
+    for (const m of text.matchAll(new RegExp(`^${metric}\\{probe="([^"]+)"\\} (\\S+)$`, 'gm'))) {
+      const c = out.get(m[1]!) ?? { interval: NaN, runs: NaN, skipped: NaN };
+      c[key] = Number(m[2]);
+      out.set(m[1]!, c);
+    }
+  };
+  each('vigil_probe_interval_seconds', 'interval');
+  each('vigil_probe_runs_total', 'runs');
+  each('vigil_probe_skipped_runs_total', 'skipped');
+  return out;
+}
+
+export interface ScheduleKept {
+  /** Per probe: runs completed in the window, the fewest its schedule allows, and runs skipped. */
+  runs: Record<string, { runs: number; atLeast: number; skipped: number }>;
+  /** A line per probe that completed fewer runs than its schedule allows. */
+  late: string[];
+  /** A line per probe that skipped runs. */
+  skipped: string[];
+}
+
+/**
+ * A run is late when the scheduler could not keep up: over the window each probe must have
+ * completed as many runs as its interval gives even if every jittered delay were the longest
+ * (less one, for a run cut by either end of the window).
+ */
+export function scheduleKept(before: Map<string, ProbeCounts>, after: Map<string, ProbeCounts>, windowSeconds: number): ScheduleKept {
+  const out: ScheduleKept = { runs: {}, late: [], skipped: [] };
+  for (const [probe, b] of before) {
+    const e = after.get(probe);
+    if (!e) {
+      out.late.push(`${probe}: no longer exported`);
+      continue;
+    }
+    const atLeast = Math.floor(windowSeconds / (b.interval * (1 + DEFAULT_JITTER))) - 1;
+    const r = { runs: e.runs - b.runs, atLeast, skipped: e.skipped - b.skipped };
+    out.runs[probe] = r;
+    if (r.runs < atLeast) out.late.push(`${probe}: ${r.runs} runs in ${windowSeconds.toFixed(0)} s at a ${b.interval} s interval, at least ${atLeast} expected`);
+    if (r.skipped > 0) out.skipped.push(`${probe}: ${r.skipped} skipped`);
+  }
+  return out;
+}
