@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { PeerClient, PeerError, httpTransport } from '../src/peers/client.ts';
-import { historyAnswer, localStatusAnswer, pingAnswer } from '../src/peers/wire.ts';
+import { historyAnswer, localStatusAnswer, pingAnswer, type WireSchema } from '../src/peers/wire.ts';
+import { localStatusCheck } from '../src/peers/status-check.ts';
 import { decodeCursor } from '../src/status/history-merge.ts';
 import { Fuzz, uriEncode } from './support/fuzz.ts';
 import { startLocalAgent, type LocalAgent } from './support/local-agent.ts';
@@ -47,6 +48,67 @@ function replaceDeep(f: Fuzz, v: unknown): unknown {
   return v;
 }
 
+/**
+ * A status answer that fits the declaration or falls just outside it: strings at their length
+ * limits and one past, optional keys present, absent or null, the array limits, negative round
+ * trips, observation values of every kind, undeclared keys, and a "__proto__" key as JSON.parse
+ * makes it (an own property).
+ */
+function statusVariant(f: Fuzz): unknown {
+  // mostly within the declaration, so that answers it accepts are common; each limit is crossed now and then
+  const rarely = (p = 0.02) => f.bool(p);
+  const len = (max: number) => (rarely() ? f.pick([0, max + 1]) : f.pick([1, 2, max - 1, max]));
+  const s = (max: number) => 'x'.repeat(len(max));
+  const time = () => (f.bool(0.8) ? '2026-11-25T13:00:00.000Z' : s(40));
+  const maybe = <T>(v: () => T) => (f.bool(0.15) ? null : v());
+  const observations = () => {
+    const o: Record<string, unknown> = {};
+    for (let i = f.int(4); i > 0; i--) o[f.bool(0.9) ? `k${i}` : s(200)] = f.pick<unknown>([1.5, -3, 0, 'text', s(500), true, false, null, [], {}]);
+    return o;
+  };
+  const probe = () => ({ name: s(63), verdict: rarely() ? 'fine' : f.pick(['ok', 'warning', 'critical', 'unknown']), reason: maybe(() => s(63)), message: s(2000), since: maybe(time), lastRun: maybe(time), durationSeconds: maybe(() => f.pick([0, 0.25, -1, 1e9])), skipped: f.bool(), observations: maybe(observations) });
+  const observation = () => {
+    const o: Record<string, unknown> = { peer: s(253), network: rarely() ? 'node' : f.pick(['pod', 'host']), up: f.bool(), rttSeconds: maybe(() => (rarely() ? -0.001 : f.pick([0, 0.001, 2]))), clockOffsetSeconds: maybe(() => f.pick([0, -0.5, 0.5])), lastChecked: time(), error: maybe(() => s(500)) };
+    if (f.bool()) o.since = f.bool(0.9) ? time() : null;
+    if (f.bool()) o.failure = rarely() ? 'lost' : f.pick(['refused', 'timeout', 'unreachable', 'http', 'bad', null]);
+    return o;
+  };
+  const answer: Record<string, unknown> = { node: s(253), verdict: rarely() ? 'bad' : f.pick(['ok', 'critical']), time: time(), probes: Array.from({ length: rarely(0.05) ? f.pick([200, 201]) : f.pick([0, 1, 3]) }, probe) };
+  if (f.bool(0.8)) answer.peers = Array.from({ length: rarely(0.03) ? f.pick([2000, 2001]) : f.pick([0, 1, 5]) }, observation);
+  if (f.bool(0.1)) answer.extra = { undeclared: true };
+  const text = JSON.stringify(answer);
+  // most variants differ from the sample in one place only, so both checks meet the same problem
+  const proto = '"__proto__":{"polluted":true}';
+  return JSON.parse(f.bool(0.1) ? text.replace('{', `{${proto},`) : f.bool(0.1) ? text.replaceAll('"observations":{}', `"observations":{${proto}}`).replaceAll('"observations":{"', `"observations":{${proto},"`) : text);
+}
+
+void test('the hand-written status check accepts, rejects and returns exactly what its zod declaration does', () => {
+  const f = new Fuzz(SEED + 3);
+  const counts = { accepted: 0, rejected: 0 };
+  for (let i = 0; i < 2000; i++) {
+    const k = f.int(4);
+    let input: unknown;
+    if (k === 0) input = replaceDeep(f, structuredClone(SAMPLES[1]));
+    else if (k === 1) {
+      try {
+        input = JSON.parse(f.mutate(JSON.stringify(SAMPLES[1])));
+      } catch {
+        continue;
+      }
+    } else if (k === 2) input = statusVariant(f);
+    else input = f.bool(0.5) ? statusVariant(f) : f.value(4);
+    const declared = localStatusAnswer.safeParse(input);
+    const checked = localStatusCheck.safeParse(input);
+    const what = () => `seed ${SEED + 3} case ${i}: ${JSON.stringify(input).slice(0, 400)}`;
+    assert.equal(checked.success, declared.success, `${what()}\nzod: ${declared.success ? "accepted" : JSON.stringify(declared.error.issues[0])}; hand: ${checked.success ? "accepted" : JSON.stringify(checked.error.issues[0])}`);
+    if (declared.success && checked.success) assert.deepEqual(checked.data, declared.data, what());
+    counts[declared.success ? 'accepted' : 'rejected']++;
+  }
+  assert.ok(counts.accepted > 300 && counts.rejected > 300, JSON.stringify(counts));
+  // nothing a peer sends reaches the prototype
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
 void describe(`peer answers and parameters under fuzzing (seed ${SEED})`, () => {
   let server: http.Server;
   let base: string;
@@ -69,11 +131,11 @@ void describe(`peer answers and parameters under fuzzing (seed ${SEED})`, () => 
     const f = new Fuzz(SEED);
     next = () => hostileBody(f);
     const client = new PeerClient({ transport: httpTransport(), maxBytes: 65_536 });
-    const schemas = [pingAnswer, localStatusAnswer, historyAnswer];
+    const schemas: WireSchema<unknown>[] = [pingAnswer, localStatusAnswer, localStatusCheck, historyAnswer];
     const kinds = new Map<string, number>();
     try {
       for (let i = 0; i < 2000; i++) {
-        const schema = schemas[i % 3]!;
+        const schema = schemas[i % schemas.length]!;
         try {
           await client.get(base, '/api/v1/status/local', schema, { timeoutMs: 5000 });
           kinds.set('ok', (kinds.get('ok') ?? 0) + 1);

@@ -1,9 +1,9 @@
 import http from 'node:http';
-import type { z } from 'zod';
 import { abortable } from '../abortable.ts';
 import { httpGet, ResponseTooLarge } from '../http-get.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { FailureKind } from '../status/cluster-types.ts';
+import type { WireSchema } from './wire.ts';
 
 /** One HTTP exchange with a peer; swapped for a TLS one (or a test double) without touching callers. */
 export interface PeerTransport {
@@ -75,7 +75,7 @@ export class PeerClient {
     this.#opts = opts;
   }
 
-  async get<S extends z.ZodType>(base: string, path: string, schema: S, opts: { timeoutMs: number; signal?: AbortSignal; connected?: () => void }): Promise<z.output<S>> {
+  async get<T>(base: string, path: string, schema: WireSchema<T>, opts: { timeoutMs: number; signal?: AbortSignal; connected?: () => void }): Promise<T> {
     const clock = this.#opts.clock ?? systemClock;
     const timeout = new AbortController();
     const timer = clock.setTimeout(() => timeout.abort(new DOMException(`timeout after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
@@ -101,7 +101,7 @@ export class PeerClient {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const iss = parsed.error.issues[0]!;
-      throw new PeerError('bad', `malformed answer: ${iss.path.join('.') || '(top)'}: ${iss.message}`);
+      throw new PeerError('bad', `malformed answer: ${iss.path.map(String).join('.') || '(top)'}: ${iss.message}`);
     }
     return parsed.data;
   }

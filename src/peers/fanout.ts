@@ -1,9 +1,9 @@
-import type { z } from 'zod';
 import { systemClock, type Clock, type TimerHandle } from '../clock.ts';
 import type { FailureKind } from '../status/cluster-types.ts';
 import { PeerError, type PeerClient } from './client.ts';
 import type { PeerRecord } from './directory.ts';
 import { endpoints } from './mesh.ts';
+import type { WireSchema } from './wire.ts';
 
 /**
  * What the fan-out got from one peer. A failure with `asked: false` was never sent: the deadline
@@ -60,9 +60,9 @@ const transportFailure = (e: PeerError) => e.kind !== 'http' && e.kind !== 'bad'
  * and, when that has not connected after a short head start or has failed for a reason other than
  * an unusable answer, over the host path too; the first answer wins and the other is dropped.
  */
-export async function fanout<S extends z.ZodType>(peers: readonly PeerRecord[], path: string | ((p: PeerRecord) => string), schema: S, opts: FanoutOptions): Promise<Map<string, Fetched<z.output<S>>>> {
+export async function fanout<T>(peers: readonly PeerRecord[], path: string | ((p: PeerRecord) => string), schema: WireSchema<T>, opts: FanoutOptions): Promise<Map<string, Fetched<T>>> {
   const clock = opts.clock ?? systemClock;
-  const results = new Map<string, Fetched<z.output<S>>>();
+  const results = new Map<string, Fetched<T>>();
   const deadline = new AbortController();
   const timer = clock.setTimeout(() => deadline.abort(new DOMException(`timeout after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
@@ -71,9 +71,9 @@ export async function fanout<S extends z.ZodType>(peers: readonly PeerRecord[], 
   const late = `no answer within the ${opts.timeoutMs} ms deadline`;
 
   // the deadline's signal ends a request before its own timeout (as long as the whole deadline) can
-  const fail = (e: PeerError): Fetched<z.output<S>> => ({ ok: false, failure: e.kind, error: e.kind === 'timeout' && !opts.signal?.aborted ? late : e.message });
+  const fail = (e: PeerError): Fetched<T> => ({ ok: false, failure: e.kind, error: e.kind === 'timeout' && !opts.signal?.aborted ? late : e.message });
 
-  const ask = (p: PeerRecord): Promise<Fetched<z.output<S>>> => {
+  const ask = (p: PeerRecord): Promise<Fetched<T>> => {
     const eps = endpoints(p, opts);
     const own = new AbortController();
     const mine = AbortSignal.any([signal, own.signal]);
@@ -84,14 +84,14 @@ export async function fanout<S extends z.ZodType>(peers: readonly PeerRecord[], 
       let hostError: PeerError | undefined;
       let hostTried = false;
       let hostTimer: TimerHandle | undefined;
-      const settle = (r: Fetched<z.output<S>>) => {
+      const settle = (r: Fetched<T>) => {
         if (settled) return;
         settled = true;
         if (hostTimer) clock.clearTimeout(hostTimer);
         own.abort();
         resolve(r);
       };
-      const answered = (v: z.output<S>) => settle({ ok: true, value: v });
+      const answered = (v: T) => settle({ ok: true, value: v });
       const failedBoth = () => {
         if (!podError || (eps.host && !hostError)) return;
         // an unusable answer says more than a path that went nowhere; otherwise the host path's verdict

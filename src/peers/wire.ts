@@ -5,6 +5,11 @@ import { z } from 'zod';
  * does not fit marks that peer bad, it never reaches the merge.
  */
 
+/** What the peer client needs of a schema: zod's safeParse, which a hand-written check can give too. */
+export interface WireSchema<T> {
+  safeParse(input: unknown): { success: true; data: T } | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
+}
+
 const text = (max: number) => z.string().max(max);
 const nodeName = text(253).min(1);
 const time = text(40);
@@ -37,6 +42,7 @@ const probeStatus = z.object({
   observations: z.record(text(200), z.union([z.number(), text(500), z.boolean(), z.null()])).nullable(),
 });
 
+/** The declaration; the fan-out checks answers with its hand-written twin, `localStatusCheck` (status-check.ts). */
 export const localStatusAnswer = z.object({
   node: nodeName,
   verdict,
@@ -44,6 +50,7 @@ export const localStatusAnswer = z.object({
   probes: z.array(probeStatus).max(200),
   peers: z.array(observation).max(2000).default([]),
 });
+export type LocalStatusAnswer = z.output<typeof localStatusAnswer>;
 
 const historyEvent = z.object({
   id: z.number().int().positive(),

@@ -9,7 +9,8 @@ import { decodeCursor, mergeHistory, type MergedCursor } from '../status/history
 import type { PeerClient } from '../peers/client.ts';
 import type { PeerDirectory } from '../peers/directory.ts';
 import { fanout, type FanoutOptions, type KnownDown } from '../peers/fanout.ts';
-import { historyAnswer, localStatusAnswer } from '../peers/wire.ts';
+import { historyAnswer } from '../peers/wire.ts';
+import { localStatusCheck } from '../peers/status-check.ts';
 
 export interface PeerApiOptions {
   self: string;
@@ -69,7 +70,7 @@ export async function clusterStatus(o: PeerApiOptions, detail: StatusDetail = { 
   const own = o.localStatus();
   const down = knownDownFrom(own.peers, o.now(), o.knownDownMaxAgeMs ?? 0);
   // the merge reads the probes' figures (an etcd member's name, a pod's scheduling time); the answer carries them only with detail=probes
-  const fetched = await fanout(peers, '/api/v1/status/local', localStatusAnswer, { ...o.fanout, client: o.client, knownDown: (n) => down.get(n) });
+  const fetched = await fanout(peers, '/api/v1/status/local', localStatusCheck, { ...o.fanout, client: o.client, knownDown: (n) => down.get(n) });
   const results = new Map<string, FanoutResult>([[o.self, { ok: true, status: own }]]);
   for (const [node, r] of fetched) {
     if (r.ok && r.value.node !== node) results.set(node, { ok: false, failure: 'bad', error: `answered as node "${r.value.node.slice(0, 60)}"` });
