@@ -18,9 +18,8 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { score } from '../src/peers/assign.ts';
 import { mergeCluster, type FanoutResult } from '../src/status/cluster.ts';
-import type { LocalStatusWithPeers, PeerObservation } from '../src/status/cluster-types.ts';
-import type { ProbeStatus } from '../src/status/local.ts';
 import { SHIPPED, startArtifact } from './artifact.ts';
+import { localStatus } from './peer-answer.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,11 +28,13 @@ const { values } = parseArgs({
     before: { type: 'string' },
     'before-sizes': { type: 'string', default: '100,1000' },
     artifact: { type: 'string', default: SHIPPED },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const K = 10;
 const SILENT_EVERY = 10;
 const REQUESTS = Number(values.requests);
+const ROUNDS = Number(values.rounds);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -59,25 +60,6 @@ function assignAllFast(names: string[], k: number): string[][] {
     });
   }
   return chosen.map((s) => [...s].map((i) => names[i]!).sort());
-}
-
-const PROBES = (node: string, now: string): ProbeStatus[] => [
-  { name: 'node', verdict: 'ok', reason: null, message: 'filesystems below 80 % used; memory 41 % available', since: now, lastRun: now, durationSeconds: 0.004, skipped: false, observations: { '/ used ratio': 0.41, '/var/lib/kubelet used ratio': 0.41, 'memory available ratio': 0.41 } },
-  { name: 'etcd', verdict: 'ok', reason: null, message: 'etcd: 3 members, leader etcd-a; put p50 4.1 ms, get p50 1.2 ms', since: now, lastRun: now, durationSeconds: 0.021, skipped: false, observations: { 'etcd-a put ms': 4.1, 'etcd-a get ms': 1.2, 'etcd-b put ms': 4.4, 'etcd-b get ms': 1.3, 'etcd-c put ms': 3.9, 'etcd-c get ms': 1.1, leader: 'etcd-a' } },
-  { name: 'apiserver', verdict: 'ok', reason: null, message: 'GET /livez 200 in 3 ms; GET /readyz 200 in 4 ms', since: now, lastRun: now, durationSeconds: 0.008, skipped: false, observations: { 'livez ms': 3, 'readyz ms': 4 } },
-  { name: 'control-plane', verdict: 'ok', reason: null, message: 'kube-scheduler lease renewed 1.2 s ago; kube-controller-manager lease renewed 0.8 s ago', since: now, lastRun: now, durationSeconds: 0.006, skipped: false, observations: { 'kube-scheduler lease age s': 1.2, 'kube-controller-manager lease age s': 0.8 } },
-  { name: 'pod-scheduling', verdict: 'ok', reason: null, message: `probe pod on ${node}: scheduled in 0.02 s, running in 1.31 s, gone 0.41 s after deletion`, since: now, lastRun: now, durationSeconds: 1.8, skipped: false, observations: { 'scheduled s': 0.02, 'running s': 1.31, 'deleted s': 0.41 } },
-];
-
-function localStatus(node: string, targets: string[], silent: Set<string>): LocalStatusWithPeers {
-  const now = new Date().toISOString();
-  const peers: PeerObservation[] = targets.flatMap((peer) =>
-    (['pod', 'host'] as const).map((network) => {
-      const up = !silent.has(peer);
-      return { peer, network, up, rttSeconds: up ? 0.00042 : null, clockOffsetSeconds: up ? 0.0011 : null, lastChecked: now, since: now, error: up ? null : 'timeout after 2000 ms', failure: up ? null : ('timeout' as const) };
-    }),
-  );
-  return { node, verdict: 'ok', time: now, probes: PROBES(node, now), peers };
 }
 
 async function standIns(n: number) {
@@ -112,6 +94,12 @@ async function standIns(n: number) {
   };
 }
 
+/** CPU time the process has used, user and system, in ms (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
 function mem(pid: number): { rss: number; hwm: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB$`, 'm').exec(s)?.[1] ?? NaN) * 1024;
@@ -131,19 +119,21 @@ async function measure(artifact: string, n: number) {
   const agent = await startArtifact(config, { artifact });
   try {
     await sleep(5000); // one mesh round: the agent's own silent targets are known down
-    const out = { latencyMs: [] as number[], bytes: 0, answered: 0, notAsked: 0, transientMiB: [] as number[], rssMiB: 0 };
+    const out = { latencyMs: [] as number[], bytes: 0, answered: [] as number[], notAsked: [] as number[], cpuMs: [] as number[], transientMiB: [] as number[], rssMiB: 0 };
     for (let r = 0; r < REQUESTS; r++) {
       const before = mem(agent.pid).rss;
       writeFileSync(`/proc/${agent.pid}/clear_refs`, '5'); // resets VmHWM to the current RSS
+      const cpu0 = cpuMs(agent.pid);
       const t0 = performance.now();
       const res = await fetch(`${agent.url}/api/v1/status`);
       const text = await res.text();
       out.latencyMs.push(performance.now() - t0);
+      out.cpuMs.push(cpuMs(agent.pid) - cpu0);
       out.transientMiB.push((mem(agent.pid).hwm - before) / 2 ** 20);
       out.bytes = Buffer.byteLength(text);
       const s = JSON.parse(text) as { nodes: { answered: boolean; error: string | null }[] };
-      out.answered = s.nodes.filter((x) => x.answered).length;
-      out.notAsked = s.nodes.filter((x) => x.error?.startsWith('not asked')).length;
+      out.answered.push(s.nodes.filter((x) => x.answered).length);
+      out.notAsked.push(s.nodes.filter((x) => x.error?.startsWith('not asked')).length);
       out.rssMiB = mem(agent.pid).rss / 2 ** 20;
       await sleep(500);
     }
@@ -182,13 +172,15 @@ console.log(`load before: ${load()} (${os.cpus().length} cores)`);
 const sizes = values.sizes.split(',').map(Number);
 const beforeSizes = new Set(values['before-sizes'].split(',').map(Number));
 console.log('\nGET /api/v1/status, 10 % of peers silent, pod and host paths, k = 10, fan-out timeout 1 s, concurrency 32');
-console.log('build  | nodes | latency median / max ms | answer KiB | answered | not asked | transient RSS median / max MiB | RSS after MiB');
-for (const n of sizes) {
-  for (const [label, artifact] of [['after', values.artifact], ...(values.before && beforeSizes.has(n) ? [['before', values.before]] : [])] as [string, string][]) {
-    const m = await measure(artifact, n);
-    console.log(
-      `${label.padEnd(6)} | ${String(n).padStart(5)} | ${median(m.latencyMs).toFixed(0).padStart(6)} / ${Math.max(...m.latencyMs).toFixed(0).padEnd(6)} | ${(m.bytes / 1024).toFixed(0).padStart(10)} | ${String(m.answered).padStart(8)} | ${String(m.notAsked).padStart(9)} | ${median(m.transientMiB).toFixed(1).padStart(6)} / ${Math.max(...m.transientMiB).toFixed(1).padEnd(6)} | ${m.rssMiB.toFixed(1)}`,
-    );
+console.log('build  | nodes | latency median / max ms | answer KiB | answered median / min | not asked median | agent CPU ms median | transient RSS median / max MiB | RSS after MiB');
+for (let round = 0; round < ROUNDS; round++) {
+  for (const n of sizes) {
+    for (const [label, artifact] of [['after', values.artifact], ...(values.before && beforeSizes.has(n) ? [['before', values.before]] : [])] as [string, string][]) {
+      const m = await measure(artifact, n);
+      console.log(
+        `${label.padEnd(6)} | ${String(n).padStart(5)} | ${median(m.latencyMs).toFixed(0).padStart(6)} / ${Math.max(...m.latencyMs).toFixed(0).padEnd(6)} | ${(m.bytes / 1024).toFixed(0).padStart(10)} | ${String(median(m.answered)).padStart(6)} / ${String(Math.min(...m.answered)).padEnd(6)} | ${String(median(m.notAsked)).padStart(16)} | ${String(median(m.cpuMs)).padStart(19)} | ${median(m.transientMiB).toFixed(1).padStart(6)} / ${Math.max(...m.transientMiB).toFixed(1).padEnd(6)} | ${m.rssMiB.toFixed(1)}`,
+      );
+    }
   }
 }
 console.log('\nmerge alone (in process, median of 5), every answer in');
