@@ -17,7 +17,7 @@ import { DnsDiscovery } from './dns.ts';
 import type { FanoutOptions } from './fanout.ts';
 import { KubernetesDiscovery } from './kubernetes.ts';
 import { PeerMesh } from './mesh.ts';
-import { defaultTimeout } from '../runner/jitter.ts';
+import { longestTimeout } from '../runner/jitter.ts';
 
 export interface PeersDeps {
   config: Config;
@@ -108,9 +108,9 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
   return {
     directory,
     client,
-    // Pings have their own timeout; the round as a whole may take until just before the next one.
+    // Pings have their own timeout (at most this); the round as a whole may take until the next one can start.
     mesh,
-    probe: mesh && { probe: peerMeshProbe(mesh), interval: pc.interval, timeout: Math.max(pc.timeout, defaultTimeout(pc.interval, Infinity)), reasons: [] },
+    probe: mesh && { probe: peerMeshProbe(mesh), interval: pc.interval, timeout: longestTimeout(pc.interval), reasons: [] },
     observations: () => mesh?.observations() ?? [],
     fanout: {
       get podPort() {
