@@ -194,6 +194,20 @@ void test('a run aborted while the API server stalls ends at its timeout, not af
   assert.equal(await sample(metrics, 'vigil_pod_probe_reaped_total'), 0);
 });
 
+void test('shutting down right after aborting a run still waits for the delete of its pod', async () => {
+  env.sim.behaviours.set({ startDelayMs: 10_000 });
+  const { probe } = env.probe('n3', 'pod-scheduling', { ...FAST, startupTimeout: '20s' });
+  const timeout = new AbortController();
+  const run = probe.run(timeout.signal);
+  await until(() => probePods()[0], 'the probe pod');
+  env.sim.faults.set({ latencyMs: 1000 });
+  // As the runner stops: abort what is in flight, then close at once, before the run has ended.
+  timeout.abort(new DOMException('agent shutting down', 'AbortError'));
+  await probe.close!();
+  assert.deepEqual(probePods(), [], 'close() returned before the aborted run\'s pod was deleted');
+  await assert.rejects(run, (err: Error) => err.name === 'AbortError');
+});
+
 void test('the run after an aborted one waits for that run\'s delete instead of reaping its pod as a leftover', async () => {
   env.sim.behaviours.set({ startDelayMs: 10_000 });
   const { probe, metrics } = env.probe('n5', 'pod-scheduling', { ...FAST, startupTimeout: '20s' });

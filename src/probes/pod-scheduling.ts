@@ -93,9 +93,18 @@ export const podSchedulingProbe = defineProbe({
     const run: Run = { node: node.name, clock, logger, metrics: podSchedulingMetrics(registry) };
     return {
       name: 'pod-scheduling',
-      run: (signal) => withKubeClients(kubernetes, (k) => runOnce(run, opts, k, signal)),
-      // A pod a timed-out run was still deleting is gone, or its delete given up, before the agent exits.
+      run: (signal) => {
+        const result = withKubeClients(kubernetes, (k) => runOnce(run, opts, k, signal));
+        run.current = result.then(
+          () => undefined,
+          () => undefined,
+        );
+        return result;
+      },
+      // The runner aborts what is still running, then closes: the aborted run ends (starting the
+      // delete of its pod, if it made one), and that delete is done or given up before the agent exits.
       close: async () => {
+        await run.current;
         await run.cleanup;
       },
     };
@@ -128,6 +137,8 @@ interface Run {
    * CLEANUP_TIMEOUT_MS later (and the next run is not skipped because of it).
    */
   cleanup?: Promise<void>;
+  /** The latest run, settled either way: close() waits for it before it waits for its clean-up. */
+  current?: Promise<void>;
 }
 
 async function runOnce(run: Run, opts: Options, k: KubeClients, signal: AbortSignal): Promise<ProbeResult> {
