@@ -148,9 +148,9 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const before = probeCounts(await (await fetch(`${agent.url}/metrics`)).text());
     const windowStart = Date.now();
     let cycles = 0;
-    // RSS (anonymous memory apart from mapped files: the heap and malloc against code and the
-    // binary's pages) and JS heap after every cycle: a leak keeps climbing, a warming process levels off.
-    // V8's committed heap is part of the anonymous memory; what is left of it is native (malloc: SQLite, buffers, the TLS and HTTP machinery).
+    // Memory after every cycle: a leak keeps climbing, a warming process levels off. RSS splits into
+    // anonymous memory (V8's committed heap, the rest native: malloc, SQLite, buffers) and file-backed
+    // pages (code, the binary).
     const sample = async () => {
       const text = await (await fetch(`${agent.url}/metrics`)).text();
       const bytes = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);

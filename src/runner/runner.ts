@@ -28,9 +28,6 @@ export interface RunnerOptions {
   jitter?: number;
 }
 
-/** Fraction of the interval by which a run moves earlier or later unless configured otherwise. */
-export const DEFAULT_JITTER = RUN_JITTER;
-
 interface Task extends ScheduledProbe {
   timer?: TimerHandle;
   /** When the pending tick is due: the next is counted from here, not from when the timer fired. */
@@ -56,7 +53,7 @@ export class ProbeRunner {
     this.#opts = opts;
     this.#tasks = opts.probes.map((p) => ({ ...p }));
     this.#random = opts.random ?? Math.random;
-    this.#jitter = opts.jitter ?? DEFAULT_JITTER;
+    this.#jitter = opts.jitter ?? RUN_JITTER;
     for (const t of this.#tasks) {
       const labels = { probe: t.probe.name };
       opts.metrics.probeRuns.inc(labels, 0);

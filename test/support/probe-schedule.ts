@@ -1,6 +1,6 @@
 // Whether an agent kept every probe on schedule over a window, read from its own metrics:
 // vigil_probe_interval_seconds, vigil_probe_runs_total and vigil_probe_skipped_runs_total.
-import { DEFAULT_JITTER } from '../../src/runner/runner.ts';
+import { RUN_JITTER } from '../../src/runner/jitter.ts';
 
 export interface ProbeCounts {
   interval: number;
@@ -46,7 +46,7 @@ export function scheduleKept(before: Map<string, ProbeCounts>, after: Map<string
       out.late.push(`${probe}: no longer exported`);
       continue;
     }
-    const atLeast = Math.floor(windowSeconds / (b.interval * (1 + DEFAULT_JITTER))) - 1;
+    const atLeast = Math.floor(windowSeconds / (b.interval * (1 + RUN_JITTER))) - 1;
     const r = { runs: e.runs - b.runs, atLeast, skipped: e.skipped - b.skipped };
     out.runs[probe] = r;
     if (r.runs < atLeast) out.late.push(`${probe}: ${r.runs} runs in ${windowSeconds.toFixed(0)} s at a ${b.interval} s interval, at least ${atLeast} expected`);
