@@ -223,19 +223,77 @@ void describe('status page on agents that require the peer token', { timeout: 60
     await tokenBrowser?.close();
     await pair?.close();
     rmSync(dir, { recursive: true, force: true });
+    assert.deepEqual(pageErrors, [], 'the page threw');
   });
 
-  void it('says the API wants the token, asks for it, and shows the cluster once given it', async () => {
+  async function openTokenPage(query = 'refresh=1'): Promise<Page> {
     const page = await tokenBrowser.context.newPage();
-    await page.goto(`${pair.url('north')}/?refresh=1`);
+    page.on('pageerror', (e) => pageErrors.push(`token page: ${e.message}`));
+    await page.goto(`${pair.url('north')}/?${query}`);
+    return page;
+  }
+  // The prompt and its hint are drawn in the same render as the banner, so reading them once the
+  // banner shows reads that render.
+  const authShown = (page: Page) => page.isVisible('#auth');
+  const authHint = async (page: Page) => (await page.textContent('#auth-hint')) ?? '';
+
+  void it('says the API wants the token, asks for it, and shows the cluster once given it', async () => {
+    const page = await openTokenPage();
     await waitForBanner(page, /HTTP 401/, 'the refusal');
-    assert.equal(await page.isVisible('#auth'), true);
+    assert.equal(await authShown(page), true);
+    assert.equal(await authHint(page), '', 'no token was sent, so none was refused');
     assert.match(await page.textContent('#verdict') ?? '', /api\/v1\/status: HTTP 401: this endpoint needs the shared peer token/);
     await page.fill('#auth-token', TOKEN);
     await page.click('#auth button');
     await waitForBanner(page, /^Cluster healthy.*2 of 2 nodes answered/, 'the cluster behind the token');
-    assert.equal(await page.isVisible('#auth'), false);
+    assert.equal(await authShown(page), false);
+    assert.equal(await authHint(page), '');
     assert.match(await page.textContent('#local') ?? '', /This node: north ok/);
+    await page.close();
+  });
+
+  void it('says a wrong token was refused, and keeps asking', async () => {
+    const page = await openTokenPage();
+    await waitForBanner(page, /HTTP 401/, 'the refusal');
+    assert.equal(await authHint(page), '');
+    await page.fill('#auth-token', 'not-the-token');
+    await page.click('#auth button');
+    await page.waitForFunction(() => document.getElementById('auth-hint')?.textContent === 'The token given was refused.', null, { timeout: 30_000, polling: 200 });
+    assert.equal(await authShown(page), true);
+    assert.match(await page.textContent('#verdict') ?? '', /HTTP 401/);
+    await page.close();
+  });
+
+  void it('uses a token given while a refresh is in flight at once, and drops the answer asked without it', async () => {
+    // The timer's second refresh is held at its cluster request until the token has been given and
+    // has worked; the timer starts no other refresh while that one is in flight, so only the
+    // token's own refresh can show the cluster.
+    let arrived!: () => void;
+    const heldArrived = new Promise<void>((r) => (arrived = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let seen = 0;
+    const page = await tokenBrowser.context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(`token page: ${e.message}`));
+    await page.route('**/api/v1/status', async (route) => {
+      if (seen++ === 1) {
+        arrived();
+        await released;
+      }
+      await route.fallback();
+    });
+    await page.goto(`${pair.url('north')}/?refresh=2`);
+    await waitForBanner(page, /HTTP 401/, 'the refusal');
+    await heldArrived;
+    await page.fill('#auth-token', TOKEN);
+    await page.click('#auth button');
+    await waitForBanner(page, /^Cluster healthy.*2 of 2 nodes answered/, 'the cluster, from the refresh the token started');
+    assert.equal(await authShown(page), false);
+    release();
+    await page.waitForFunction(() => Number(document.body.dataset.superseded ?? 0) >= 1, null, { timeout: 30_000, polling: 100 });
+    assert.match(await page.textContent('#verdict') ?? '', /^Cluster healthy/, 'the answer asked without the token is not drawn');
+    assert.equal(await authShown(page), false);
+    assert.equal(await authHint(page), '', 'the token was never refused');
     await page.close();
   });
 });

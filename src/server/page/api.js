@@ -12,8 +12,6 @@
 const TOKEN_KEY = 'vigil-peer-token';
 const FETCH_TIMEOUT_MS = 8000;
 
-export const hasToken = () => sessionStorage.getItem(TOKEN_KEY) !== null;
-
 /** @param {string} token */
 export function setToken(token) {
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
@@ -34,17 +32,30 @@ export class ApiError extends Error {
 }
 
 /**
+ * What one refresh learnt about the token: whether any answer refused the request for want of it,
+ * and whether a refused request carried one (only then is the token the user gave known to be wrong).
+ * @typedef {{ refused: boolean; tokenRefused: boolean }} Auth
+ */
+
+/** @returns {Auth} */
+export const newAuth = () => ({ refused: false, tokenRefused: false });
+
+/**
  * The JSON body of a GET, as the agent's API declares it.
  * @param {string} url
+ * @param {Auth} auth what this request's answer says about the token is added here
  * @returns {Promise<unknown>}
  */
-async function get(url) {
+async function get(url, auth) {
   /** @type {Record<string, string>} */
   const headers = { accept: 'application/json' };
   const token = sessionStorage.getItem(TOKEN_KEY);
   if (token) headers.authorization = `Bearer ${token}`;
   const res = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), headers });
-  if (res.status === 401) api.refused = true;
+  if (res.status === 401) {
+    auth.refused = true;
+    if (token) auth.tokenRefused = true;
+  }
   /** @type {unknown} */
   let body = null;
   try {
@@ -61,12 +72,18 @@ async function get(url) {
 
 // The agent's answers are taken to have the shapes its API types declare (src/status, src/history).
 export const api = {
-  /** Set when a request was refused for want of the token; the caller clears it per refresh. */
-  refused: false,
-  status: () => /** @type {Promise<ClusterStatus>} */ (get('api/v1/status')),
-  localStatus: () => /** @type {Promise<LocalStatus>} */ (get('api/v1/status/local')),
-  /** @param {URLSearchParams} q */
-  history: (q) => /** @type {Promise<ClusterHistoryPage>} */ (get(`api/v1/history?${q}`)),
-  /** @param {URLSearchParams} q */
-  localHistory: (q) => /** @type {Promise<LocalHistoryPage>} */ (get(`api/v1/history/local?${q}`)),
+  /** @param {Auth} auth */
+  status: (auth) => /** @type {Promise<ClusterStatus>} */ (get('api/v1/status', auth)),
+  /** @param {Auth} auth */
+  localStatus: (auth) => /** @type {Promise<LocalStatus>} */ (get('api/v1/status/local', auth)),
+  /**
+   * @param {URLSearchParams} q
+   * @param {Auth} auth
+   */
+  history: (q, auth) => /** @type {Promise<ClusterHistoryPage>} */ (get(`api/v1/history?${q}`, auth)),
+  /**
+   * @param {URLSearchParams} q
+   * @param {Auth} auth
+   */
+  localHistory: (q, auth) => /** @type {Promise<LocalHistoryPage>} */ (get(`api/v1/history/local?${q}`, auth)),
 };

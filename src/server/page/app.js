@@ -2,13 +2,13 @@
 // The status page: fetches the cluster status, the local status and the cluster history from the
 // agent that served it, and draws them. Everything from the API goes into the DOM as text, never
 // as markup. URLs are relative so the page also works behind a path prefix (kubectl proxy).
-import { api, ApiError, hasToken, setToken } from './api.js';
+import { api, ApiError, newAuth, setToken } from './api.js';
 import { $, el, keepingFocus } from './dom.js';
 import { formatAgo, formatSeconds, groupOf, matrixNodes, nodeNames, orderNodes, probeRows, reachabilityGrid, timelineRows } from './model.js';
 
 /** @import { ClusterStatus, ClusterVerdict, Network } from '../../status/cluster-types.ts' */
 /** @import { ClusterHistoryPage, LocalHistoryPage } from '../../history/api-types.ts' */
-/** @import { LocalStatus } from './api.js' */
+/** @import { Auth, LocalStatus } from './api.js' */
 /** @import { CellVerdict, ProbeCell, ProbeRow, ReachCell } from './model.js' */
 
 const params = new URLSearchParams(location.search);
@@ -208,18 +208,21 @@ function renderFilters() {
 
 /** @typedef {{ page: ClusterHistoryPage | LocalHistoryPage; fallback: string | null }} Timeline */
 
-/** @returns {Promise<Timeline>} */
-async function loadTimeline() {
+/**
+ * @param {Auth} auth
+ * @returns {Promise<Timeline>}
+ */
+async function loadTimeline(auth) {
   const q = new URLSearchParams({ limit: String(TIMELINE_LIMIT) });
   if (state.probe) q.set('probe', state.probe);
   const localQ = new URLSearchParams(q);
   if (state.node) q.set('node', state.node);
   try {
-    return { page: await api.history(q), fallback: null };
+    return { page: await api.history(q, auth), fallback: null };
   } catch (err) {
     // An agent without the cluster history still has its own.
     if (!(err instanceof ApiError) || err.status !== 404) throw err;
-    return { page: await api.localHistory(localQ), fallback: state.local?.node ?? document.body.dataset.node ?? null };
+    return { page: await api.localHistory(localQ, auth), fallback: state.local?.node ?? document.body.dataset.node ?? null };
   }
 }
 
@@ -289,13 +292,37 @@ function renderLocal(local, error) {
   }
 }
 
-let refreshing = false;
-async function refresh() {
-  if (refreshing) return;
-  refreshing = true;
-  api.refused = false;
+/**
+ * The prompt for the token shows exactly while the agent refuses this tab's requests for want of
+ * it; its hint blames the token only when a request that carried one was refused.
+ * @param {Auth} auth
+ */
+function renderAuth(auth) {
+  $('auth').hidden = !auth.refused;
+  $('auth-hint').textContent = auth.tokenRefused ? 'The token given was refused.' : '';
+}
+
+// Each refresh has a number; only the newest one draws. The timer's refresh waits its turn while
+// one is in flight, but a token just given or a filter just chosen starts one at once, and the
+// older one's answers (asked without that token or filter) are dropped when they arrive.
+let latest = 0;
+let inFlight = 0;
+
+/** @param {{ now?: boolean }} [opts] `now`: start even while another refresh is in flight */
+async function refresh({ now = false } = {}) {
+  if (inFlight > 0 && !now) return;
+  const mine = ++latest;
+  const current = () => {
+    if (mine === latest) return true;
+    // counted so that a reader can tell a dropped answer from one still on its way
+    document.body.dataset.superseded = String(Number(document.body.dataset.superseded ?? 0) + 1);
+    return false;
+  };
+  inFlight++;
   try {
-    const [cluster, local] = await Promise.allSettled([api.status(), api.localStatus()]);
+    const auth = newAuth();
+    const [cluster, local] = await Promise.allSettled([api.status(auth), api.localStatus(auth)]);
+    if (!current()) return;
     // Render time is measured (not fetch time): bench/status-page.ts reads it for large clusters.
     const renderStart = performance.now();
     state.cluster = cluster.status === 'fulfilled' ? cluster.value : null;
@@ -306,19 +333,18 @@ async function refresh() {
       renderReachability();
       renderLocal(state.local, local.status === 'rejected' ? errorText(local.reason) : null);
       renderFilters();
+      renderAuth(auth);
     });
     performance.measure('vigil-render', { start: renderStart });
-    try {
-      renderTimeline(await loadTimeline(), null);
-    } catch (err) {
-      renderTimeline(null, `timeline unavailable: ${errorText(err)}`);
-    }
-    $('auth').hidden = !api.refused;
-    $('auth-hint').textContent = hasToken() ? 'The token given was refused.' : '';
+    /** @type {[Timeline | null, string | null]} */
+    const [timeline, error] = await loadTimeline(auth).then((t) => [t, null], (err) => [null, `timeline unavailable: ${errorText(err)}`]);
+    if (!current()) return;
+    renderTimeline(timeline, error);
+    renderAuth(auth);
     $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.dataset.refreshes = String(Number(document.body.dataset.refreshes ?? 0) + 1);
   } finally {
-    refreshing = false;
+    inFlight--;
   }
 }
 
@@ -327,17 +353,17 @@ $('auth').addEventListener('submit', (e) => {
   const input = $('auth-token', HTMLInputElement);
   setToken(input.value.trim());
   input.value = '';
-  void refresh();
+  void refresh({ now: true });
 });
 const filterNode = $('filter-node', HTMLSelectElement);
 filterNode.addEventListener('change', () => {
   state.node = filterNode.value;
-  void refresh();
+  void refresh({ now: true });
 });
 const filterProbe = $('filter-probe', HTMLSelectElement);
 filterProbe.addEventListener('change', () => {
   state.probe = filterProbe.value;
-  void refresh();
+  void refresh({ now: true });
 });
 void refresh();
 setInterval(() => void refresh(), REFRESH_MS);
