@@ -53,6 +53,13 @@ void test('a hung dependency times out and is reported; scrapes answer meanwhile
     const metrics = await (await fetch(`${agent.url}/metrics`)).text();
     assert.match(metrics, /^vigil_probe_failures_total\{probe="stuck",reason="timeout"\} 1$/m);
 
+    // The node probe's one scheduled run ends on its own time, not the stuck one's: wait until it is recorded.
+    const nodeRuns = async () => Number(/^vigil_probe_runs_total\{probe="node"\} (\d+)$/m.exec(await (await fetch(`${agent.url}/metrics`)).text())?.[1] ?? 0);
+    const nodeDeadline = Date.now() + 30_000;
+    while ((await nodeRuns()) === 0) {
+      assert.ok(Date.now() < nodeDeadline, 'the node probe\'s first run was never recorded');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     for (let i = 0; i < 100; i++) await fetch(`${agent.url}/metrics`).then((r) => r.text());
     assert.equal(counter.runs, 1, 'scrapes started probe runs');
     assert.match(await (await fetch(`${agent.url}/metrics`)).text(), /^vigil_probe_runs_total\{probe="node"\} 1$/m);

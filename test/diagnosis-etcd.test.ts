@@ -64,8 +64,11 @@ test('one member on a slow disk: exactly one etcd cause, naming the member, seen
     // ("request timed out", a leader change): that is the same member's problem, said in the same cause.
     assert.match(cause!.message, new RegExp(`^etcd member ${slow.name}: writes slow \\(\\d+(–\\d+)? ms\\)(, writes fail)?, seen by 3 of 3 agents$`));
     assert.ok(cause!.since && Date.parse(cause!.since) <= Date.parse(s.time), JSON.stringify(cause));
-    // the same answer from any agent
-    const fromCharlie = etcdCauses(await status('charlie'));
+    // the same answer from any agent: charlie's is its own fan-out, waited for as alpha's was
+    const fromCharlie = await waitFor('the same etcd cause from charlie', async () => {
+      const c = etcdCauses(await status('charlie'));
+      return c.length === 1 && c[0]!.component === `etcd member ${slow.name}` ? c : undefined;
+    }, 60_000, async () => JSON.stringify(etcdCauses(await status('charlie'))));
     assert.deepEqual(fromCharlie.map((c) => c.component), [`etcd member ${slow.name}`]);
   } finally {
     await detach();

@@ -74,10 +74,12 @@ void describe('API server causes across simulated hosts', { timeout: 180_000 }, 
     // answers from the API server's address never arrive at c
     await topo!.exec('c', 'nft', ['add', 'rule', 'inet', 'vigiltest', 'input', 'ip', 'saddr', topo!.fabricIP, 'drop']);
     try {
-      const s = await waitFor('c\'s path named', async () => {
-        const st = await cluster('a');
-        return apiCauses(st).some((c) => c.kind === 'apiserver-path') ? st : undefined;
-      }, 30_000);
+      // "of 3" needs every agent's answer in a's fan-out, not just the first one naming c
+      let last: ClusterStatus | undefined;
+      const s = await waitFor('c\'s path named in an answer from every agent', async () => {
+        last = await cluster('a');
+        return apiCauses(last).some((c) => c.kind === 'apiserver-path') && last.nodes.every((n) => n.answered) ? last : undefined;
+      }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify({ causes: last && apiCauses(last), unanswered: last?.nodes.filter((n) => !n.answered).map((n) => n.name) })}`));
       const causes = apiCauses(s);
       assert.deepEqual(causes.map((c) => [c.kind, c.nodes, c.seenBy]), [['apiserver-path', ['c'], { agents: ['c'], of: 3 }]], JSON.stringify(causes));
       assert.match(causes[0]!.message, /^API server failing from c only \(1 of 3 agents; the others reach it\): the path from that node — c: /);
@@ -91,10 +93,12 @@ void describe('API server causes across simulated hosts', { timeout: 180_000 }, 
   void it('the API server down: the API server named, seen by every agent', async () => {
     await sim!.suspend();
     try {
-      const s = await waitFor('the API server named', async () => {
-        const st = await cluster('b');
-        return apiCauses(st).some((c) => c.kind === 'apiserver-down') ? st : undefined;
-      }, 30_000);
+      // "every agent" needs every agent's answer: with one missing, the other two read as 2 of 2
+      let last: ClusterStatus | undefined;
+      const s = await waitFor('the API server named in an answer from every agent', async () => {
+        last = await cluster('b');
+        return apiCauses(last).some((c) => c.kind === 'apiserver-down') && last.nodes.every((n) => n.answered) ? last : undefined;
+      }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify({ causes: last && apiCauses(last), unanswered: last?.nodes.filter((n) => !n.answered).map((n) => n.name) })}`));
       const causes = apiCauses(s);
       assert.deepEqual(causes.map((c) => [c.kind, c.nodes, c.seenBy]), [['apiserver-down', [], { agents: NAMES, of: 3 }]], JSON.stringify(causes));
       assert.match(causes[0]!.message, /^API server failing from every agent \(3 of 3\): /);

@@ -57,6 +57,8 @@ test('the skewed node gets VigilClock=True and a Warning event; no other node is
   sampling = false;
   await sampler;
   assert.deepEqual(wrong, [], 'a healthy node was given VigilClock=True');
+  // the event is sent after the patch that wrote the condition, by a later request
+  await settle(() => c.events().includes('alpha Warning ClockOffset'));
   assert.deepEqual(c.events(), ['alpha Warning ClockOffset']);
   assert.equal(clockOf('alpha')!.status, 'True', 'and it stays');
 });

@@ -74,6 +74,11 @@ void describe('peer mesh on loopback', () => {
     });
     assert.deepEqual(s.nodes.map((n) => [n.name, n.answered]), NAMES.map((n) => [n, true]).sort());
     assert.deepEqual(s.causes, []);
+    // the CLI asks bravo, whose fan-out is its own: wait until bravo too answers healthy
+    await waitFor('a healthy cluster seen from bravo', async () => {
+      const st = await get<ClusterStatus>('bravo', '/api/v1/status');
+      return st.verdict === 'healthy' ? st : undefined;
+    }, 30_000);
     const r = await cli(['status', '--url', agents.get('bravo')!.url, '--token-file', tokenFile]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^cluster healthy/);
@@ -115,7 +120,14 @@ void describe('peer mesh on loopback', () => {
       assert.equal(o.failure, 'refused');
     }
 
-    const s = await get<ClusterStatus>('charlie', '/api/v1/status');
+    // charlie's cluster status is its own fan-out to the observers: wait until it carries what each
+    // of them saw (an answer can miss its deadline on a busy machine)
+    let last: ClusterStatus | undefined;
+    const s = await waitFor('charlie to name delta unreachable from every observer', async () => {
+      last = await get<ClusterStatus>('charlie', '/api/v1/status');
+      const d = last.nodes.find((n) => n.name === 'delta');
+      return d?.verdict === 'unreachable' && JSON.stringify(d.unreachableFrom.pod) === JSON.stringify(observers) ? last : undefined;
+    }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.nodes.find((n) => n.name === 'delta'))}`));
     assert.equal(s.verdict, 'degraded');
     const delta = s.nodes.find((n) => n.name === 'delta')!;
     assert.equal(delta.verdict, 'unreachable');

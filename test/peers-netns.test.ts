@@ -105,7 +105,12 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
       const edges = s.reachability.filter((e) => !e.up);
       assert.deepEqual(edges.map((e) => `${e.observer}>${e.peer}/${e.network}`).sort(), ['a>b/pod', 'b>a/pod']);
       // asked of one of the two, the fan-out falls back to the host path and still reaches the other
-      const fromA = await cluster('a');
+      // (a's own answer, waited for: c's says nothing of when a's fan-out gets every answer)
+      let lastFromA: ClusterStatus | undefined;
+      const fromA = await waitFor('a to hear from every node and name the broken overlay', async () => {
+        lastFromA = await cluster('a');
+        return lastFromA.nodes.every((n) => n.answered) && JSON.stringify(lastFromA.causes.map((c) => c.kind)) === '["overlay-broken"]' ? lastFromA : undefined;
+      }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify({ unanswered: lastFromA?.nodes.filter((n) => !n.answered), causes: lastFromA?.causes.map((c) => c.kind) })}`));
       assert.ok(fromA.nodes.every((n) => n.answered), JSON.stringify(fromA.nodes.filter((n) => !n.answered)));
       assert.deepEqual(fromA.causes.map((c) => c.kind), ['overlay-broken']);
     } finally {
@@ -136,6 +141,11 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
         return JSON.stringify(st.partitions) === JSON.stringify([right, left]) ? st : undefined;
       }, 20_000);
       assert.deepEqual(fromRight.partitions, [right, left]);
+      // the CLI below asks e, not d: wait until e's own answer shows the partition too
+      await waitFor('the partition seen from e', async () => {
+        const st = await cluster('e');
+        return JSON.stringify(st.partitions) === JSON.stringify([right, left]) ? st : undefined;
+      }, 20_000);
       const ns = topo!.hosts.find((h) => h.name === 'e')!.ns;
       const r = await runStatus('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'status', '--url', url('e')], 30_000);
       assert.equal(r.code, 1, r.stdout + r.stderr);
@@ -150,12 +160,13 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
     await sim!.suspend();
     const api = await topo!.get('d', `http://${topo!.fabricIP}:${API_PORT}/version`).catch(() => ({ status: 0 }));
     assert.equal(api.status, 0, 'the API server is down for the hosts');
-    // an answer in which every agent was heard (a busy machine can make one miss a deadline)
+    // an answer in which every agent was heard and every path seen up (a busy machine can make a
+    // fan-out request or a ping miss its deadline)
     let last: ClusterStatus | undefined;
-    const s = await waitFor('every agent answering during the outage', async () => {
+    const s = await waitFor('every agent answering, every path up, during the outage', async () => {
       last = await cluster('d');
-      return last.nodes.every((n) => n.answered) ? last : undefined;
-    }, 20_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.causes)}`));
+      return last.nodes.every((n) => n.answered) && last.verdict === 'healthy' && last.reachability.every((e) => e.up) ? last : undefined;
+    }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.causes)}`));
     assert.equal(s.verdict, 'healthy', JSON.stringify(s.causes));
     assert.deepEqual(s.nodes.map((n) => [n.name, n.answered]), NAMES.map((n) => [n, true]));
     assert.ok(s.reachability.every((e) => e.up));
@@ -173,8 +184,16 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
     const metrics = (await topo!.get('c', `${url('c')}/metrics`)).body;
     assert.match(metrics, /^vigil_peers_known 4$/m);
     assert.match(restarted.output(), /starting from the cached peer list/);
+    // the failed list is logged by the discovery, not by the pings waited for above
+    await waitFor('the failed discovery to be logged', () => Promise.resolve(/Kubernetes peer discovery failed|cannot list the agents' pods/.test(restarted.output()) ? true : undefined), 30_000)
+      .catch((err: Error) => assert.fail(`${err.message}:\n${restarted.output().slice(-3000)}`));
     assert.match(restarted.output(), /Kubernetes peer discovery failed|cannot list the agents' pods/);
-    const s = await cluster('c');
+    // c's own pings up say nothing of its peers' pings of c, which saw it down while it restarted
+    let last: ClusterStatus | undefined;
+    const s = await waitFor('a healthy cluster seen from the restarted c', async () => {
+      last = await cluster('c');
+      return last.verdict === 'healthy' ? last : undefined;
+    }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.causes)}`));
     assert.equal(s.verdict, 'healthy', JSON.stringify(s.causes));
   });
 });
