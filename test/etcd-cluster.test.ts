@@ -30,6 +30,7 @@ test('three healthy members: ok, every member up, exactly one leader', async () 
   const text = await agent.scrape();
   for (const endpoint of etcd.endpoints) {
     assert.equal(sample(text, 'vigil_etcd_endpoint_up', { member: nameOf(endpoint) }), 1, endpoint);
+    assert.equal(sample(text, 'vigil_etcd_endpoint_has_leader', { member: nameOf(endpoint) }), 1, `${endpoint} knows the leader`);
     assert.ok(sample(text, 'vigil_etcd_request_duration_seconds_count', { member: nameOf(endpoint), operation: 'put' })! >= 1, `${endpoint} was written through`);
   }
   // Named as etcd names them, never by the address they were reached at.
@@ -118,4 +119,6 @@ test('a second member killed: quorum lost, both members down named', async () =>
   const text = await agent.scrape();
   assert.equal(sample(text, 'vigil_etcd_has_leader'), 0);
   assert.equal(sample(text, 'vigil_etcd_endpoint_up', { member: survivor.name }), 1, 'the survivor still answers its status');
+  assert.equal(sample(text, 'vigil_etcd_endpoint_has_leader', { member: survivor.name }), 0, 'and knows no leader');
+  for (const e of down) assert.equal(sample(text, 'vigil_etcd_endpoint_has_leader', { member: nameOf(e) }), undefined, `${e} cannot say`);
 });

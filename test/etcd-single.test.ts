@@ -34,7 +34,9 @@ test('a healthy member: ok, with its metrics and a key under the prefix attached
   const text = await agent.scrape();
   assert.equal(sample(text, 'vigil_etcd_endpoint_up', { member: 'm0' }), 1);
   assert.equal(sample(text, 'vigil_etcd_endpoint_is_leader', { member: 'm0' }), 1);
+  assert.equal(sample(text, 'vigil_etcd_endpoint_has_leader', { member: 'm0' }), 1);
   assert.equal(sample(text, 'vigil_etcd_has_leader'), 1);
+  assert.equal(sample(text, 'vigil_etcd_request_failures_total', { member: 'm0', operation: 'put', kind: 'timeout' }), 0, 'failure counters start at 0');
   assert.equal(sample(text, 'vigil_etcd_alarm', { member: 'm0', alarm: 'NOSPACE' }), 0);
   assert.equal(sample(text, 'vigil_etcd_alarm', { member: 'm0', alarm: 'CORRUPT' }), 0);
   const db = sample(text, 'vigil_etcd_db_size_bytes', { member: 'm0' })!;
@@ -72,6 +74,7 @@ test('etcd stopped: endpoint down, critical "unreachable", /metrics keeps answer
   assert.equal(s.message, `etcd ${ep}: unreachable: connection refused`);
   const text = await agent.scrape();
   assert.equal(sample(text, 'vigil_etcd_endpoint_up', { member: 'm0' }), 0);
+  assert.equal(sample(text, 'vigil_etcd_endpoint_has_leader', { member: 'm0' }), undefined, 'a member that does not answer cannot say whether it knows a leader');
   assert.equal(sample(text, 'vigil_etcd_has_leader'), 0);
   assert.equal(sample(text, 'vigil_etcd_db_size_bytes', { member: 'm0' }), undefined, 'no stale size for a member that does not answer');
   assert.ok(sample(text, 'vigil_probe_failures_total', { probe: 'etcd', reason: 'unreachable' })! >= 1);
@@ -118,4 +121,34 @@ test('the slow disk: fdatasync delayed by strace turns the verdict to critical (
   }
   assert.notEqual(etcd.members[0]!.pid, undefined, 'etcd survived the detach');
   await waitFor('ok after the delay is removed', verdictIs('ok'), 20_000, lastStatus);
+});
+
+test('a disk so slow that puts hang past the request timeout: each is observed as the time it waited, above 250 ms, and counted', async () => {
+  await waitFor('ok before the delay', verdictIs('ok'), 20_000, lastStatus);
+  const put = { member: 'm0', operation: 'put' };
+  const above = (text: string, le: string) => sample(text, 'vigil_etcd_request_duration_seconds_count', put)! - sample(text, 'vigil_etcd_request_duration_seconds_bucket', { ...put, le })!;
+  const timeouts = (text: string) => sample(text, 'vigil_etcd_request_failures_total', { ...put, kind: 'timeout' })!;
+  const before = await agent.scrape();
+  // Every fsync delayed by 1 s, past the 600 ms request timeout: status still answers, puts hang.
+  const detach = await slowDisk(etcd.members[0]!.pid!, 1000);
+  try {
+    const hung = async () => {
+      const st = await agent.etcdStatus();
+      return /put failed: no answer within 600 ms/.test(st.message) ? st : undefined;
+    };
+    const s = await waitFor('a put that timed out', hung, 30_000, lastStatus);
+    assert.equal(s.verdict, 'critical');
+    assert.equal(s.reason, 'slow-write');
+    const text = await agent.scrape();
+    assert.equal(sample(text, 'vigil_etcd_endpoint_up', { member: 'm0' }), 1, 'the member still answers its status');
+    const timedOut = timeouts(text) - timeouts(before);
+    assert.ok(timedOut >= 1, `${timedOut} puts counted as timeouts`);
+    // A put that answered would have taken the 1 s fsync and timed out instead: what sits above 0.5 s is the waits.
+    assert.ok(above(text, '0.5') - above(before, '0.5') >= timedOut, 'every timed-out put is observed above 0.5 s');
+    assert.ok(above(text, '0.25') - above(before, '0.25') >= timedOut, 'and so above the 250 ms critical threshold the alerts use');
+  } finally {
+    await detach();
+  }
+  assert.notEqual(etcd.members[0]!.pid, undefined, 'etcd survived the detach');
+  await waitFor('ok after the delay is removed', verdictIs('ok'), 30_000, lastStatus);
 });

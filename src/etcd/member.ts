@@ -92,12 +92,12 @@ export async function observeMember(o: ObserveOptions): Promise<MemberObservatio
   if (obs.leader === '0') return obs;
 
   const get = async () => {
+    const start = o.now();
     try {
-      const start = o.now();
       await o.client.get(o.key).options(deadline()).exec();
       obs.getMs = o.now() - start;
     } catch (err) {
-      obs.getFailure = classifyFailure(err, o.timeoutMs);
+      obs.getFailure = { ...classifyFailure(err, o.timeoutMs), waitedMs: o.now() - start };
     }
   };
   const put = async () => {
@@ -109,13 +109,13 @@ export async function observeMember(o: ObserveOptions): Promise<MemberObservatio
       obs.putFailure = { kind: f.kind, text: `no lease to attach the key to: ${f.text}` };
       return;
     }
+    const options = deadline();
+    const start = o.now();
     try {
-      const options = deadline();
-      const start = o.now();
       await o.client.put(o.key).value(String(o.wallNow())).lease(lease).options(options).exec();
       obs.putMs = o.now() - start;
     } catch (err) {
-      obs.putFailure = classifyFailure(err, o.timeoutMs);
+      obs.putFailure = { ...classifyFailure(err, o.timeoutMs), waitedMs: o.now() - start };
     }
   };
   if (o.kvReady) {

@@ -1,12 +1,14 @@
 import { VERDICT_RANK, worst, type Verdict } from '../verdict.ts';
 
-/** Why a request to a member failed, in the probe's bounded vocabulary. */
-/** Why an etcd member gave no usable answer (the peers' FailureKind is another thing). */
-export type MemberFailureKind = 'unreachable' | 'timeout' | 'tls' | 'auth' | 'error';
+/** Why an etcd member gave no usable answer, in the probe's bounded vocabulary (the peers' FailureKind is another thing). */
+export const MEMBER_FAILURE_KINDS = ['unreachable', 'timeout', 'tls', 'auth', 'error'] as const;
+export type MemberFailureKind = (typeof MEMBER_FAILURE_KINDS)[number];
 
 export interface RequestFailure {
   kind: MemberFailureKind;
   text: string;
+  /** Milliseconds the request waited before it failed; absent when it was never sent (no lease to attach the key to). */
+  waitedMs?: number;
 }
 
 /** What one run saw of one configured member; produced by observeMember, judged here. */
@@ -82,7 +84,8 @@ export const hexId = (decimal: string) => {
 
 const failureReason = (f: RequestFailure, otherwise: EtcdReason): EtcdReason => (f.kind === 'tls' || f.kind === 'auth' ? f.kind : otherwise);
 
-const hasLeaderOf = (o: MemberObservation) => !o.down && o.leader !== undefined && o.leader !== '0';
+/** The member answered and knows a leader. */
+export const hasLeaderOf = (o: MemberObservation) => !o.down && o.leader !== undefined && o.leader !== '0';
 
 /**
  * The verdict on a set of members from what one run saw of each.

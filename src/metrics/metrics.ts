@@ -66,11 +66,13 @@ export type NodeMetrics = ReturnType<typeof nodeMetrics>;
 
 /** The etcd probe's metrics. */
 export function etcdMetrics(registry: Registry) {
-  const { g, h } = makers(registry);
+  const { g, c, h } = makers(registry);
   return {
-    etcdRequestDuration: h('vigil_etcd_request_duration_seconds', 'Latency of the probe\'s requests to each etcd member.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['member', 'operation']),
+    etcdRequestDuration: h('vigil_etcd_request_duration_seconds', 'Latency of the probe\'s requests to each etcd member; one that timed out counts the time it waited.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['member', 'operation']),
+    etcdRequestFailures: c('vigil_etcd_request_failures_total', 'The probe\'s requests to each etcd member that failed, by kind: unreachable, timeout, tls, auth, error.', ['member', 'operation', 'kind']),
     etcdEndpointUp: g('vigil_etcd_endpoint_up', 'Whether the etcd member answered the last probe (absent while the probe\'s TLS or auth settings are refused).', ['member']),
     etcdEndpointIsLeader: g('vigil_etcd_endpoint_is_leader', 'Whether the etcd member is the raft leader.', ['member']),
+    etcdEndpointHasLeader: g('vigil_etcd_endpoint_has_leader', 'Whether the etcd member knows a raft leader (absent while it does not answer).', ['member']),
     etcdHasLeader: g('vigil_etcd_has_leader', 'Whether any reachable etcd member reports a leader.'),
     etcdDbSize: g('vigil_etcd_db_size_bytes', 'Size of the etcd member\'s database.', ['member']),
     etcdAlarm: g('vigil_etcd_alarm', 'Whether an alarm is raised on the etcd member.', ['member', 'alarm']),
