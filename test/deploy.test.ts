@@ -117,6 +117,33 @@ void describe('deploy/base', () => {
     }
   });
 
+  void it('tolerates control-plane, node-condition and NoExecute taints, never the taints of a node an autoscaler is removing', () => {
+    const tolerations = find<V1DaemonSet>('DaemonSet', 'vigil').spec!.template.spec!.tolerations!;
+    // Kubernetes' own matching (ToleratesTaint): an empty key with Exists matches every key, an empty effect every effect.
+    const tolerated = (taint: { key: string; value?: string; effect: string }) =>
+      tolerations.some((t) => (!t.effect || t.effect === taint.effect) && (!t.key ? t.operator === 'Exists' : t.key === taint.key && (t.operator === 'Exists' || (t.value ?? '') === (taint.value ?? ''))));
+    for (const taint of [
+      { key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' },
+      { key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' },
+      { key: 'node.kubernetes.io/not-ready', effect: 'NoExecute' },
+      { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' },
+      { key: 'node.kubernetes.io/disk-pressure', effect: 'NoSchedule' },
+      { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' },
+      { key: 'node.cloudprovider.kubernetes.io/uninitialized', value: 'true', effect: 'NoSchedule' },
+      { key: 'dedicated', value: 'infra', effect: 'NoExecute' },
+    ]) {
+      assert.ok(tolerated(taint), `${taint.key}:${taint.effect} is tolerated`);
+    }
+    for (const taint of [
+      { key: 'ToBeDeletedByClusterAutoscaler', value: '1700000000', effect: 'NoSchedule' },
+      { key: 'DeletionCandidateOfClusterAutoscaler', value: '1700000000', effect: 'PreferNoSchedule' },
+      { key: 'karpenter.sh/disrupted', effect: 'NoSchedule' },
+      { key: 'karpenter.sh/disruption', value: 'disrupting', effect: 'NoSchedule' },
+    ]) {
+      assert.ok(!tolerated(taint), `${taint.key}:${taint.effect} (an autoscaler removing the node) is not tolerated`);
+    }
+  });
+
   void it('gives the agent its identity, config, token, data directory, ports and health checks', () => {
     const ds = find<V1DaemonSet>('DaemonSet', 'vigil');
     const pod = ds.spec!.template.spec!;
