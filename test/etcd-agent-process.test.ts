@@ -38,7 +38,10 @@ async function startNode(name: string, leaseTTL: string): Promise<{ agent: Agent
 const keysUnder = (prefix: string) => client.getAll().prefix(prefix).keys();
 
 test('an agent killed with SIGKILL: its probe keys are gone once the lease expires', async () => {
-  const { agent, prefix } = await startNode('killed-node', '3s');
+  // A TTL long enough that the key is surely still there once the process is seen dead, even if
+  // the machine is busy and a keep-alive ran late: seen there after the process died, it was not
+  // revoked, so its going later is the lease expiring.
+  const { agent, prefix } = await startNode('killed-node', '8s');
   const keys = await waitFor('the agent to write its key', async () => {
     const k = await keysUnder(prefix);
     return k.length > 0 ? k : undefined;
@@ -46,11 +49,9 @@ test('an agent killed with SIGKILL: its probe keys are gone once the lease expir
   assert.deepEqual(keys, [`${prefix}${etcd.endpoints[0]}`]);
   agent.kill('SIGKILL');
   assert.equal((await agent.exited).signal, 'SIGKILL');
-  const killedAt = Date.now();
   assert.equal((await keysUnder(prefix)).length, 1, 'the key outlives the process until the lease expires');
-  // The TTL is 3 s; etcd checks expiry every 500 ms, and a keep-alive may have just renewed it.
-  await waitFor('the key to expire', async () => ((await keysUnder(prefix)).length === 0 ? true : undefined), 10_000);
-  assert.ok(Date.now() - killedAt >= 1000, 'gone by expiry, not by a revoke');
+  // etcd checks expiry every 500 ms.
+  await waitFor('the key to expire', async () => ((await keysUnder(prefix)).length === 0 ? true : undefined), 30_000);
 });
 
 test('an agent stopped with SIGTERM revokes its lease: keys go at once, not after the TTL', async () => {
