@@ -21,6 +21,15 @@ function agentRegistry(yaml: string): Registry {
 const vigilNames = async (r: Registry) => new Set((await r.getMetricsAsJSON()).map((m) => m.name).filter((n) => n.startsWith('vigil_')));
 
 describe('probe metrics', () => {
+  it('say nothing of what no run has measured yet: no "no etcd leader" or "no memory available" from an agent that has not looked', async () => {
+    const registry = agentRegistry('probes:\n  node:\n    enabled: true\n  etcd:\n    enabled: true\n    endpoints: [127.0.0.1:2379]\n');
+    const text = await registry.metrics();
+    assert.match(text, /^# TYPE vigil_etcd_has_leader gauge$/m, 'declared');
+    assert.doesNotMatch(text, /^vigil_etcd_has_leader /m);
+    assert.match(text, /^# TYPE vigil_node_memory_available_ratio gauge$/m, 'declared');
+    assert.doesNotMatch(text, /^vigil_node_memory_available_ratio /m);
+  });
+
   it('exist only for the probes the agent runs', async () => {
     const nodeOnly = await vigilNames(agentRegistry('probes:\n  node:\n    enabled: true\n'));
     assert.ok(nodeOnly.has('vigil_node_memory_available_ratio'));

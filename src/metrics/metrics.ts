@@ -10,6 +10,16 @@ function makers(registry: Registry) {
   const registers = [registry];
   return {
     g: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Gauge<L>({ name, help, labelNames, registers }),
+    /**
+     * An unlabelled gauge that a probe run measures: absent until the first run sets it. (An
+     * unlabelled prom-client gauge otherwise reads 0 from the start, and "no etcd leader" or "no
+     * memory available" would be scraped from an agent that has not looked yet.)
+     */
+    measured: (name: string, help: string) => {
+      const gauge = new Gauge({ name, help, registers });
+      gauge.remove();
+      return gauge;
+    },
     c: <L extends string>(name: string, help: string, labelNames: readonly L[] = []) => new Counter<L>({ name, help, labelNames, registers }),
     h: <L extends string>(name: string, help: string, buckets: number[], labelNames: readonly L[] = []) => new Histogram<L>({ name, help, buckets, labelNames, registers }),
   };
@@ -56,24 +66,24 @@ export type Metrics = ReturnType<typeof createMetrics>;
 
 /** The node probe's metrics. */
 export function nodeMetrics(registry: Registry) {
-  const { g } = makers(registry);
+  const { g, measured } = makers(registry);
   return {
     nodeFilesystemUsedRatio: g('vigil_node_filesystem_used_ratio', 'Fraction of the filesystem holding the path that is used.', ['path']),
-    nodeMemoryAvailableRatio: g('vigil_node_memory_available_ratio', 'Fraction of memory available to new workloads.'),
+    nodeMemoryAvailableRatio: measured('vigil_node_memory_available_ratio', 'Fraction of memory available to new workloads.'),
   };
 }
 export type NodeMetrics = ReturnType<typeof nodeMetrics>;
 
 /** The etcd probe's metrics. */
 export function etcdMetrics(registry: Registry) {
-  const { g, c, h } = makers(registry);
+  const { g, c, h, measured } = makers(registry);
   return {
     etcdRequestDuration: h('vigil_etcd_request_duration_seconds', 'Latency of the probe\'s requests to each etcd member; one that timed out counts the time it waited.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['member', 'operation']),
     etcdRequestFailures: c('vigil_etcd_request_failures_total', 'The probe\'s requests to each etcd member that failed, by kind: unreachable, timeout, tls, auth, error.', ['member', 'operation', 'kind']),
     etcdEndpointUp: g('vigil_etcd_endpoint_up', 'Whether the etcd member answered the last probe (absent while the probe\'s TLS or auth settings are refused).', ['member']),
     etcdEndpointIsLeader: g('vigil_etcd_endpoint_is_leader', 'Whether the etcd member is the raft leader.', ['member']),
     etcdEndpointHasLeader: g('vigil_etcd_endpoint_has_leader', 'Whether the etcd member knows a raft leader (absent while it does not answer).', ['member']),
-    etcdHasLeader: g('vigil_etcd_has_leader', 'Whether any reachable etcd member reports a leader.'),
+    etcdHasLeader: measured('vigil_etcd_has_leader', 'Whether any reachable etcd member reports a leader.'),
     etcdDbSize: g('vigil_etcd_db_size_bytes', 'Size of the etcd member\'s database.', ['member']),
     etcdAlarm: g('vigil_etcd_alarm', 'Whether an alarm is raised on the etcd member.', ['member', 'alarm']),
   };
