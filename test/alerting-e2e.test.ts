@@ -95,46 +95,48 @@ void describe('alerts end to end', () => {
     assert.deepEqual(firing.map((s) => s.metric.alertname), [], 'nothing fires on a healthy cluster');
   });
 
-  void it('one member\'s slow disk: one critical notification naming that member, the warning held back; resolved when fast again', async (t) => {
+  void it('one member\'s slow disk: one critical notification naming that member, the warning left out in the rules; resolved when fast again', async (t) => {
     const m = await follower();
     const faultAt = Date.now();
     const heal = await slowDisk(m.pid!, SLOW_DISK_MS);
     let fired;
     try {
       fired = await eventually(() => webhook.find('firing', { alertname: 'VigilEtcdWriteLatency', member: m.name, severity: 'critical' }, faultAt), 120_000, 'VigilEtcdWriteLatency (critical) at the webhook');
-      // Both severities fire in Prometheus; the example configuration's inhibition sends the critical one only.
-      await eventually(async () => ((await query(`ALERTS{alertname="VigilEtcdWriteLatency", member="${m.name}", alertstate="firing"}`)).length === 2 ? true : undefined), 30_000, 'both severities firing');
-      // Settled when Alertmanager itself holds the warning back, inhibited by the critical one.
+      // The warning's expression leaves the member out while the critical condition holds, so it
+      // never fires in Prometheus: checked once the critical one has fired for longer than the
+      // warning's own `for` (3m, 12 s compressed) would have needed.
       await eventually(async () => {
-        const res = await fetch(`${stack.alertmanager.url}/api/v2/alerts?filter=${encodeURIComponent('alertname="VigilEtcdWriteLatency"')}&filter=${encodeURIComponent(`member="${m.name}"`)}&filter=${encodeURIComponent('severity="warning"')}`);
-        const held = (await res.json()) as { status: { state: string; inhibitedBy: string[] } }[];
-        return held.length === 1 && held[0]!.status.state === 'suppressed' && held[0]!.status.inhibitedBy.length > 0 ? true : undefined;
-      }, 30_000, 'the warning inhibited in Alertmanager');
+        const res = await fetch(`${stack.prometheus.url}/api/v1/alerts`);
+        const alerts = ((await res.json()) as { data: { alerts: { labels: Record<string, string>; state: string; activeAt: string }[] } }).data.alerts;
+        const critical = alerts.find((x) => x.labels.alertname === 'VigilEtcdWriteLatency' && x.labels.member === m.name && x.labels.severity === 'critical' && x.state === 'firing');
+        return critical && Date.now() - Date.parse(critical.activeAt) > 20_000 ? true : undefined;
+      }, 60_000, 'the critical alert active for 20 s');
+      const warned = await query(`count_over_time(ALERTS{alertname="VigilEtcdWriteLatency", member="${m.name}", severity="warning", alertstate="firing"}[${Math.ceil((Date.now() - faultAt) / 1000)}s])`);
+      assert.deepEqual(warned, [], 'the warning never fired while the critical condition held');
     } finally {
       await heal();
     }
     const healedAt = Date.now();
     assert.equal(fired.alert.labels.severity, 'critical');
     assert.equal(fired.receiver, 'pager');
-    assert.match(fired.alert.annotations.description!, new RegExp(`^\\d+(\\.\\d+)?% of the puts to etcd member ${m.name} took longer than 250 ms over the last 5 minutes\\.$`));
+    assert.match(fired.alert.annotations.description!, new RegExp(`^\\d+(\\.\\d+)?% of the puts to etcd member ${m.name} took longer than 250 ms \\(or did not finish\\) over the last 5 minutes\\.$`));
     assert.equal(fired.alert.annotations.runbook_url, 'https://vigil.example.com/runbooks/VigilEtcdWriteLatency.md');
     assert.deepEqual(Object.keys(fired.alert.labels).sort(), ['alertname', 'member', 'severity'], 'one alert for the member, not one per agent');
-    // Once the critical one fires, the warning is held back. (Compressed fifteenfold, the warning's
-    // one-minute head start on the critical one is 4 s, which the first slow puts on a loaded
-    // machine can outrun; bench/alert-timings.ts shows it held back with the shipped timings.)
-    assert.deepEqual(webhook.findAll('firing', { alertname: 'VigilEtcdWriteLatency', severity: 'warning' }, fired.receivedAt + 1), [], 'the warning is inhibited while the critical one fires');
+    assert.deepEqual(webhook.findAll('firing', { alertname: 'VigilEtcdWriteLatency', severity: 'warning' }, faultAt), [], 'no warning notified');
     assert.equal(webhook.findAll('firing', { alertname: 'VigilEtcdWriteLatency', severity: 'critical' }, faultAt).filter((f) => f.alert.labels.member !== m.name).length, 0, 'no other member blamed');
     const resolved = await eventually(() => webhook.find('resolved', { alertname: 'VigilEtcdWriteLatency', member: m.name }, healedAt), 120_000, 'VigilEtcdWriteLatency resolved at the webhook');
     t.diagnostic(`compressed ×15: fault -> firing notification ${((fired.receivedAt - faultAt) / 1000).toFixed(1)} s; healed -> resolved ${((resolved.receivedAt - healedAt) / 1000).toFixed(1)} s`);
   });
 
-  void it('one member killed: one notification naming it, whichever agents see it', async (t) => {
+  void it('one member killed: one warning naming it, whichever agents see it', async (t) => {
     const m = await follower();
     const killedAt = Date.now();
     await m.kill();
     const fired = await eventually(() => webhook.find('firing', { alertname: 'VigilEtcdMemberDown', member: m.name }, killedAt), 120_000, 'VigilEtcdMemberDown at the webhook');
-    assert.equal(fired.receiver, 'pager');
-    assert.equal(fired.alert.annotations.description, `etcd member ${m.name} has answered fewer than half of the probes of each of the 3 vigil agents probing it for 2 minutes.`);
+    // One member of three: the cluster serves on the others (README, "Severity policy").
+    assert.equal(fired.receiver, 'team');
+    assert.equal(fired.alert.labels.severity, 'warning');
+    assert.equal(fired.alert.annotations.description, `etcd member ${m.name} has answered fewer than half of the probes of each vigil agent probing it for 2 minutes; the others serve on.`);
     assert.deepEqual(Object.keys(fired.alert.labels).sort(), ['alertname', 'member', 'severity']);
     assert.equal(webhook.findAll('firing', { alertname: 'VigilEtcdMemberDown' }, killedAt).length, 1, 'one notification');
     assert.equal(webhook.find('firing', { alertname: 'VigilEtcdNoLeader' }, killedAt), undefined, 'two of three members keep a leader');
@@ -154,9 +156,9 @@ void describe('alerts end to end', () => {
     await victim.kill('SIGKILL');
     const down = await eventually(() => webhook.find('firing', { alertname: 'VigilAgentDown', node: 'node-c' }, killedAt), 120_000, 'VigilAgentDown for node-c at the webhook');
     const instance = new URL(victim.url).host;
-    assert.equal(down.receiver, 'pager');
+    assert.equal(down.receiver, 'team');
     assert.equal(down.alert.labels.instance, instance);
-    assert.match(down.alert.annotations.description!, new RegExp(`^Prometheus failed \\d+(\\.\\d+)?% of its scrapes of the vigil agent on node node-c \\(${instance.replace(/\./g, '\\.')}\\) over 3 minutes\\.$`));
+    assert.match(down.alert.annotations.description!, new RegExp(`^Prometheus failed \\d+(\\.\\d+)?% of its scrapes of the vigil agent on node node-c \\(${instance.replace(/\./g, '\\.')}\\) over 10 minutes, while its node answers its peers\\.$`));
     // The peers got the connection refused: node-c's host is up, so its node is not unreachable,
     // and a dead agent is not a partition. Give the unreachable rule the time it would need.
     await new Promise((r) => setTimeout(r, 15_000));

@@ -60,6 +60,22 @@ void describe('alert rules', () => {
     }
   });
 
+  void it('follow the severity policy written in the README, rule by rule', () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const table = /- \*\*Severity policy\.\*\*[^\n]*\n\n((?: {2}\|.*\n)+)/.exec(readme)?.[1];
+    assert.ok(table, 'the README has the severity policy table');
+    const policy = new Map<string, Set<string>>();
+    for (const row of table.split('\n').slice(2).filter(Boolean)) {
+      const [severity, receiver, , alerts] = row.split('|').slice(1, -1).map((c) => c.trim());
+      assert.equal(receiver, { critical: 'pager', warning: 'team', info: 'tickets' }[severity!], `${severity} goes to its receiver`);
+      policy.set(severity!, new Set([...alerts!.matchAll(/Vigil[A-Za-z]+/g)].map((m) => m[0])));
+    }
+    assert.deepEqual([...policy.keys()].sort(), ['critical', 'info', 'warning']);
+    const declared = rules.map((r) => `${r.alert} ${r.labels?.severity}`).sort();
+    const written = [...policy].flatMap(([severity, alerts]) => [...alerts].map((a) => `${a} ${severity}`)).sort();
+    assert.deepEqual(declared, written, 'every rule has the severity the policy gives it, and the policy names no other');
+  });
+
   void it('match histogram buckets on Prometheus 2 and 3 alike', () => {
     // Prometheus 3 stores le="5" as le="5.0": a whole-number edge must be matched both ways.
     const doc = parse(readFileSync(path.join(root, RULES_FILE), 'utf8')) as { groups: { rules: { expr: string }[] }[] };

@@ -71,13 +71,16 @@ async function startServer(name: string, command: string, port: number, args: st
 export interface Alertmanager { url: string; proc: ManagedProcess }
 
 /**
- * Starts real Alertmanager with the example configuration (alerts/alertmanager.yml): its routes,
- * grouping and inhibitions as shipped, every receiver's URL replaced by `webhookUrl`, and the
- * route timings replaced only if `timings` is given (tests that cannot wait minutes).
+ * Starts real Alertmanager with the example configuration (alerts/alertmanager.yml), or `config`
+ * if given: its routes, grouping and inhibitions as written, every receiver's URL replaced by
+ * `webhookUrl`, and the route timings replaced only if `timings` is given (tests that cannot wait
+ * minutes).
  */
 export async function startAlertmanager(opts: {
   dir: string;
   port: number;
+  /** A whole configuration to start from instead of the example (YAML). */
+  config?: string;
   /** Where notifications go (a webhook); absent: nowhere, the UI only. */
   webhookUrl?: string;
   timings?: { groupWait: string; groupInterval: string; repeatInterval: string };
@@ -95,9 +98,9 @@ export async function startAlertmanager(opts: {
 
 interface Route { group_wait?: string; group_interval?: string; repeat_interval?: string; routes?: Route[] }
 
-/** The example configuration with the receivers pointed at `webhookUrl` (or nowhere) and, if given, shorter timings. */
-export function alertmanagerConfig(opts: { webhookUrl?: string; timings?: { groupWait: string; groupInterval: string; repeatInterval: string } }): string {
-  const config = parse(readFileSync(EXAMPLE_ALERTMANAGER_CONFIG, 'utf8')) as { route: Route; receivers: { name: string; webhook_configs?: { url: string }[] }[] };
+/** The example configuration (or `config`) with the receivers pointed at `webhookUrl` (or nowhere) and, if given, shorter timings. */
+export function alertmanagerConfig(opts: { config?: string; webhookUrl?: string; timings?: { groupWait: string; groupInterval: string; repeatInterval: string } }): string {
+  const config = parse(opts.config ?? readFileSync(EXAMPLE_ALERTMANAGER_CONFIG, 'utf8')) as { route: Route; receivers: { name: string; webhook_configs?: { url: string }[] }[] };
   for (const r of config.receivers) {
     if (opts.webhookUrl) for (const w of r.webhook_configs ?? []) w.url = `${opts.webhookUrl}?receiver=${r.name}`;
     else delete r.webhook_configs;
@@ -187,16 +190,19 @@ const seconds = (d: string) => [...d.matchAll(/(\d+)([smhd])/g)].reduce((sum, m)
 const scaled = (d: string, factor: number) => (seconds(d) === 0 ? "0s" : `${Math.max(1, Math.round(seconds(d) * factor))}s`);
 
 /**
- * A time-compressed copy of the rules for tests that cannot wait minutes: every range window and
- * every `for` multiplied by `factor` (e.g. 1/15 turns 2m into 8s, to go with a 2 s scrape for the
- * 30 s one the rules are written for). The expressions are otherwise exactly as shipped.
+ * A time-compressed copy of the rules for tests that cannot wait minutes: every range window (and
+ * subquery step), every `offset` and every `for` multiplied by `factor` (e.g. 1/15 turns 2m into 8s, to go with a 2 s
+ * scrape for the 30 s one the rules are written for). The expressions are otherwise exactly as
+ * shipped.
  */
 export function rulesScaled(rulesFile: string, factor: number, outFile: string): void {
   const doc = parse(readFileSync(rulesFile, 'utf8')) as { groups: { rules: { expr: string; for?: string }[] }[] };
   for (const g of doc.groups) {
     for (const r of g.rules) {
       if (r.for !== undefined) r.for = scaled(r.for, factor);
-      r.expr = r.expr.replace(/\[(\d+[smhd](?:\d+[smhd])*)\]/g, (_, d: string) => `[${scaled(d, factor)}]`);
+      r.expr = r.expr
+        .replace(/\[(\d+[smhd](?:\d+[smhd])*)(?::(\d+[smhd](?:\d+[smhd])*))?\]/g, (_, d: string, step?: string) => `[${scaled(d, factor)}${step ? `:${scaled(step, factor)}` : ''}]`)
+        .replace(/\boffset (\d+[smhd](?:\d+[smhd])*)/g, (_, d: string) => `offset ${scaled(d, factor)}`);
     }
   }
   writeFileSync(outFile, stringify(doc, { lineWidth: 0 }));
