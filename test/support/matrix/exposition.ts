@@ -13,6 +13,8 @@ interface Definition {
   type: 'counter' | 'gauge' | 'histogram';
   labelNames: readonly string[];
   buckets: readonly number[];
+  /** A metric without labels that the agent leaves out until a run sets it (src/metrics/metrics.ts `measured`). */
+  absentAtFirst?: boolean;
 }
 
 interface Internals {
@@ -20,6 +22,8 @@ interface Internals {
   help: string;
   labelNames?: readonly string[];
   upperBounds?: number[];
+  /** prom-client's values by label set: empty for a metric without labels that was removed. */
+  hashMap?: Record<string, unknown>;
 }
 
 const escapeValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -32,8 +36,9 @@ export class Family {
 
   constructor(def: Definition) {
     this.#def = def;
-    // As prom-client does: a metric without labels exists, at zero, from the start.
-    if (def.labelNames.length === 0) {
+    // As prom-client does: a metric without labels exists, at zero, from the start, unless the
+    // agent removes it until it has measured it.
+    if (def.labelNames.length === 0 && !def.absentAtFirst) {
       if (def.type === 'histogram') this.#histograms.set('', { counts: def.buckets.map(() => 0), sum: 0, count: 0 });
       else this.#values.set('', 0);
     }
@@ -127,7 +132,8 @@ function definitionsOf(factory: (registry: Registry) => object): Record<string, 
     const type = m instanceof Histogram ? 'histogram' : m instanceof Counter ? 'counter' : m instanceof Gauge ? 'gauge' : undefined;
     if (!type) continue;
     const i = m as Internals;
-    defs[prop] = { name: i.name, help: i.help, type, labelNames: i.labelNames ?? [], buckets: i.upperBounds ?? [] };
+    const absentAtFirst = type !== 'histogram' && (i.labelNames ?? []).length === 0 && i.hashMap !== undefined && Object.keys(i.hashMap).length === 0;
+    defs[prop] = { name: i.name, help: i.help, type, labelNames: i.labelNames ?? [], buckets: i.upperBounds ?? [], absentAtFirst };
   }
   cache.set(factory, defs);
   return defs;
