@@ -17,6 +17,8 @@ export interface Faults {
   overlayBroken?: readonly (readonly [string, string])[];
   /** The nodes cut off from the rest by a partition; Prometheus and the control plane are on the other side. */
   cutOff?: readonly string[];
+  /** Nodes whose Service routing is broken (kube-proxy): Service IPs, the API server's and cluster DNS's, time out from their pods; pod and host addresses still answer. */
+  servicesBroken?: readonly string[];
   /** Seconds each node's clock is off (negative: behind). */
   clockOffset?: Readonly<Record<string, number>>;
   /** Used ratio of the root filesystem per node (healthy nodes: 0.42). */
@@ -117,9 +119,9 @@ export function ping(f: Faults, from: string, to: string, network: 'pod' | 'host
   return agentRunning ? 'ok' : 'refused';
 }
 
-/** Whether a node's main agent (on the pod network) reaches the API server and cluster DNS. */
+/** Whether a node's main agent (on the pod network) reaches the API server and cluster DNS (both by their Service IPs). */
 export function reachesControlPlane(f: Faults, node: string): boolean {
-  return !f.nodesDown?.includes(node) && !f.cutOff?.includes(node) && !f.podNetworkDown?.includes(node);
+  return !f.nodesDown?.includes(node) && !f.cutOff?.includes(node) && !f.podNetworkDown?.includes(node) && !f.servicesBroken?.includes(node);
 }
 
 /** Whether Prometheus (on the control plane's side, scraping pod addresses) reaches a node's main agent. */
