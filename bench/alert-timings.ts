@@ -5,7 +5,7 @@
 //
 //   npx tsx bench/alert-timings.ts slow-disk   [runs]   # one member's fsyncs +300 ms → VigilEtcdWriteLatency
 //   npx tsx bench/alert-timings.ts member-down [runs]   # one member killed → VigilEtcdMemberDown
-//   npx tsx bench/alert-timings.ts agent-down  [runs]   # one agent killed → VigilAgentDown (and no VigilNodeUnreachable)
+//   npx tsx bench/alert-timings.ts agent-down  [runs]   # one agent killed → VigilAgentDown, a warning (and no VigilNodeUnreachable)
 //
 // Each run faults a different member or node, so no run inherits the previous one's window.
 // Prints one line per run and a summary; takes minutes per run.
@@ -107,7 +107,7 @@ try {
       }
       if (scenario === 'slow-disk') {
         const warnings = webhook.findAll('firing', { alertname: 'VigilEtcdWriteLatency', member: want.member!, severity: 'warning' }, t0);
-        notes.push(warnings.length ? `${warnings.length} warning notification(s) besides the critical one` : 'the warning held back by inhibition');
+        notes.push(warnings.length ? `${warnings.length} warning notification(s) besides the critical one` : 'no warning notified');
       }
       const r = { firing: (firing - t0) / 1000, notified: (notified - t0) / 1000, cleared: (cleared - healAt) / 1000 };
       results.push(r);
