@@ -17,12 +17,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from './support/agent-process.ts';
-import { WebhookReceiver, rulesScaled } from './support/monitoring.ts';
+import { freePort } from './support/etcd.ts';
+import { WebhookReceiver, rulesScaled, startAlertmanager, startPrometheus, type Alertmanager, type Prometheus } from './support/monitoring.ts';
 import { collect, describeAlert, judge, type Verdict } from './support/matrix/judge.ts';
 import { renderMatrix } from './support/matrix/report.ts';
 import { selectScenarios } from './support/matrix/scenarios.ts';
 import { Simulation } from './support/matrix/sim.ts';
-import { startAlertmanager, startPrometheus, type Server } from './support/matrix/stack.ts';
 import { FACTOR } from './support/matrix/world.ts';
 
 const RULES = path.resolve(import.meta.dirname, '../alerts/vigil.rules.yml');
@@ -44,8 +44,8 @@ void describe('notification matrix', { timeout: wallMs(endV) + SLACK_MS }, () =>
   let dir: string;
   let webhook: WebhookReceiver;
   let sim: Simulation;
-  let alertmanager: Server | undefined;
-  let prometheus: Server | undefined;
+  let alertmanager: Alertmanager | undefined;
+  let prometheus: Prometheus | undefined;
   const verdicts = new Map<string, Verdict>();
   const query = async (expr: string): Promise<Sample[]> => {
     const res = await fetch(`${prometheus!.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
@@ -62,8 +62,10 @@ void describe('notification matrix', { timeout: wallMs(endV) + SLACK_MS }, () =>
     const sdFile = path.join(dir, 'targets.json');
     sim = new Simulation(scenarios, { sdFile });
     await sim.start();
-    alertmanager = await startAlertmanager({ dir, webhookUrl: webhook.url, factor: 1 / FACTOR });
-    prometheus = await startPrometheus({ dir, sdFile, rulesFile, alertmanagerUrl: alertmanager.url, interval: INTERVAL });
+    // The shipped configuration, its group timings compressed alike (repeat_interval as shipped).
+    alertmanager = await startAlertmanager({ dir: path.join(dir, 'alertmanager'), port: await freePort(), webhookUrl: webhook.url, scale: 1 / FACTOR });
+    // Targets from a file, so pods can leave and join as in a rollout.
+    prometheus = await startPrometheus({ dir: path.join(dir, 'prometheus'), port: await freePort(), targets: { file: sdFile }, rulesFile, alertmanagerUrl: alertmanager.url, scrapeInterval: INTERVAL, evaluationInterval: INTERVAL });
     // Every simulated agent a target of its own, scraped, before the clusters' time starts.
     const targets = sim.discovered(0).length;
     await eventually(async () => {

@@ -31,7 +31,8 @@ export interface Prometheus { url: string; proc: ManagedProcess }
 export async function startPrometheus(opts: {
   dir: string;
   port: number;
-  targets: ScrapeTarget[];
+  /** The agents to scrape, or a file_sd file that lists them (targets that come and go). */
+  targets: ScrapeTarget[] | { file: string };
   rulesFile: string;
   alertmanagerUrl: string;
   scrapeInterval: string;
@@ -43,7 +44,13 @@ export async function startPrometheus(opts: {
     rule_files: [opts.rulesFile],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [new URL(opts.alertmanagerUrl).host] }] }] },
     // As the operator renders the ServiceMonitor: target labels set by Prometheus, honor_labels false.
-    scrape_configs: [{ job_name: 'vigil', honor_labels: false, static_configs: opts.targets.map((t) => ({ targets: [t.address], labels: serviceMonitorLabels(t) })) }],
+    scrape_configs: [{
+      job_name: 'vigil',
+      honor_labels: false,
+      ...(Array.isArray(opts.targets)
+        ? { static_configs: opts.targets.map((t) => ({ targets: [t.address], labels: serviceMonitorLabels(t) })) }
+        : { file_sd_configs: [{ files: [opts.targets.file], refresh_interval: '5s' }] }),
+    }],
   };
   const file = path.join(opts.dir, 'prometheus.yml');
   writeFileSync(file, stringify(config));
@@ -84,6 +91,8 @@ export async function startAlertmanager(opts: {
   /** Where notifications go (a webhook); absent: nowhere, the UI only. */
   webhookUrl?: string;
   timings?: { groupWait: string; groupInterval: string; repeatInterval: string };
+  /** Instead of `timings`: every route's group_wait and group_interval multiplied by this (repeat_interval kept). */
+  scale?: number;
 }): Promise<Alertmanager> {
   mkdirSync(path.join(opts.dir, 'data'), { recursive: true });
   const file = path.join(opts.dir, 'alertmanager.yml');
@@ -98,8 +107,11 @@ export async function startAlertmanager(opts: {
 
 interface Route { group_wait?: string; group_interval?: string; repeat_interval?: string; routes?: Route[] }
 
-/** The example configuration (or `config`) with the receivers pointed at `webhookUrl` (or nowhere) and, if given, shorter timings. */
-export function alertmanagerConfig(opts: { config?: string; webhookUrl?: string; timings?: { groupWait: string; groupInterval: string; repeatInterval: string } }): string {
+/**
+ * The example configuration (or `config`) with the receivers pointed at `webhookUrl` (or nowhere)
+ * and, if given, shorter timings: `timings` set outright, or `scale` multiplying each route's own.
+ */
+export function alertmanagerConfig(opts: { config?: string; webhookUrl?: string; timings?: { groupWait: string; groupInterval: string; repeatInterval: string }; scale?: number }): string {
   const config = parse(opts.config ?? readFileSync(EXAMPLE_ALERTMANAGER_CONFIG, 'utf8')) as { route: Route; receivers: { name: string; webhook_configs?: { url: string }[] }[] };
   for (const r of config.receivers) {
     if (opts.webhookUrl) for (const w of r.webhook_configs ?? []) w.url = `${opts.webhookUrl}?receiver=${r.name}`;
@@ -114,6 +126,18 @@ export function alertmanagerConfig(opts: { config?: string; webhookUrl?: string;
       for (const r of route.routes ?? []) shorten(r);
     };
     shorten(config.route);
+  }
+  if (opts.scale !== undefined) {
+    const factor = opts.scale;
+    // Alertmanager's own defaults where the root route sets none.
+    config.route.group_wait ??= '30s';
+    config.route.group_interval ??= '5m';
+    const scale = (route: Route) => {
+      if (route.group_wait) route.group_wait = scaled(route.group_wait, factor);
+      if (route.group_interval) route.group_interval = scaled(route.group_interval, factor);
+      for (const r of route.routes ?? []) scale(r);
+    };
+    scale(config.route);
   }
   return stringify(config);
 }
