@@ -33,7 +33,7 @@ function alertmanagerUnderTest(config?: () => string) {
     am = await startAlertmanager({ dir, port: await freePort(), config: config?.(), webhookUrl: webhook.url, timings: { groupWait: '1s', groupInterval: '1s', repeatInterval: '1h' } });
   });
   after(async () => {
-    await am?.proc.stop();
+    await am?.stop();
     await webhook?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -65,7 +65,7 @@ void describe('notification matrix', { timeout: wallMs(endV) + SLACK_MS }, () =>
     // The shipped configuration, its group timings compressed alike (repeat_interval as shipped).
     alertmanager = await startAlertmanager({ dir: path.join(dir, 'alertmanager'), port: await freePort(), webhookUrl: webhook.url, scale: 1 / FACTOR });
     // Targets from a file, so pods can leave and join as in a rollout.
-    prometheus = await startPrometheus({ dir: path.join(dir, 'prometheus'), port: await freePort(), targets: { file: sdFile }, rulesFile, alertmanagerUrl: alertmanager.url, scrapeInterval: INTERVAL, evaluationInterval: INTERVAL });
+    prometheus = await startPrometheus({ dir: path.join(dir, 'prometheus'), port: await freePort(), targets: { file: sdFile }, rulesFile, alertmanagerUrl: alertmanager.innerUrl, scrapeInterval: INTERVAL, evaluationInterval: INTERVAL });
     // Every simulated agent a target of its own, scraped, before the clusters' time starts.
     const targets = sim.discovered(0).length;
     await eventually(async () => {
@@ -88,8 +88,8 @@ void describe('notification matrix', { timeout: wallMs(endV) + SLACK_MS }, () =>
   });
 
   after(async () => {
-    await prometheus?.proc.stop();
-    await alertmanager?.proc.stop();
+    await prometheus?.stop();
+    await alertmanager?.stop();
     await sim?.stop();
     await webhook?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
+import { relayOutOfNamespace } from './netns-relay.ts';
 import { startProcess, waitReady, type ManagedProcess } from './process.ts';
 
 export interface ScrapeTarget {
@@ -26,7 +27,23 @@ export function serviceMonitorLabels(t: ScrapeTarget): Record<string, string> {
   return { namespace: 'vigil', service: 'vigil', pod: `vigil-${t.node}`, container: 'vigil', endpoint: 'http', node: t.node };
 }
 
-export interface Prometheus { url: string; proc: ManagedProcess }
+/**
+ * Where a server runs: the root namespace (the default), or a network namespace, as on one node of
+ * simulated hosts, where it listens on the namespace's own loopback and is reached from the test
+ * through a relay (`dir` holds the relay's socket).
+ */
+export interface InNamespace { ns: string; dir: string }
+
+/** A Prometheus-family server: `url` as the test reaches it, `innerUrl` as its own namespace does. */
+export interface MonitoringServer {
+  url: string;
+  innerUrl: string;
+  proc: ManagedProcess;
+  /** Ends the server (by its PID) and its relay. */
+  stop(): Promise<void>;
+}
+
+export type Prometheus = MonitoringServer;
 
 export async function startPrometheus(opts: {
   dir: string;
@@ -34,9 +51,11 @@ export async function startPrometheus(opts: {
   /** The agents to scrape, or a file_sd file that lists them (targets that come and go). */
   targets: ScrapeTarget[] | { file: string };
   rulesFile: string;
+  /** Alertmanager as Prometheus reaches it (its `innerUrl`). */
   alertmanagerUrl: string;
   scrapeInterval: string;
   evaluationInterval: string;
+  netns?: InNamespace;
 }): Promise<Prometheus> {
   mkdirSync(path.join(opts.dir, 'data'), { recursive: true });
   const config = {
@@ -59,23 +78,35 @@ export async function startPrometheus(opts: {
     `--storage.tsdb.path=${path.join(opts.dir, 'data')}`,
     // Resend firing alerts quickly, so Alertmanager hears of them within the evaluation interval.
     '--rules.alert.resend-delay=1s',
-  ]);
+  ], opts.netns);
 }
 
-/** Starts a Prometheus-family server on 127.0.0.1:port and waits until its /-/ready answers. */
-async function startServer(name: string, command: string, port: number, args: string[]): Promise<{ url: string; proc: ManagedProcess }> {
-  const proc = startProcess({ name, command, args: [...args, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'] });
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitReady(proc, `${url}/-/ready`);
-  } catch (err) {
+/**
+ * Starts a Prometheus-family server on 127.0.0.1:port (of its namespace, if given) and waits until
+ * its /-/ready answers.
+ */
+async function startServer(name: string, command: string, port: number, args: string[], netns?: InNamespace): Promise<MonitoringServer> {
+  const argv = [...args, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'];
+  // `ip netns exec` execs the server, so the PID kept is the server's own.
+  const proc = netns ? startProcess({ name, command: 'ip', args: ['netns', 'exec', netns.ns, command, ...argv] }) : startProcess({ name, command, args: argv });
+  const innerUrl = `http://127.0.0.1:${port}`;
+  let relay: Awaited<ReturnType<typeof relayOutOfNamespace>> | undefined;
+  const stop = async () => {
     await proc.stop();
+    await relay?.close();
+  };
+  try {
+    if (netns) relay = await relayOutOfNamespace({ ns: netns.ns, host: '127.0.0.1', port, dir: netns.dir });
+    const url = relay?.url ?? innerUrl;
+    await waitReady(proc, `${url}/-/ready`);
+    return { url, innerUrl, proc, stop };
+  } catch (err) {
+    await stop();
     throw err;
   }
-  return { url, proc };
 }
 
-export interface Alertmanager { url: string; proc: ManagedProcess }
+export type Alertmanager = MonitoringServer;
 
 /**
  * Starts real Alertmanager with the example configuration (alerts/alertmanager.yml), or `config`
@@ -93,6 +124,7 @@ export async function startAlertmanager(opts: {
   timings?: { groupWait: string; groupInterval: string; repeatInterval: string };
   /** Instead of `timings`: every route's group_wait and group_interval multiplied by this (repeat_interval kept). */
   scale?: number;
+  netns?: InNamespace;
 }): Promise<Alertmanager> {
   mkdirSync(path.join(opts.dir, 'data'), { recursive: true });
   const file = path.join(opts.dir, 'alertmanager.yml');
@@ -102,7 +134,7 @@ export async function startAlertmanager(opts: {
     `--storage.path=${path.join(opts.dir, 'data')}`,
     // No gossip port: a single instance needs no cluster.
     '--cluster.listen-address=',
-  ]);
+  ], opts.netns);
 }
 
 interface Route { group_wait?: string; group_interval?: string; repeat_interval?: string; routes?: Route[] }

@@ -147,7 +147,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       webhookUrl: opts.webhookUrl,
       timings: opts.alertmanager,
     });
-    stops.push(() => alertmanager.proc.stop());
+    stops.push(() => alertmanager.stop());
 
     progress('starting Prometheus');
     const prometheus = await startPrometheus({
@@ -155,11 +155,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       port: await freePort(),
       targets: agents.map((a) => ({ address: new URL(a.url).host, node: a.name })),
       rulesFile: opts.rulesFile ?? BUNDLED_RULES,
-      alertmanagerUrl: alertmanager.url,
+      alertmanagerUrl: alertmanager.innerUrl,
       scrapeInterval: opts.scrapeInterval ?? '5s',
       evaluationInterval: opts.evaluationInterval ?? '5s',
     });
-    stops.push(() => prometheus.proc.stop());
+    stops.push(() => prometheus.stop());
 
     return { dir, etcd, apisim: { url: simUrl, proc: sim, kubeconfig }, agents, prometheus, alertmanager, stop };
   } catch (err) {
