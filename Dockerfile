@@ -1,11 +1,9 @@
-# The vigil agent: the bundle from `npm run build` (dist/: vigil.mjs, its chunks, the SQLite addon,
-# etcd's protobuf files, the status page) on Debian bookworm with Node. `npm run image` builds it,
-# making the base image first where none can be pulled (scripts/base-image.sh). By hand:
+# The vigil agent: the bundle from `npm run build` (dist/: vigil.mjs, its chunks, etcd's protobuf
+# files, the status page; no native addon) on Debian bookworm with Node 24. `npm run image` builds
+# it, making the base image first where none can be pulled (scripts/base-image.sh). By hand:
 #   npm ci && npm run build
 #   docker build --build-arg VIGIL_REVISION=$(git rev-parse --short=12 HEAD) -t vigil:0.1.0 .
-# The addon is compiled by `npm ci` for this machine's Node: build on Debian bookworm (or older
-# glibc) with the Node major given as NODE_MAJOR.
-ARG NODE_MAJOR=20
+ARG NODE_MAJOR=24
 FROM vigil-base:bookworm-node${NODE_MAJOR}
 ARG VIGIL_REVISION=unknown
 ENV NODE_ENV=production VIGIL_REVISION=${VIGIL_REVISION}

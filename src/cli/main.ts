@@ -4,6 +4,7 @@ import { agentCommand } from './agent.ts';
 import { checkConfigCommand } from './check-config.ts';
 import { statusCommand } from './status.ts';
 import { errorText } from '../errors.ts';
+import { runtimeProblem } from '../runtime.ts';
 import { version } from '../version.ts';
 
 /** Exit codes: 0 fine, 1 a failure at run time (or, for status, a degraded cluster), 2 a usage or config error. */
@@ -54,12 +55,18 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`vigil: ${errorText(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+const unsupported = runtimeProblem(process.version, process.execPath);
+if (unsupported) {
+  process.stderr.write(`vigil: ${unsupported}\n`);
+  process.exitCode = 1;
+} else {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`vigil: ${errorText(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

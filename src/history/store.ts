@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { errorText } from '../errors.ts';
+import { builtin } from '../runtime.ts';
 import type { HistoryEvent } from './api-types.ts';
 
 export type { HistoryEvent } from './api-types.ts';
@@ -75,22 +76,21 @@ interface Row {
 }
 
 /**
- * The node's timeline in SQLite. WAL with synchronous=NORMAL: a committed event survives the
- * process being killed (the OS holds it), and a transition costs no fsync on the event loop.
+ * The node's timeline in SQLite (Node's built-in node:sqlite). WAL with synchronous=NORMAL: a
+ * committed event survives the process being killed (the OS holds it), and a transition costs no
+ * fsync on the event loop.
  */
 export class HistoryStore {
-  readonly #db: Database.Database;
-  readonly #insert: Database.Statement;
+  readonly #db: DatabaseSync;
+  readonly #insert: StatementSync;
   readonly path: string;
 
   constructor(file: string) {
     this.path = file;
     try {
       if (file !== ':memory:') makeDirectories(path.dirname(file));
-      this.#db = new Database(file);
-      this.#db.pragma('journal_mode = WAL');
-      this.#db.pragma('synchronous = NORMAL');
-      this.#db.pragma('busy_timeout = 2000');
+      this.#db = new (builtin('node:sqlite').DatabaseSync)(file, { timeout: 2000 });
+      this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       this.#migrate();
     } catch (err) {
       throw new Error(`cannot open the history database ${file}: ${errorText(err)}`, { cause: err });
@@ -99,12 +99,17 @@ export class HistoryStore {
   }
 
   #migrate(): void {
-    const version = this.#db.pragma('user_version', { simple: true }) as number;
+    const version = Number((this.#db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
     for (let v = version; v < MIGRATIONS.length; v++) {
-      this.#db.transaction(() => {
+      this.#db.exec('BEGIN');
+      try {
         this.#db.exec(MIGRATIONS[v]!);
-        this.#db.pragma(`user_version = ${v + 1}`);
-      })();
+        this.#db.exec(`PRAGMA user_version = ${v + 1}`);
+        this.#db.exec('COMMIT');
+      } catch (err) {
+        this.#db.exec('ROLLBACK');
+        throw err;
+      }
     }
   }
 
@@ -127,7 +132,7 @@ export class HistoryStore {
     add('id < ?', q.before);
     const limit = Math.min(Math.max(1, q.limit ?? DEFAULT_LIMIT), MAX_LIMIT);
     const sql = `SELECT * FROM transitions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit + 1}`;
-    const rows = this.#db.prepare(sql).all(...args) as Row[];
+    const rows = this.#db.prepare(sql).all(...args) as unknown as Row[];
     const page = rows.slice(0, limit);
     return {
       events: page.map((r) => ({ id: r.id, time: new Date(r.time_ms).toISOString(), probe: r.probe, from: r.from_verdict, to: r.to_verdict, reason: r.reason, message: r.message })),
@@ -137,7 +142,7 @@ export class HistoryStore {
 
   /** Deletes events older than the retention; returns how many went. */
   purge(olderThanMs: number): number {
-    return this.#db.prepare('DELETE FROM transitions WHERE time_ms < ?').run(olderThanMs).changes;
+    return Number(this.#db.prepare('DELETE FROM transitions WHERE time_ms < ?').run(olderThanMs).changes);
   }
 
   /** Small named values that must outlive a restart (the last known peer list, say). */
@@ -151,6 +156,6 @@ export class HistoryStore {
   }
 
   close(): void {
-    if (this.#db.open) this.#db.close();
+    if (this.#db.isOpen) this.#db.close();
   }
 }
