@@ -19,6 +19,7 @@ import { stringify } from 'yaml';
 import { eventually, spawnAgent, type AgentProcess } from './support/agent-process.ts';
 import { ApiSim, writeKubeconfig } from './support/apisim/index.ts';
 import { freePort, startEtcdCluster, type EtcdCluster } from './support/etcd.ts';
+import { fdDiff, fdKinds } from './support/fds.ts';
 import { probeCounts, scheduleKept } from './support/probe-schedule.ts';
 
 const SECONDS = Number(process.env.VIGIL_SOAK_SECONDS ?? 120);
@@ -129,6 +130,7 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     // connections than it had before it (a steady set, not a growth); growth after that is a leak.
     await cycle();
     const start = { rssKiB: rssKiB(agent.pid), fds: fdCount(agent.pid) };
+    const startFdKinds = fdKinds(agent.pid);
     const deadline = Date.now() + SECONDS * 1000;
     // Prometheus-like scrapers all along: each scrape must succeed whatever the faults
     const scrapes = { ok: 0, failed: [] as string[] };
@@ -172,6 +174,8 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const endFds = await eventually(() => { const n = fdCount(agent.pid); return n <= start.fds + 5 ? n : undefined; }, 60_000, 'file handles back near their start count').catch(() => fdCount(agent.pid));
     const keysWhileRunning = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
     const end = { rssKiB: rssKiB(agent.pid), fds: endFds };
+    // which handles differ, read while the agent still runs (for the message if they grew)
+    const fdChange = fdDiff(startFdKinds, fdKinds(agent.pid));
 
     // Every transition is in the history: per probe the events chain (each starts where the last ended) from unknown to the current verdict.
     const events: HistoryEvent[] = [];
@@ -213,7 +217,7 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     assert.deepEqual(pods, [], 'probe pods left in the simulator');
     assert.deepEqual(keys, [], 'probe keys left in etcd');
     assert.ok(keysWhileRunning.length <= 1, `probe keys piled up in etcd: ${keysWhileRunning.join(', ')}`);
-    assert.ok(end.fds <= start.fds + 5, `file handles grew from ${start.fds} to ${end.fds}`);
+    assert.ok(end.fds <= start.fds + 5, `file handles grew from ${start.fds} to ${end.fds}: ${fdChange.join('; ')}`);
     assert.ok(end.rssKiB <= start.rssKiB * 1.5, `RSS grew from ${start.rssKiB} KiB to ${end.rssKiB} KiB`);
   } finally {
     if (b?.child.exitCode === null) process.kill(b.pid, 'SIGCONT');
