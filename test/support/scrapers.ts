@@ -1,20 +1,21 @@
-// Prometheus-like scrapers of /metrics over HTTPS with basic auth, each at 1/s, all in one child
-// process on keep-alive connections (as Prometheus keeps them), so the load costs the agent what
+// Prometheus-like scrapers of /metrics (over HTTPS with basic auth, or plain HTTP), each at 1/s,
+// all in one child process on keep-alive connections (as Prometheus keeps them), so the load costs the agent what
 // real scrapes cost and the load generator does not compete with it more than Prometheus would.
 //
 // startScrapers() runs this file in a child process; run directly, it scrapes and prints its
 // tallies as one line of JSON.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import { fileURLToPath } from 'node:url';
 
 export interface ScrapeLoad {
-  /** e.g. https://localhost:1234/metrics */
+  /** e.g. https://localhost:1234/metrics (with the three below), or http://127.0.0.1:1234/metrics */
   url: string;
-  caFile: string;
-  user: string;
-  password: string;
+  caFile?: string;
+  user?: string;
+  password?: string;
   scrapers: number;
   seconds: number;
 }
@@ -30,13 +31,16 @@ export interface ScrapeTally {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function scrape(load: ScrapeLoad): Promise<ScrapeTally> {
-  const agent = new https.Agent({ keepAlive: true, maxSockets: load.scrapers, ca: readFileSync(load.caFile) });
+  const secure = load.url.startsWith('https:');
+  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: load.scrapers, ca: load.caFile ? readFileSync(load.caFile) : undefined }) : new http.Agent({ keepAlive: true, maxSockets: load.scrapers });
+  const get = secure ? https.get : http.get;
+  const auth = load.user === undefined ? {} : { auth: `${load.user}:${load.password ?? ''}` };
   const tally: ScrapeTally = { ok: 0, errors: {}, incomplete: 0 };
   const fail = (what: string) => (tally.errors[what] = (tally.errors[what] ?? 0) + 1);
   const end = Date.now() + load.seconds * 1000;
   const one = () =>
     new Promise<void>((resolve) => {
-      const req = https.get(load.url, { agent, auth: `${load.user}:${load.password}`, timeout: 30_000 }, (res) => {
+      const req = get(load.url, { agent, ...auth, timeout: 30_000 }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
