@@ -156,7 +156,7 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const sample = async () => {
       const text = await (await fetch(`${agent.url}/metrics`)).text();
       const bytes = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
-      return { rssKiB: rssKiB(agent.pid), anonKiB: statusKiB(agent.pid, 'RssAnon'), fileKiB: statusKiB(agent.pid, 'RssFile'), heapBytes: bytes('nodejs_heap_size_used_bytes'), heapTotalBytes: bytes('nodejs_heap_size_total_bytes'), externalBytes: bytes('nodejs_external_memory_bytes') };
+      return { fds: fdCount(agent.pid), rssKiB: rssKiB(agent.pid), anonKiB: statusKiB(agent.pid, 'RssAnon'), fileKiB: statusKiB(agent.pid, 'RssFile'), heapBytes: bytes('nodejs_heap_size_used_bytes'), heapTotalBytes: bytes('nodejs_heap_size_total_bytes'), externalBytes: bytes('nodejs_external_memory_bytes') };
     };
     const trend = [await sample()];
     while (Date.now() < deadline) {
@@ -204,10 +204,10 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
 
     const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length, built: BUILT, scrapes: scrapes.ok, scrapeErrors: scrapes.failed.length, runs: schedule.runs, rssEndOverStart: +(end.rssKiB / start.rssKiB).toFixed(3),
       // by quarter of the run, after the cycle ending there (MiB): RSS; its anonymous and file-backed
-      // parts; the JS heap in use and committed; V8's external memory (Buffers)
+      // parts; the JS heap in use and committed; V8's external memory (Buffers); open file handles
       quarters: [0, 0.25, 0.5, 0.75, 1].map((q) => trend[Math.round(q * (trend.length - 1))]!).map((x) => ({
         rssMiB: +(x.rssKiB / 1024).toFixed(1), anonMiB: +(x.anonKiB / 1024).toFixed(1), fileMiB: +(x.fileKiB / 1024).toFixed(1),
-        heapMiB: +(x.heapBytes / 1048576).toFixed(1), heapCommittedMiB: +(x.heapTotalBytes / 1048576).toFixed(1), externalMiB: +(x.externalBytes / 1048576).toFixed(1),
+        heapMiB: +(x.heapBytes / 1048576).toFixed(1), heapCommittedMiB: +(x.heapTotalBytes / 1048576).toFixed(1), externalMiB: +(x.externalBytes / 1048576).toFixed(1), fds: x.fds,
       })) };
     t.diagnostic(`soak: ${JSON.stringify(report)}`);
     assert.ok(cycles >= 1, 'not one fault cycle completed');
