@@ -130,7 +130,9 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     // connections than it had before it (a steady set, not a growth); growth after that is a leak.
     await cycle();
     const start = { rssKiB: rssKiB(agent.pid), fds: fdCount(agent.pid) };
-    const startFdKinds = fdKinds(agent.pid);
+    // the far ends the agent's connections may have, named in the handle listing
+    const far = { [member.endpoint]: 'etcd member', [new URL(sim.url).host]: 'API simulator', [`127.0.0.1:${portB}`]: 'peer agent' };
+    const startFdKinds = fdKinds(agent.pid, far);
     const deadline = Date.now() + SECONDS * 1000;
     // Prometheus-like scrapers all along: each scrape must succeed whatever the faults
     const scrapes = { ok: 0, failed: [] as string[] };
@@ -182,7 +184,7 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const keysWhileRunning = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
     const end = { rssKiB: rssKiB(agent.pid), fds: endFds };
     // which handles differ, read while the agent still runs (for the message if they grew)
-    const fdChange = fdDiff(startFdKinds, fdKinds(agent.pid));
+    const fdChange = fdDiff(startFdKinds, fdKinds(agent.pid, far));
 
     // Every transition is in the history: per probe the events chain (each starts where the last ended) from unknown to the current verdict.
     const events: HistoryEvent[] = [];

@@ -12,7 +12,7 @@ function address(hex: string): string {
  * Socket inode -> what it is, in the process's network namespace: "tcp listening <addr>", "tcp
  * accepted on <addr>" (a connection to one of the listening ports), or "tcp -> <remote>".
  */
-function sockets(pid: number): Map<string, string> {
+function sockets(pid: number, names: Record<string, string>): Map<string, string> {
   const rows: { proto: string; local: string; remote: string; inode: string }[] = [];
   for (const proto of ['tcp', 'tcp6', 'udp', 'udp6']) {
     let text = '';
@@ -28,16 +28,18 @@ function sockets(pid: number): Map<string, string> {
   }
   const port = (a: string) => a.slice(a.lastIndexOf(':') + 1);
   const listening = new Set(rows.filter((r) => r.remote.endsWith(':0')).map((r) => port(r.local)));
-  return new Map(rows.map((r) => [r.inode, `${r.proto} ${r.remote.endsWith(':0') ? `listening ${r.local}` : listening.has(port(r.local)) ? `accepted on ${r.local}` : `-> ${r.remote}`}`]));
+  const named = (a: string) => (names[a] ? `${a} (${names[a]})` : a);
+  return new Map(rows.map((r) => [r.inode, `${r.proto} ${r.remote.endsWith(':0') ? `listening ${r.local}` : listening.has(port(r.local)) ? `accepted on ${r.local}` : `-> ${named(r.remote)}`}`]));
 }
 
 /**
  * What a process's open file handles are, counted by kind: files by path, TCP sockets by the
  * address they are connected to (or listen on), unix sockets, pipes, eventfds and the like. For
- * a failure message that says which handles a leak is made of.
+ * a failure message that says which handles a leak is made of. `names`: host:port -> what listens
+ * there (say, "etcd member"), to name the far end of a connection.
  */
-export function fdKinds(pid: number): Map<string, number> {
-  const socks = sockets(pid);
+export function fdKinds(pid: number, names: Record<string, string> = {}): Map<string, number> {
+  const socks = sockets(pid, names);
   const out = new Map<string, number>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     let target: string;
