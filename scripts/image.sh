@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
-# `npm run image`: builds the bundle and the image vigil:<package version> (or $VIGIL_IMAGE) with
-# podman (through runc) or docker, whichever runs here ($VIGIL_IMAGE_ENGINE to choose). Where the
-# base image is missing it is made first (scripts/base-image.sh: debootstrap + Node from npm, as root).
+# `npm run image`: builds the bundle and the image for amd64 and arm64 with podman (through runc)
+# or docker, whichever runs here ($VIGIL_IMAGE_ENGINE to choose), on the distroless-style base that
+# scripts/base-image.sh makes locally (made first where missing; $VIGIL_IMAGE_BASE_REFRESH=1 makes
+# it again, to take Debian's newest security updates). Pushes nothing.
+#   vigil:<version>-amd64, vigil:<version>-arm64   one image per architecture
+#   vigil:<version>                                this machine's architecture, to run here
+# $VIGIL_IMAGE names the image instead of vigil:<version>; $VIGIL_IMAGE_ARCHES picks architectures
+# (default "amd64 arm64"); `npm run image -- --manifest <name>` also writes a manifest list of both
+# (podman), for `podman manifest push --all <name> docker://<registry>/vigil:<version>`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+manifest=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --manifest) manifest=${2:?--manifest needs a name}; shift 2 ;;
+    *) echo "image: unknown argument '$1' (usage: npm run image [-- --manifest <name>])" >&2; exit 2 ;;
+  esac
+done
 version=$(node -p "require('./package.json').version")
 node_version=$(node -p process.versions.node)
 image=${VIGIL_IMAGE:-vigil:$version}
+arches=${VIGIL_IMAGE_ARCHES:-amd64 arm64}
 revision=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+host_arch=$(dpkg --print-architecture 2>/dev/null || { case "$(uname -m)" in x86_64) echo amd64 ;; aarch64) echo arm64 ;; *) uname -m ;; esac; })
 
 engine=${VIGIL_IMAGE_ENGINE:-}
 if [ -z "$engine" ]; then
@@ -19,13 +34,27 @@ fi
 cmd=("$engine")
 # Debian's default OCI runtime for podman, crun, fails on hosts with hybrid cgroups; runc works.
 if [ "$engine" = podman ] && { command -v runc >/dev/null || [ -x /usr/sbin/runc ]; }; then cmd+=(--runtime "$(command -v runc || echo /usr/sbin/runc)"); fi
+if [ -n "$manifest" ] && [ "$engine" != podman ]; then
+  echo "image: --manifest needs podman; with docker, build and push both at once: docker buildx build --platform linux/amd64,linux/arm64 --push ." >&2
+  exit 2
+fi
 
 npm run --silent build
-base="vigil-base:bookworm-node${node_version%%.*}"
-if ! "${cmd[@]}" image inspect "$base" >/dev/null 2>&1; then
-  echo "image: no $base here; making it"
-  bash scripts/base-image.sh "$engine" "$node_version"
+for arch in $arches; do
+  base="vigil-base:node${node_version}-${arch}"
+  if [ -n "${VIGIL_IMAGE_BASE_REFRESH:-}" ] || ! "${cmd[@]}" image inspect "$base" >/dev/null 2>&1; then
+    bash scripts/base-image.sh "$engine" "$arch" "$node_version"
+  fi
+  # The Dockerfile only copies files (no RUN): building for another architecture needs no emulator.
+  "${cmd[@]}" build --quiet --platform "linux/$arch" --build-arg "BASE=localhost/$base" --build-arg "VIGIL_REVISION=$revision" \
+    -t "$image-$arch" -f Dockerfile . >/dev/null
+  [ "$arch" = "$host_arch" ] && "${cmd[@]}" tag "$image-$arch" "$image"
+  size=$("${cmd[@]}" image inspect --format '{{.Size}}' "$image-$arch")
+  echo "image: built $image-$arch ($((size / 1000 / 1000)) MB, revision $revision)"
+done
+if [ -n "$manifest" ]; then
+  "${cmd[@]}" manifest rm "$manifest" >/dev/null 2>&1 || true
+  "${cmd[@]}" manifest create "$manifest" >/dev/null
+  for arch in $arches; do "${cmd[@]}" manifest add "$manifest" "containers-storage:localhost/$image-$arch" >/dev/null; done
+  echo "image: manifest list $manifest ($arches); push it with: podman manifest push --all $manifest docker://<registry>/vigil:$version"
 fi
-"${cmd[@]}" build --quiet --network host --build-arg "NODE_MAJOR=${node_version%%.*}" --build-arg "VIGIL_REVISION=$revision" -t "$image" -f Dockerfile . >/dev/null
-size=$("${cmd[@]}" image inspect --format '{{.Size}}' "$image")
-echo "image: built $image ($((size / 1024 / 1024)) MiB, revision $revision)"

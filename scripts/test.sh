@@ -9,7 +9,10 @@ declare -A NEEDED=(
   [etcd]=etcd-server [etcdctl]=etcd-client [prometheus]=prometheus [promtool]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager [chromium]=chromium [nft]=nftables
   [iptables]=iptables [ip]=iproute2 [openssl]=openssl [strace]=strace [python3]=python3
-  [podman]=podman [runc]=runc [debootstrap]=debootstrap [faketime]=faketime
+  [podman]=podman [runc]=runc [faketime]=faketime
+  # the image for amd64 and arm64 (scripts/base-image.sh), and the arm64 one run under emulation
+  [x86_64-linux-gnu-strip]=binutils-x86-64-linux-gnu [aarch64-linux-gnu-strip]=binutils-aarch64-linux-gnu
+  [qemu-aarch64-static]=qemu-user-static [update-binfmts]=binfmt-support
 )
 missing=()
 for cmd in "${!NEEDED[@]}"; do
@@ -34,6 +37,15 @@ if [ "$(id -u)" = 0 ] && ! grep -qs '^[[:space:]]*default_ulimits' "$conf"; then
   mkdir -p /etc/containers
   if grep -qs '^\[containers\]' "$conf"; then sed -i '/^\[containers\]/a default_ulimits = []' "$conf"
   else printf '[containers]\ndefault_ulimits = []\n' >> "$conf"; fi
+fi
+
+# The container test runs the arm64 image too, each arm64 program under qemu-user-static: the kernel
+# hands it to the emulator through binfmt_misc (Debian registers qemu with the F flag, so the
+# emulator is found inside a container's root as well).
+if [ "$(id -u)" = 0 ] && [ "$(uname -m)" = x86_64 ] && [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
+  { mountpoint -q /proc/sys/fs/binfmt_misc || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; } &&
+    PATH="$PATH:/usr/sbin" update-binfmts --enable qemu-aarch64 ||
+    { echo "cannot register qemu-aarch64 with binfmt_misc, which the arm64 image's test needs" >&2; exit 1; }
 fi
 
 # kubectl renders deploy/ with its built-in kustomize, as an operator would. The overlays use

@@ -1,118 +1,190 @@
-// The image, built by `npm run image` and run the way the DaemonSet runs it: read-only root, uid
-// 10924, every capability dropped, host network, a writable volume at /var/lib/vigil and the peer
-// token mounted where the Secret goes. Checks what an operator would: /metrics, the status page,
-// `vigil status` through exec (the mounted token found by default), SIGTERM → exit 0, history kept.
+// The images, built by `npm run image` for amd64 and arm64 and run the way the DaemonSet runs them:
+// the init container's own command hands the data directory to the agent's user, then the agent
+// runs with a read-only root, uid 10924, every capability dropped, host network, a writable volume
+// at /var/lib/vigil and the peer token mounted where the Secret goes. Checks what an operator would:
+// /metrics, the status page, `vigil status` through exec (no shell in the image; the mounted token
+// found by default), SIGTERM → exit 0, history kept across containers. The image for the other
+// architecture runs under qemu-user-static (binfmt_misc): slow, but the same checks.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import YAML from 'yaml';
 import { REPO, eventually } from './support/agent-process.ts';
-import { buildImage, podman, removeContainer } from './support/container.ts';
+import { IMAGE, buildImage, podman, removeContainer } from './support/container.ts';
 import { freePort } from './support/etcd.ts';
 
 const UID = 10924;
-const name = `vigil-test-${process.pid}`;
-let image: string;
+const TOKEN = 'e3b0c44298fc1c149afbf4c8996fb924';
+type Arch = 'amd64' | 'arm64';
+const HOST_ARCH: Arch = process.arch === 'arm64' ? 'arm64' : 'amd64';
+const OTHER_ARCH: Arch = HOST_ARCH === 'amd64' ? 'arm64' : 'amd64';
+const QEMU = { arm64: 'qemu-aarch64', amd64: 'qemu-x86_64' } as const;
 let dir: string;
-let data: string;
-let url: string;
-let port: number;
+let built: string;
 
-// From scratch the base image takes minutes to make (debootstrap); later runs reuse it.
 before(() => {
-  ({ image } = buildImage());
+  built = buildImage().output;
   dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-container-'));
-  data = path.join(dir, 'data');
-  writeFileSync(path.join(dir, 'token'), 'e3b0c44298fc1c149afbf4c8996fb924\n', { mode: 0o444 });
-  // The DaemonSet's init container hands the hostPath to the agent's user; so does the test.
-  mkdirSync(data);
-  chownSync(data, UID, UID);
-}, { timeout: 15 * 60_000 });
+  writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`, { mode: 0o444 });
+  const config = ['peers:', '  tokenFile: /var/run/secrets/vigil/token', 'probes:', '  node:', '    interval: 2s', '    timeout: 1s'];
+  writeFileSync(path.join(dir, 'config.yaml'), `${config.join('\n')}\n`);
+}, { timeout: 5 * 60_000 });
 
 after(() => {
-  removeContainer(name);
+  for (const arch of [HOST_ARCH, OTHER_ARCH]) removeContainer(containerName(arch));
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function start(): void {
-  const config = [
-    'peers:',
-    '  tokenFile: /var/run/secrets/vigil/token',
-    'probes:',
-    '  node:',
-    '    interval: 2s',
-    '    timeout: 1s',
-  ].join('\n');
-  writeFileSync(path.join(dir, 'config.yaml'), `${config}\n`);
-  podman([
-    'run', '--detach', '--name', name,
-    '--read-only', '--user', String(UID), '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
-    '--volume', `${data}:/var/lib/vigil`,
-    '--volume', `${path.join(dir, 'config.yaml')}:/etc/vigil/config.yaml:ro`,
-    '--volume', `${path.join(dir, 'token')}:/var/run/secrets/vigil/token:ro`,
-    '--env', 'NODE_NAME=container-node',
-    image,
-    'agent', '--config.file=/etc/vigil/config.yaml', `--web.listen-address=127.0.0.1:${port}`,
-  ]);
+function containerName(arch: string): string {
+  return `vigil-test-${process.pid}-${arch}`;
 }
 
-const logs = () => {
-  const r = podman(['logs', name], { allowFailure: true });
-  return r.stdout + r.stderr;
-};
+/** The DaemonSet's two containers, as deploy/base renders them. */
+function daemonSetContainers(): { init: { command: string[] }; agent: { args: string[] } } {
+  const ds = YAML.parseAllDocuments(readFileSync(path.join(REPO, 'deploy/base/daemonset.yaml'), 'utf8'))
+    .map((d) => d.toJS() as { kind?: string; spec?: { template: { spec: { initContainers: { command: string[] }[]; containers: { args: string[] }[] } } } })
+    .find((d) => d.kind === 'DaemonSet');
+  const spec = ds!.spec!.template.spec;
+  return { init: spec.initContainers[0]!, agent: spec.containers[0]! };
+}
 
-test('the image runs the agent locked down, serves metrics and the page, answers vigil status, stops cleanly on SIGTERM and keeps its history', async () => {
-  port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  start();
-  const local = await eventually(async () => {
-    const res = await fetch(`${url}/api/v1/status/local`, { headers: { authorization: 'Bearer e3b0c44298fc1c149afbf4c8996fb924' } });
-    const body = (await res.json()) as { node: string; verdict: string };
-    return body.verdict !== 'unknown' ? body : undefined;
-  }, 60_000, 'the agent in the container to run its node probe');
-  assert.equal(local.node, 'container-node');
+const platforms: { arch: Arch; image: string; emulated: boolean }[] = [
+  { arch: HOST_ARCH, image: IMAGE, emulated: false },
+  { arch: OTHER_ARCH, image: `${IMAGE}-${OTHER_ARCH}`, emulated: true },
+];
 
-  const inspect = JSON.parse(podman(['inspect', name]).stdout) as { Config: { User: string; Entrypoint: string[] | string }; HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[] | null } }[];
-  assert.equal(inspect[0]!.Config.User, String(UID));
-  assert.equal(inspect[0]!.HostConfig.ReadonlyRootfs, true);
+for (const { arch, image, emulated } of platforms) {
+  const name = containerName(arch);
+  // Under emulation Node starts in seconds rather than milliseconds and runs several times slower.
+  const waitMs = emulated ? 5 * 60_000 : 60_000;
+  const podmanTimeout = emulated ? 5 * 60_000 : 120_000;
+  const data = () => path.join(dir, `data-${arch}`);
+  const start = (port: number) =>
+    podman([
+      'run', '--detach', '--name', name, '--platform', `linux/${arch}`,
+      '--read-only', '--user', String(UID), '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
+      '--volume', `${data()}:/var/lib/vigil`,
+      '--volume', `${path.join(dir, 'config.yaml')}:/etc/vigil/config.yaml:ro`,
+      '--volume', `${path.join(dir, 'token')}:/var/run/secrets/vigil/token:ro`,
+      '--env', `NODE_NAME=container-node-${arch}`,
+      image,
+      ...daemonSetContainers().agent.args, `--web.listen-address=127.0.0.1:${port}`,
+    ], { timeoutMs: podmanTimeout });
+  const logs = () => {
+    const r = podman(['logs', name], { allowFailure: true });
+    return r.stdout + r.stderr;
+  };
+  const exec = (args: string[], allowFailure = false) => podman(['exec', name, ...args], { allowFailure, timeoutMs: podmanTimeout });
 
-  const metrics = await (await fetch(`${url}/metrics`)).text();
-  const revision = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).stdout.trim() || 'unknown';
-  // The image's Node is the one the project runs on (the base image is made from the same npm package).
-  assert.match(metrics, new RegExp(`^vigil_build_info\\{version="[^"]+",revision="${revision}",nodejs_version="${process.version.replace(/\./g, '\\.')}"\\} 1$`, 'm'));
-  assert.match(metrics, /^vigil_probe_success\{probe="node"\} [01]$/m);
-  const page = await fetch(`${url}/`);
-  assert.equal(page.status, 200);
-  assert.match(await page.text(), /<section id="verdict"/);
-  assert.equal((await fetch(`${url}/ui/app.js`)).status, 200);
-  assert.equal((await fetch(`${url}/api/v1/status/local`)).status, 401, 'the peer endpoints want the token');
+  test(`the ${arch} image${emulated ? ` (under ${QEMU[arch]})` : ''} runs the agent locked down, serves metrics and the page, answers vigil status, stops cleanly on SIGTERM and keeps its history`, { timeout: emulated ? 20 * 60_000 : 5 * 60_000 }, async () => {
+    if (emulated) {
+      const handler = `/proc/sys/fs/binfmt_misc/${QEMU[arch]}`;
+      let registered = '';
+      try {
+        registered = readFileSync(handler, 'utf8');
+      } catch {
+        assert.fail(`${handler} is missing: the kernel cannot run ${arch} programs. Install qemu-user-static and binfmt-support, mount binfmt_misc and run update-binfmts --enable ${QEMU[arch]} (scripts/test.sh does, as root)`);
+      }
+      assert.match(registered, /^enabled$/m, `${handler} is disabled: update-binfmts --enable ${QEMU[arch]}`);
+    }
 
-  // What an operator runs: `kubectl -n vigil exec ds/vigil -- vigil status --local`. No --token-file:
-  // the token is read from where the Secret is mounted.
-  const status = podman(['exec', name, 'vigil', 'status', '--local', '--url', url], { allowFailure: true });
-  assert.ok(status.status === 0 || status.status === 1, `vigil status --local exited ${status.status}: ${status.stdout}${status.stderr}`);
-  assert.match(status.stdout, /container-node/);
-  assert.match(status.stdout, /\bnode\b/);
-  const who = podman(['exec', name, 'sh', '-c', 'id -u; command -v vigil; readlink -f "$(command -v vigil)"']).stdout.trim().split('\n');
-  assert.equal(who[0], String(UID));
-  assert.equal(who[1], '/usr/local/bin/vigil');
+    // The init container: as root with CAP_CHOWN only, its command exactly as the DaemonSet has it.
+    mkdirSync(data(), { recursive: true });
+    const [command, ...args] = daemonSetContainers().init.command;
+    podman(['run', '--rm', '--platform', `linux/${arch}`, '--read-only', '--user', '0', '--cap-drop', 'ALL', '--cap-add', 'CHOWN', '--security-opt', 'no-new-privileges',
+      '--volume', `${data()}:/var/lib/vigil`, '--entrypoint', command!, image, ...args], { timeoutMs: podmanTimeout });
+    assert.equal(statSync(data()).uid, UID, 'the init container handed the data directory to the agent');
 
-  // SIGTERM, as the kubelet sends it: exit 0 within the grace period.
-  podman(['stop', '--time', '20', name]);
-  const state = JSON.parse(podman(['inspect', name]).stdout) as { State: { ExitCode: number } }[];
-  assert.equal(state[0]!.State.ExitCode, 0, logs());
-  assert.match(logs(), /vigil agent stopped/);
-  removeContainer(name);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    start(port);
+    const local = await eventually(async () => {
+      const res = await fetch(`${url}/api/v1/status/local`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const body = (await res.json()) as { node: string; verdict: string };
+      return body.verdict !== 'unknown' ? body : undefined;
+    }, waitMs, `the agent in the ${arch} container to run its node probe`);
+    assert.equal(local.node, `container-node-${arch}`);
 
-  // The timeline is on the volume: a new container reads the transitions of the old one.
-  start();
-  const history = await eventually(async () => {
-    const res = await fetch(`${url}/api/v1/history/local?probe=node`, { headers: { authorization: 'Bearer e3b0c44298fc1c149afbf4c8996fb924' } });
-    const body = (await res.json()) as { events: { time: string }[] };
-    return body.events.length > 0 ? body.events : undefined;
-  }, 60_000, 'the restarted container to serve its history');
-  assert.ok(history.some((e) => Date.parse(e.time) < Date.now() - 1000), 'events from before the restart');
-  podman(['stop', '--time', '20', name]);
+    const inspect = JSON.parse(podman(['inspect', name]).stdout) as { Config: { User: string }; HostConfig: { ReadonlyRootfs: boolean } }[];
+    assert.equal(inspect[0]!.Config.User, String(UID));
+    assert.equal(inspect[0]!.HostConfig.ReadonlyRootfs, true);
+
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const revision = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).stdout.trim() || 'unknown';
+    // The image's Node is the one the project runs on (the base image is made from the same version).
+    assert.match(metrics, new RegExp(`^vigil_build_info\\{version="[^"]+",revision="${revision}",nodejs_version="${process.version.replace(/\./g, '\\.')}"\\} 1$`, 'm'));
+    assert.match(metrics, /^vigil_probe_success\{probe="node"\} [01]$/m);
+    const page = await fetch(`${url}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<section id="verdict"/);
+    assert.equal((await fetch(`${url}/ui/app.js`)).status, 200);
+    assert.equal((await fetch(`${url}/api/v1/status/local`)).status, 401, 'the peer endpoints want the token');
+
+    // What an operator runs: `kubectl -n vigil exec ds/vigil -- vigil status --local`, exec form.
+    // No --token-file: the token is read from where the Secret is mounted.
+    const status = exec(['vigil', 'status', '--local', '--url', url], true);
+    assert.ok(status.status === 0 || status.status === 1, `vigil status --local exited ${status.status}: ${status.stdout}${status.stderr}`);
+    assert.match(status.stdout, new RegExp(`container-node-${arch}`));
+    assert.match(status.stdout, /\bnode\b/);
+    // The agent runs on that architecture, as uid 10924, with the bundle's V8 flags; there is no shell.
+    const self = JSON.parse(exec(['node', '-e', 'const fs=require("node:fs");console.log(JSON.stringify({arch:process.arch,uid:process.getuid(),agent:fs.readFileSync("/proc/1/cmdline","utf8").split("\\0").filter(Boolean)}))']).stdout) as { arch: string; uid: number; agent: string[] };
+    assert.equal(self.arch, arch === 'amd64' ? 'x64' : 'arm64');
+    assert.equal(self.uid, UID);
+    // Under binfmt_misc's P flag the emulator shows first, then the program's path, then its own argv.
+    const shebang = readFileSync(path.join(REPO, 'dist/vigil.mjs'), 'utf8').split('\n', 1)[0]!;
+    const NODE_FLAGS = shebang.replace(/^#!\/usr\/bin\/env -S node /, '').split(' ');
+    const argv = emulated && self.agent[0]!.includes('qemu') ? self.agent.slice(2) : self.agent;
+    assert.deepEqual(argv.slice(0, NODE_FLAGS.length + 2), ['/nodejs/bin/node', ...NODE_FLAGS, '/usr/lib/vigil/vigil.mjs']);
+    const shell = exec(['sh', '-c', 'true'], true);
+    assert.notEqual(shell.status, 0);
+    assert.match(shell.stderr, /"sh": executable file not found in \$PATH/);
+
+    // SIGTERM, as the kubelet sends it: exit 0 within the grace period.
+    podman(['stop', '--time', '20', name], { timeoutMs: podmanTimeout });
+    const state = JSON.parse(podman(['inspect', name]).stdout) as { State: { ExitCode: number } }[];
+    assert.equal(state[0]!.State.ExitCode, 0, logs());
+    assert.match(logs(), /vigil agent stopped/);
+    removeContainer(name);
+
+    // The timeline is on the volume: a new container reads the transitions of the old one.
+    start(port);
+    const history = await eventually(async () => {
+      const res = await fetch(`${url}/api/v1/history/local?probe=node`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const body = (await res.json()) as { events: { time: string }[] };
+      return body.events.length > 0 ? body.events : undefined;
+    }, waitMs, `the restarted ${arch} container to serve its history`);
+    assert.ok(history.some((e) => Date.parse(e.time) < Date.now() - 1000), 'events from before the restart');
+    podman(['stop', '--time', '20', name], { timeoutMs: podmanTimeout });
+    removeContainer(name);
+  });
+}
+
+test('the image holds Node, the C and C++ runtime, CA certificates and the bundle: no shell, no package manager, at most 16 MiB beside Node', () => {
+  assert.match(built, new RegExp(`built ${IMAGE.replace(/[.:]/g, '\\$&')}-amd64`));
+  assert.match(built, new RegExp(`built ${IMAGE.replace(/[.:]/g, '\\$&')}-arm64`));
+  for (const arch of ['amd64', 'arm64']) {
+    const id = podman(['create', '--platform', `linux/${arch}`, `${IMAGE}-${arch}`]).stdout.trim();
+    try {
+      const tar = spawnSync('bash', ['-c', `podman export ${id} | tar -tv --numeric-owner`], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      assert.equal(tar.status, 0, tar.stderr);
+      const entries = tar.stdout.trim().split('\n').map((line) => {
+        const f = line.split(/\s+/);
+        return { type: line[0], size: Number(f[2]), path: `/${f.slice(5).join(' ').replace(/^\.\//, '').replace(/ -> .*/, '')}`.replace(/\/$/, '') };
+      });
+      const files = new Map(entries.filter((e) => e.type === '-').map((e) => [e.path, e.size]));
+      for (const p of ['/nodejs/bin/node', '/usr/lib/vigil/vigil.mjs', '/usr/local/bin/vigil', '/etc/ssl/certs/ca-certificates.crt', '/etc/passwd', '/var/lib/dpkg/status.d/libc6']) {
+        assert.ok(files.has(p), `${arch}: ${p} is in the image`);
+      }
+      const executables = entries.filter((e) => e.type !== 'd' && /\/s?bin\//.test(e.path)).map((e) => e.path);
+      assert.deepEqual(executables.sort(), ['/nodejs/bin/node', '/usr/local/bin/vigil'], `${arch}: the only programs are node and the vigil launcher`);
+      for (const p of ['/bin/sh', '/bin/bash', '/usr/bin/apt-get', '/usr/bin/dpkg', '/bin/busybox']) assert.ok(!entries.some((e) => e.path === p), `${arch}: no ${p}`);
+      const rest = [...files].filter(([p]) => p !== '/nodejs/bin/node').reduce((sum, [, size]) => sum + size, 0);
+      assert.ok(rest <= 16 * 1024 * 1024, `${arch}: ${(rest / 1024 / 1024).toFixed(1)} MiB beside Node, more than 16 MiB`);
+    } finally {
+      podman(['rm', id], { allowFailure: true });
+    }
+  }
 });
