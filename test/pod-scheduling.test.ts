@@ -266,7 +266,10 @@ void test('a pod watch the server closes mid-run is opened again from the last r
 });
 
 void test('a control-plane rolling restart during a run (429 while the watch cache starts, then 410): the watch re-lists and the run is ok', async () => {
-  env.sim.behaviours.set({ startDelayMs: 1500 });
+  // The image pull lasts until the watch is back: the start is timed across the gap (not at all),
+  // the deletion on a live watch. Released on a timer instead, a loaded machine could start the pod
+  // during the gap and have the agent delete it before the watch reopened: not timed, rightly.
+  env.sim.behaviours.set({ pullInProgress: true });
   const { probe, metrics } = env.probe('n2', 'pod-scheduling', WATCH_RUN);
   env.sim.requests.length = 0;
   const run = runProbe(probe, 40_000);
@@ -275,6 +278,11 @@ void test('a control-plane rolling restart during a run (429 while the watch cac
   env.sim.controlPlane.renew('kube-scheduler'); // the cluster carries on while the cache initializes
   await until(() => env.sim.requests.some((q) => q.verb === 'watch' && q.code === 429), 'the re-opened watch to meet the initializing cache');
   env.sim.finishInitializing();
+  await until(() => {
+    const relist = env.sim.requests.findLastIndex((q) => q.verb === 'list');
+    return env.sim.requests.filter((q) => q.verb === 'list').length === 2 && env.sim.requests.slice(relist).some((q) => q.verb === 'watch' && q.code === 200);
+  }, 'the watch to be open again after the re-list');
+  env.sim.behaviours.set({ pullInProgress: false });
   const r = await run;
   assert.equal(r.verdict, 'ok', r.message);
   // Twice: once through the 429s, once more after the 410 and the re-list.

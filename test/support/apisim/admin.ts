@@ -11,7 +11,7 @@ const bad = (message: string): AdminReply => ({ code: 400, body: { error: messag
 const ok = (body: unknown = { ok: true }): AdminReply => ({ code: 200, body });
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-const BEHAVIOUR_KEYS = new Set(['node', 'schedulingDelayMs', 'startDelayMs', 'terminationDelayMs', 'unschedulable', 'imagePullError', 'imagePullFailures', 'imagePullBackOffMs', 'kubeletReject', 'createContainerError', 'stuckTerminating']);
+const BEHAVIOUR_KEYS = new Set(['node', 'schedulingDelayMs', 'startDelayMs', 'terminationDelayMs', 'unschedulable', 'imagePullError', 'imagePullFailures', 'imagePullBackOffMs', 'kubeletReject', 'createContainerError', 'stuckTerminating', 'pullInProgress']);
 
 /**
  * The test and demo control surface under /_sim/: faults, node behaviour, cordons, leases,
@@ -49,7 +49,9 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
         if (k in b && b[k] !== null && typeof b[k] !== 'string') return bad(`${k}: expected a string (or null to clear it), got ${JSON.stringify(b[k])}`);
         if (b[k] === null) b[k] = undefined;
       }
-      if ('stuckTerminating' in b && typeof b.stuckTerminating !== 'boolean') return bad(`stuckTerminating: expected true or false, got ${JSON.stringify(b.stuckTerminating)}`);
+      for (const k of ['stuckTerminating', 'pullInProgress']) {
+        if (k in b && typeof b[k] !== 'boolean') return bad(`${k}: expected true or false, got ${JSON.stringify(b[k])}`);
+      }
       const { node, ...patch } = b;
       sim.behaviours.set(patch, typeof node === 'string' ? node : undefined);
       return ok();

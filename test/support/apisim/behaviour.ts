@@ -21,6 +21,8 @@ export interface NodeBehaviour {
   kubeletReject?: string;
   /** The runtime's create error: the container waits in CreateContainerError. */
   createContainerError?: string;
+  /** The image pull is still under way (a slow registry): containers wait in ContainerCreating until it is cleared. */
+  pullInProgress?: boolean;
   /** The kubelet never confirms deletions: pods stay Terminating. */
   stuckTerminating?: boolean;
 }

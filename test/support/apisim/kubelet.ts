@@ -92,6 +92,10 @@ export class KubeletSim {
     let failedPulls = 0;
     const pull = () => {
       const now = this.#behaviours.of(node);
+      if (now.pullInProgress) {
+        this.#later(50, pull);
+        return;
+      }
       if (now.imagePullError && (now.imagePullFailures === undefined || failedPulls < now.imagePullFailures)) {
         failedPulls++;
         // ErrImagePull on the failed pull, ImagePullBackOff at the next sync, a new pull after the back-off.
