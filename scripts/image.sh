@@ -46,7 +46,9 @@ for arch in $arches; do
     bash scripts/base-image.sh "$engine" "$arch" "$node_version"
   fi
   # The Dockerfile only copies files (no RUN): building for another architecture needs no emulator.
-  "${cmd[@]}" build --quiet --platform "linux/$arch" --build-arg "BASE=localhost/$base" --build-arg "VIGIL_REVISION=$revision" \
+  # podman names local images localhost/…; docker would read that as a registry's host name.
+  from=$base; [ "$engine" = podman ] && from=localhost/$base
+  "${cmd[@]}" build --quiet --platform "linux/$arch" --build-arg "BASE=$from" --build-arg "VIGIL_REVISION=$revision" \
     -t "$image-$arch" -f Dockerfile . >/dev/null
   [ "$arch" = "$host_arch" ] && "${cmd[@]}" tag "$image-$arch" "$image"
   size=$("${cmd[@]}" image inspect --format '{{.Size}}' "$image-$arch")
