@@ -46,9 +46,12 @@ for arch in $arches; do
     bash scripts/base-image.sh "$engine" "$arch" "$node_version"
   fi
   # The Dockerfile only copies files (no RUN): building for another architecture needs no emulator.
+  # --no-cache: podman 4.3 reuses a cached layer whose instruction reads a build argument even when
+  # the argument changed (an image of the last revision labelled with its revision); copying
+  # dist/ again costs a second.
   # podman names local images localhost/…; docker would read that as a registry's host name.
   from=$base; [ "$engine" = podman ] && from=localhost/$base
-  "${cmd[@]}" build --quiet --platform "linux/$arch" --build-arg "BASE=$from" --build-arg "VIGIL_REVISION=$revision" \
+  "${cmd[@]}" build --quiet --no-cache --platform "linux/$arch" --build-arg "BASE=$from" --build-arg "VIGIL_REVISION=$revision" \
     -t "$image-$arch" -f Dockerfile . >/dev/null
   [ "$arch" = "$host_arch" ] && "${cmd[@]}" tag "$image-$arch" "$image"
   size=$("${cmd[@]}" image inspect --format '{{.Size}}' "$image-$arch")
