@@ -42,14 +42,14 @@ function containerName(arch: string): string {
   return `vigil-test-${process.pid}-${arch}`;
 }
 
-/** The DaemonSet's two containers, as deploy/base renders them. */
-function daemonSetContainers(): { init: { command: string[] }; agent: { args: string[] } } {
+/** The DaemonSet's two containers, as deploy/base has them. */
+const daemonSet = ((): { init: { command: string[] }; agent: { args: string[] } } => {
   const ds = YAML.parseAllDocuments(readFileSync(path.join(REPO, 'deploy/base/daemonset.yaml'), 'utf8'))
     .map((d) => d.toJS() as { kind?: string; spec?: { template: { spec: { initContainers: { command: string[] }[]; containers: { args: string[] }[] } } } })
     .find((d) => d.kind === 'DaemonSet');
   const spec = ds!.spec!.template.spec;
   return { init: spec.initContainers[0]!, agent: spec.containers[0]! };
-}
+})();
 
 const platforms: { arch: Arch; image: string; emulated: boolean }[] = [
   { arch: HOST_ARCH, image: IMAGE, emulated: false },
@@ -71,7 +71,7 @@ for (const { arch, image, emulated } of platforms) {
       '--volume', `${path.join(dir, 'token')}:/var/run/secrets/vigil/token:ro`,
       '--env', `NODE_NAME=container-node-${arch}`,
       image,
-      ...daemonSetContainers().agent.args, `--web.listen-address=127.0.0.1:${port}`,
+      ...daemonSet.agent.args, `--web.listen-address=127.0.0.1:${port}`,
     ], { timeoutMs: podmanTimeout });
   const logs = () => {
     const r = podman(['logs', name], { allowFailure: true });
@@ -93,7 +93,7 @@ for (const { arch, image, emulated } of platforms) {
 
     // The init container: as root with CAP_CHOWN only, its command exactly as the DaemonSet has it.
     mkdirSync(data(), { recursive: true });
-    const [command, ...args] = daemonSetContainers().init.command;
+    const [command, ...args] = daemonSet.init.command;
     podman(['run', '--rm', '--platform', `linux/${arch}`, '--read-only', '--user', '0', '--cap-drop', 'ALL', '--cap-add', 'CHOWN', '--security-opt', 'no-new-privileges',
       '--volume', `${data()}:/var/lib/vigil`, '--entrypoint', command!, image, ...args], { timeoutMs: podmanTimeout });
     assert.equal(statSync(data()).uid, UID, 'the init container handed the data directory to the agent');
@@ -133,9 +133,9 @@ for (const { arch, image, emulated } of platforms) {
     const self = JSON.parse(exec(['node', '-e', 'const fs=require("node:fs");console.log(JSON.stringify({arch:process.arch,uid:process.getuid(),agent:fs.readFileSync("/proc/1/cmdline","utf8").split("\\0").filter(Boolean)}))']).stdout) as { arch: string; uid: number; agent: string[] };
     assert.equal(self.arch, arch === 'amd64' ? 'x64' : 'arm64');
     assert.equal(self.uid, UID);
-    // Under binfmt_misc's P flag the emulator shows first, then the program's path, then its own argv.
     const shebang = readFileSync(path.join(REPO, 'dist/vigil.mjs'), 'utf8').split('\n', 1)[0]!;
     const NODE_FLAGS = shebang.replace(/^#!\/usr\/bin\/env -S node /, '').split(' ');
+    // Under binfmt_misc's P flag the emulator shows first, then the program's path, then its own argv.
     const argv = emulated && self.agent[0]!.includes('qemu') ? self.agent.slice(2) : self.agent;
     assert.deepEqual(argv.slice(0, NODE_FLAGS.length + 2), ['/nodejs/bin/node', ...NODE_FLAGS, '/usr/lib/vigil/vigil.mjs']);
     const shell = exec(['sh', '-c', 'true'], true);
