@@ -2,7 +2,10 @@
 // artifact (e.g. OLD = a Node 20 build with better-sqlite3, NEW = the Node 24 build with node:sqlite),
 // each run by its own node binary under the V8 flags of its own bundle's shebang. For each of
 // --pairs pairs, every phase runs OLD and NEW one after the other (which goes first alternates from
-// pair to pair), each as a fresh agent (node probe only, the default):
+// pair to pair), each as a fresh agent: --set node, the node probe only (the default), or --set
+// deployed, the deployed probe set (Kubernetes discovery, pod-scheduling, apiserver, control-plane,
+// etcd) against one real etcd member and the API simulator, both started once and shared by every
+// agent of the run (one agent runs at a time):
 //
 //   idle   --idle seconds untouched: RSS (VmRSS, and its RssAnon/RssFile parts) median of samples
 //          every 2 s after the first --warmup seconds, and the agent's CPU (its own
@@ -13,12 +16,17 @@
 //   https  the same over HTTPS with basic auth (web config: a cert for localhost/127.0.0.1 and a
 //          bcrypt cost-10 user).
 //
+// The load phases start 5 s after the agent (node set: its first node probe run has landed) or
+// --warmup seconds after it (deployed set: every probe has run and the discovery has settled).
+// --phases picks which phases run (default all three, in that order).
+//
 // Prints a markdown table of the medians over the pairs, OLD, NEW and NEW/OLD, and the machine's
 // load average. Exits non-zero with a message when an agent fails to start, dies, runs on another
 // Node than expected, or a scrape fails.
 //
 //   node --import tsx bench/runtime.ts --old-node /usr/bin/node --old <old build>/vigil.mjs \
-//     --new-node node_modules/.bin/node --new <new build>/vigil.mjs [--pairs 3] [--idle 60] [--warmup 20] [--load 60] [--scrapers 100]
+//     --new-node node_modules/.bin/node --new <new build>/vigil.mjs [--set node|deployed] [--phases idle,http,https]
+//     [--pairs 3] [--idle 60] [--warmup 20] [--load 60] [--scrapers 100]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -26,7 +34,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { REPO } from '../test/support/agent-process.ts';
-import { httpsBasicAuth } from '../test/support/deployed-set.ts';
+import { ApiSim, writeKubeconfig } from '../test/support/apisim/index.ts';
+import { deployedSetConfig, httpsBasicAuth } from '../test/support/deployed-set.ts';
+import { startEtcdCluster, type EtcdCluster } from '../test/support/etcd.ts';
 import { httpsGet } from '../test/support/https-get.ts';
 import { startScrapers } from '../test/support/scrapers.ts';
 import { startArtifact, type Running } from './artifact.ts';
@@ -46,7 +56,15 @@ interface Build {
   flags: string[];
 }
 
+/** The deployed set's shared fixture: the API simulator's kubeconfig and an etcd member. */
+interface Deployed {
+  kubeconfig: string;
+  etcdEndpoint: string;
+}
+
 interface Options {
+  /** Present for --set deployed. */
+  deployed?: Deployed;
   idle: number;
   warmup: number;
   load: number;
@@ -61,10 +79,22 @@ const median = (xs: number[]) => {
 /** Scrapes that failed, by build and phase: reported after the table, and the run exits non-zero. */
 const failures: string[] = [];
 
+/** The deployed set's etcd member and API simulator, when --set deployed started them. */
+let etcd: EtcdCluster | undefined;
+let sim: ApiSim | undefined;
+
 /** Every process this run started and has not seen end: PID → name. Ended by PID on the way out. */
 const live = new Map<number, string>();
 /** Temporary directories of the agents now running: removed on the way out too. */
 const dirs = new Set<string>();
+
+/** Stops the deployed set's etcd member and API simulator. */
+async function stopFixture(): Promise<void> {
+  await sim?.stop();
+  await etcd?.stop();
+  sim = undefined;
+  etcd = undefined;
+}
 
 function endAll(): void {
   for (const [pid, name] of live) {
@@ -140,7 +170,10 @@ async function runOne(build: Build, phase: Phase, opts: Options): Promise<Record
   const dir = mkdtempSync(path.join(os.tmpdir(), `vigil-runtime-${build.label.toLowerCase()}-`));
   dirs.add(dir);
   const tls = phase === 'https' ? httpsBasicAuth(dir) : undefined;
-  const config = stringify({ node: { name: 'bench' }, storage: { path: path.join(dir, 'data') }, ...(tls ? { web: { configFile: tls.webConfigFile } } : {}) });
+  const storage = path.join(dir, 'data');
+  const config = opts.deployed
+    ? deployedSetConfig({ node: 'bench', storage, kubeconfig: opts.deployed.kubeconfig, etcdEndpoint: opts.deployed.etcdEndpoint, ...(tls ? { webConfigFile: tls.webConfigFile } : {}) })
+    : stringify({ node: { name: 'bench' }, storage: { path: storage }, ...(tls ? { web: { configFile: tls.webConfigFile } } : {}) });
   let agent: Running | undefined;
   try {
     agent = await startArtifact(config, { artifact: build.bundle, prefix: [build.node, ...build.flags], timeoutMs: 60_000 });
@@ -175,7 +208,8 @@ async function runOne(build: Build, phase: Phase, opts: Options): Promise<Record
         idleCpuProc: ((procStats(agent.pid).cpuSeconds - proc0) / secs) * 100,
       };
     }
-    await sleep(5000); // the first node probe run lands before the load starts
+    // The node probe's first run (node set), or every probe's first runs (deployed set), land before the load starts.
+    await sleep(Math.max(0, (opts.deployed ? opts.warmup : 5) * 1000 - (performance.now() - started)));
     const cpu0 = await agentCpu(t);
     const scrapers = tls
       ? startScrapers({ url: `${t.base}/metrics`, caFile: tls.caFile, user: tls.user, password: tls.password, scrapers: opts.scrapers, seconds: opts.load })
@@ -249,25 +283,38 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '20' },
       load: { type: 'string', default: '60' },
       scrapers: { type: 'string', default: '100' },
+      set: { type: 'string', default: 'node' },
+      phases: { type: 'string', default: PHASES.join(',') },
     },
   });
+  if (values.set !== 'node' && values.set !== 'deployed') throw new Error(`--set must be node or deployed, not ${values.set}`);
+  const phases = values.phases.split(',').map((p) => p.trim());
+  const unknown = phases.filter((p) => !(PHASES as string[]).includes(p));
+  if (unknown.length > 0 || phases.length === 0) throw new Error(`--phases takes a comma-separated list of ${PHASES.join(', ')}; got ${values.phases}`);
   const opts: Options = { idle: Number(values.idle), warmup: Number(values.warmup), load: Number(values.load), scrapers: Number(values.scrapers) };
   const pairs = Number(values.pairs);
-  for (const [k, v] of Object.entries({ pairs, ...opts })) if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
+  for (const [k, v] of Object.entries({ pairs, idle: opts.idle, warmup: opts.warmup, load: opts.load, scrapers: opts.scrapers })) if (!Number.isInteger(v) || v < 1) throw new Error(`--${k} must be a positive integer`);
   if (opts.warmup >= opts.idle) throw new Error('--warmup must be shorter than --idle');
   const builds = [describeBuild('OLD', values['old-node'], values.old), describeBuild('NEW', values['new-node'], values.new)];
   process.chdir(REPO); // the scrapers' children resolve tsx from here
+  if (values.set === 'deployed') {
+    etcd = await startEtcdCluster(1);
+    sim = await ApiSim.start({ nodes: ['bench'] });
+    const kubeconfig = writeKubeconfig(path.join(mkdtempSync(path.join(os.tmpdir(), 'vigil-runtime-kube-')), 'kubeconfig'), { server: sim.url, token: sim.token });
+    dirs.add(path.dirname(kubeconfig));
+    opts.deployed = { kubeconfig, etcdEndpoint: etcd.endpoints[0]! };
+  }
 
   const startLoad = os.loadavg();
   console.log(`${os.cpus().length} cores; load average (1/5/15 min) at start ${fmtLoad(startLoad)}`);
   for (const b of builds) console.log(`${b.label}: ${b.node} (${b.version}) ${b.flags.join(' ')} ${b.bundle}`);
-  console.log(`${pairs} pairs; phases: idle ${opts.idle} s (samples from ${opts.warmup} s), ${opts.scrapers} scrapers at 1/s for ${opts.load} s over HTTP, then HTTPS + basic auth\n`);
+  console.log(`${values.set === 'deployed' ? 'deployed probe set (etcd member and API simulator shared by every agent)' : 'node probe only'}; ${pairs} pairs; phases ${phases.join(', ')}: idle ${opts.idle} s (samples from ${opts.warmup} s); ${opts.scrapers} scrapers at 1/s for ${opts.load} s over HTTP or HTTPS + basic auth\n`);
 
   const results: Record<Build['label'], Record<string, number[]>> = { OLD: {}, NEW: {} };
   const loads1m: number[] = [];
   for (let p = 0; p < pairs; p++) {
     const order = p % 2 === 0 ? builds : [...builds].reverse();
-    for (const phase of PHASES) {
+    for (const phase of phases as Phase[]) {
       for (const build of order) {
         const l = os.loadavg();
         loads1m.push(l[0]!);
@@ -283,14 +330,16 @@ async function main(): Promise<void> {
   console.log(`\nMedians over ${pairs} pairs:\n`);
   console.log(`| | OLD (${oldB.version}) | NEW (${newB.version}) | NEW/OLD |`);
   console.log('|---|---:|---:|---:|');
-  for (const row of ROWS) {
+  for (const row of ROWS.filter((r) => results.OLD[r.key] || results.NEW[r.key])) {
     const o = median(results.OLD[row.key] ?? []);
     const n = median(results.NEW[row.key] ?? []);
     const ratio = o > 0 && Number.isFinite(n) ? (n / o).toFixed(2) : '–';
     console.log(`| ${row.what} | ${o.toFixed(row.digits)} | ${n.toFixed(row.digits)} | ${ratio} |`);
   }
-  const cross = ['OLD', 'NEW'].map((l) => `${l} ${median(results[l as Build['label']].idleCpuProc ?? []).toFixed(3)}%`).join(', ');
-  console.log(`\nidle CPU from /proc/<pid>/stat over the same window (cross-check; 10 ms ticks): ${cross}`);
+  if (phases.includes('idle')) {
+    const cross = ['OLD', 'NEW'].map((l) => `${l} ${median(results[l as Build['label']].idleCpuProc ?? []).toFixed(3)}%`).join(', ');
+    console.log(`\nidle CPU from /proc/<pid>/stat over the same window (cross-check; 10 ms ticks): ${cross}`);
+  }
   const sorted1m = [...loads1m].sort((a, b) => a - b);
   console.log(`load average (1/5/15 min): at start ${fmtLoad(startLoad)}, at end ${fmtLoad(endLoad)}; 1-min at each agent's start: median ${median(loads1m).toFixed(2)}, range ${sorted1m[0]!.toFixed(2)}–${sorted1m.at(-1)!.toFixed(2)} on ${os.cpus().length} cores`);
   if (failures.length > 0) throw new Error(`scrapes failed:\n  ${failures.join('\n  ')}`);
@@ -300,7 +349,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     console.error(`runtime bench: ${sig}, ending the processes it started`);
     endAll();
-    process.exit(1);
+    void stopFixture().finally(() => process.exit(1));
   });
 }
 try {
@@ -309,4 +358,7 @@ try {
   console.error(`runtime bench failed: ${err instanceof Error ? err.message : String(err)}`);
   endAll();
   process.exitCode = 1;
+} finally {
+  await stopFixture();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
