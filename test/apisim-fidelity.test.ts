@@ -320,6 +320,28 @@ void test('an image pull may succeed after transient errors: the pod then runs',
   assert.deepEqual(pullStates(w.events), ['-', 'ContainerCreating', 'ErrImagePull', 'ImagePullBackOff', 'ErrImagePull', 'ImagePullBackOff', 'Running']);
 });
 
+void test('a container the runtime failed to create is created again at the kubelet\'s next sync, restartPolicy Never or not (helpers.go ShouldContainerBeRestarted); the same error is written once', async () => {
+  sim.behaviours.set({ createContainerError: 'failed to create containerd task: context deadline exceeded', createContainerFailures: 2, createContainerRetryMs: 300 }, 'n1');
+  const list = await core.listNamespacedPod({ namespace: 'vigil', fieldSelector: 'metadata.name=cc1' });
+  const w = await watchPods({ resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=cc1' });
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('cc1', 'n1', { restartPolicy: 'Never' }) });
+  await running('cc1');
+  await until(() => w.events.some((e) => e.obj.status?.phase === 'Running'), 'the Running event');
+  w.ctl.abort();
+  assert.deepEqual(pullStates(w.events), ['-', 'ContainerCreating', 'CreateContainerError', 'Running']);
+  const errors = w.events.filter((e) => (e.obj as { status?: { containerStatuses?: { state: { waiting?: { reason: string } } }[] } }).status?.containerStatuses?.[0]?.state.waiting?.reason === 'CreateContainerError');
+  assert.equal(errors.length, 1, 'two failed creates with the same error: one status write (status_manager.go writes only a changed status)');
+});
+
+void test('a runtime fixed while the container waits in CreateContainerError: the next try creates it', async () => {
+  sim.behaviours.set({ createContainerError: 'failed to create shim task: OCI runtime create failed: cgroup not mounted', createContainerRetryMs: 300 }, 'n1');
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('cc2', 'n1', { restartPolicy: 'Never' }) });
+  const waiting = () => (sim.store.get('pods', 'vigil', 'cc2')?.status?.containerStatuses as { state: { waiting?: { reason: string } } }[] | undefined)?.[0]?.state.waiting?.reason;
+  await until(() => waiting() === 'CreateContainerError', 'the create error');
+  sim.behaviours.set({ createContainerError: undefined }, 'n1');
+  await running('cc2');
+});
+
 void test('the kubelet may reject a pod at its own admission: phase Failed, reason OutOfcpu, "Pod was rejected: ..." (kubelet.go rejectPod)', async () => {
   sim.behaviours.set({ kubeletReject: 'OutOfcpu' }, 'n2');
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('rej', 'n2') });

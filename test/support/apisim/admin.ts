@@ -11,7 +11,7 @@ const bad = (message: string): AdminReply => ({ code: 400, body: { error: messag
 const ok = (body: unknown = { ok: true }): AdminReply => ({ code: 200, body });
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-const BEHAVIOUR_KEYS = new Set(['node', 'schedulingDelayMs', 'startDelayMs', 'terminationDelayMs', 'unschedulable', 'imagePullError', 'imagePullFailures', 'imagePullBackOffMs', 'kubeletReject', 'createContainerError', 'stuckTerminating', 'pullInProgress']);
+const BEHAVIOUR_KEYS = new Set(['node', 'schedulingDelayMs', 'startDelayMs', 'terminationDelayMs', 'unschedulable', 'imagePullError', 'imagePullFailures', 'imagePullBackOffMs', 'kubeletReject', 'createContainerError', 'createContainerFailures', 'createContainerRetryMs', 'stuckTerminating', 'pullInProgress']);
 
 /**
  * The test and demo control surface under /_sim/: faults, node behaviour, cordons, leases,
@@ -42,7 +42,7 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
     case 'POST behaviour': {
       const unknown = Object.keys(b).filter((k) => !BEHAVIOUR_KEYS.has(k));
       if (unknown.length) return bad(`unknown behaviour ${unknown.join(', ')} (known: ${[...BEHAVIOUR_KEYS].join(', ')})`);
-      for (const k of ['schedulingDelayMs', 'startDelayMs', 'terminationDelayMs', 'imagePullFailures', 'imagePullBackOffMs']) {
+      for (const k of ['schedulingDelayMs', 'startDelayMs', 'terminationDelayMs', 'imagePullFailures', 'imagePullBackOffMs', 'createContainerFailures', 'createContainerRetryMs']) {
         if (k in b && !(typeof b[k] === 'number' && b[k] >= 0)) return bad(`${k}: expected ${k.endsWith('Ms') ? 'a number of milliseconds' : 'a number'} >= 0, got ${JSON.stringify(b[k])}`);
       }
       for (const k of ['node', 'unschedulable', 'imagePullError', 'kubeletReject', 'createContainerError']) {

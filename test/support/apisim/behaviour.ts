@@ -19,8 +19,12 @@ export interface NodeBehaviour {
   imagePullBackOffMs?: number;
   /** The kubelet refuses the pod at admission with this reason (OutOfcpu, OutOfmemory, OutOfpods, NodeAffinity...): phase Failed. */
   kubeletReject?: string;
-  /** The runtime's create error: the container waits in CreateContainerError. */
+  /** The runtime's create error: the container waits in CreateContainerError, and the kubelet creates it again after its sync back-off. */
   createContainerError?: string;
+  /** Creates that fail before one succeeds (a runtime that recovers); absent: every create fails while `createContainerError` is set. */
+  createContainerFailures?: number;
+  /** The kubelet's wait before it tries a failed create again (a real one's pod worker waits 10–15 s). */
+  createContainerRetryMs?: number;
   /** The image pull is still under way (a slow registry): containers wait in ContainerCreating until it is cleared. */
   pullInProgress?: boolean;
   /** The kubelet never confirms deletions: pods stay Terminating. */

@@ -6,8 +6,9 @@ type Spec = Record<string, unknown>;
 const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 /**
- * The kubelets of every simulated node: start bound pods after the node's start delay (or fail
- * their containers as the test asked), finish graceful deletions, enforce activeDeadlineSeconds.
+ * The kubelets of every simulated node: start bound pods after the node's start delay (or keep
+ * their containers waiting on pull or create errors, retried as a kubelet retries them, as the
+ * test asked), finish graceful deletions, enforce activeDeadlineSeconds.
  */
 export class KubeletSim {
   readonly #store: Store;
@@ -54,10 +55,16 @@ export class KubeletSim {
     this.#timers.add(t);
   }
 
+  /** The pod as stored, if it is still the same pod, not being deleted and not finished. */
+  #live(pod: KObject): KObject | undefined {
+    const cur = this.#store.get('pods', pod.metadata.namespace, pod.metadata.name);
+    if (!cur || cur.metadata.uid !== pod.metadata.uid || cur.metadata.deletionTimestamp || ['Failed', 'Succeeded'].includes(cur.status?.phase as string)) return undefined;
+    return cur;
+  }
+
   /** Applies `mutate` if the pod is still the same pod, not being deleted and not finished. */
   #update(pod: KObject, mutate: (p: KObject) => void): boolean {
-    const cur = this.#store.get('pods', pod.metadata.namespace, pod.metadata.name);
-    if (!cur || cur.metadata.uid !== pod.metadata.uid || cur.metadata.deletionTimestamp || ['Failed', 'Succeeded'].includes(cur.status?.phase as string)) return false;
+    if (!this.#live(pod)) return false;
     this.#store.update('pods', pod.metadata.namespace, pod.metadata.name, mutate);
     return true;
   }
@@ -99,9 +106,10 @@ export class KubeletSim {
       if (now.imagePullError && (now.imagePullFailures === undefined || failedPulls < now.imagePullFailures)) {
         failedPulls++;
         // ErrImagePull on the failed pull, ImagePullBackOff at the next sync, a new pull after the back-off.
-        this.#update(pod, (p) => {
+        const live = this.#update(pod, (p) => {
           p.status = { ...p.status, containerStatuses: statuses({ waiting: { reason: 'ErrImagePull', message: now.imagePullError } }) };
         });
+        if (!live) return; // deleted or finished: the kubelet stops pulling for it
         this.#later(200, () =>
           this.#update(pod, (p) => {
             p.status = { ...p.status, containerStatuses: statuses({ waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` } }) };
@@ -110,10 +118,30 @@ export class KubeletSim {
         this.#later((now.imagePullBackOffMs ?? 10_000) * 2 ** (failedPulls - 1), pull);
         return;
       }
-      if (now.createContainerError) {
-        this.#update(pod, (p) => {
-          p.status = { ...p.status, containerStatuses: statuses({ waiting: { reason: 'CreateContainerError', message: now.createContainerError } }) };
-        });
+      create();
+    };
+    // A container the runtime failed to create was never created, so the kubelet creates it again
+    // whatever the restartPolicy (container/helpers.go ShouldContainerBeRestarted: no status, or
+    // Created, means start it): the failed sync is requeued after the pod worker's back-off
+    // (pod_workers.go: backOffPeriod, 10 s, jittered by up to half) and the container waits in
+    // CreateContainerError until a create works.
+    let failedCreates = 0;
+    const create = () => {
+      const now = this.#behaviours.of(node);
+      if (now.createContainerError && (now.createContainerFailures === undefined || failedCreates < now.createContainerFailures)) {
+        failedCreates++;
+        const cur = this.#live(pod);
+        if (!cur) return; // deleted or finished: the kubelet stops creating it
+        // The status manager writes only a changed status (status_manager.go isPodStatusByKubeletEqual):
+        // the same error again is no write and no watch event.
+        const waiting = { reason: 'CreateContainerError', message: now.createContainerError };
+        const was = (cur.status?.containerStatuses as { state?: { waiting?: unknown } }[] | undefined)?.[0]?.state?.waiting;
+        if (JSON.stringify(was) !== JSON.stringify(waiting)) {
+          this.#update(pod, (p) => {
+            p.status = { ...p.status, containerStatuses: statuses({ waiting }) };
+          });
+        }
+        this.#later(now.createContainerRetryMs ?? 10_000, create);
         return;
       }
       this.#update(pod, (p) => {
