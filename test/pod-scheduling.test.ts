@@ -113,7 +113,7 @@ void test('image pull and container creation failures are named with the runtime
   assert.match(pull.message, /^on node n1: image registry\.k8s\.io\/pause:3\.10 cannot be pulled: ErrImagePull: failed to pull and unpack image .*403 Forbidden; still failing after 2\.00 s$/);
   const create = await runProbe(env.probe('n2', 'pod-scheduling', FAST).probe);
   assert.equal(create.reason, 'container-create');
-  assert.match(create.message, /^on node n2: container cannot be started: CreateContainerError: .*cgroup not mounted$/);
+  assert.match(create.message, /^on node n2: container cannot be started: CreateContainerError: .*cgroup not mounted; still failing after 2\.00 s$/, 'the kubelet creates it again: only the startup timeout makes it final');
   assert.deepEqual(probePods(), [], 'failed probe pods are deleted');
 });
 
@@ -350,6 +350,16 @@ void test('a transient image pull error within the startup timeout is progress, 
   env.sim.behaviours.set({ imagePullError: 'failed to pull and unpack image "registry.k8s.io/pause:3.10": 503 Service Unavailable', imagePullFailures: 1, imagePullBackOffMs: 500 }, 'n4');
   const r = await runProbe(env.probe('n4', 'pod-scheduling', { ...FAST, startupTimeout: '10s' }).probe);
   assert.equal(r.verdict, 'ok', r.message);
+});
+
+void test('a transient CreateContainerError within the startup timeout is progress: the kubelet creates the container again and the run is ok', async () => {
+  // The first create fails; the kubelet's next try, 1.5 s later, works. The pod cannot run before
+  // that try, so a start-up of at least 1.5 s shows the run waited through the error.
+  env.sim.behaviours.set({ createContainerError: 'failed to create containerd task: failed to create shim task: context deadline exceeded', createContainerFailures: 1, createContainerRetryMs: 1500 }, 'n3');
+  const r = await runProbe(env.probe('n3', 'pod-scheduling', { ...FAST, startupTimeout: '10s' }).probe);
+  assert.equal(r.verdict, 'ok', r.message);
+  assert.ok(Number(r.observations?.['startup seconds']) >= 1.5, `started after the retried create: ${JSON.stringify(r.observations)}`);
+  assert.deepEqual(probePods(), []);
 });
 
 void test('a kubelet that rejects the pod (OutOfcpu) fails the run at once with the kubelet\'s message', async () => {

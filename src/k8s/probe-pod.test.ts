@@ -46,7 +46,17 @@ void test('progress: image pull and container creation failures are recognised w
   });
   assert.equal(podProgress(cs('ErrImagePull', 'not found')).failure?.retrying, true, 'the kubelet pulls again');
   assert.equal(podProgress(cs('InvalidImageName', 'bad')).failure?.retrying, undefined, 'a bad name never heals');
-  assert.equal(podProgress(cs('CreateContainerError', 'OCI runtime create failed')).failure?.reason, 'container-create');
+  assert.deepEqual(podProgress(cs('CreateContainerError', 'OCI runtime create failed')).failure, {
+    reason: 'container-create',
+    message: 'container cannot be started: CreateContainerError: OCI runtime create failed',
+    retrying: true,
+  });
+  for (const reason of ['CreateContainerConfigError', 'PreCreateHookError', 'PreStartHookError', 'RunContainerError']) {
+    assert.equal(podProgress(cs(reason, 'x')).failure?.retrying, true, `${reason}: never created or never started, so the kubelet creates it again`);
+  }
+  assert.equal(podProgress(cs('CrashLoopBackOff', 'back-off 10s restarting failed container')).failure?.retrying, undefined, 'a container that ran and exited is not retried under restartPolicy Never');
+  const exited = pod({ phase: 'Failed', containerStatuses: [{ name: 'pause', image: 'p', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 128, reason: 'StartError', message: 'exec format error' } } }] }, 'a');
+  assert.deepEqual(podProgress(exited).failure, { reason: 'container-create', message: 'container exited (StartError, code 128): exec format error' });
 });
 
 void test('progress: a pod the kubelet refused at admission is its own failure, with the kubelet\'s reason and message', () => {

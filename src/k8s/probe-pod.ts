@@ -75,7 +75,7 @@ export interface PodProgress {
   schedulerMessage?: string;
   /** What the containers wait on ("ContainerCreating"), for timeout messages. */
   waiting?: string;
-  /** `retrying`: the kubelet keeps trying (image pulls back off and retry); only a timeout makes it final. */
+  /** `retrying`: the kubelet keeps trying (image pulls back off and retry, failed creates are created again); only a timeout makes it final. */
   failure?: { reason: PodFailureReason; message: string; retrying?: boolean };
 }
 
@@ -85,6 +85,13 @@ const PULL_RETRIED = new Set(['ErrImagePull', 'ImagePullBackOff', 'RegistryUnava
 /** The prefix of every status message the kubelet writes when its admission refuses a pod. */
 const REJECTED = 'Pod was rejected:';
 const CONTAINER_CREATE = new Set(['CreateContainerError', 'CreateContainerConfigError', 'RunContainerError', 'StartError', 'ContainerCannotRun', 'CrashLoopBackOff', 'PreCreateHookError', 'PreStartHookError', 'PostStartHookError']);
+/**
+ * Waiting states of a container that was never created, or created and never started: the kubelet
+ * tries again at its next sync whatever the restartPolicy (pkg/kubelet/container/helpers.go
+ * ShouldContainerBeRestarted: no status, or state Created, means start it), so a transient runtime
+ * error heals by itself. A container that ran and exited is final under restartPolicy Never.
+ */
+const CREATE_RETRIED = new Set(['CreateContainerError', 'CreateContainerConfigError', 'PreCreateHookError', 'PreStartHookError', 'RunContainerError']);
 
 /** Where a probe pod stands, read from one watch event's object. */
 export function podProgress(pod: V1Pod): PodProgress {
@@ -107,7 +114,7 @@ export function podProgress(pod: V1Pod): PodProgress {
     if (w?.reason) {
       p.waiting = w.message ? `${w.reason}: ${w.message}` : w.reason;
       if (IMAGE_PULL.has(w.reason)) p.failure = { reason: 'image-pull', message: `image ${s.image} cannot be pulled: ${p.waiting}`, ...(PULL_RETRIED.has(w.reason) ? { retrying: true } : {}) };
-      else if (CONTAINER_CREATE.has(w.reason)) p.failure = { reason: 'container-create', message: `container cannot be started: ${p.waiting}` };
+      else if (CONTAINER_CREATE.has(w.reason)) p.failure = { reason: 'container-create', message: `container cannot be started: ${p.waiting}`, ...(CREATE_RETRIED.has(w.reason) ? { retrying: true } : {}) };
     } else if (t && !running) {
       p.failure = { reason: 'container-create', message: `container exited (${t.reason ?? 'terminated'}, code ${t.exitCode ?? '?'})${t.message ? `: ${t.message}` : ''}` };
     }

@@ -230,7 +230,7 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
         if (!e) return undefined;
         if (e.type === 'DELETED') return { kind: 'deleted' };
         const p = podProgress(e.pod);
-        // The kubelet retries pulls (ErrImagePull, ImagePullBackOff, ...): only the timeout makes them a failure.
+        // The kubelet retries pulls (ErrImagePull, ImagePullBackOff, ...) and creates (CreateContainerError, ...): only the timeout makes them a failure.
         if (p.failure && !p.failure.retrying) return { kind: 'failed', ...p.failure };
         const up = first((x) => x.type !== 'DELETED' && podProgress(x.pod).running);
         return up ? { kind: 'running', at: up.at } : undefined;
