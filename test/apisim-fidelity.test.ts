@@ -342,6 +342,19 @@ void test('a runtime fixed while the container waits in CreateContainerError: th
   await running('cc2');
 });
 
+void test('a just-started API server\'s admission waits for its caches, then refuses with 403 "not yet ready to handle request"; once they have synced it admits (admission/handler.go WaitForReady)', async () => {
+  sim.restart({ initializingMs: 0, admissionNotReadyMs: 1500, admissionWaitMs: 200 });
+  const refused = await apiError(core.createNamespacedPod({ namespace: 'vigil', body: pod('nr1', 'n1') }));
+  assert.equal(refused.code, 403);
+  assert.equal(refused.body.reason, 'Forbidden');
+  assert.equal(refused.body.message, 'pods "nr1" is forbidden: not yet ready to handle request');
+  assert.equal(sim.store.get('pods', 'vigil', 'nr1'), undefined, 'nothing stored');
+  // A create that arrives within its wait of the caches syncing waits and is admitted.
+  sim.restart({ initializingMs: 0, admissionNotReadyMs: 300, admissionWaitMs: 10_000 });
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('nr2', 'n1') });
+  assert.ok(sim.store.get('pods', 'vigil', 'nr2'));
+});
+
 void test('the kubelet may reject a pod at its own admission: phase Failed, reason OutOfcpu, "Pod was rejected: ..." (kubelet.go rejectPod)', async () => {
   sim.behaviours.set({ kubeletReject: 'OutOfcpu' }, 'n2');
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('rej', 'n2') });

@@ -100,8 +100,10 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
       sim.store.compact();
       return ok({ oldestResourceVersion: sim.store.oldestResourceVersion });
     case 'POST restart': {
-      if ('initializingMs' in b && !(typeof b.initializingMs === 'number' && b.initializingMs >= 0)) return bad(`initializingMs: expected a number of milliseconds >= 0, got ${JSON.stringify(b.initializingMs)}`);
-      return ok({ closed: sim.restart({ initializingMs: num(b.initializingMs) }) });
+      for (const k of ['initializingMs', 'admissionNotReadyMs', 'admissionWaitMs']) {
+        if (k in b && !(typeof b[k] === 'number' && b[k] >= 0)) return bad(`${k}: expected a number of milliseconds >= 0, got ${JSON.stringify(b[k])}`);
+      }
+      return ok({ closed: sim.restart({ initializingMs: num(b.initializingMs), admissionNotReadyMs: num(b.admissionNotReadyMs), admissionWaitMs: num(b.admissionWaitMs) }) });
     }
     case 'POST admission': {
       // {"namespaces": {"vigil": {"labels": {...}}}, "priorityClasses": [...], "quotas": [...], "limitedPriorityClasses": [...]}: replaces the keys given.

@@ -56,6 +56,14 @@ export function forbidden(r: ResourceRef, user: string, verb: string, namespace:
   return failure(403, 'Forbidden', `${subject} is forbidden: User "${user}" cannot ${verb} resource "${rbacResource(r)}" in API group "${r.group}" ${scope}`, groupDetails(r));
 }
 
+/**
+ * An admission plugin whose informers have not synced yet (a just-started API server): it waits up
+ * to 10 s, then refuses with admission.NewForbidden (apiserver/pkg/admission/handler.go
+ * WaitForReady; plugin/pkg/admission/namespace/lifecycle/admission.go).
+ */
+export const notYetReady = (r: ResourceRef) =>
+  failure(403, 'Forbidden', `${r.resource}${r.group ? `.${r.group}` : ''} "${r.name ?? ''}" is forbidden: not yet ready to handle request`, groupDetails(r));
+
 export function invalid(kind: string, name: string, causes: { field: string; message: string; reason?: string }[]): StatusError {
   const text = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
   return failure(422, 'Invalid', `${kind} "${name}" is invalid: ${causes.length > 1 ? `[${text}]` : text}`, {

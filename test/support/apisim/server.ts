@@ -4,7 +4,7 @@ import { handleAdmin } from './admin.ts';
 import { defaultAdmission, type AdmissionSettings } from './admission.ts';
 import { Behaviours, type NodeBehaviour } from './behaviour.ts';
 import { ControlPlaneSim, HealthSim, type HealthEndpoint } from './control-plane.ts';
-import { StatusError, badRequest, initializing, internalError, unauthorized } from './errors.ts';
+import { StatusError, badRequest, initializing, internalError, notYetReady, unauthorized } from './errors.ts';
 import { ApiFaults } from './faults.ts';
 import { KubeletSim } from './kubelet.ts';
 import { handleResource, parseResourcePath, verbOf } from './rest.ts';
@@ -49,6 +49,9 @@ export const DEFAULT_TOKEN = 'vigil-sim-token';
 export const DEFAULT_USER = 'system:serviceaccount:vigil:vigil';
 
 /** An HTTP server speaking the part of the Kubernetes API vigil uses, with a simulated scheduler and kubelets. */
+/** apiserver/pkg/admission/handler.go timeToWaitForReady: how long an admission plugin waits for its informers. */
+const ADMISSION_READY_WAIT_MS = 10_000;
+
 export class ApiSim {
   readonly store = new Store();
   readonly hub = new WatchHub(this.store);
@@ -70,6 +73,10 @@ export class ApiSim {
   #initializingUntil = 0;
   /** The restarted watch cache has yet to take its starting list. */
   #cacheStarting = false;
+  /** Until then (ms since the epoch), the admission plugins' informers have not synced after a restart. */
+  #admissionNotReadyUntil = 0;
+  /** How long a request waits for admission to be ready before its 403 (a real one: 10 s). */
+  #admissionWaitMs = ADMISSION_READY_WAIT_MS;
 
   private constructor(opts: ApiSimOptions) {
     this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000 };
@@ -122,6 +129,7 @@ export class ApiSim {
     this.admission = defaultAdmission();
     this.#initializingUntil = 0;
     this.#cacheStarting = false;
+    this.#admissionNotReadyUntil = 0;
   }
 
   state(): unknown {
@@ -146,10 +154,15 @@ export class ApiSim {
    * An API server restart as a client sees it (one replica of a rolling upgrade): open watches
    * end, the new watch cache starts from the current resourceVersion (older ones get 410), and
    * for `initializingMs` watches and cached lists get 429 "storage is (re)initializing" with
-   * Retry-After. Other requests are served (from etcd). Returns the number of watches closed.
+   * Retry-After. Other requests are served (from etcd). For `admissionNotReadyMs` (default 0)
+   * the admission plugins' informers have not synced: a create in a namespace waits for them up to
+   * `admissionWaitMs` (10 s, as a real one) and, if they are still not ready, gets 403 "not yet
+   * ready to handle request". Returns the number of watches closed.
    */
-  restart(opts: { initializingMs?: number } = {}): number {
+  restart(opts: { initializingMs?: number; admissionNotReadyMs?: number; admissionWaitMs?: number } = {}): number {
     this.#initializingUntil = Date.now() + (opts.initializingMs ?? 3000);
+    this.#admissionNotReadyUntil = Date.now() + (opts.admissionNotReadyMs ?? 0);
+    this.#admissionWaitMs = opts.admissionWaitMs ?? ADMISSION_READY_WAIT_MS;
     this.#cacheStarting = true;
     this.store.compact();
     return this.closeWatches();
@@ -257,6 +270,14 @@ export class ApiSim {
         this.store.compact();
       }
 
+      if (verb === 'create' && path.namespace && Date.now() < this.#admissionNotReadyUntil) {
+        // Mutating admission (NamespaceLifecycle first) waits for its informers, then gives up.
+        await new Promise((r) => setTimeout(r, Math.min(this.#admissionNotReadyUntil - Date.now(), this.#admissionWaitMs)).unref());
+        if (Date.now() < this.#admissionNotReadyUntil) {
+          const name = (body as { metadata?: { name?: string } } | undefined)?.metadata?.name;
+          throw notYetReady(refOf(path.resource, name));
+        }
+      }
       const reply = handleResource(this.store, verb, path, url.searchParams, body, { admission: this.admission, contentType: req.headers['content-type'] });
       if ('code' in reply) {
         write(reply.code, reply.body);
