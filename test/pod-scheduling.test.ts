@@ -362,6 +362,13 @@ void test('a transient CreateContainerError within the startup timeout is progre
   assert.deepEqual(probePods(), []);
 });
 
+void test('a just-started API server whose admission has not synced (403 "not yet ready") is an API error, not an admission denial', async () => {
+  env.sim.restart({ initializingMs: 0, admissionNotReadyMs: 30_000, admissionWaitMs: 100 });
+  const r = await runProbe(env.probe('n2', 'pod-scheduling', FAST).probe);
+  assert.equal(r.reason, 'api-error', r.message);
+  assert.match(r.message, /the API server is still starting \(its admission has not synced yet\): pods "vigil-probe-n2" is forbidden: not yet ready to handle request$/);
+});
+
 void test('a kubelet that rejects the pod (OutOfcpu) fails the run at once with the kubelet\'s message', async () => {
   env.sim.behaviours.set({ kubeletReject: 'OutOfcpu' }, 'n5');
   const r = await runProbe(env.probe('n5', 'pod-scheduling', { ...FAST, startupTimeout: '10s' }).probe);

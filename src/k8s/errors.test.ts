@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeApiError, missingPermission } from './errors.ts';
+import { admissionDenial, describeApiError, missingPermission } from './errors.ts';
 
 const status = (code: number, reason: string, message: string) => JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
 
@@ -18,6 +18,18 @@ void test('cluster-scoped and grouped resources are named as such', () => {
   assert.deepEqual(missingPermission('nodes "a" is forbidden: User "u" cannot get resource "nodes" in API group "" at the cluster scope'), { user: 'u', verb: 'get', resource: 'nodes', group: '' });
   const f = describeApiError({ code: 403, body: status(403, 'Forbidden', 'leases.coordination.k8s.io "kube-scheduler" is forbidden: User "u" cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"') }, 'read lease');
   assert.match(f.message, /u may not get leases\.coordination\.k8s\.io in namespace "kube-system"/);
+});
+
+void test('a starting API server\'s "not yet ready" 403 is an API error, neither a missing permission nor an admission refusal', () => {
+  const err = { code: 403, body: status(403, 'Forbidden', 'pods "vigil-probe-a" is forbidden: not yet ready to handle request') };
+  assert.deepEqual(describeApiError(err, 'create probe pod vigil/vigil-probe-a'), {
+    reason: 'api-error',
+    code: 403,
+    message: 'create probe pod vigil/vigil-probe-a: the API server is still starting (its admission has not synced yet): pods "vigil-probe-a" is forbidden: not yet ready to handle request',
+  });
+  assert.equal(admissionDenial(err), undefined);
+  const podSecurity = { code: 403, body: status(403, 'Forbidden', 'pods "vigil-probe-a" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false') };
+  assert.match(admissionDenial(podSecurity) ?? '', /violates PodSecurity/, 'other 403s without the authorizer\'s phrase stay admission refusals');
 });
 
 void test('other statuses keep the code, the Status reason and its message', () => {

@@ -25,6 +25,13 @@ function statusOf(body: unknown): StatusBody | undefined {
   return body !== null && typeof body === 'object' ? (body) : undefined;
 }
 
+/**
+ * An admission plugin of a just-started API server whose caches have not synced
+ * (apiserver/pkg/admission/handler.go WaitForReady gives up after 10 s): a 403 that says nothing
+ * about vigil's permissions or its pod, and goes away by itself.
+ */
+const NOT_READY = /is forbidden: not yet ready to handle request$/;
+
 const FORBIDDEN = /User "([^"]*)" cannot (\S+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)"| at the cluster scope)?/;
 
 /**
@@ -55,6 +62,9 @@ export function describeApiError(err: unknown, action: string, permission?: Perm
   if (httpCode !== undefined && httpCode >= 100 && httpCode < 600) {
     const status = statusOf(e.body);
     const text = status?.message ?? '';
+    if (httpCode === 403 && NOT_READY.test(text)) {
+      return { reason: 'api-error', code: 403, message: `${action}: the API server is still starting (its admission has not synced yet): ${text}` };
+    }
     if (httpCode === 403) {
       const p = missingPermission(text) ?? (permission ? { user: 'vigil\'s service account', ...permission } : undefined);
       if (p) {
@@ -77,14 +87,14 @@ export function describeApiError(err: unknown, action: string, permission?: Perm
  * The server's message when a write was refused by admission or validation rather than by RBAC:
  * a 403 whose Status lacks the authorizer's "cannot <verb> resource" phrase (PodSecurity,
  * PriorityClass, ResourceQuota, a webhook), a 422 Invalid, or a 404 for the namespace
- * (NamespaceLifecycle). Undefined for anything else.
+ * (NamespaceLifecycle). Undefined for anything else, a starting server's "not yet ready" 403 among them.
  */
 export function admissionDenial(err: unknown): string | undefined {
   const e = err as { code?: unknown; body?: unknown };
   if (typeof e?.code !== 'number') return undefined;
   const text = statusOf(e.body)?.message;
   if (!text) return undefined;
-  if (e.code === 403 && !missingPermission(text)) return text;
+  if (e.code === 403 && !missingPermission(text) && !NOT_READY.test(text)) return text;
   if (e.code === 422) return text;
   if (e.code === 404 && /^namespaces "[^"]*" not found$/.test(text)) return text;
   return undefined;
