@@ -63,6 +63,21 @@ void test('a strategic merge patch on nodes/status merges conditions by type: th
   ctl.abort();
 });
 
+void test('a condition time must decode as metav1.Time: an empty or malformed one makes the patch 422 Invalid on "patch" and changes nothing; null is the zero time (handlers/patch.go, metav1.Time UnmarshalJSON)', async () => {
+  const rv = sim.store.get('nodes', undefined, 'n2')!.metadata.resourceVersion;
+  const empty = { ...condition('VigilPodStartup', 'True', 'ImagePullFailing'), lastTransitionTime: '' as unknown as Date };
+  const refused = await apiError(core.patchNodeStatus({ name: 'n2', body: { status: { conditions: [empty] } } }, strategic));
+  assert.equal(refused.code, 422);
+  assert.equal(refused.body.reason, 'Invalid');
+  assert.match(refused.body.message, /^ "" is invalid: patch: Invalid value: "map\[status:map\[conditions:\[map\[lastHeartbeatTime:2026-01-01T00:00:00\.000Z lastTransitionTime: message:VigilPodStartup is True reason:ImagePullFailing status:True type:VigilPodStartup\]\]\]\]": parsing time "" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "2006"$/);
+  assert.deepEqual(refused.body.details?.causes?.map((c) => `${c.reason} ${c.field}`), ['FieldValueInvalid patch']);
+  assert.equal(sim.store.get('nodes', undefined, 'n2')!.metadata.resourceVersion, rv, 'nothing stored');
+  const garbled = await apiError(core.patchNodeStatus({ name: 'n2', body: { status: { conditions: [{ ...empty, lastTransitionTime: 'yesterday' as unknown as Date }] } } }, strategic));
+  assert.equal(garbled.code, 422);
+  await core.patchNodeStatus({ name: 'n2', body: { status: { conditions: [{ ...empty, lastTransitionTime: null as unknown as Date }] } } }, strategic);
+  assert.deepEqual(types('n2'), ['Ready=True', 'VigilPodStartup=True'], 'null decodes as the zero time');
+});
+
 void test('a JSON merge patch on nodes/status replaces the whole conditions list, so it would drop the kubelet\'s Ready (RFC 7386)', async () => {
   await core.patchNodeStatus({ name: 'n2', body: { status: { conditions: [condition('VigilClock', 'True', 'ClockOffset')] } } }, merge);
   assert.deepEqual(types('n2'), ['VigilClock=True']);

@@ -73,6 +73,12 @@ export function invalid(kind: string, name: string, causes: { field: string; mes
   });
 }
 
+/** handlers/patch.go: a patched object that does not decode: NewInvalid with an empty kind and name, one cause on `patch`. */
+export function invalidPatch(patch: string, why: string): StatusError {
+  const message = `Invalid value: ${JSON.stringify(patch)}: ${why}`;
+  return failure(422, 'Invalid', ` "" is invalid: patch: ${message}`, { causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }] });
+}
+
 export const badRequest = (message: string) => failure(400, 'BadRequest', message);
 
 /** handlers/patch.go: a patch whose Content-Type is none of the patch types (415). */

@@ -1,5 +1,5 @@
 import { admitPod, admitPodMutating, defaultAdmission, type AdmissionSettings } from './admission.ts';
-import { badRequest, methodNotAllowed, type StatusError } from './errors.ts';
+import { badRequest, invalidPatch, methodNotAllowed, type StatusError } from './errors.ts';
 import { prepareEvent } from './events.ts';
 import { mergePatch, patchTypeOf, strategicMergePatch } from './patch.ts';
 import { deletePod, preparePod, type DeleteOptions } from './pods.ts';
@@ -154,6 +154,7 @@ export function handleResource(store: Store, verb: string, path: ResourcePath, q
         code: 200,
         body: store.update(resource, namespace, name!, (cur) => {
           const next = apply(cur);
+          decodePatched(resource, next, body);
           // registry/core/node/strategy.go: a write to nodes/status keeps the spec (nodeStatusStrategy),
           // a write to the node keeps the status (nodeStrategy.PrepareForUpdate).
           if (resource === 'nodes') {
@@ -173,6 +174,42 @@ export function handleResource(store: Store, verb: string, path: ResourcePath, q
     }
     default:
       throw methodNotAllowed();
+  }
+}
+
+/** Go's time.RFC3339 layout, as metav1.Time parses it (fractional seconds allowed). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** A value as Go's `%+v` prints a decoded JSON map: `map[k:v ...]` with sorted keys, `[a b]`, `<nil>`. */
+function goValue(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `map[${Object.keys(o).sort().map((k) => `${k}:${goValue(o[k])}`).join(' ')}]`;
+  }
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/**
+ * The patched object decoded into its Go type (handlers/patch.go: FromUnstructuredWithValidation).
+ * A node condition's times are metav1.Time: null or absent is the zero time, anything else must
+ * parse as RFC 3339 (metav1.Time UnmarshalJSON), or the patch is a 422 naming the whole patch.
+ */
+function decodePatched(resource: string, obj: KObject, patch: unknown): void {
+  if (resource !== 'nodes') return;
+  for (const c of (obj.status?.conditions as Record<string, unknown>[] | undefined) ?? []) {
+    for (const field of ['lastHeartbeatTime', 'lastTransitionTime']) {
+      const t = c[field];
+      if (t === null || t === undefined) continue;
+      const why =
+        typeof t !== 'string'
+          ? `json: cannot unmarshal ${typeof t === 'number' ? 'number' : typeof t === 'boolean' ? 'bool' : Array.isArray(t) ? 'array' : 'object'} into Go value of type string`
+          : RFC3339.test(t)
+            ? undefined
+            : `parsing time ${JSON.stringify(t)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(t)} as "2006"`;
+      if (why) throw invalidPatch(goValue(patch), why);
+    }
   }
 }
 
