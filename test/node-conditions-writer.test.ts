@@ -14,7 +14,7 @@ import { K8sProbeEnv, sample, until } from './support/k8s-probe-env.ts';
 
 let env: K8sProbeEnv;
 before(async () => {
-  env = await K8sProbeEnv.start({ nodes: ['w1', 'w2', 'w3', 'w4', 'w5', 'w6'] });
+  env = await K8sProbeEnv.start({ nodes: ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7'] });
 });
 after(() => env.stop());
 beforeEach(() => {
@@ -158,6 +158,22 @@ void test('a restarted agent keeps lastTransitionTime of a status that still hol
   assert.equal(cond('w5')!.lastTransitionTime, iso(t0 + 3_600_000));
   assert.deepEqual(events('w5').map((e) => `${e.type} ${e.reason}`), ['Warning ImagePullFailing', 'Normal ProbePodStarts']);
   await second.w.stop();
+});
+
+void test('a condition the Node carries with no lastTransitionTime (null) is written with one: the server refuses an empty time, which would block every later write', async () => {
+  env.sim.store.update('nodes', undefined, 'w7', (n) => {
+    n.status = { ...n.status, conditions: [...((n.status?.conditions as Cond[] | undefined) ?? []), { type: 'VigilPodStartup', status: 'True', reason: 'ImagePullFailing', message: 'ErrImagePull', lastHeartbeatTime: null, lastTransitionTime: null }] };
+  });
+  const { w, clock, step, count } = writer('w7');
+  w.observe([pod('True')], up);
+  await step();
+  assert.equal(await count('node-condition', 'error'), 0, 'no write refused');
+  assert.equal(cond('w7')!.lastTransitionTime, iso(clock.now()), 'unknown until now: the time it was first seen');
+  assert.equal(cond('w7')!.lastHeartbeatTime, iso(clock.now()));
+  w.observe([pod('False')], up);
+  await step(MIN);
+  assert.equal(cond('w7')!.status, 'False', 'later writes go through');
+  await w.stop();
 });
 
 void test('an event that cannot be created (RBAC without events) is dropped and counted; the condition is still written', async () => {

@@ -187,8 +187,10 @@ export class NodeConditionWriter {
     for (const [type, want] of this.#want) {
       const had = written.get(type);
       const changed = !had || had.status !== want.status;
-      // the evidence's own transition time when it has one (a change seen during an outage is written later)
-      const lastTransitionTime = changed ? rfc3339(Math.min(want.since ?? at, at)) : had.lastTransitionTime;
+      // the evidence's own transition time when it has one (a change seen during an outage is written
+      // later); also when the Node carries the status with no transition time (null), since the
+      // server refuses an empty one (metav1.Time) and that would block every later write
+      const lastTransitionTime = changed || !had.lastTransitionTime ? rfc3339(Math.min(want.since ?? at, at)) : had.lastTransitionTime;
       // the first False on a node that never carried the condition is not a recovery
       if (changed && (had || want.status === 'True')) transitions.push(want);
       next_.set(type, { status: want.status, reason: want.reason, message: want.message, lastTransitionTime, at });
