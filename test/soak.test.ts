@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -43,7 +43,15 @@ interface HistoryEvent {
 
 const statusKiB = (pid: number, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
 const rssKiB = (pid: number) => statusKiB(pid, 'VmRSS');
-const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+/**
+ * Connections to the etcd member after it restarts: the etcd3 client resets its gRPC channels on
+ * each connection error and opens new ones, and after a restart it holds from 1 to 14 sockets to
+ * the member (25 restarts measured, outages of 1 to 30 s with the probe every second: no trend
+ * with the number of restarts or the outage's length; a member that hangs instead adds none). They
+ * go when the member next restarts. A bounded pool, not a leak, but wider than the slack the other
+ * handles get, so it is bounded on its own.
+ */
+const ETCD_POOL_MAX = 16;
 
 function agentConfig(o: { etcd: string; kubeconfig: string; dir: string; peerPort: number }): string {
   return stringify({
@@ -129,9 +137,19 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     // One warm-up cycle first: after its first outage the etcd client reconnects with more
     // connections than it had before it (a steady set, not a growth); growth after that is a leak.
     await cycle();
-    const start = { rssKiB: rssKiB(agent.pid), fds: fdCount(agent.pid) };
     // the far ends the agent's connections may have, named in the handle listing
     const far = { [member.endpoint]: 'etcd member', [new URL(sim.url).host]: 'API simulator', [`127.0.0.1:${portB}`]: 'peer agent' };
+    /** Open handles: those to the etcd member (its client's pool, see ETCD_POOL_MAX), and all the others. */
+    const handles = (pid: number) => {
+      let etcdSockets = 0;
+      let others = 0;
+      for (const [kind, n] of fdKinds(pid, far)) {
+        if (kind.endsWith('(etcd member)')) etcdSockets += n;
+        else others += n;
+      }
+      return { etcdSockets, others };
+    };
+    const start = { rssKiB: rssKiB(agent.pid), fds: handles(agent.pid).others };
     const startFdKinds = fdKinds(agent.pid, far);
     const deadline = Date.now() + SECONDS * 1000;
     // Prometheus-like scrapers all along: each scrape must succeed whatever the faults
@@ -158,7 +176,7 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const sample = async () => {
       const text = await (await fetch(`${agent.url}/metrics`)).text();
       const bytes = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
-      return { fds: fdCount(agent.pid), rssKiB: rssKiB(agent.pid), anonKiB: statusKiB(agent.pid, 'RssAnon'), fileKiB: statusKiB(agent.pid, 'RssFile'), heapBytes: bytes('nodejs_heap_size_used_bytes'), heapTotalBytes: bytes('nodejs_heap_size_total_bytes'), externalBytes: bytes('nodejs_external_memory_bytes') };
+      return { fds: handles(agent.pid).others, rssKiB: rssKiB(agent.pid), anonKiB: statusKiB(agent.pid, 'RssAnon'), fileKiB: statusKiB(agent.pid, 'RssFile'), heapBytes: bytes('nodejs_heap_size_used_bytes'), heapTotalBytes: bytes('nodejs_heap_size_total_bytes'), externalBytes: bytes('nodejs_external_memory_bytes') };
     };
     const trend = [await sample()];
     while (Date.now() < deadline) {
@@ -177,9 +195,11 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     // sockets) grow and shrink with the requests in flight: in a healthy run the count moves over
     // about 8 handles (seen: 33 to 41, 8 sockets to one address falling to 2). A leak raises the
     // floor: the fewest handles at the end, against the fewest at the start (the start and after
-    // the first cycle; at the end the last two cycles and a settled reading).
+    // the first cycle; at the end the last two cycles and a settled reading). The sockets to the
+    // etcd member are left out of the floors and bounded on their own (ETCD_POOL_MAX).
     const startFloor = Math.min(start.fds, ...trend.slice(0, 2).map((x) => x.fds));
-    const endFds = await eventually(() => { const n = fdCount(agent.pid); return n <= startFloor + 5 ? n : undefined; }, 60_000, 'file handles back near their floor at the start').catch(() => fdCount(agent.pid));
+    const endFds = await eventually(() => { const n = handles(agent.pid).others; return n <= startFloor + 5 ? n : undefined; }, 60_000, 'file handles back near their floor at the start').catch(() => handles(agent.pid).others);
+    const etcdSocketsAtEnd = handles(agent.pid).etcdSockets;
     const endFloor = Math.min(endFds, ...trend.slice(-2).map((x) => x.fds));
     const keysWhileRunning = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
     const end = { rssKiB: rssKiB(agent.pid), fds: endFds };
@@ -211,7 +231,7 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const pods = (sim.state() as { pods: { name: string }[] }).pods.filter((p) => p.name.startsWith('vigil-probe-'));
     const keys = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
 
-    const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds, startFloor, endFloor, changed: fdChange }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length, built: BUILT, scrapes: scrapes.ok, scrapeErrors: scrapes.failed.length, runs: schedule.runs, rssEndOverStart: +(end.rssKiB / start.rssKiB).toFixed(3),
+    const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds, startFloor, endFloor, etcdSocketsAtEnd, changed: fdChange }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length, built: BUILT, scrapes: scrapes.ok, scrapeErrors: scrapes.failed.length, runs: schedule.runs, rssEndOverStart: +(end.rssKiB / start.rssKiB).toFixed(3),
       // by quarter of the run, after the cycle ending there (MiB): RSS; its anonymous and file-backed
       // parts; the JS heap in use and committed; V8's external memory (Buffers); open file handles
       quarters: [0, 0.25, 0.5, 0.75, 1].map((q) => trend[Math.round(q * (trend.length - 1))]!).map((x) => ({
@@ -226,7 +246,8 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     assert.deepEqual(pods, [], 'probe pods left in the simulator');
     assert.deepEqual(keys, [], 'probe keys left in etcd');
     assert.ok(keysWhileRunning.length <= 1, `probe keys piled up in etcd: ${keysWhileRunning.join(', ')}`);
-    assert.ok(endFloor <= startFloor + 5, `the fewest file handles grew from ${startFloor} at the start to ${endFloor} at the end (after each quarter: ${report.quarters.map((q) => q.fds).join(', ')}); start to end: ${fdChange.join('; ')}`);
+    assert.ok(endFloor <= startFloor + 5, `the fewest file handles (besides the etcd client's) grew from ${startFloor} at the start to ${endFloor} at the end (after each quarter: ${report.quarters.map((q) => q.fds).join(', ')}); start to end: ${fdChange.join('; ')}`);
+    assert.ok(etcdSocketsAtEnd <= ETCD_POOL_MAX, `${etcdSocketsAtEnd} sockets to the etcd member at the end, more than its client's pool holds after a restart (${ETCD_POOL_MAX}): ${fdChange.join('; ')}`);
     assert.ok(end.rssKiB <= start.rssKiB * 1.5, `RSS grew from ${start.rssKiB} KiB to ${end.rssKiB} KiB`);
   } finally {
     if (b?.child.exitCode === null) process.kill(b.pid, 'SIGCONT');
