@@ -90,7 +90,7 @@ void test('the body\'s grace period is used; without a body the query\'s is; a s
   assert.match(stale.body.message, /^Operation cannot be fulfilled on pods "q3": Precondition failed: UID in precondition: 0{8}-/);
 });
 
-void test('a restart closes open watches; the new watch cache answers 429 "storage is (re)initializing" with Retry-After, then 410 for versions before it (cacher.go)', async () => {
+void test('a restart closes open watches; the new watch cache answers 429 "storage is (re)initializing" with Retry-After to watches and to lists it cannot delegate, then 410 for versions before it (cacher.go, delegator.go)', async () => {
   const list = await core.listNamespacedPod({ namespace: 'vigil' });
   const before = await watchPods({ resourceVersion: list.metadata!.resourceVersion! });
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('r1', 'n1') });
@@ -103,10 +103,14 @@ void test('a restart closes open watches; the new watch cache answers 429 "stora
   assert.equal(w.status, 429);
   assert.equal(w.headers.get('retry-after'), '1');
   assert.deepEqual(await w.json(), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'storage is (re)initializing', reason: 'TooManyRequests', details: { retryAfterSeconds: 1 }, code: 429 });
-  const cached = await fetch(`${sim.url}/api/v1/namespaces/vigil/pods?resourceVersion=0`, { headers });
-  assert.equal(cached.status, 429, 'a list served from the watch cache waits for it too');
-  const consistent = await core.listNamespacedPod({ namespace: 'vigil' });
-  assert.deepEqual(consistent.items.map((p) => p.metadata!.name), ['r1'], 'a consistent list is read from etcd and served');
+  const list429 = async (query: string) => (await fetch(`${sim.url}/api/v1/namespaces/vigil/pods?${query}`, { headers })).status;
+  assert.equal(await list429('resourceVersion=0'), 429, 'a list served from the watch cache waits for it too');
+  assert.equal(await list429(''), 429, 'a consistent list is served from the cache (ConsistentListFromCache): it waits');
+  assert.equal(await list429('labelSelector=app%3Dvigil'), 429, 'so does a list with a label selector');
+  assert.equal(await list429('labelSelector=app%3Dvigil&limit=500'), 429, 'even with a limit');
+  assert.equal(await list429('fieldSelector=spec.nodeName%3Dn1&limit=500'), 429, 'or a field selector');
+  const paged = await core.listNamespacedPod({ namespace: 'vigil', limit: 500 });
+  assert.deepEqual(paged.items.map((p) => p.metadata!.name), ['r1'], 'a list with a limit and no selector goes to etcd and is served');
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('r0', 'n1') }); // the cluster carries on while the cache starts
   sim.finishInitializing();
   assert.equal((await fetch(`${sim.url}/api/v1/namespaces/vigil/pods?resourceVersion=0`, { headers })).status, 200, 'the cache is ready');

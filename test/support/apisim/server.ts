@@ -153,8 +153,8 @@ export class ApiSim {
   /**
    * An API server restart as a client sees it (one replica of a rolling upgrade): open watches
    * end, the new watch cache starts from the current resourceVersion (older ones get 410), and
-   * for `initializingMs` watches and cached lists get 429 "storage is (re)initializing" with
-   * Retry-After. Other requests are served (from etcd). For `admissionNotReadyMs` (default 0)
+   * for `initializingMs` watches and lists get 429 "storage is (re)initializing" with
+   * Retry-After, but for lists with a limit and no selector. Other requests are served (from etcd). For `admissionNotReadyMs` (default 0)
    * the admission plugins' informers have not synced: a create in a namespace waits for them up to
    * `admissionWaitMs` (10 s, as a real one) and, if they are still not ready, gets 403 "not yet
    * ready to handle request". Returns the number of watches closed.
@@ -260,7 +260,12 @@ export class ApiSim {
       Object.assign(rec, { verb, resource: path.resource, subresource: path.subresource, namespace: path.namespace, name: path.name });
       const denied = this.faults.denial({ verb, ref: { ...refOf(path.resource, path.name), group: RESOURCES[path.resource].group, subresource: path.subresource }, namespace: path.namespace, user });
       if (denied) throw denied;
-      if (Date.now() < this.#initializingUntil && (verb === 'watch' || (verb === 'list' && (url.searchParams.get('resourceVersion') ?? '') !== ''))) {
+      // A list goes to etcd while the cache initialises only with a limit and no selector
+      // (cacher/delegator.go shouldDelegateListOnNotReadyCache); every other list, consistent
+      // ones included (served from the cache since ConsistentListFromCache), and every watch wait for it.
+      const q = url.searchParams;
+      const toEtcd = verb === 'list' && Number(q.get('limit') ?? 0) > 0 && !q.get('labelSelector') && !q.get('fieldSelector');
+      if (Date.now() < this.#initializingUntil && (verb === 'watch' || (verb === 'list' && !toEtcd))) {
         throw initializing(1);
       }
       if (this.#cacheStarting) {
