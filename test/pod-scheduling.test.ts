@@ -296,6 +296,17 @@ void test('a control-plane rolling restart during a run (429 while the watch cac
   assert.deepEqual(probePods(), []);
 });
 
+void test('a run that starts while a restarted API server\'s watch cache initialises waits out its 429s (Retry-After) and is ok', async () => {
+  // The probe's list has a label selector and no limit: the cache must answer it, and answers 429
+  // "storage is (re)initializing", Retry-After 1, until it is ready.
+  env.sim.requests.length = 0;
+  env.sim.restart({ initializingMs: 2500 });
+  const r = await runProbe(env.probe('n3', 'pod-scheduling', { ...FAST, startupTimeout: '10s' }).probe, 40_000);
+  assert.equal(r.verdict, 'ok', r.message);
+  const lists = env.sim.requests.filter((q) => q.verb === 'list').map((q) => q.code);
+  assert.ok(lists.length >= 2 && lists.slice(0, -1).every((c) => c === 429) && lists.at(-1) === 200, `the list retried through the 429s: ${lists.join(',')}`);
+});
+
 void test('an API outage that outlasts the startup timeout is blamed on the API, not on the pod', async () => {
   env.sim.behaviours.set({ startDelayMs: 500 });
   const { probe } = env.probe('n3', 'pod-scheduling', { ...FAST, startupTimeout: '3s' });

@@ -1,4 +1,5 @@
 import { errorText } from '../errors.ts';
+import { RetryingHttpLibrary } from './retry.ts';
 import type { Configuration, CoordinationV1Api, CoreV1Api, KubeConfig, RequestContext, ResponseContext, Watch } from '@kubernetes/client-node';
 
 export interface KubernetesSettings {
@@ -51,7 +52,7 @@ export async function createKubeClients(settings: KubernetesSettings): Promise<K
  */
 const REQUEST_TIMEOUT_MS = 15_000;
 
-/** KubeConfig.makeApiClient, plus a timeout on every request. */
+/** KubeConfig.makeApiClient, plus a timeout on every request and the retries the server asks for. */
 function apiClient<T>(k8s: typeof import('@kubernetes/client-node'), config: KubeConfig, Api: new (c: Configuration) => T): T {
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig names no current cluster');
@@ -62,7 +63,9 @@ function apiClient<T>(k8s: typeof import('@kubernetes/client-node'), config: Kub
     },
     post: (ctx: ResponseContext) => Promise.resolve(ctx),
   };
-  return new Api(k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: config }, promiseMiddleware: [timeout] }));
+  // One retrying library for every call: a 429 or 5xx with Retry-After is waited out and sent again, within the timeout.
+  const httpApi = k8s.wrapHttpLibrary(new RetryingHttpLibrary({ send: (request) => new k8s.IsomorphicFetchHttpLibrary().send(request).toPromise() }));
+  return new Api(k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: config }, promiseMiddleware: [timeout], httpApi }));
 }
 
 /**
