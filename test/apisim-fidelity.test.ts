@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
-import type { ApiSim } from './support/apisim/index.ts';
+import { ApiSim } from './support/apisim/index.ts';
 import { startSimWithClient, type SimWithClient } from './support/apisim/client.ts';
 import { until } from './support/k8s-probe-env.ts';
 
@@ -88,6 +88,25 @@ void test('the body\'s grace period is used; without a body the query\'s is; a s
   const stale = await apiError(core.deleteNamespacedPod({ namespace: 'vigil', name: 'q3', body: { preconditions: { uid: '00000000-0000-0000-0000-000000000000' } } }));
   assert.equal(stale.code, 409);
   assert.match(stale.body.message, /^Operation cannot be fulfilled on pods "q3": Precondition failed: UID in precondition: 0{8}-/);
+});
+
+void test('a watch that sets no timeoutSeconds is ended by the server after a random time from minRequestTimeout to twice that; one that sets it, after its own (handlers/get.go ListResource)', async () => {
+  const own = await ApiSim.start({ minRequestTimeoutMs: 400 });
+  try {
+    const headers = { authorization: `Bearer ${own.token}` };
+    const lasted = async (query: string) => {
+      const t0 = performance.now();
+      const res = await fetch(`${own.url}/api/v1/namespaces/vigil/pods?watch=true${query}`, { headers });
+      assert.equal(res.status, 200);
+      await res.text(); // the stream ends when the server ends it
+      return performance.now() - t0;
+    };
+    const [plain, asked] = await Promise.all([lasted(''), lasted('&timeoutSeconds=1')]);
+    assert.ok(plain >= 400, `ended by the server no sooner than minRequestTimeout: ${plain.toFixed(0)} ms`);
+    assert.ok(asked >= 1000, `ended no sooner than the client's timeoutSeconds: ${asked.toFixed(0)} ms`);
+  } finally {
+    await own.stop();
+  }
 });
 
 void test('a restart closes open watches; the new watch cache answers 429 "storage is (re)initializing" with Retry-After to watches and to lists it cannot delegate, then 410 for versions before it (cacher.go, delegator.go)', async () => {

@@ -25,6 +25,13 @@ export interface ApiSimOptions {
   leaseRenewIntervalMs?: number;
   /** Every node's scheduler and kubelet behaviour at start and after reset() (default: a real kubelet's deletion confirmation time, no other delays). */
   behaviour?: Partial<NodeBehaviour>;
+  /**
+   * kube-apiserver's --min-request-timeout (default 1800 s): a watch that sets no timeoutSeconds is
+   * ended by the server after a random time between this and twice this (handlers/get.go ListResource).
+   */
+  minRequestTimeoutMs?: number;
+  /** How long the watch cache's history reaches back (75 s unless set; see Store). */
+  watchHistoryMs?: number;
 }
 
 export interface RecordedRequest {
@@ -53,8 +60,8 @@ export const DEFAULT_USER = 'system:serviceaccount:vigil:vigil';
 const ADMISSION_READY_WAIT_MS = 10_000;
 
 export class ApiSim {
-  readonly store = new Store();
-  readonly hub = new WatchHub(this.store);
+  readonly store: Store;
+  readonly hub: WatchHub;
   readonly behaviours: Behaviours;
   readonly faults = new ApiFaults();
   readonly health = new HealthSim();
@@ -79,7 +86,9 @@ export class ApiSim {
   #admissionWaitMs = ADMISSION_READY_WAIT_MS;
 
   private constructor(opts: ApiSimOptions) {
-    this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000 };
+    this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000, minRequestTimeoutMs: opts.minRequestTimeoutMs ?? 1_800_000, watchHistoryMs: opts.watchHistoryMs ?? 75_000 };
+    this.store = new Store({ historyMs: this.#opts.watchHistoryMs });
+    this.hub = new WatchHub(this.store);
     this.behaviours = new Behaviours(opts.behaviour);
     this.#scheduler = new SchedulerSim(this.store, this.behaviours);
     this.#kubelet = new KubeletSim(this.store, this.behaviours);
@@ -317,11 +326,14 @@ export class ApiSim {
         stop();
       };
       if (ended) finish();
+      // The client's timeoutSeconds, else a random time in [minRequestTimeout, 2 × minRequestTimeout)
+      // (handlers/get.go ListResource), so that watches do not all end, and re-list, at once.
       const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
-      const timer = timeout > 0 ? setTimeout(closeNow, timeout * 1000) : undefined;
-      timer?.unref();
+      const timeoutMs = timeout > 0 ? timeout * 1000 : this.#opts.minRequestTimeoutMs * (1 + Math.random());
+      const timer = setTimeout(closeNow, timeoutMs);
+      timer.unref();
       res.on('close', () => {
-        if (timer) clearTimeout(timer);
+        clearTimeout(timer);
         ended = true;
         this.#watchEnds.delete(closeNow);
         finish();
