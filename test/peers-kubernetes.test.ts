@@ -85,3 +85,53 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
     assert.deepEqual(again.list().map((p) => p.node), ['n1']);
   });
 });
+
+void describe('Kubernetes peer discovery over watches the server ends', () => {
+  // A cluster whose other pods keep changing: the watch cache's history moves on while the agents'
+  // own pods stay as they are. Watches the server ends on its own after 1 to 2 s stand for its
+  // 30 to 60 minutes; a history of 1.5 s for the churn of a large cluster pushing old versions out.
+  let sim: ApiSim;
+  let store: HistoryStore;
+  let discovery: KubernetesDiscovery | undefined;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-k8s-watch-'));
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  let churn: NodeJS.Timeout | undefined;
+
+  before(async () => {
+    sim = await ApiSim.start({ nodes: ['n1', 'n2'], minRequestTimeoutMs: 1000, watchHistoryMs: 1500 });
+    writeKubeconfig(kubeconfig, { server: sim.url, token: sim.token, namespace: NS });
+    store = new HistoryStore(path.join(dir, 'history.db'));
+    for (const [node, ip] of [['n1', '198.19.0.1'], ['n2', '198.19.0.2']] as const) {
+      sim.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `vigil-${node}`, namespace: NS, labels: { 'app.kubernetes.io/name': 'vigil' } }, spec: { nodeName: node, containers: [{ name: 'vigil', image: 'vigil' }] } });
+      await waitFor(`vigil-${node} running`, () => Promise.resolve(sim.store.get('pods', NS, `vigil-${node}`)?.status?.phase === 'Running' ? true : undefined));
+      sim.store.update('pods', NS, `vigil-${node}`, (p) => (p.status = { ...p.status, podIP: ip }));
+    }
+    let n = 0;
+    churn = setInterval(() => {
+      sim.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `job-${n}`, namespace: 'default', labels: { app: 'job' } }, spec: { containers: [{ name: 'x', image: 'x' }] } });
+      if (n > 0) sim.store.remove('pods', 'default', `job-${n - 1}`);
+      n++;
+    }, 100);
+  });
+  after(async () => {
+    clearInterval(churn);
+    discovery?.stop();
+    await sim.stop();
+    store.close();
+    removeDir(dir);
+  });
+
+  void it('asks for bookmarks and ends its own watches: each next watch starts where the cache is, and the pods are listed once', async () => {
+    const directory = new PeerDirectory({ self: 'n1', store, now: Date.now, logger: silentLogger(), sources: ['kubernetes'] });
+    sim.requests.length = 0;
+    discovery = await KubernetesDiscovery.create({ clients: await createKubeClients({ kubeconfig, namespace: NS }), labelSelector: DEFAULT_SELECTOR, directory, clock: systemClock, logger: silentLogger(), retryMs: 200, watchTimeoutSeconds: [1, 2] });
+    discovery.start();
+    await waitFor('the peer', () => Promise.resolve(directory.get('n2') ? true : undefined));
+    const ours = () => sim.requests.filter((q) => q.namespace === NS && q.resource === 'pods');
+    await waitFor('four watches, each ended and opened again', () => Promise.resolve(ours().filter((q) => q.verb === 'watch').length >= 4 ? true : undefined), 30_000);
+    const watches = ours().filter((q) => q.verb === 'watch');
+    assert.ok(watches.every((q) => /[?&]allowWatchBookmarks=true(&|$)/.test(q.query) && /[?&]timeoutSeconds=[12](&|$)/.test(q.query)), `every watch asks for bookmarks and a timeout: ${watches.map((q) => q.query).join(' ')}`);
+    assert.equal(ours().filter((q) => q.verb === 'list').length, 1, `no re-list: ${ours().map((q) => `${q.verb} ${q.code}`).join(', ')}`);
+    assert.deepEqual(directory.list().map((p) => p.node), ['n2']);
+  });
+});

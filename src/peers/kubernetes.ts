@@ -1,4 +1,4 @@
-import type { Informer, ObjectCache, V1Pod } from '@kubernetes/client-node';
+import type { Informer, ObjectCache, V1Pod, Watch } from '@kubernetes/client-node';
 import type { KubeClients } from '../k8s/client.ts';
 import type { Logger } from '../log.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
@@ -46,7 +46,15 @@ export interface KubernetesDiscoveryOptions {
   logger: Logger;
   /** Wait before listing again after the watch failed (the API server is down, say). */
   retryMs?: number;
+  /**
+   * How long each watch asks to last, a random time from the first to the second (seconds; default
+   * 300 to 600, as client-go's reflector). The agent, not the server, then decides when it ends.
+   */
+  watchTimeoutSeconds?: readonly [number, number];
 }
+
+/** client-go's reflector: minWatchTimeout 5 min, each watch a random time up to twice that. */
+const WATCH_TIMEOUT_SECONDS = [300, 600] as const;
 
 /**
  * List+watch of the DaemonSet's pods. While the API server is away the informer fails and is
@@ -62,13 +70,13 @@ export class KubernetesDiscovery {
 
   /** Loads the client library only when Kubernetes discovery is configured. */
   static async create(opts: KubernetesDiscoveryOptions): Promise<KubernetesDiscovery> {
-    const { makeInformer } = await import('@kubernetes/client-node');
-    return new KubernetesDiscovery(opts, makeInformer);
+    const { ListWatch } = await import('@kubernetes/client-node');
+    return new KubernetesDiscovery(opts, ListWatch);
   }
 
-  private constructor(opts: KubernetesDiscoveryOptions, makeInformer: typeof import('@kubernetes/client-node').makeInformer) {
+  private constructor(opts: KubernetesDiscoveryOptions, ListWatch: typeof import('@kubernetes/client-node').ListWatch) {
     this.#o = opts;
-    const { core, namespace, config } = opts.clients;
+    const { core, namespace } = opts.clients;
     const list = async () => {
       const pods = await core.listNamespacedPod({ namespace, labelSelector: opts.labelSelector });
       pods.items.forEach(slimPod);
@@ -78,7 +86,17 @@ export class KubernetesDiscovery {
       this.#publishSoon();
       return pods;
     };
-    this.#informer = makeInformer(config, `/api/v1/namespaces/${namespace}/pods`, list, opts.labelSelector);
+    // Each watch asks for bookmarks and ends itself after a while, as client-go's reflector does.
+    // A watch left to the server's own timeout ends after 30 to 60 minutes, and the informer opens
+    // the next from the last resourceVersion it saw: on a quiet selector that version has long left
+    // the watch cache (other pods' events push it out), so the server answers 410 and every agent
+    // lists every agent's pod again. Bookmarks carry the cache's current version to the informer,
+    // so the next watch starts where the cache still is.
+    const [min, max] = opts.watchTimeoutSeconds ?? WATCH_TIMEOUT_SECONDS;
+    const watch: Pick<Watch, 'watch'> = {
+      watch: (path, query, callback, done) => opts.clients.watch.watch(path, { ...query, allowWatchBookmarks: true, timeoutSeconds: Math.floor(min + Math.random() * (max - min)) }, callback, done),
+    };
+    this.#informer = new ListWatch(`/api/v1/namespaces/${namespace}/pods`, watch as Watch, list, false, opts.labelSelector);
     const publish = () => this.#publishSoon();
     // the informer has just cached the watched object itself: slimming it here slims the cache
     const slim = (p: V1Pod) => {
