@@ -90,20 +90,22 @@ void test('the body\'s grace period is used; without a body the query\'s is; a s
   assert.match(stale.body.message, /^Operation cannot be fulfilled on pods "q3": Precondition failed: UID in precondition: 0{8}-/);
 });
 
-void test('a watch that sets no timeoutSeconds is ended by the server after a random time from minRequestTimeout to twice that; one that sets it, after its own (handlers/get.go ListResource)', async () => {
-  const own = await ApiSim.start({ minRequestTimeoutMs: 400 });
+void test('a watch that sets no timeoutSeconds is ended by the server after a random time from minRequestTimeout to twice that; one that sets it, after its own, with a last bookmark ahead of the deadline when asked (handlers/get.go ListResource, cache_watcher.go)', async () => {
+  const own = await ApiSim.start({ minRequestTimeoutMs: 400, bookmarkIntervalMs: 60_000, bookmarkBeforeDeadlineMs: 500 });
   try {
     const headers = { authorization: `Bearer ${own.token}` };
     const lasted = async (query: string) => {
       const t0 = performance.now();
       const res = await fetch(`${own.url}/api/v1/namespaces/vigil/pods?watch=true${query}`, { headers });
       assert.equal(res.status, 200);
-      await res.text(); // the stream ends when the server ends it
-      return performance.now() - t0;
+      const text = await res.text(); // the stream ends when the server ends it
+      return { ms: performance.now() - t0, types: text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type) };
     };
-    const [plain, asked] = await Promise.all([lasted(''), lasted('&timeoutSeconds=1')]);
-    assert.ok(plain >= 400, `ended by the server no sooner than minRequestTimeout: ${plain.toFixed(0)} ms`);
-    assert.ok(asked >= 1000, `ended no sooner than the client's timeoutSeconds: ${asked.toFixed(0)} ms`);
+    const [plain, asked, bookmarked] = await Promise.all([lasted(''), lasted('&timeoutSeconds=1'), lasted('&timeoutSeconds=1&allowWatchBookmarks=true')]);
+    assert.ok(plain.ms >= 400, `ended by the server no sooner than minRequestTimeout: ${plain.ms.toFixed(0)} ms`);
+    assert.ok(asked.ms >= 1000, `ended no sooner than the client's timeoutSeconds: ${asked.ms.toFixed(0)} ms`);
+    assert.deepEqual(asked.types, [], 'no bookmark unasked');
+    assert.deepEqual(bookmarked.types, ['BOOKMARK'], 'one bookmark ahead of the deadline, though the periodic one is a minute away (cache_watcher.go nextBookmarkTime)');
   } finally {
     await own.stop();
   }

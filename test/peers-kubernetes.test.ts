@@ -88,8 +88,10 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
 
 void describe('Kubernetes peer discovery over watches the server ends', () => {
   // A cluster whose other pods keep changing: the watch cache's history moves on while the agents'
-  // own pods stay as they are. Watches the server ends on its own after 1 to 2 s stand for its
-  // 30 to 60 minutes; a history of 1.5 s for the churn of a large cluster pushing old versions out.
+  // own pods stay as they are. Time runs about 300 times faster: watches the server ends on its own
+  // after 1 to 2 s stand for its 30 to 60 minutes, the agent's own 1 to 2 s for its 5 to 10, a
+  // bookmark every 200 ms for about one a minute, the last 300 ms before the deadline; a history
+  // of 3 s for the churn of a large cluster pushing old versions out.
   let sim: ApiSim;
   let store: HistoryStore;
   let discovery: KubernetesDiscovery | undefined;
@@ -98,7 +100,7 @@ void describe('Kubernetes peer discovery over watches the server ends', () => {
   let churn: NodeJS.Timeout | undefined;
 
   before(async () => {
-    sim = await ApiSim.start({ nodes: ['n1', 'n2'], minRequestTimeoutMs: 1000, watchHistoryMs: 1500 });
+    sim = await ApiSim.start({ nodes: ['n1', 'n2'], minRequestTimeoutMs: 1000, watchHistoryMs: 3000, bookmarkIntervalMs: 200, bookmarkBeforeDeadlineMs: 300 });
     writeKubeconfig(kubeconfig, { server: sim.url, token: sim.token, namespace: NS });
     store = new HistoryStore(path.join(dir, 'history.db'));
     for (const [node, ip] of [['n1', '198.19.0.1'], ['n2', '198.19.0.2']] as const) {
@@ -128,7 +130,7 @@ void describe('Kubernetes peer discovery over watches the server ends', () => {
     discovery.start();
     await waitFor('the peer', () => Promise.resolve(directory.get('n2') ? true : undefined));
     const ours = () => sim.requests.filter((q) => q.namespace === NS && q.resource === 'pods');
-    await waitFor('four watches, each ended and opened again', () => Promise.resolve(ours().filter((q) => q.verb === 'watch').length >= 4 ? true : undefined), 30_000);
+    await waitFor('five watches, each ended and opened again', () => Promise.resolve(ours().filter((q) => q.verb === 'watch').length >= 5 ? true : undefined), 30_000);
     const watches = ours().filter((q) => q.verb === 'watch');
     assert.ok(watches.every((q) => /[?&]allowWatchBookmarks=true(&|$)/.test(q.query) && /[?&]timeoutSeconds=[12](&|$)/.test(q.query)), `every watch asks for bookmarks and a timeout: ${watches.map((q) => q.query).join(' ')}`);
     assert.equal(ours().filter((q) => q.verb === 'list').length, 1, `no re-list: ${ours().map((q) => `${q.verb} ${q.code}`).join(', ')}`);

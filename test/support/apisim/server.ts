@@ -32,6 +32,10 @@ export interface ApiSimOptions {
   minRequestTimeoutMs?: number;
   /** How long the watch cache's history reaches back (75 s unless set; see Store). */
   watchHistoryMs?: number;
+  /** Between two bookmarks on a watch that asked for them (1 s unless set; a real server: about a minute). */
+  bookmarkIntervalMs?: number;
+  /** How long before a watch's deadline its last bookmark comes (a real server: 2 s; none on a watch shorter than that). */
+  bookmarkBeforeDeadlineMs?: number;
 }
 
 export interface RecordedRequest {
@@ -86,7 +90,7 @@ export class ApiSim {
   #admissionWaitMs = ADMISSION_READY_WAIT_MS;
 
   private constructor(opts: ApiSimOptions) {
-    this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000, minRequestTimeoutMs: opts.minRequestTimeoutMs ?? 1_800_000, watchHistoryMs: opts.watchHistoryMs ?? 75_000 };
+    this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000, minRequestTimeoutMs: opts.minRequestTimeoutMs ?? 1_800_000, watchHistoryMs: opts.watchHistoryMs ?? 75_000, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 1000, bookmarkBeforeDeadlineMs: opts.bookmarkBeforeDeadlineMs ?? 2000 };
     this.store = new Store({ historyMs: this.#opts.watchHistoryMs });
     this.hub = new WatchHub(this.store);
     this.behaviours = new Behaviours(opts.behaviour);
@@ -319,17 +323,17 @@ export class ApiSim {
         rec.bytes += Buffer.byteLength(line);
         res.write(line);
       };
-      const stop = this.hub.open({ ...reply.watch, send, end });
+      // The client's timeoutSeconds, else a random time in [minRequestTimeout, 2 × minRequestTimeout)
+      // (handlers/get.go ListResource), so that watches do not all end, and re-list, at once.
+      const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
+      const timeoutMs = timeout > 0 ? timeout * 1000 : this.#opts.minRequestTimeoutMs * (1 + Math.random());
+      const stop = this.hub.open({ ...reply.watch, send, end, bookmarkIntervalMs: this.#opts.bookmarkIntervalMs, lastBookmarkInMs: timeoutMs - this.#opts.bookmarkBeforeDeadlineMs });
       const finish = () => {
         if (stopped) return;
         stopped = true;
         stop();
       };
       if (ended) finish();
-      // The client's timeoutSeconds, else a random time in [minRequestTimeout, 2 × minRequestTimeout)
-      // (handlers/get.go ListResource), so that watches do not all end, and re-list, at once.
-      const timeout = Number(url.searchParams.get('timeoutSeconds') ?? 0);
-      const timeoutMs = timeout > 0 ? timeout * 1000 : this.#opts.minRequestTimeoutMs * (1 + Math.random());
       const timer = setTimeout(closeNow, timeoutMs);
       timer.unref();
       res.on('close', () => {

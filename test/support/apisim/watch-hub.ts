@@ -17,6 +17,10 @@ export interface WatchRequest {
   /** End the stream (after a 410, for instance). */
   end: () => void;
   bookmarks?: boolean;
+  /** With bookmarks: the time between two (a real cache's bookmarkFrequency is about a minute). */
+  bookmarkIntervalMs?: number;
+  /** With bookmarks: when, from now, the last one comes, ahead of the watch's deadline. */
+  lastBookmarkInMs?: number;
 }
 
 /**
@@ -71,15 +75,21 @@ export class WatchHub {
       if (w) req.send({ type: w.type, object: clone(w.object) });
     });
     let bookmarkTimer: NodeJS.Timeout | undefined;
+    let lastBookmark: NodeJS.Timeout | undefined;
     if (req.bookmarks) {
-      bookmarkTimer = setInterval(() => {
-        req.send({ type: 'BOOKMARK', object: { kind: kindOf(req.resource), apiVersion: apiVersionOf(req.resource), metadata: { resourceVersion: String(this.#store.resourceVersion) } } });
-      }, 1000);
+      const bookmark = () => req.send({ type: 'BOOKMARK', object: { kind: kindOf(req.resource), apiVersion: apiVersionOf(req.resource), metadata: { resourceVersion: String(this.#store.resourceVersion) } } });
+      bookmarkTimer = setInterval(bookmark, req.bookmarkIntervalMs ?? 1000);
       bookmarkTimer.unref();
+      // cache_watcher.go nextBookmarkTime: one right before the deadline, so the next watch starts from now
+      if (req.lastBookmarkInMs !== undefined && req.lastBookmarkInMs > 0) {
+        lastBookmark = setTimeout(bookmark, req.lastBookmarkInMs);
+        lastBookmark.unref();
+      }
     }
     const stop = () => {
       unsubscribe();
       if (bookmarkTimer) clearInterval(bookmarkTimer);
+      if (lastBookmark) clearTimeout(lastBookmark);
       this.#active.delete(stop);
     };
     this.#active.add(stop);
