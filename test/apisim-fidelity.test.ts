@@ -155,8 +155,11 @@ void test('watch history is kept for a time, not for ever: a version older than 
   assert.deepEqual(store.eventsSince(store.resourceVersion), [], 'the current version is still fine');
 });
 
-void test('429 in an error burst is the flow-control answer: plain text with Retry-After (filters/maxinflight.go)', async () => {
+void test('429 in an error burst is the flow-control answer: plain text with Retry-After; after authentication, and never on the health endpoints (filters/priority-and-fairness.go, flowcontrol/bootstrap/default.go "probes")', async () => {
   sim.faults.set({ errorBurst: { count: 1, code: 429 } });
+  assert.equal((await fetch(`${sim.url}/api/v1/nodes`, { headers: { authorization: 'Bearer wrong' } })).status, 401, 'authentication before flow control');
+  assert.equal((await fetch(`${sim.url}/livez`, { headers: { authorization: `Bearer ${sim.token}` } })).status, 200, 'the health endpoints are exempt');
+  assert.equal((await fetch(`${sim.url}/readyz?verbose`)).status, 200);
   const r = await fetch(`${sim.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${sim.token}` } });
   assert.equal(r.status, 429);
   assert.equal(r.headers.get('retry-after'), '1');

@@ -244,16 +244,20 @@ export class ApiSim {
         return;
       }
       this.requests.push(rec);
-      if (this.faults.settings.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.settings.latencyMs).unref()); // unref: a long fault must not keep a finished test alive
-      const burst = this.faults.takeBurstError();
-      if (burst) throw burst;
-
-      // Authentication comes first (a wrong token is 401 everywhere); no token is system:anonymous,
-      // which the system:public-info-viewer ClusterRole lets read the health endpoints and /version.
+      // Authentication comes first (a wrong token is 401 everywhere, faults or not); no token is
+      // system:anonymous, which the system:public-info-viewer ClusterRole lets read the health
+      // endpoints and /version.
       const auth = req.headers.authorization;
       if (auth !== undefined && auth !== `Bearer ${this.#opts.token}`) throw unauthorized();
       const user = auth ? this.#opts.user : 'system:anonymous';
       const healthMatch = /^\/(livez|readyz|healthz)(?:\/(.+))?$/.exec(url.pathname);
+      if (this.faults.settings.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.settings.latencyMs).unref()); // unref: a long fault must not keep a finished test alive
+      // Priority and fairness never rejects the health endpoints: the "probes" FlowSchema puts
+      // them at the exempt priority level (flowcontrol/bootstrap/default.go). A 429 burst passes
+      // them by, untaken; 5xx (a failing server or a proxy in front of it) reaches them too.
+      const exempt = healthMatch !== null && this.faults.settings.errorBurst.code === 429;
+      const burst = exempt ? undefined : this.faults.takeBurstError();
+      if (burst) throw burst;
       if (healthMatch) {
         const exclude = url.searchParams.getAll('exclude');
         const r = this.health.answer(healthMatch[1] as HealthEndpoint, healthMatch[2], url.searchParams.has('verbose'), exclude);
