@@ -119,7 +119,10 @@ void test('field selectors filter lists and watches; a pod that stops matching l
   w.ctl.abort();
   assert.equal(w.events[0]!.type, 'ADDED');
   assert.equal(w.events.at(-1)!.type, 'DELETED');
-  assert.equal(w.events.at(-1)!.obj.status?.phase, 'Running');
+  const exit = w.events.at(-1)!;
+  assert.equal(exit.obj.status?.phase, 'Pending', 'the object as it last matched (cache_watcher.go convertToWatchEvent)');
+  const lastMatching = w.events.at(-2)!.rv;
+  assert.ok(exit.rv > lastMatching, `at the leaving event's resourceVersion (${exit.rv}), not the state's own (${lastMatching})`);
   const onN2 = await core.listNamespacedPod({ namespace: 'vigil', fieldSelector: 'spec.nodeName=n2' });
   const onN1 = await core.listNamespacedPod({ namespace: 'vigil', fieldSelector: 'spec.nodeName=n1' });
   assert.deepEqual([onN2.items.length, onN1.items.length], [1, 0]);

@@ -25,7 +25,8 @@ export interface WatchRequest {
 
 /**
  * Turns store events into the events one watcher sees, as the watch cache does: an object that
- * starts matching the selector arrives as ADDED, one that stops matching as DELETED.
+ * starts matching the selector arrives as ADDED, one that stops matching as DELETED carrying its
+ * last matching state.
  */
 export function eventFor(resource: Resource, filter: Filter, e: StoreEvent): WatchEvent | undefined {
   if (e.resource !== resource) return undefined;
@@ -35,7 +36,9 @@ export function eventFor(resource: Resource, filter: Filter, e: StoreEvent): Wat
   if (e.type === 'DELETED') return before ? { type: 'DELETED', object: e.object } : undefined;
   if (now && before) return { type: 'MODIFIED', object: e.object };
   if (now) return { type: 'ADDED', object: e.object };
-  if (before) return { type: 'DELETED', object: e.object };
+  // cache_watcher.go convertToWatchEvent: an object that stops matching leaves as the object the
+  // watcher last saw matching (the previous one), at the event's resourceVersion
+  if (before) return { type: 'DELETED', object: { ...e.previous!, metadata: { ...e.previous!.metadata, resourceVersion: String(e.rv) } } };
   return undefined;
 }
 
