@@ -11,6 +11,7 @@ import { createProbe, ProbeRegistry } from '../../src/probes/registry.ts';
 import { lazyKubeClients } from '../../src/k8s/client.ts';
 import { systemClock } from '../../src/clock.ts';
 import { ApiSim, writeKubeconfig, type ApiSimOptions } from './apisim/index.ts';
+import { makeCa, makeCert } from './tls-certs.ts';
 
 /** A simulator, a kubeconfig for it and a temp dir: what the Kubernetes probe tests share per file. */
 export class K8sProbeEnv {
@@ -18,19 +19,24 @@ export class K8sProbeEnv {
   readonly dir: string;
   readonly kubeconfig: string;
 
-  private constructor(sim: ApiSim, dir: string) {
+  private constructor(sim: ApiSim, dir: string, caFile: string | undefined) {
     this.sim = sim;
     this.dir = dir;
-    this.kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token });
+    this.kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token, ...(caFile ? { caFile } : {}) });
   }
 
-  static async start(opts: ApiSimOptions = {}): Promise<K8sProbeEnv> {
+  /** `https`: the simulator serves HTTPS with a certificate from a CA of its own, which the kubeconfig names (`caFile`). */
+  static async start(opts: ApiSimOptions & { https?: boolean } = {}): Promise<K8sProbeEnv> {
     // The agent loads the client library on first use; loaded here, a cold import on a busy
     // machine is not counted against the first probe run's deadline.
     await import('@kubernetes/client-node');
     const dir = mkdtempSync(path.join(tmpdir(), 'vigil-k8s-'));
     try {
-      return new K8sProbeEnv(await ApiSim.start(opts), dir);
+      const { https, ...simOpts } = opts;
+      if (!https) return new K8sProbeEnv(await ApiSim.start(simOpts), dir, undefined);
+      const ca = makeCa(dir, 'cluster-ca');
+      const srv = makeCert(dir, 'apiserver', ca, 'kube-apiserver');
+      return new K8sProbeEnv(await ApiSim.start({ ...simOpts, tls: { certFile: srv.cert, keyFile: srv.key } }), dir, ca.cert);
     } catch (err) {
       rmSync(dir, { recursive: true, force: true });
       throw err;
@@ -38,14 +44,14 @@ export class K8sProbeEnv {
   }
 
   /** The YAML an agent would load, with the given probes enabled (and the node probe off). */
-  configText(node: string, probes: Record<string, Record<string, unknown>>, extra: Record<string, unknown> = {}): string {
+  configText(node: string, probes: Record<string, Record<string, unknown>>, extra: Record<string, unknown> = {}, kubeconfig = this.kubeconfig): string {
     const sections = Object.fromEntries(Object.entries(probes).map(([name, options]) => [name, { enabled: true, ...options }]));
-    return stringify({ node: { name: node }, kubernetes: { kubeconfig: this.kubeconfig, namespace: 'vigil' }, probes: { node: { enabled: false }, ...sections }, ...extra });
+    return stringify({ node: { name: node }, kubernetes: { kubeconfig, namespace: 'vigil' }, probes: { node: { enabled: false }, ...sections }, ...extra });
   }
 
-  /** Builds one probe exactly as the agent would (config validation included), with its own metrics. */
-  probe(node: string, name: string, options: Record<string, unknown> = {}): { probe: Probe; metrics: { registry: Registry } } {
-    const config = loadConfig({ probes: builtinProbes, file: { name: 'test.yaml', text: this.configText(node, { [name]: options }) } });
+  /** Builds one probe exactly as the agent would (config validation included), with its own metrics; `kubeconfig`: another than the environment's own. */
+  probe(node: string, name: string, options: Record<string, unknown> = {}, kubeconfig = this.kubeconfig): { probe: Probe; metrics: { registry: Registry } } {
+    const config = loadConfig({ probes: builtinProbes, file: { name: 'test.yaml', text: this.configText(node, { [name]: options }, {}, kubeconfig) } });
     const enabled = new ProbeRegistry(builtinProbes).enabled(config).find((e) => e.definition.name === name)!;
     const registry = new Registry();
     const probe = createProbe(enabled, { node: config.node, clock: systemClock, logger: silentLogger(), registry }, { kubernetes: lazyKubeClients(config.kubernetes) });

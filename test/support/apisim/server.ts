@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.ts';
 import { defaultAdmission, type AdmissionSettings } from './admission.ts';
@@ -36,6 +38,8 @@ export interface ApiSimOptions {
   bookmarkIntervalMs?: number;
   /** How long before a watch's deadline its last bookmark comes (a real server: 2 s; none on a watch shorter than that). */
   bookmarkBeforeDeadlineMs?: number;
+  /** Serve HTTPS with this certificate and key (PEM files), as every real API server does; absent: plain HTTP. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface RecordedRequest {
@@ -75,7 +79,8 @@ export class ApiSim {
   readonly requests: RecordedRequest[] = [];
   readonly #scheduler: SchedulerSim;
   readonly #kubelet: KubeletSim;
-  readonly #opts: Required<Omit<ApiSimOptions, 'nodes' | 'behaviour'>>;
+  readonly #opts: Required<Omit<ApiSimOptions, 'nodes' | 'behaviour' | 'tls'>>;
+  readonly #tls: { cert: Buffer; key: Buffer } | undefined;
   /** Ends each open watch response, as the API server does when a watch times out. */
   readonly #watchEnds = new Set<() => void>();
   #server: Server | undefined;
@@ -91,6 +96,7 @@ export class ApiSim {
 
   private constructor(opts: ApiSimOptions) {
     this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000, minRequestTimeoutMs: opts.minRequestTimeoutMs ?? 1_800_000, watchHistoryMs: opts.watchHistoryMs ?? 75_000, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 1000, bookmarkBeforeDeadlineMs: opts.bookmarkBeforeDeadlineMs ?? 2000 };
+    this.#tls = opts.tls ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } : undefined;
     this.store = new Store({ historyMs: this.#opts.watchHistoryMs });
     this.hub = new WatchHub(this.store);
     this.behaviours = new Behaviours(opts.behaviour);
@@ -107,7 +113,7 @@ export class ApiSim {
   }
 
   get url(): string {
-    return `http://${this.#opts.host.includes(':') ? `[${this.#opts.host}]` : this.#opts.host}:${this.#port}`;
+    return `${this.#tls ? 'https' : 'http'}://${this.#opts.host.includes(':') ? `[${this.#opts.host}]` : this.#opts.host}:${this.#port}`;
   }
 
   get token(): string {
@@ -201,7 +207,8 @@ export class ApiSim {
   /** Listens again, on the same port once one was chosen. */
   async resume(): Promise<void> {
     if (this.#server) return;
-    const server = createServer((req, res) => void this.#handle(req, res));
+    const handle = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
+    const server = this.#tls ? createHttpsServer({ cert: this.#tls.cert, key: this.#tls.key }, handle) : createServer(handle);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.#port || this.#opts.port, this.#opts.host, () => resolve());
