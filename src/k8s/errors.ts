@@ -25,6 +25,9 @@ function statusOf(body: unknown): StatusBody | undefined {
   return body !== null && typeof body === 'object' ? (body) : undefined;
 }
 
+/** OpenSSL's verdicts on a certificate the client does not trust (Node's `err.code`). */
+const TLS_TRUST = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
 /**
  * An admission plugin of a just-started API server whose caches have not synced
  * (apiserver/pkg/admission/handler.go WaitForReady gives up after 10 s): a 403 that says nothing
@@ -79,6 +82,11 @@ export function describeApiError(err: unknown, action: string, permission?: Perm
     return { reason: 'api-error', code: httpCode, message: `${action}: API server answered ${httpCode}${status?.reason ? ` ${status.reason}` : ''}${text ? `: ${text}` : ''}` };
   }
   const code = typeof e?.code === 'string' ? e.code : e?.cause?.code;
+  if (code && TLS_TRUST.has(code)) {
+    // Node's own hint (--use-system-ca) is not the cure here: the cluster's CA is
+    const detail = (e?.message ?? '').replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca/, '').replace(/^request to \S+ failed, reason: /, '');
+    return { reason: 'api-error', message: `${action}: the API server's certificate is not trusted (${code}${detail ? `: ${detail}` : ''}): check the cluster CA vigil is given (the service account's ca.crt, or the kubeconfig's certificate-authority)` };
+  }
   const why = code ? `${code}${e?.message && !e.message.includes(code) ? ` (${e.message})` : e?.message ? `: ${e.message}` : ''}` : (e?.message ?? String(err));
   return { reason: 'api-error', message: `${action}: cannot reach the API server: ${why}` };
 }
