@@ -18,10 +18,13 @@ export class K8sProbeEnv {
   readonly sim: ApiSim;
   readonly dir: string;
   readonly kubeconfig: string;
+  /** With `https`: the cluster CA that signed the simulator's certificate. */
+  readonly caFile: string | undefined;
 
   private constructor(sim: ApiSim, dir: string, caFile: string | undefined) {
     this.sim = sim;
     this.dir = dir;
+    this.caFile = caFile;
     this.kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token, ...(caFile ? { caFile } : {}) });
   }
 

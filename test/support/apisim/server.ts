@@ -81,6 +81,8 @@ export class ApiSim {
   readonly #kubelet: KubeletSim;
   readonly #opts: Required<Omit<ApiSimOptions, 'nodes' | 'behaviour' | 'tls'>>;
   readonly #tls: { cert: Buffer; key: Buffer } | undefined;
+  /** The bearer tokens the server accepts now. */
+  readonly #tokens = new Set<string>();
   /** Ends each open watch response, as the API server does when a watch times out. */
   readonly #watchEnds = new Set<() => void>();
   #server: Server | undefined;
@@ -96,6 +98,7 @@ export class ApiSim {
 
   private constructor(opts: ApiSimOptions) {
     this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000, minRequestTimeoutMs: opts.minRequestTimeoutMs ?? 1_800_000, watchHistoryMs: opts.watchHistoryMs ?? 75_000, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 1000, bookmarkBeforeDeadlineMs: opts.bookmarkBeforeDeadlineMs ?? 2000 };
+    this.#tokens.add(this.#opts.token);
     this.#tls = opts.tls ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } : undefined;
     this.store = new Store({ historyMs: this.#opts.watchHistoryMs });
     this.hub = new WatchHub(this.store);
@@ -116,8 +119,22 @@ export class ApiSim {
     return `${this.#tls ? 'https' : 'http'}://${this.#opts.host.includes(':') ? `[${this.#opts.host}]` : this.#opts.host}:${this.#port}`;
   }
 
+  /** The newest token the server accepts (the one a client should be given). */
   get token(): string {
-    return this.#opts.token;
+    return [...this.#tokens].at(-1) ?? this.#opts.token;
+  }
+
+  /**
+   * A rotated service-account token: `next` is accepted from now on, beside the tokens already
+   * valid (a projected token stays valid until it expires, after the kubelet has written its successor).
+   */
+  addToken(next: string): void {
+    this.#tokens.add(next);
+  }
+
+  /** A token that expired: from now on it is a 401. */
+  expireToken(token: string): void {
+    this.#tokens.delete(token);
   }
 
   addNode(name: string): void {
@@ -255,7 +272,7 @@ export class ApiSim {
       // system:anonymous, which the system:public-info-viewer ClusterRole lets read the health
       // endpoints and /version.
       const auth = req.headers.authorization;
-      if (auth !== undefined && auth !== `Bearer ${this.#opts.token}`) throw unauthorized();
+      if (auth !== undefined && !(auth.startsWith('Bearer ') && this.#tokens.has(auth.slice('Bearer '.length)))) throw unauthorized();
       const user = auth ? this.#opts.user : 'system:anonymous';
       const healthMatch = /^\/(livez|readyz|healthz)(?:\/(.+))?$/.exec(url.pathname);
       if (this.faults.settings.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.settings.latencyMs).unref()); // unref: a long fault must not keep a finished test alive
