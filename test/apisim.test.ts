@@ -185,7 +185,15 @@ void test('the scheduler reports Unschedulable with its message for a cordoned n
   const cond = await until(() => (sim.store.get('pods', 'vigil', 'u1')?.status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find((c) => c.type === 'PodScheduled'), 'the condition');
   assert.equal(cond.status, 'False');
   assert.equal(cond.reason, 'Unschedulable');
-  assert.match(cond.message, /^0\/3 nodes are available: 1 node\(s\) were unschedulable, 2 node\(s\) didn't match Pod's node affinity\/selector\./);
+  assert.match(cond.message, /^0\/3 nodes are available: 1 node\(s\) were unschedulable, 2 node\(s\) didn't match Pod's node affinity\/selector\./, 'a label selector: the NodeAffinity filter\'s words');
+  // Pinned by metadata.name (as the probe pod is), NodeAffinity's PreFilter narrows to one node:
+  // the others are reported without reaching the filters (schedule_one.go findNodesThatFitPod).
+  await core.createNamespacedPod({
+    namespace: 'vigil',
+    body: { metadata: { name: 'u2' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n3'] }] }] } } } } },
+  });
+  const pinned = await until(() => (sim.store.get('pods', 'vigil', 'u2')?.status?.conditions as { type: string; message: string }[] | undefined)?.find((c) => c.type === 'PodScheduled'), 'the pinned pod\'s condition');
+  assert.match(pinned.message, /^0\/3 nodes are available: 1 node\(s\) were unschedulable, 2 node\(s\) didn't satisfy plugin\(s\) \[NodeAffinity\]\. preemption: /);
   sim.cordon('n3', false);
   await until(() => sim.store.get('pods', 'vigil', 'u1')?.spec?.nodeName === 'n3', 'scheduling after uncordon');
 

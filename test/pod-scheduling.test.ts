@@ -91,7 +91,7 @@ void test('unschedulable: the scheduler\'s own message, after the scheduling tim
   const r = await runProbe(probe);
   assert.equal(r.reason, 'unschedulable');
   assert.equal(r.verdict, 'critical');
-  assert.match(r.message, /^probe pod not scheduled in 1\.00 s: 0\/5 nodes are available: 1 node\(s\) had untolerated taint \{dedicated: gpu\}, 4 node\(s\) didn't match Pod's node affinity\/selector\./);
+  assert.match(r.message, /^probe pod not scheduled in 1\.00 s: 0\/5 nodes are available: 1 node\(s\) had untolerated taint \{dedicated: gpu\}, 4 node\(s\) didn't satisfy plugin\(s\) \[NodeAffinity\]\./, 'pinned by metadata.name, the other nodes never reach the filters');
   assert.equal(await sample(metrics, 'vigil_pod_scheduling_duration_seconds_count'), 0);
   assert.deepEqual(probePods(), []);
 });

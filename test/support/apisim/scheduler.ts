@@ -43,8 +43,26 @@ const tolerates = (tols: Toleration[], t: Taint) =>
       (x.operator === 'Exists' ? !x.key || x.key === t.key : x.key === t.key && (x.value ?? '') === (t.value ?? '')),
   );
 
-/** Why a node cannot take the pod, in the scheduler's words; undefined: it fits. */
+/**
+ * The node names NodeAffinity's PreFilter narrows the pod to: those of `metadata.name` matchFields
+ * terms (plugins/nodeaffinity/node_affinity.go PreFilter); undefined: it does not narrow.
+ */
+function preFilteredNodes(pod: KObject): string[] | undefined {
+  const terms = ((((pod.spec as Spec).affinity as Spec | undefined)?.nodeAffinity as Spec | undefined)?.requiredDuringSchedulingIgnoredDuringExecution as Spec | undefined)
+    ?.nodeSelectorTerms as { matchFields?: Req[] }[] | undefined;
+  const names = (terms ?? []).flatMap((t) => (t.matchFields ?? []).filter((r) => r.key === 'metadata.name' && r.operator === 'In').flatMap((r) => r.values ?? []));
+  return names.length > 0 ? names : undefined;
+}
+
+/**
+ * Why a node cannot take the pod, in the scheduler's words; undefined: it fits. Nodes PreFilter
+ * left out never reach the filters: "didn't satisfy plugin(s) [NodeAffinity]" (schedule_one.go
+ * findNodesThatFitPod, SetAbsentNodesStatus); a node the label selector rules out fails the
+ * NodeAffinity filter: "didn't match Pod's node affinity/selector".
+ */
 function misfit(pod: KObject, node: KObject, allowed: string[] | undefined): string | undefined {
+  const narrowed = preFilteredNodes(pod);
+  if (narrowed && !narrowed.includes(node.metadata.name)) return "node(s) didn't satisfy plugin(s) [NodeAffinity]";
   if (allowed && !allowed.includes(node.metadata.name)) return "node(s) didn't match Pod's node affinity/selector";
   const tols = ((pod.spec as Spec).tolerations as Toleration[] | undefined) ?? [];
   const taints: Taint[] = [...(((node.spec)?.taints as Taint[] | undefined) ?? [])];
