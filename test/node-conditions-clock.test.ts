@@ -50,8 +50,8 @@ test('the skewed node gets VigilClock=True and a Warning event; no other node is
   assert.equal(cond?.status, 'True', `alpha not given VigilClock=True: ${JSON.stringify(cond)}\n${c.agents[0]!.output().slice(-3000)}`);
   assert.equal(cond.reason, 'ClockOffset');
   const m = /^the clock of alpha is (\d+\.\d{3}) s ahead of 2 of 2 peers, which agree with each other \(threshold 0\.5 s\)$/.exec(cond.message);
-  // measured at the middle of round trips shorter than the 0.8 s ping timeout: within 0.4 s of the skew
-  assert.ok(m && Math.abs(Number(m[1]) - 2) < 0.4, cond.message);
+  // the least offset round trips shorter than the 0.8 s ping timeout allow: not above the skew, less than 0.8 s below it
+  assert.ok(m && Number(m[1]) <= 2.05 && Number(m[1]) > 1.2, cond.message);
   // keep watching a few more rounds: the healthy nodes, each seeing one skewed and one good peer, have no consensus to name themselves with
   await new Promise((r) => setTimeout(r, 5000));
   sampling = false;

@@ -79,8 +79,8 @@ void describe('cluster history and clock offsets', () => {
       const s = (await (await fetch(`${x().url}/api/v1/status/local`)).json()) as LocalStatusWithPeers;
       return s.peers.find((p) => p.peer === 'skewed' && p.up);
     });
-    // measured at the middle of the round trip, so off by at most half of it
-    const within = (offset: number, want: number, rtt: number) => Math.abs(offset - want) <= rtt / 2 + 0.05;
+    // the least offset the round trip allows: never beyond the true one, short of it by at most the round trip
+    const within = (offset: number, want: number, rtt: number) => Math.abs(offset) <= Math.abs(want) + 0.05 && Math.abs(offset - want) <= rtt + 0.05;
     assert.ok(within(obs.clockOffsetSeconds!, SKEW_MS / 1000, obs.rttSeconds!), `offset ${obs.clockOffsetSeconds}, rtt ${obs.rttSeconds}`);
     const y0 = await waitFor('an observation of y', async () => {
       const s = (await (await fetch(`${x().url}/api/v1/status/local`)).json()) as LocalStatusWithPeers;

@@ -151,7 +151,7 @@ export function peerMeshMetrics(registry: Registry) {
     peerUp: g('vigil_peer_up', 'Whether the peer answered the last ping over the network.', ['peer_node', 'network']),
     peerRtt: h('vigil_peer_rtt_seconds', 'Round-trip time of pings to peers.', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], ['network']),
     peerFailure: g('vigil_peer_failure', 'Present (1) while the last ping to the peer over the network failed, with how: refused (the host answered, no agent listens), timeout, unreachable, http, bad.', ['peer_node', 'network', 'kind']),
-    peerClockOffset: g('vigil_peer_clock_offset_seconds', 'Estimated offset of the peer\'s clock from this node\'s (positive: the peer is ahead).', ['peer_node']),
+    peerClockOffset: g('vigil_peer_clock_offset_seconds', 'Offset of the peer\'s clock from this node\'s (positive: the peer is ahead), the least the last ping allows: the midpoint estimate taken towards zero by half its round trip.', ['peer_node']),
     peersKnown: g('vigil_peers_known', 'Peers currently known from discovery.'),
     peersProbed: g('vigil_peers_probed', 'Peers this agent pings (its share of the bounded mesh).'),
   };

@@ -10,7 +10,7 @@ import type { CompletedRun } from '../verdict.ts';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { PeerClient, type PeerTransport } from './client.ts';
 import { PeerDirectory } from './directory.ts';
-import { PeerMesh } from './mesh.ts';
+import { PeerMesh, boundedOffset } from './mesh.ts';
 import type { PeerTransition } from './transitions.ts';
 
 /** A transport whose answers the test releases by hand; it records every request. */
@@ -88,6 +88,35 @@ void describe('PeerMesh', () => {
     await s.clock.advance(1000);
     await stopped;
     s.store.close();
+  });
+
+  void it('a slow ping never reads as a clock off: the offset is the least the round trip allows', async () => {
+    assert.equal(boundedOffset(5000, 5), 4995, 'a clock 5 s ahead over a quick ping stays 5 s ahead');
+    assert.equal(boundedOffset(-5000, 5), -4995);
+    assert.equal(boundedOffset(400, 350), 50);
+    assert.equal(boundedOffset(-350, 350), 0, 'within half the round trip: no offset can be told');
+    assert.equal(boundedOffset(120, 350), 0);
+    // A peer with the same clock answers at once, and its answer sits 400 ms before this agent
+    // reads it (its event loop starved): the midpoint says the peer is 200 ms behind; the bound, not at all.
+    const clock = new FakeClock();
+    const store = new HistoryStore(':memory:');
+    const directory = new PeerDirectory({ self: 'me', store, now: () => clock.now(), logger: silentLogger(), sources: ['static'] });
+    directory.set('static', [{ node: 'n0', podIP: '127.0.0.1', podPort: 20000 }]);
+    const transport: PeerTransport = {
+      get: () => {
+        const time = clock.now();
+        return new Promise((resolve) => clock.setTimeout(() => resolve({ status: 200, body: JSON.stringify({ node: 'n0', time }) }), 400));
+      },
+    };
+    const registry = new Registry();
+    const mesh = new PeerMesh({ self: 'me', directory, client: new PeerClient({ transport, maxBytes: 4096, clock }), clock, monotonic: () => clock.now(), metrics: peerMeshMetrics(registry), k: 3, timeout: 500, podPort: 10924 });
+    const round = mesh.round(new AbortController().signal);
+    await clock.advance(400);
+    await round;
+    assert.equal(mesh.observations()[0]!.rttSeconds, 0.4);
+    assert.equal(mesh.observations()[0]!.clockOffsetSeconds, 0);
+    assert.match(await registry.getSingleMetricAsString('vigil_peer_clock_offset_seconds'), /vigil_peer_clock_offset_seconds\{peer_node="n0"\} 0$/m);
+    store.close();
   });
 
   void it('reports a peer that does not answer within the timeout as down, then up again, and says so to the history', async () => {

@@ -41,6 +41,18 @@ interface PingOutcome {
   failure: FailureKind | null;
 }
 
+/**
+ * The peer's clock minus ours, as little as the ping allows. The peer read its clock somewhere
+ * between our send and our receipt, so the midpoint's estimate is off by up to half the round
+ * trip; a ping slowed by either side's event loop (a starved agent, a busy node) can put the whole
+ * round trip on one side. Taken towards zero by that half, an offset beyond the threshold is one
+ * that no timing of the answer explains, so a slow ping never reads as a clock off.
+ */
+export function boundedOffset(midpointMs: number, halfRoundTripMs: number): number {
+  const h = Math.max(0, halfRoundTripMs);
+  return Math.abs(midpointMs) <= h ? 0 : midpointMs - Math.sign(midpointMs) * h;
+}
+
 /** The addresses of a peer's agent on each network it can be reached over. */
 export function endpoints(p: PeerRecord, ports: { podPort: number; hostPort?: number }): Partial<Record<Network, string>> {
   const out: Partial<Record<Network, string>> = { pod: baseUrl(p.podIP, p.podPort ?? ports.podPort) };
@@ -145,7 +157,7 @@ export class PeerMesh {
       const rttMs = this.#monotonic() - m0;
       const t1 = clock.now();
       if (answer.node !== node) return { up: false, rttMs: null, offsetMs: null, error: `answered as node "${answer.node.slice(0, 60)}"`, failure: 'bad' };
-      return { up: true, rttMs, offsetMs: answer.time - (t0 + t1) / 2, error: null, failure: null };
+      return { up: true, rttMs, offsetMs: boundedOffset(answer.time - (t0 + t1) / 2, (t1 - t0) / 2), error: null, failure: null };
     } catch (err) {
       const e = err instanceof PeerError ? err : new PeerError('unreachable', String(err));
       return { up: false, rttMs: null, offsetMs: null, error: e.message, failure: e.kind };
