@@ -54,3 +54,28 @@ export function scheduleKept(before: Map<string, ProbeCounts>, after: Map<string
   }
   return out;
 }
+
+/**
+ * The skips that show a fault: the runner skips a tick while the previous run is in progress and
+ * logs how long that run had been running against its timeout. A run past its timeout is one that
+ * did not stop when aborted (a call that ignores the abort): a fault. A run still within its
+ * timeout started late, its timer held up by an event loop starved of CPU (seen at load average 8
+ * on two cores: 581 ms into an 800 ms budget at a 1 s interval), and the next tick came on time:
+ * the runner working as designed. Lines logged before `since` (ms) are not counted.
+ */
+export function overranSkips(logs: readonly string[], since: number): string[] {
+  const out: string[] = [];
+  for (const line of logs) {
+    if (!line.includes('skipping this one')) continue;
+    let l: { time?: string; probe?: string; runningMs?: number; timeoutMs?: number };
+    try {
+      l = JSON.parse(line) as typeof l;
+    } catch {
+      out.push(line);
+      continue;
+    }
+    if (l.time !== undefined && Date.parse(l.time) < since) continue;
+    if (l.runningMs === undefined || l.timeoutMs === undefined || l.runningMs >= l.timeoutMs) out.push(line);
+  }
+  return out;
+}
