@@ -87,7 +87,7 @@ void test('the body\'s grace period is used; without a body the query\'s is; a s
   assert.equal(queryOnly.metadata!.deletionGracePeriodSeconds, 7, 'without a body, the query is read');
   const stale = await apiError(core.deleteNamespacedPod({ namespace: 'vigil', name: 'q3', body: { preconditions: { uid: '00000000-0000-0000-0000-000000000000' } } }));
   assert.equal(stale.code, 409);
-  assert.match(stale.body.message, /^Operation cannot be fulfilled on pods "q3": Precondition failed: UID in precondition: 0{8}-/);
+  assert.match(stale.body.message, /^Operation cannot be fulfilled on Pod "q3": the UID in the precondition \(0{8}-0{4}-0{4}-0{4}-0{12}\) does not match the UID in record \([0-9a-f-]{36}\)\. The object might have been deleted and then recreated$/, 'rest/delete.go BeforeDelete, the resource named by its kind');
 });
 
 void test('a watch that sets no timeoutSeconds is ended by the server after a random time from minRequestTimeout to twice that; one that sets it, after its own, with a last bookmark ahead of the deadline when asked (handlers/get.go ListResource, cache_watcher.go)', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { badRequest, conflict, invalid } from './errors.ts';
-import { refOf, type KObject, type Store } from './store.ts';
+import type { KObject, Store } from './store.ts';
 
 type Spec = Record<string, unknown>;
 
@@ -139,11 +139,14 @@ export interface DeleteOptions {
 export function deletePod(store: Store, namespace: string, name: string, opts: DeleteOptions): KObject {
   const pod = store.mustGet('pods', namespace, name);
   const pre = opts.preconditions;
+  // rest/delete.go BeforeDelete checks the preconditions first, naming the resource by its kind
+  // ("Pod"), before the storage layer would
+  const kind = { resource: 'Pod', group: '', name };
   if (pre?.uid && pre.uid !== pod.metadata.uid) {
-    throw conflict(refOf('pods', name), `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${pod.metadata.uid}`);
+    throw conflict(kind, `the UID in the precondition (${pre.uid}) does not match the UID in record (${pod.metadata.uid}). The object might have been deleted and then recreated`);
   }
   if (pre?.resourceVersion && pre.resourceVersion !== pod.metadata.resourceVersion) {
-    throw conflict(refOf('pods', name), `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${pod.metadata.resourceVersion}`);
+    throw conflict(kind, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${pod.metadata.resourceVersion}). The object might have been deleted and then recreated`);
   }
   const phase = pod.status?.phase;
   // rest.BeforeDelete: negative values are treated as 1 s.
