@@ -64,7 +64,8 @@ function apiClient<T>(k8s: typeof import('@kubernetes/client-node'), config: Kub
     post: (ctx: ResponseContext) => Promise.resolve(ctx),
   };
   // One retrying library for every call: a 429 or 5xx with Retry-After is waited out and sent again, within the timeout.
-  const httpApi = k8s.wrapHttpLibrary(new RetryingHttpLibrary({ send: (request) => new k8s.IsomorphicFetchHttpLibrary().send(request).toPromise() }));
+  const fetchLibrary = new k8s.IsomorphicFetchHttpLibrary();
+  const httpApi = k8s.wrapHttpLibrary(new RetryingHttpLibrary({ send: (request) => fetchLibrary.send(request).toPromise() }));
   return new Api(k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: config }, promiseMiddleware: [timeout], httpApi }));
 }
 
