@@ -45,8 +45,8 @@ const statusKiB = (pid: number, key: string) => Number(new RegExp(`^${key}:\\s+(
 const rssKiB = (pid: number) => statusKiB(pid, 'VmRSS');
 /**
  * Connections to the etcd member after it restarts: the etcd3 client resets its gRPC channels on
- * each connection error and opens new ones, and after a restart it holds from 1 to 14 sockets to
- * the member (25 restarts measured, outages of 1 to 30 s with the probe every second: no trend
+ * each connection error and opens new ones, and after a restart it holds from 1 to 12 sockets to
+ * the member (15 restarts measured, outages of 1 to 30 s with the probe every second: no trend
  * with the number of restarts or the outage's length; a member that hangs instead adds none). They
  * go when the member next restarts. A bounded pool, not a leak, but wider than the slack the other
  * handles get, so it is bounded on its own.
