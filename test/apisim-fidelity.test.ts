@@ -73,6 +73,25 @@ void test('even at grace 0 the registry writes the deletionTimestamp first (MODI
   assert.ok(w.events[0]!.obj.metadata!.deletionTimestamp);
 });
 
+void test('a deletion already pending is only shortened: a delete that gives no grace period, or a longer one, leaves it as it is (rest/delete.go BeforeDelete)', async () => {
+  sim.behaviours.set({ stuckTerminating: true }, 'n2');
+  await core.createNamespacedPod({ namespace: 'vigil', body: pod('pd1', 'n2', { terminationGracePeriodSeconds: 0 }) });
+  await running('pd1');
+  const headers = { authorization: `Bearer ${sim.token}` };
+  const del = (body?: object) => fetch(`${sim.url}/api/v1/namespaces/vigil/pods/pd1`, { method: 'DELETE', headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  assert.equal((await del({ gracePeriodSeconds: 30 })).status, 200);
+  const pending = sim.store.get('pods', 'vigil', 'pd1')!;
+  assert.equal(pending.metadata.deletionGracePeriodSeconds, 30);
+  assert.equal((await del()).status, 200);
+  assert.equal(sim.store.get('pods', 'vigil', 'pd1')?.metadata.resourceVersion, pending.metadata.resourceVersion, 'no grace period given: the pending deletion stands (the pod\'s own 0 s is not applied)');
+  await del({ gracePeriodSeconds: 60 });
+  assert.equal(sim.store.get('pods', 'vigil', 'pd1')?.metadata.deletionGracePeriodSeconds, 30, 'a longer one changes nothing');
+  await del({ gracePeriodSeconds: 5 });
+  assert.equal(sim.store.get('pods', 'vigil', 'pd1')?.metadata.deletionGracePeriodSeconds, 5, 'a shorter one shortens it');
+  await del({ gracePeriodSeconds: 0 });
+  assert.equal(sim.store.get('pods', 'vigil', 'pd1'), undefined, 'and 0 removes it');
+});
+
 void test('the body\'s grace period is used; without a body the query\'s is; a stale UID precondition is 409 Conflict', async () => {
   sim.behaviours.set({ terminationDelayMs: 60_000 });
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('q2', 'n1', { terminationGracePeriodSeconds: 0 }) });

@@ -149,13 +149,21 @@ export function deletePod(store: Store, namespace: string, name: string, opts: D
     throw conflict(kind, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${pod.metadata.resourceVersion}). The object might have been deleted and then recreated`);
   }
   const phase = pod.status?.phase;
-  // rest.BeforeDelete: negative values are treated as 1 s.
-  const asked = opts.gracePeriodSeconds;
-  let grace = asked === undefined ? ((pod.spec?.terminationGracePeriodSeconds as number | undefined) ?? 30) : asked < 0 ? 1 : asked;
-  if (!pod.spec?.nodeName || phase === 'Failed' || phase === 'Succeeded') grace = 0;
+  // rest/delete.go BeforeDelete: negative values are treated as 1 s.
+  const asked = opts.gracePeriodSeconds === undefined ? undefined : opts.gracePeriodSeconds < 0 ? 1 : opts.gracePeriodSeconds;
+  let grace: number;
   const current = pod.metadata.deletionGracePeriodSeconds;
-  // A deletion already pending is only ever shortened.
-  if (current !== undefined && current <= grace) return pod;
+  if (pod.metadata.deletionTimestamp && current !== undefined && current !== 0) {
+    // A deletion already pending (BeforeDelete, before the pod's CheckGracefulDelete): only a
+    // shorter grace period given in the request changes it; none given, it is left as it is.
+    if (asked === undefined || asked >= current) return pod;
+    grace = asked;
+  } else if (pod.metadata.deletionTimestamp) {
+    grace = 0; // pending with no or a zero grace period: removed now (BeforeDelete's recovery path)
+  } else {
+    grace = asked ?? (pod.spec?.terminationGracePeriodSeconds as number | undefined) ?? 30;
+    if (!pod.spec?.nodeName || phase === 'Failed' || phase === 'Succeeded') grace = 0;
+  }
   const marked = store.update('pods', namespace, name, (p) => {
     p.metadata.deletionTimestamp = new Date(Date.now() + grace * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
     p.metadata.deletionGracePeriodSeconds = grace;
