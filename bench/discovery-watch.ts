@@ -26,6 +26,7 @@ import { createLogger, silentLogger } from '../src/log.ts';
 import { PeerDirectory } from '../src/peers/directory.ts';
 import { KubernetesDiscovery, podsToPeers } from '../src/peers/kubernetes.ts';
 import { ApiSim, writeKubeconfig } from '../test/support/apisim/index.ts';
+import { sleep } from './proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +44,6 @@ const HOURS = Number(values.hours);
 const SCALE = Number(values.scale);
 const NS = 'vigil';
 const SELECTOR = 'app.kubernetes.io/name=vigil';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Mode = 'makeInformer (before)' | 'bookmarks + own timeout (shipped)';
 

@@ -137,7 +137,7 @@ export class KubeletSim {
         const waiting = { reason: 'CreateContainerError', message: now.createContainerError };
         const was = (cur.status?.containerStatuses as { state?: { waiting?: unknown } }[] | undefined)?.[0]?.state?.waiting;
         if (JSON.stringify(was) !== JSON.stringify(waiting)) {
-          this.#update(pod, (p) => {
+          this.#store.update('pods', cur.metadata.namespace, cur.metadata.name, (p) => {
             p.status = { ...p.status, containerStatuses: statuses({ waiting }) };
           });
         }

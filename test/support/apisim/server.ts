@@ -63,10 +63,10 @@ export interface RecordedRequest {
 export const DEFAULT_TOKEN = 'vigil-sim-token';
 export const DEFAULT_USER = 'system:serviceaccount:vigil:vigil';
 
-/** An HTTP server speaking the part of the Kubernetes API vigil uses, with a simulated scheduler and kubelets. */
 /** apiserver/pkg/admission/handler.go timeToWaitForReady: how long an admission plugin waits for its informers. */
 const ADMISSION_READY_WAIT_MS = 10_000;
 
+/** An HTTP(S) server speaking the part of the Kubernetes API vigil uses, with a simulated scheduler and kubelets. */
 export class ApiSim {
   readonly store: Store;
   readonly hub: WatchHub;
@@ -190,10 +190,11 @@ export class ApiSim {
    * An API server restart as a client sees it (one replica of a rolling upgrade): open watches
    * end, the new watch cache starts from the current resourceVersion (older ones get 410), and
    * for `initializingMs` watches and lists get 429 "storage is (re)initializing" with
-   * Retry-After, but for lists with a limit and no selector. Other requests are served (from etcd). For `admissionNotReadyMs` (default 0)
-   * the admission plugins' informers have not synced: a create in a namespace waits for them up to
-   * `admissionWaitMs` (10 s, as a real one) and, if they are still not ready, gets 403 "not yet
-   * ready to handle request". Returns the number of watches closed.
+   * Retry-After, but for lists with a limit and no selector. Other requests are served (from
+   * etcd). For `admissionNotReadyMs` (default 0) the admission plugins' informers have not synced:
+   * a create in a namespace waits for them up to `admissionWaitMs` (10 s, as a real one) and, if
+   * they are still not ready, gets 403 "not yet ready to handle request". Returns the number of
+   * watches closed.
    */
   restart(opts: { initializingMs?: number; admissionNotReadyMs?: number; admissionWaitMs?: number } = {}): number {
     this.#initializingUntil = Date.now() + (opts.initializingMs ?? 3000);
