@@ -2,8 +2,19 @@
 // (virtual) time, and which agent pods exist. Pure data and pure functions; the agents
 // (agents.ts) turn a cluster's state into the series real agents would export.
 
-/** Time compression: one wall-clock second is FACTOR seconds of the clusters' time (rules scaled by 1/FACTOR). */
-export const FACTOR = 15;
+/**
+ * Time compression: one wall-clock second is FACTOR seconds of the clusters' time (rules scaled by
+ * 1/FACTOR). 15 in the suite; VIGIL_MATRIX_FACTOR=1 runs everything as shipped (about an hour).
+ */
+export const FACTOR = compression(process.env.VIGIL_MATRIX_FACTOR);
+
+function compression(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 15;
+  const f = Number(raw);
+  // The shipped 30 s scrape divided by FACTOR must stay a whole number of milliseconds Prometheus accepts.
+  if (!Number.isInteger(f) || f < 1 || f > 30) throw new Error(`VIGIL_MATRIX_FACTOR must be a whole number from 1 to 30, not ${JSON.stringify(raw)}`);
+  return f;
+}
 /** Virtual seconds in `m` minutes. */
 export const minutes = (m: number) => m * 60;
 
