@@ -1,7 +1,7 @@
 // The apiserver and control-plane probes against the API simulator.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
-import { K8sProbeEnv, runProbe, sample } from './support/k8s-probe-env.ts';
+import { K8sProbeEnv, runProbe, sample, until } from './support/k8s-probe-env.ts';
 
 let env: K8sProbeEnv;
 
@@ -93,5 +93,45 @@ void test('apiserver: a rejected token is a 401 from the health endpoints too, r
     assert.equal(r.message, "/livez answered 401 Unauthorized: the API server rejected vigil's credentials; check the service account token or kubeconfig; /readyz answered 401 Unauthorized: the API server rejected vigil's credentials; check the service account token or kubeconfig");
   } finally {
     writeKubeconfig(env.kubeconfig, { server: env.sim.url, token: env.sim.token });
+  }
+});
+
+void test('control-plane: after an API outage the leaders get maxLeaseAge to take their leases back before one is called stale', async () => {
+  // Short leader-election timings, the same shape as the defaults (15 s leases, a 10 s renew deadline).
+  const upgrade = await K8sProbeEnv.start({ nodes: ['n1'], leaseRenewIntervalMs: 200, leaderElection: { leaseDurationSeconds: 2, renewDeadlineMs: 2000, restartMs: 500 } });
+  try {
+    const lease = () => upgrade.sim.store.get('leases', 'kube-system', 'kube-scheduler')!.spec as { holderIdentity: string; acquireTime: string; renewTime: string; leaseTransitions: number };
+    const { probe } = upgrade.probe('n1', 'control-plane', { maxLeaseAge: '8s' });
+    assert.equal((await runProbe(probe)).verdict, 'ok');
+    const before = lease();
+
+    // The API server gone for 9 s: nobody renews, and the leaders, past their renew deadline, exit.
+    await upgrade.sim.suspend();
+    assert.equal((await runProbe(probe)).reason, 'api-error');
+    await new Promise((r) => setTimeout(r, 9000));
+    assert.equal(lease().renewTime, before.renewTime, 'no lease renewed while the API server was down');
+    await upgrade.sim.resume();
+    const back = Date.now();
+
+    // The lease is 9 s old, past maxLeaseAge, but no leader could have renewed it: not stale yet.
+    const first = await runProbe(probe);
+    assert.equal(first.verdict, 'ok', first.message);
+    assert.equal(lease().holderIdentity, before.holderIdentity, 'the new instance waits a lease duration before taking over');
+    // The restarted component takes over a lease duration after it first saw the record, as a new holder.
+    const taken = await until(() => (lease().holderIdentity !== before.holderIdentity ? lease() : undefined), 'a new kube-scheduler instance to take the lease', 15_000);
+    assert.equal(taken.leaseTransitions, before.leaseTransitions + 1);
+    assert.ok(Date.parse(taken.acquireTime) - back >= 2000, `acquired ${Date.parse(taken.acquireTime) - back} ms after the API server answered again`);
+    assert.equal((await runProbe(probe)).verdict, 'ok');
+
+    // A leader that then stops renewing is stale as before, once maxLeaseAge has passed since the server answered again.
+    upgrade.sim.controlPlane.set('kube-scheduler', { ageSeconds: 60 });
+    const stale = await until(async () => {
+      const r = await runProbe(probe);
+      return r.reason === 'lease-stale' ? { r, at: Date.now() } : undefined;
+    }, 'the lease unrenewed since to be reported stale', 20_000);
+    assert.ok(stale.at - back > 8000, `stale ${stale.at - back} ms after the API server answered again`);
+    assert.match(stale.r.message, /^kube-scheduler is down: its leader lease kube-system\/kube-scheduler was last renewed 6\d s ago/);
+  } finally {
+    await upgrade.stop();
   }
 });

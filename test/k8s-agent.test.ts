@@ -106,7 +106,7 @@ void test('an API outage makes every Kubernetes probe critical while the agent k
   const podRuns = { interval: '4s', timeout: '3500ms', schedulingTimeout: '300ms', startupTimeout: '400ms', deletionTimeout: '5s' };
   const config = loadConfig({
     probes: builtinProbes,
-    file: { name: 'agent.yaml', text: env.configText('n2', { apiserver: fast, 'control-plane': fast, 'pod-scheduling': podRuns }) },
+    file: { name: 'agent.yaml', text: env.configText('n2', { apiserver: fast, 'control-plane': { ...fast, maxLeaseAge: '3s' }, 'pod-scheduling': podRuns }) },
     flags: { 'web.listen-address': '127.0.0.1:0', 'storage.path': path.join(env.dir, 'data-outage') },
   });
   const agent: Agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger: silentLogger() });
@@ -133,9 +133,10 @@ void test('an API outage makes every Kubernetes probe critical while the agent k
     assert.match(body, /^vigil_probe_success\{probe="apiserver"\} 0$/m);
     assert.match(body, /^vigil_probe_failures_total\{probe="control-plane",reason="api-error"\} [1-9]/m);
 
+    // A lease unrenewed across the outage is named once the leaders had maxLeaseAge (here 3 s) to take it back.
     env.sim.controlPlane.set('kube-scheduler', { ageSeconds: 300 });
     await env.sim.resume();
-    const stale = await until(() => (verdict('control-plane')?.reason === 'lease-stale' ? verdict('control-plane') : undefined), 'the stale lease to be reported');
+    const stale = await until(() => (verdict('control-plane')?.reason === 'lease-stale' ? verdict('control-plane') : undefined), 'the stale lease to be reported', 20_000);
     assert.match(stale.message ?? '', /^kube-scheduler is down: its leader lease kube-system\/kube-scheduler was last renewed 30\d s ago/);
     await until(() => verdict('apiserver')?.verdict === 'ok' && verdict('pod-scheduling')?.verdict === 'ok', 'apiserver and pod-scheduling ok again after the outage', 20_000);
   } finally {

@@ -1,4 +1,5 @@
 import { errorText } from '../errors.ts';
+import { ApiContact } from './contact.ts';
 import { RetryingHttpLibrary } from './retry.ts';
 import type { Configuration, CoordinationV1Api, CoreV1Api, KubeConfig, RequestContext, ResponseContext, Watch } from '@kubernetes/client-node';
 
@@ -18,6 +19,8 @@ export interface KubeClients {
   coordination: CoordinationV1Api;
   watch: Watch;
   namespace: string;
+  /** Whether the generated clients' calls reach the API server, and since when again. */
+  contact: ApiContact;
 }
 
 /**
@@ -36,12 +39,14 @@ export async function createKubeClients(settings: KubernetesSettings): Promise<K
     const where = settings.kubeconfig ? `the kubeconfig ${settings.kubeconfig}` : 'the in-cluster service account';
     throw new Error(`cannot load Kubernetes credentials from ${where}: ${errorText(err)}`, { cause: err });
   }
+  const contact = new ApiContact();
   return {
     config,
-    core: apiClient(k8s, config, CoreV1Api),
-    coordination: apiClient(k8s, config, CoordinationV1Api),
+    core: apiClient(k8s, config, CoreV1Api, contact),
+    coordination: apiClient(k8s, config, CoordinationV1Api, contact),
     watch: new Watch(config),
     namespace: settings.namespace,
+    contact,
   };
 }
 
@@ -52,8 +57,8 @@ export async function createKubeClients(settings: KubernetesSettings): Promise<K
  */
 const REQUEST_TIMEOUT_MS = 15_000;
 
-/** KubeConfig.makeApiClient, plus a timeout on every request and the retries the server asks for. */
-function apiClient<T>(k8s: typeof import('@kubernetes/client-node'), config: KubeConfig, Api: new (c: Configuration) => T): T {
+/** KubeConfig.makeApiClient, plus a timeout on every request, the retries the server asks for, and what the answers say of contact. */
+function apiClient<T>(k8s: typeof import('@kubernetes/client-node'), config: KubeConfig, Api: new (c: Configuration) => T, contact: ApiContact): T {
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error('the kubeconfig names no current cluster');
   const timeout = {
@@ -65,7 +70,18 @@ function apiClient<T>(k8s: typeof import('@kubernetes/client-node'), config: Kub
   };
   // One retrying library for every call: a 429 or 5xx with Retry-After is waited out and sent again, within the timeout.
   const fetchLibrary = new k8s.IsomorphicFetchHttpLibrary();
-  const httpApi = k8s.wrapHttpLibrary(new RetryingHttpLibrary({ send: (request) => fetchLibrary.send(request).toPromise() }));
+  const send = async (request: RequestContext): Promise<ResponseContext> => {
+    try {
+      const response = await fetchLibrary.send(request).toPromise();
+      if (response.httpStatusCode >= 500) contact.failed();
+      else contact.answered();
+      return response;
+    } catch (err) {
+      contact.failed();
+      throw err;
+    }
+  };
+  const httpApi = k8s.wrapHttpLibrary(new RetryingHttpLibrary({ send }));
   return new Api(k8s.createConfiguration({ baseServer: new k8s.ServerConfiguration(cluster.server, {}), authMethods: { default: config }, promiseMiddleware: [timeout], httpApi }));
 }
 

@@ -61,10 +61,14 @@ export const controlPlaneProbe = defineProbe({
             continue;
           }
           // A renewTime slightly ahead of this node's clock is skew, not a future renewal.
-          const age = Math.max(0, clock.now() - renewedAt);
+          const now = clock.now();
+          const age = Math.max(0, now - renewedAt);
           metrics.controlPlaneLeaseAge.set({ component }, age / 1000);
           observations[`${component} lease age seconds`] = Number((age / 1000).toFixed(3));
-          if (age > opts.maxLeaseAge) {
+          // No leader renews while the API server is down, and one that gave up waits a lease
+          // duration before taking over again: its lease is judged from when the server answered again.
+          const back = k.contact.answeringAgainSince();
+          if (age > opts.maxLeaseAge && !(back !== undefined && renewedAt < back && now - back <= opts.maxLeaseAge)) {
             problems.push({ verdict: 'critical', reason: 'lease-stale', text: `${component} is down: its leader lease ${where} was last renewed ${secs(age)} ago by ${holder} (limit ${secs(opts.maxLeaseAge)})` });
           }
         }

@@ -9,26 +9,63 @@ export interface LeaseSettings {
   autoRenew: boolean;
 }
 
+/** The components' leader-election flags (kube-scheduler's and kube-controller-manager's defaults). */
+export interface LeaderElectionTiming {
+  /** --leader-elect-lease-duration (15 s): the lease's leaseDurationSeconds. */
+  leaseDurationSeconds: number;
+  /** --leader-elect-renew-deadline (10 s): a leader that cannot renew for this long stops leading. */
+  renewDeadlineMs: number;
+  /** How long the kubelet takes to start a component that exited again (its first restart has no back-off). */
+  restartMs: number;
+}
+
+export const DEFAULT_LEADER_ELECTION: LeaderElectionTiming = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, restartMs: 1000 };
+
 /**
  * The leader leases of kube-scheduler and kube-controller-manager in kube-system, renewed every
  * two seconds (the components' default retry period) unless a test stops or back-dates them.
+ *
+ * While the API server is down (apiDown … apiUp) nobody can renew. A leader that could not renew
+ * for its renew deadline stops leading and exits (client-go leaderelection.go renew; the
+ * components' OnStoppedLeading: "leaderelection lost"); the kubelet starts it again, and the new
+ * instance, under a new identity, may take the lease only once the record it first observed has
+ * stayed unchanged for leaseDurationSeconds (leaderelection.go tryAcquireOrRenew, observedTime).
+ * So after an outage longer than the renew deadline the lease stays unrenewed for about a lease
+ * duration more, with every component healthy.
  */
 export class ControlPlaneSim {
   static readonly COMPONENTS = ['kube-scheduler', 'kube-controller-manager'] as const;
   readonly #store: Store;
   readonly #auto = new Map<string, boolean>();
+  /** Components whose new instance waits to take the lease, and from when it may. */
+  readonly #acquireAt = new Map<string, number>();
+  readonly #timing: LeaderElectionTiming;
   readonly #timer: NodeJS.Timeout;
+  /** Since when the API server has been down; undefined while it answers. */
+  #downSince: number | undefined;
 
-  constructor(store: Store, opts: { renewIntervalMs?: number } = {}) {
+  constructor(store: Store, opts: { renewIntervalMs?: number; leaderElection?: Partial<LeaderElectionTiming> } = {}) {
     this.#store = store;
+    this.#timing = { ...DEFAULT_LEADER_ELECTION, ...opts.leaderElection };
     for (const name of ControlPlaneSim.COMPONENTS) {
       this.#create(name);
       this.#auto.set(name, true);
     }
-    this.#timer = setInterval(() => {
-      for (const [name, auto] of this.#auto) if (auto) this.renew(name);
-    }, opts.renewIntervalMs ?? 2000);
+    this.#timer = setInterval(() => this.#tick(), opts.renewIntervalMs ?? 2000);
     this.#timer.unref();
+  }
+
+  #tick(now = Date.now()): void {
+    if (this.#downSince !== undefined) return;
+    for (const [name, auto] of this.#auto) {
+      if (!auto) continue;
+      const acquireAt = this.#acquireAt.get(name);
+      if (acquireAt === undefined) this.renew(name, now);
+      else if (now >= acquireAt) {
+        this.#acquireAt.delete(name);
+        this.#acquire(name, now);
+      }
+    }
   }
 
   #create(name: string, renewedAt = Date.now()): void {
@@ -36,7 +73,16 @@ export class ControlPlaneSim {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name, namespace: 'kube-system' },
-      spec: { holderIdentity: `control-plane-1_${randomUUID()}`, leaseDurationSeconds: 15, acquireTime: microTime(renewedAt), renewTime: microTime(renewedAt), leaseTransitions: 0 },
+      spec: { holderIdentity: `control-plane-1_${randomUUID()}`, leaseDurationSeconds: this.#timing.leaseDurationSeconds, acquireTime: microTime(renewedAt), renewTime: microTime(renewedAt), leaseTransitions: 0 },
+    });
+  }
+
+  /** A new instance takes the lease: a new identity, acquired and renewed now, one more transition. */
+  #acquire(name: string, at: number): void {
+    if (!this.#store.get('leases', 'kube-system', name)) return;
+    this.#store.update('leases', 'kube-system', name, (l) => {
+      const spec = (l.spec ?? {}) as { leaseTransitions?: number };
+      l.spec = { ...spec, holderIdentity: `control-plane-1_${randomUUID()}`, acquireTime: microTime(at), renewTime: microTime(at), leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
     });
   }
 
@@ -47,8 +93,27 @@ export class ControlPlaneSim {
     });
   }
 
+  /** The API server stops answering: no lease is renewed until apiUp. */
+  apiDown(at = Date.now()): void {
+    this.#downSince ??= at;
+  }
+
+  /**
+   * The API server answers again. After an outage longer than the renew deadline every leader has
+   * exited; each new instance starts (restartMs after its exit, and not before the API answers),
+   * observes the lease, and takes it a lease duration later.
+   */
+  apiUp(at = Date.now()): void {
+    const since = this.#downSince;
+    this.#downSince = undefined;
+    if (since === undefined || at - since <= this.#timing.renewDeadlineMs) return;
+    const observedAt = Math.max(at, since + this.#timing.renewDeadlineMs + this.#timing.restartMs);
+    for (const [name, auto] of this.#auto) if (auto) this.#acquireAt.set(name, observedAt + this.#timing.leaseDurationSeconds * 1000);
+  }
+
   /** Back-dates the lease and stops renewing it: the component is down since `ageSeconds` ago. */
   set(name: string, opts: { ageSeconds?: number; autoRenew?: boolean; remove?: boolean }): void {
+    this.#acquireAt.delete(name);
     if (opts.remove) {
       this.#auto.set(name, false);
       if (this.#store.get('leases', 'kube-system', name)) this.#store.remove('leases', 'kube-system', name);

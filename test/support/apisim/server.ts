@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { handleAdmin } from './admin.ts';
 import { defaultAdmission, type AdmissionSettings } from './admission.ts';
 import { Behaviours, type NodeBehaviour } from './behaviour.ts';
-import { ControlPlaneSim, HealthSim, type HealthEndpoint } from './control-plane.ts';
+import { ControlPlaneSim, HealthSim, type HealthEndpoint, type LeaderElectionTiming } from './control-plane.ts';
 import { StatusError, badRequest, initializing, internalError, notYetReady, unauthorized } from './errors.ts';
 import { ApiFaults } from './faults.ts';
 import { KubeletSim } from './kubelet.ts';
@@ -25,6 +25,8 @@ export interface ApiSimOptions {
   /** The user that token authenticates as, named in 403 messages. */
   user?: string;
   leaseRenewIntervalMs?: number;
+  /** The control-plane components' leader-election timing (default: their flags' defaults, 15 s leases). */
+  leaderElection?: Partial<LeaderElectionTiming>;
   /** Every node's scheduler and kubelet behaviour at start and after reset() (default: a real kubelet's deletion confirmation time, no other delays). */
   behaviour?: Partial<NodeBehaviour>;
   /**
@@ -79,7 +81,7 @@ export class ApiSim {
   readonly requests: RecordedRequest[] = [];
   readonly #scheduler: SchedulerSim;
   readonly #kubelet: KubeletSim;
-  readonly #opts: Required<Omit<ApiSimOptions, 'nodes' | 'behaviour' | 'tls'>>;
+  readonly #opts: Required<Omit<ApiSimOptions, 'nodes' | 'behaviour' | 'tls' | 'leaderElection'>>;
   readonly #tls: { cert: Buffer; key: Buffer } | undefined;
   /** The bearer tokens the server accepts now. */
   readonly #tokens = new Set<string>();
@@ -105,7 +107,7 @@ export class ApiSim {
     this.behaviours = new Behaviours(opts.behaviour);
     this.#scheduler = new SchedulerSim(this.store, this.behaviours);
     this.#kubelet = new KubeletSim(this.store, this.behaviours);
-    this.controlPlane = new ControlPlaneSim(this.store, { renewIntervalMs: this.#opts.leaseRenewIntervalMs });
+    this.controlPlane = new ControlPlaneSim(this.store, { renewIntervalMs: this.#opts.leaseRenewIntervalMs, ...(opts.leaderElection ? { leaderElection: opts.leaderElection } : {}) });
     for (const n of opts.nodes ?? []) this.addNode(n);
   }
 
@@ -210,11 +212,15 @@ export class ApiSim {
     this.#initializingUntil = 0;
   }
 
-  /** Stops listening (an API outage) and cuts open connections; state and simulation carry on. */
+  /**
+   * Stops listening (an API outage) and cuts open connections; state and simulation carry on, but
+   * the control plane's leaders cannot renew their leases (see ControlPlaneSim).
+   */
   async suspend(): Promise<void> {
     const s = this.#server;
     if (!s) return;
     this.#server = undefined;
+    this.controlPlane.apiDown();
     this.hub.closeAll();
     await new Promise<void>((resolve) => {
       s.close(() => resolve());
@@ -233,6 +239,7 @@ export class ApiSim {
     });
     this.#port = (server.address() as AddressInfo).port;
     this.#server = server;
+    this.controlPlane.apiUp();
   }
 
   async stop(): Promise<void> {
