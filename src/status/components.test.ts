@@ -101,6 +101,24 @@ void describe('component causes', () => {
     assert.deepEqual(full.map((c) => [c.kind, c.nodes, c.message]), [['pod-startup', ['charlie'], "kubelet on charlie: probe pod kubelet-rejected (on node charlie: the kubelet rejected the pod (OutOfcpu): Node didn't have enough resource: cpu); 2 of 3 nodes start theirs"]]);
   });
 
+  void it('a Kubernetes probe the API server did not answer is never blamed on the kubelet or named a probe failure: the API server from that node, or nothing once it has answered since', () => {
+    const refused = (name: string, lastRun: number) => probe(name, 'critical', { reason: 'api-error', message: `read node charlie: cannot reach the API server: ECONNREFUSED`, lastRun: at(lastRun) });
+    const apiOk = (lastRun: number) => probe('apiserver', 'ok', { lastRun: at(lastRun) });
+    const healthy = answer(apiOk(60), probe('pod-scheduling', 'ok'), probe('control-plane', 'ok'));
+    // The pod run failed during an outage that has ended: charlie's apiserver probe has had an answer since.
+    const after = causesOf({ alpha: healthy, bravo: healthy, charlie: answer(apiOk(60), refused('pod-scheduling', 30), refused('control-plane', 50)) });
+    assert.deepEqual(after.map((c) => [c.kind, c.message]), []);
+    // No answer since (the apiserver probe last ran before): the API server failing for charlie's requests.
+    const now = causesOf({ alpha: healthy, bravo: healthy, charlie: answer(apiOk(20), refused('pod-scheduling', 30), refused('control-plane', 50)) });
+    assert.deepEqual(now.map((c) => [c.kind, c.nodes, c.message]), [
+      ['apiserver-path', ['charlie'], 'API server failing from charlie only (no answer to that node since): pod-scheduling: read node charlie: cannot reach the API server: ECONNREFUSED; control-plane: read node charlie: cannot reach the API server: ECONNREFUSED'],
+    ]);
+    // Every node's pod run unanswered, no answer since: the API server, once.
+    const down = answer(apiOk(20), refused('pod-scheduling', 30));
+    const all = causesOf({ alpha: down, bravo: down, charlie: down });
+    assert.deepEqual(all.map((c) => [c.kind, c.message]), [['apiserver-down', "API server failing every agent's requests (3 of 3; no answer since): pod-scheduling: read node charlie: cannot reach the API server: ECONNREFUSED"]]);
+  });
+
   void it('a node-local failure stays that node\'s, with since', () => {
     const disk = probe('node', 'warning', { reason: 'filesystem-full', message: '/var 91% used', since: at(42) });
     const causes = causesOf({ alpha: answer(probe('node', 'ok')), bravo: answer(disk), charlie: answer(probe('node', 'ok')) });

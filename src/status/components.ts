@@ -98,6 +98,38 @@ function dns(input: ComponentInput, c: Collector): void {
   c.shared('dns-node', 'DNS', bad, runs.length, `DNS failing on ${list(nodes)} only (${bad.length} of ${runs.length} agents; the others resolve): ${bad.map((r) => `${r.node}: ${r.probe.message}`).join('; ')}`, nodes);
 }
 
+/** The Kubernetes probes' reasons that mean the API server did not answer their request. */
+const UNANSWERED: Readonly<Record<string, ReadonlySet<string>>> = { 'pod-scheduling': new Set(['api-error']), 'control-plane': API_REASONS };
+
+/**
+ * A Kubernetes probe whose request the API server did not answer says so about the API server, not
+ * about the kubelet, the scheduler or the probe. Where the API server's own cause does not already
+ * cover the node: once the node's apiserver probe has had an answer since, the failure is an
+ * outage that has ended (the probe's next run will tell; a pod run may be minutes away) and is
+ * explained; otherwise it is the API server failing from that node.
+ */
+function unansweredRequests(input: ComponentInput, c: Collector, api: { down: boolean; cutOff: Set<string> }): void {
+  if (api.down) return;
+  const apiserver = new Map(runsOf(input, 'apiserver').map((r) => [r.node, r.probe]));
+  const uncovered: Run[] = [];
+  for (const [name, reasons] of Object.entries(UNANSWERED)) {
+    for (const r of runsOf(input, name)) {
+      if (!failing(r.probe) || !reasons.has(r.probe.reason ?? '') || api.cutOff.has(r.node)) continue;
+      const a = apiserver.get(r.node);
+      if (a?.verdict === 'ok' && a.lastRun !== null && r.probe.lastRun !== null && a.lastRun > r.probe.lastRun) c.explain(r.node, name);
+      else uncovered.push(r);
+    }
+  }
+  if (uncovered.length === 0) return;
+  const nodes = [...new Set(uncovered.map((r) => r.node))].sort(byCodeUnit);
+  const first = nodes.map((n) => uncovered.find((r) => r.node === n)!);
+  const of = input.probes.size;
+  if (nodes.length === of && of >= 2) c.shared('apiserver-down', 'API server', first, of, `API server failing every agent's requests (${of} of ${of}; no answer since): ${distinct(uncovered.map((r) => `${r.probe.name}: ${r.probe.message}`))}`);
+  else c.shared('apiserver-path', 'API server', first, of, `API server failing from ${list(nodes)} only (no answer to ${nodes.length === 1 ? 'that node' : 'those nodes'} since): ${uncovered.map((r) => `${nodes.length === 1 ? '' : `${r.node} `}${r.probe.name}: ${r.probe.message}`).join('; ')}`, nodes);
+  for (const r of uncovered) c.explain(r.node, r.probe.name);
+  for (const n of nodes) api.cutOff.add(n);
+}
+
 /**
  * Probe pods: none scheduled anywhere is the scheduler (or the API server, when that is what
  * failed); scheduled everywhere but not started is named as such; failing on some nodes is those
@@ -107,8 +139,9 @@ function scheduling(input: ComponentInput, c: Collector, api: { down: boolean; c
   const { runs, bad, all } = allOrSome(input, 'pod-scheduling');
   if (bad.length === 0) return;
   const apiFailure = (r: Run) => r.probe.reason === 'api-error' || r.probe.reason === 'forbidden';
-  // Failures the API server's own cause already explains.
+  // Failures the API server's own cause already explains, or an outage that has ended.
   const own = bad.filter((r) => {
+    if (c.explained.get(r.node)?.has(r.probe.name)) return false;
     if (apiFailure(r) && (api.down || api.cutOff.has(r.node))) {
       c.explain(r.node, r.probe.name);
       return false;
@@ -136,6 +169,7 @@ function scheduling(input: ComponentInput, c: Collector, api: { down: boolean; c
 function controlPlane(input: ComponentInput, c: Collector, api: { down: boolean; cutOff: Set<string> }): void {
   const { runs, bad, all } = allOrSome(input, 'control-plane');
   const own = bad.filter((r) => {
+    if (c.explained.get(r.node)?.has(r.probe.name)) return false;
     if (API_REASONS.has(r.probe.reason ?? '') && (api.down || api.cutOff.has(r.node))) {
       c.explain(r.node, r.probe.name);
       return false;
@@ -242,6 +276,7 @@ export function componentCauses(input: ComponentInput): ComponentCauses {
   const c = new Collector();
   etcd(input, c);
   const api = apiServer(input, c);
+  unansweredRequests(input, c, api);
   scheduling(input, c, api);
   controlPlane(input, c, api);
   dns(input, c);
