@@ -163,15 +163,27 @@ void test('a restart closes open watches; the new watch cache answers 429 "stora
   fresh.ctl.abort();
 });
 
-void test('watch history is kept for a time, not for ever: a version older than the window gets 410 even without compaction', async () => {
+void test('watch history is the watch cache\'s, per resource (watch_cache_history.go): a quiet resource keeps its events however old, a busy one at least the last eventFreshDuration; an event leaves only for a newer one', async () => {
   const { Store } = await import('./support/apisim/store.ts');
-  const store = new Store({ historyMs: 100 });
-  store.create('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'x' } });
+  const node = (name: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
+  const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' } });
+  const store = new Store({ historyMs: 100, historyEvents: 4 });
+  store.create('nodes', node('a'));
   const rv = store.resourceVersion - 1;
-  assert.equal(store.eventsSince(rv)?.length, 1, 'a fresh event replays');
   await new Promise((r) => setTimeout(r, 150));
-  assert.equal(store.eventsSince(rv), undefined, 'past the window: too old');
-  assert.deepEqual(store.eventsSince(store.resourceVersion), [], 'the current version is still fine');
+  assert.equal(store.eventsSince('nodes', rv)?.length, 1, 'an old event on a quiet resource still replays');
+  // Another resource's churn leaves it alone: each resource has a cache of its own.
+  for (let i = 0; i < 20; i++) store.create('pods', pod(`p${i}`));
+  assert.equal(store.eventsSince('nodes', rv)?.length, 1);
+  // Events arriving fast grow the buffer past its lower bound instead of evicting: all fresh.
+  assert.equal(store.eventsSince('pods', rv + 1)?.length, 20, 'twenty fresh pod events, none evicted');
+  // Once the oldest are stale, a full buffer evicts them: a watch from before gets 410.
+  for (const n of ['b', 'c', 'd']) store.create('nodes', node(n));
+  assert.equal(store.eventsSince('nodes', rv)?.length, 4, 'the buffer (4) holds all four');
+  store.create('nodes', node('e'));
+  assert.equal(store.eventsSince('nodes', rv), undefined, 'the oldest left for the newest: too old now');
+  assert.equal(store.eventsSince('nodes', store.oldestResourceVersion('nodes'))?.length, 4);
+  assert.deepEqual(store.eventsSince('nodes', store.resourceVersion), [], 'the current version is still fine');
 });
 
 void test('429 in an error burst is the flow-control answer: plain text with Retry-After; after authentication, and never on the health endpoints (filters/priority-and-fairness.go, flowcontrol/bootstrap/default.go "probes")', async () => {

@@ -98,7 +98,7 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
     }
     case 'POST compact':
       sim.store.compact();
-      return ok({ oldestResourceVersion: sim.store.oldestResourceVersion });
+      return ok({ oldestResourceVersion: Object.fromEntries((Object.keys(RESOURCES) as Resource[]).map((r) => [r, sim.store.oldestResourceVersion(r)])) });
     case 'POST restart': {
       for (const k of ['initializingMs', 'admissionNotReadyMs', 'admissionWaitMs']) {
         if (k in b && !(typeof b[k] === 'number' && b[k] >= 0)) return bad(`${k}: expected a number of milliseconds >= 0, got ${JSON.stringify(b[k])}`);

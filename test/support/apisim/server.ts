@@ -34,7 +34,7 @@ export interface ApiSimOptions {
    * ended by the server after a random time between this and twice this (handlers/get.go ListResource).
    */
   minRequestTimeoutMs?: number;
-  /** How long the watch cache's history reaches back (75 s unless set; see Store). */
+  /** eventFreshDuration: how far back a busy watch cache's history reaches at least (75 s unless set; see Store). */
   watchHistoryMs?: number;
   /** Between two bookmarks on a watch that asked for them (1 s unless set; a real server: about a minute). */
   bookmarkIntervalMs?: number;

@@ -50,6 +50,51 @@ const key = (namespace: string | undefined, name: string) => `${namespace ?? ''}
 export const refOf = (resource: Resource, name?: string): ResourceRef => ({ resource, group: RESOURCES[resource].group, name });
 export const clone = <T>(o: T): T => structuredClone(o);
 
+/** watch_cache_history.go: the watch cache's capacity bounds (defaultLowerBoundCapacity, defaultUpperBoundCapacity). */
+const LOWER_BOUND_CAPACITY = 100;
+const UPPER_BOUND_CAPACITY = 100 * 1024;
+
+/**
+ * One resource's watch-cache history, as watch_cache_history.go keeps it: a buffer of at least 100
+ * events that doubles (up to 102,400) when it is full and its oldest event is younger than
+ * eventFreshDuration (75 s), and halves when the newest quarter is older than that. An event
+ * leaves only when a newer one needs its place, so a quiet resource keeps its history for good,
+ * and a busy one keeps at least the last 75 s.
+ */
+class WatchCacheHistory {
+  #capacity: number;
+  readonly #lower: number;
+  readonly #freshMs: number;
+  #events: StoreEvent[] = [];
+  /** The oldest resourceVersion a watch may still start from. */
+  oldest: number;
+
+  constructor(startRv: number, freshMs: number, lower: number) {
+    this.oldest = startRv;
+    this.#freshMs = freshMs;
+    this.#lower = lower;
+    this.#capacity = lower;
+  }
+
+  add(e: StoreEvent): void {
+    const full = this.#events.length === this.#capacity;
+    if (full && e.at - this.#events[0]!.at < this.#freshMs) this.#capacity = Math.min(this.#capacity * 2, UPPER_BOUND_CAPACITY);
+    else if (full && e.at - this.#events[this.#events.length - Math.floor(this.#capacity / 4)]!.at > this.#freshMs) this.#capacity = Math.max(Math.floor(this.#capacity / 2), this.#lower);
+    while (this.#events.length >= this.#capacity) this.oldest = this.#events.shift()!.rv;
+    this.#events.push(e);
+  }
+
+  since(rv: number): StoreEvent[] | undefined {
+    if (rv < this.oldest) return undefined;
+    return this.#events.filter((e) => e.rv > rv);
+  }
+
+  reset(rv: number): void {
+    this.#events = [];
+    this.oldest = rv;
+  }
+}
+
 /**
  * Objects with a cluster-wide, monotonically increasing resourceVersion, and the event log the
  * watch cache replays from. The log keeps a bounded window: a watch from before it gets 410 Gone.
@@ -57,33 +102,31 @@ export const clone = <T>(o: T): T => structuredClone(o);
 export class Store {
   #rv: number;
   readonly #objects = new Map<Resource, Map<string, KObject>>();
-  #log: StoreEvent[] = [];
-  /** The oldest resourceVersion a watch may still start from. */
-  #oldest: number;
+  /** Per resource, as each resource has a watch cache of its own. */
+  readonly #history = new Map<Resource, WatchCacheHistory>();
   readonly #listeners = new Set<(e: StoreEvent) => void>();
-  readonly #window: number;
-  readonly #historyMs: number;
   readonly #pending: StoreEvent[] = [];
   #emitting = false;
 
   /**
-   * `window`: events kept at most; `historyMs`: how long an event is kept. The watch cache keeps
-   * events for eventFreshDuration (75 s, storage/cacher/watch_cache.go) within a bounded capacity.
+   * `historyMs`: eventFreshDuration (75 s), the history a busy watch cache keeps at least;
+   * `historyEvents`: the history's lower bound, in events (100).
    */
-  constructor(opts: { startRv?: number; window?: number; historyMs?: number } = {}) {
+  constructor(opts: { startRv?: number; historyMs?: number; historyEvents?: number } = {}) {
     this.#rv = opts.startRv ?? 1000;
-    this.#oldest = this.#rv;
-    this.#window = opts.window ?? 5000;
-    this.#historyMs = opts.historyMs ?? 75_000;
-    for (const r of Object.keys(RESOURCES) as Resource[]) this.#objects.set(r, new Map());
+    for (const r of Object.keys(RESOURCES) as Resource[]) {
+      this.#objects.set(r, new Map());
+      this.#history.set(r, new WatchCacheHistory(this.#rv, opts.historyMs ?? 75_000, opts.historyEvents ?? LOWER_BOUND_CAPACITY));
+    }
   }
 
   get resourceVersion(): number {
     return this.#rv;
   }
 
-  get oldestResourceVersion(): number {
-    return this.#oldest;
+  /** The oldest resourceVersion a watch of `resource` may still start from. */
+  oldestResourceVersion(resource: Resource): number {
+    return this.#history.get(resource)!.oldest;
   }
 
   onEvent(fn: (e: StoreEvent) => void): () => void {
@@ -91,19 +134,14 @@ export class Store {
     return () => this.#listeners.delete(fn);
   }
 
-  /** Events after `rv`, or undefined when `rv` is older than the retained window. */
-  eventsSince(rv: number): StoreEvent[] | undefined {
-    const stale = this.#log.findIndex((e) => Date.now() - e.at <= this.#historyMs);
-    const drop = stale === -1 ? this.#log.length : stale;
-    if (drop > 0) this.#oldest = this.#log.splice(0, drop).at(-1)!.rv;
-    if (rv < this.#oldest) return undefined;
-    return this.#log.filter((e) => e.rv > rv);
+  /** `resource`'s events after `rv`, or undefined when `rv` is older than its watch cache's history. */
+  eventsSince(resource: Resource, rv: number): StoreEvent[] | undefined {
+    return this.#history.get(resource)!.since(rv);
   }
 
-  /** Forgets the event log, as etcd compaction does: watches from any earlier version get 410. */
+  /** Forgets the history, as a restarted watch cache does (etcd compaction too): watches from any earlier version get 410. */
   compact(): void {
-    this.#log = [];
-    this.#oldest = this.#rv;
+    for (const h of this.#history.values()) h.reset(this.#rv);
   }
 
   get(resource: Resource, namespace: string | undefined, name: string): KObject | undefined {
@@ -166,11 +204,7 @@ export class Store {
   }
 
   #emit(e: StoreEvent): void {
-    this.#log.push(e);
-    if (this.#log.length > this.#window) {
-      const dropped = this.#log.splice(0, this.#log.length - this.#window);
-      this.#oldest = dropped.at(-1)!.rv;
-    }
+    this.#history.get(e.resource)!.add(e);
     // A listener that writes (the kubelet reacting to a binding) must not overtake the event it reacts to.
     this.#pending.push(e);
     if (this.#emitting) return;

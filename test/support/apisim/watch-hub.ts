@@ -64,9 +64,9 @@ export class WatchHub {
         .filter((o: KObject) => matches(req.filter, req.resource, o))
         .map((o) => ({ type: 'ADDED', object: o }));
     } else {
-      const events = this.#store.eventsSince(rv);
+      const events = this.#store.eventsSince(req.resource, rv);
       if (!events) {
-        req.send({ type: 'ERROR', object: gone(rv, this.#store.oldestResourceVersion).status });
+        req.send({ type: 'ERROR', object: gone(rv, this.#store.oldestResourceVersion(req.resource)).status });
         req.end();
         return () => undefined;
       }
