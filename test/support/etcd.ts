@@ -86,12 +86,17 @@ export class EtcdMember {
   }
 
   /** Kills the process by its PID (SIGKILL) and waits for it to be gone. */
-  async kill(): Promise<void> {
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const proc = this.#proc;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise((r) => proc.once('exit', r));
-    proc.kill('SIGKILL');
+    proc.kill(signal);
     await exited;
+  }
+
+  /** Stops the member as an upgrade does (SIGTERM: it hands over leadership and closes cleanly) and waits for it to be gone. */
+  stop(): Promise<void> {
+    return this.kill('SIGTERM');
   }
 }
 
