@@ -57,6 +57,7 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
   let current: Transient | undefined;
   let monitoring = true;
   let monitor: Promise<void> | undefined;
+  let stopWatching: (() => void) | undefined;
   let answeredAgainAt = Infinity;
   /** When the watcher first saw a probe pod on w-1 in ErrImagePull. */
   let pullFailedAt: number | undefined;
@@ -151,6 +152,18 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
   before(async () => {
     etcd = await startEtcdCluster(3);
     env = await K8sProbeEnv.start({ nodes: [...NODES] });
+    // Watchers for the whole day, from before the agents start: every write to the store as it
+    // happens (a pull error's status lasts a moment before the back-off's replaces it), for Vigil
+    // conditions set True and the failing pull.
+    stopWatching = env.sim.store.onEvent((e) => {
+      if (e.resource === 'nodes') {
+        for (const c of (e.object.status?.conditions ?? []) as { type: string; status: string; message?: string }[]) {
+          if (c.type.startsWith('Vigil') && c.status === 'True') conditionsTrue.push(`${String(e.object.metadata.name)} ${c.type}: ${c.message ?? ''}`);
+        }
+      }
+      const onW1 = e.resource === 'pods' && (e.object.spec as { nodeName?: string } | undefined)?.nodeName === 'w-1';
+      if (onW1 && JSON.stringify(e.object.status?.containerStatuses ?? []).includes('"ErrImagePull"')) pullFailedAt ??= e.at;
+    });
     port = await freePort();
     for (const n of NODES) mkdirSync(path.join(env.dir, `data-${n}`));
     for (const n of NODES) createPod(n);
@@ -166,19 +179,9 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
       'every probe ok and a healthy cluster before the upgrade',
       90_000,
     );
-    // Watchers for the whole day: Node conditions, and the causes `vigil status` names.
+    // And the causes `vigil status` names, polled.
     monitor = (async () => {
       while (monitoring) {
-        for (const node of env.sim.store.list('nodes')) {
-          for (const c of (node.status?.conditions ?? []) as { type: string; status: string; message?: string }[]) {
-            if (c.type.startsWith('Vigil') && c.status === 'True') conditionsTrue.push(`${String(node.metadata.name)} ${c.type}: ${c.message ?? ''}`);
-          }
-        }
-        pullFailedAt ??= env.sim.store
-          .list('pods')
-          .some((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === 'w-1' && JSON.stringify(p.status?.containerStatuses ?? []).includes('"ErrImagePull"'))
-          ? Date.now()
-          : undefined;
         for (const n of NODES) {
           const status = await getJson<ClusterStatus>(`${url(n)}/api/v1/status`).catch(() => undefined);
           if (!status) continue;
@@ -193,6 +196,7 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
   });
 
   after(async () => {
+    stopWatching?.();
     monitoring = false;
     await monitor;
     await Promise.all(
