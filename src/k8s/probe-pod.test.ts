@@ -9,7 +9,7 @@ void test('the probe pod is pinned to its node by name, tiny, and carries the la
   assert.deepEqual(pod.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchFields, [{ key: 'metadata.name', operator: 'In', values: ['worker-1'] }]);
   assert.equal(pod.spec!.terminationGracePeriodSeconds, 0);
   assert.equal(pod.spec!.activeDeadlineSeconds, 180);
-  assert.deepEqual(pod.spec!.containers[0]!.resources, { requests: { cpu: '1m', memory: '4Mi' }, limits: { cpu: '10m', memory: '32Mi' } }, 'limits too: a limits.cpu quota refuses pods without');
+  assert.deepEqual(pod.spec!.containers[0]!.resources, { requests: { cpu: '1m', memory: '4Mi' }, limits: { cpu: '250m', memory: '32Mi' } }, 'limits too (a limits.cpu quota refuses pods without), the CPU limit high enough not to throttle the runtime starting it');
   // PodSecurity "restricted": non-root, no escalation, no capabilities, RuntimeDefault seccomp.
   assert.deepEqual(pod.spec!.securityContext, { runAsNonRoot: true, runAsUser: 65535, runAsGroup: 65535, seccompProfile: { type: 'RuntimeDefault' } });
   assert.deepEqual(pod.spec!.containers[0]!.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
