@@ -7,7 +7,7 @@
 // architecture runs under qemu-user-static (binfmt_misc): slow, but the same checks.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,6 +15,7 @@ import YAML from 'yaml';
 import { REPO, eventually } from './support/agent-process.ts';
 import { IMAGE, buildImage, podman, removeContainer } from './support/container.ts';
 import { freePort } from './support/etcd.ts';
+import { K8sProbeEnv } from './support/k8s-probe-env.ts';
 
 const UID = 10924;
 const TOKEN = 'e3b0c44298fc1c149afbf4c8996fb924';
@@ -186,5 +187,96 @@ test('the image holds Node, the C and C++ runtime, CA certificates and the bundl
     } finally {
       podman(['rm', id], { allowFailure: true });
     }
+  }
+});
+
+/**
+ * A projected service-account volume as the kubelet writes it (pkg/volume/util/atomic_writer.go):
+ * the files in a timestamped directory, `..data` a symlink to it, each name a symlink through
+ * `..data`; an update writes a new directory, swaps `..data` in one rename and removes the old one.
+ */
+class ProjectedVolume {
+  #n = 0;
+  #current: string | undefined;
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  write(files: Record<string, string>): void {
+    const ts = `..${new Date().toISOString().replace(/[-:]/g, '_').replace('T', '_').replace('Z', '')}.${++this.#n}`;
+    mkdirSync(path.join(this.dir, ts));
+    for (const [name, content] of Object.entries(files)) writeFileSync(path.join(this.dir, ts, name), content, { mode: 0o644 });
+    symlinkSync(ts, path.join(this.dir, '..data_tmp'));
+    renameSync(path.join(this.dir, '..data_tmp'), path.join(this.dir, '..data'));
+    for (const name of Object.keys(files)) if (!existsSync(path.join(this.dir, name))) symlinkSync(`..data/${name}`, path.join(this.dir, name));
+    if (this.#current) rmSync(path.join(this.dir, this.#current), { recursive: true });
+    this.#current = ts;
+  }
+}
+
+test(`the ${HOST_ARCH} image with in-cluster credentials as the DaemonSet mounts them: HTTPS to the API server, its token rotated by the kubelet, no 401 after the old one expires`, { timeout: 5 * 60_000 }, async () => {
+  const env = await K8sProbeEnv.start({ nodes: ['ic-node'], https: true });
+  const name = containerName('in-cluster');
+  try {
+    // The service account's projected volume: token, ca.crt and namespace.
+    const sa = new ProjectedVolume(path.join(dir, 'serviceaccount'));
+    const caCrt = readFileSync(env.caFile!, 'utf8');
+    const first = env.sim.token;
+    sa.write({ token: first, 'ca.crt': caCrt, namespace: 'vigil' });
+    // The shipped configuration, with what this machine has no stand-in for left out (the node's
+    // filesystems at /host, cluster DNS) and the health checks every 2 s so the test sees several.
+    const config = YAML.parse(readFileSync(path.join(REPO, 'deploy/base/config.yaml'), 'utf8')) as { probes: Record<string, Record<string, unknown>>; storage: Record<string, unknown> };
+    config.probes.node = { enabled: false };
+    config.probes.dns = { enabled: false };
+    config.probes.apiserver = { enabled: true, interval: '2s', timeout: '1800ms' };
+    writeFileSync(path.join(dir, 'in-cluster.yaml'), YAML.stringify(config));
+    const data = path.join(dir, 'data-in-cluster');
+    mkdirSync(data, { recursive: true });
+    chownSync(data, UID, UID);
+    const port = await freePort();
+    const apiPort = new URL(env.sim.url).port;
+    podman([
+      'run', '--detach', '--name', name,
+      '--read-only', '--user', String(UID), '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '--network', 'host',
+      '--volume', `${data}:/var/lib/vigil`,
+      '--volume', `${path.join(dir, 'in-cluster.yaml')}:/etc/vigil/config.yaml:ro`,
+      '--volume', `${path.join(dir, 'token')}:/var/run/secrets/vigil/token:ro`,
+      '--volume', `${sa.dir}:/var/run/secrets/kubernetes.io/serviceaccount:ro`,
+      // What the kubelet sets in every container, and the DaemonSet's own from the downward API.
+      '--env', 'KUBERNETES_SERVICE_HOST=127.0.0.1', '--env', `KUBERNETES_SERVICE_PORT=${apiPort}`,
+      '--env', 'NODE_NAME=ic-node', '--env', 'POD_IP=127.0.0.1', '--env', 'HOST_IP=127.0.0.1', '--env', 'POD_NAMESPACE=vigil',
+      IMAGE,
+      ...daemonSet.agent.args, `--web.listen-address=127.0.0.1:${port}`,
+    ]);
+    const probes = async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/status/local`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      const body = (await res.json()) as { probes: { name: string; verdict: string; message: string }[] };
+      return Object.fromEntries(body.probes.map((p) => [p.name, p]));
+    };
+    const allOk = async () => {
+      const p = await probes().catch(() => undefined);
+      return p && ['apiserver', 'control-plane', 'pod-scheduling'].every((n) => p[n]?.verdict === 'ok') ? p : undefined;
+    };
+    await eventually(allOk, 90_000, 'apiserver, control-plane and pod-scheduling ok in the container, with in-cluster credentials').catch((err: Error) => {
+      const r = podman(['logs', name], { allowFailure: true });
+      throw new Error(`${err.message}\n${r.stdout}${r.stderr}`);
+    });
+    assert.ok(env.sim.requests.some((q) => q.verb === 'create' && q.resource === 'pods' && q.namespace === 'vigil' && q.code === 201), 'a probe pod created in the namespace the volume names');
+
+    // The kubelet rotates the token (a new one valid beside the old), then the old one expires.
+    // client-node reads the token file again once its copy is a minute old.
+    env.sim.addToken('rotated-in-container');
+    sa.write({ token: 'rotated-in-container', 'ca.crt': caCrt, namespace: 'vigil' });
+    const rotatedAt = Date.now();
+    await eventually(() => (Date.now() - rotatedAt > 65_000 ? true : undefined), 90_000, 'a minute and a bit for the token file to be read again');
+    env.sim.expireToken(first);
+    const expiredAt = Date.now();
+    await eventually(() => (env.sim.requests.filter((q) => q.at > expiredAt && q.path === '/livez').length >= 3 ? true : undefined), 30_000, 'three health checks after the old token expired');
+    await eventually(allOk, 30_000, 'every Kubernetes probe still ok');
+    const refused = env.sim.requests.filter((q) => q.at > expiredAt && q.code === 401);
+    assert.deepEqual(refused.map((q) => `${q.method} ${q.path}`), [], 'no request with the expired token');
+  } finally {
+    removeContainer(name);
+    await env.stop();
   }
 });
