@@ -14,7 +14,7 @@ import { K8sProbeEnv, sample, until } from './support/k8s-probe-env.ts';
 
 let env: K8sProbeEnv;
 before(async () => {
-  env = await K8sProbeEnv.start({ nodes: ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7'] });
+  env = await K8sProbeEnv.start({ nodes: ['w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8'] });
 });
 after(() => env.stop());
 beforeEach(() => {
@@ -173,6 +173,33 @@ void test('a condition the Node carries with no lastTransitionTime (null) is wri
   w.observe([pod('False')], up);
   await step(MIN);
   assert.equal(cond('w7')!.status, 'False', 'later writes go through');
+  await w.stop();
+});
+
+void test('a write refused as invalid (422, a validating admission policy) is logged in the server\'s words, and the Node is read again before the next write', async () => {
+  const { w, clock, step, logs, count } = writer('w8');
+  const t0 = clock.now();
+  w.observe([pod('False')], up);
+  await step();
+  assert.equal(cond('w8')!.lastTransitionTime, iso(t0));
+  // Someone removes the condition from the Node, and a policy refuses the agent's next write once.
+  env.sim.store.update('nodes', undefined, 'w8', (n) => {
+    n.status = { ...n.status, conditions: ((n.status?.conditions ?? []) as Cond[]).filter((c) => c.type !== 'VigilPodStartup') };
+  });
+  env.sim.faults.set({ policies: [{ policy: 'node-status-guard', binding: 'node-status-guard-binding', verb: 'patch', resource: 'nodes/status', message: 'conditions are frozen during maintenance', count: 1 }] });
+  env.sim.requests.length = 0;
+  w.observe([pod('False', 'starts again')], up);
+  await step(MIN);
+  assert.deepEqual(patches().map((r) => r.code), [422]);
+  assert.equal(await count('node-condition', 'error'), 1);
+  assert.ok(logs.some((l) => l.level === 'warn' && l.msg.includes("patch nodes/w8/status: API server answered 422 Invalid: nodes \"w8\" is forbidden: ValidatingAdmissionPolicy 'node-status-guard' with binding 'node-status-guard-binding' denied request: conditions are frozen during maintenance")), JSON.stringify(logs));
+  // After the back-off: the Node read again, then written from what it carries. The condition is
+  // not there any more, so it is written anew, with the time of this write as its transition time.
+  await step(5_000);
+  const after = env.sim.requests.map((r) => `${r.method} ${r.path} ${r.code}`);
+  assert.deepEqual(after, ['PATCH /api/v1/nodes/w8/status 422', 'GET /api/v1/nodes/w8 200', 'PATCH /api/v1/nodes/w8/status 200']);
+  assert.equal(cond('w8')!.status, 'False');
+  assert.equal(cond('w8')!.lastTransitionTime, iso(clock.now()), 'not the transition time of a condition the Node no longer carried');
   await w.stop();
 });
 

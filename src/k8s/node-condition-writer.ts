@@ -200,6 +200,9 @@ export class NodeConditionWriter {
       // strategic merge: conditions merge by type, so the kubelet's own are left as they are
       await k.core.patchNodeStatus({ name: this.#o.node, body: { status: { conditions } } }, await this.#callOptions('application/strategic-merge-patch+json'));
     } catch (err) {
+      // Refused as invalid (a validating admission policy, or a Node that is not as last read):
+      // the Node is read again before the next write, so that write starts from what it carries.
+      if ((err as { code?: unknown }).code === 422) this.#written = undefined;
       this.#failed('node-condition', err, `patch nodes/${this.#o.node}/status`);
       return;
     }

@@ -30,12 +30,12 @@ export function handleAdmin(sim: ApiSim, method: string, pathname: string, body:
       sim.requests.length = 0;
       return ok();
     case 'POST faults': {
-      const unknown = Object.keys(b).filter((k) => !['latencyMs', 'errorBurst', 'denials', 'rbac'].includes(k));
-      if (unknown.length) return bad(`unknown fault ${unknown.join(', ')} (known: latencyMs, errorBurst, denials, rbac)`);
+      const unknown = Object.keys(b).filter((k) => !['latencyMs', 'errorBurst', 'denials', 'rbac', 'policies'].includes(k));
+      if (unknown.length) return bad(`unknown fault ${unknown.join(', ')} (known: latencyMs, errorBurst, denials, rbac, policies)`);
       if ('latencyMs' in b && !(typeof b.latencyMs === 'number' && b.latencyMs >= 0)) return bad(`latencyMs: expected a number of milliseconds >= 0, got ${JSON.stringify(b.latencyMs)}`);
       const burst = b.errorBurst;
       if (burst !== undefined && !(isObject(burst) && typeof burst.count === 'number' && (burst.code === 500 || burst.code === 503 || burst.code === 429))) return bad('errorBurst: expected {"count": N, "code": 500, 503 or 429}');
-      for (const k of ['denials', 'rbac']) if (k in b && b[k] !== undefined && !Array.isArray(b[k])) return bad(`${k}: expected a list`);
+      for (const k of ['denials', 'rbac', 'policies']) if (k in b && b[k] !== undefined && !Array.isArray(b[k])) return bad(`${k}: expected a list`);
       sim.faults.set(b);
       return ok(sim.faults.settings);
     }

@@ -79,6 +79,16 @@ export function invalidPatch(patch: string, why: string): StatusError {
   return failure(422, 'Invalid', ` "" is invalid: patch: ${message}`, { causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }] });
 }
 
+/**
+ * A ValidatingAdmissionPolicy's denial (admission/plugin/policy/validating/dispatcher.go): the
+ * message wrapped by admission.NewForbidden, the reason the validation gives (Invalid unless it
+ * sets one, so 422, policy_decision.go reasonToCode), and the message again as a cause.
+ */
+export function policyDenied(r: ResourceRef, policy: string, binding: string, why: string): StatusError {
+  const text = `ValidatingAdmissionPolicy '${policy}' with binding '${binding}' denied request: ${why}`;
+  return failure(422, 'Invalid', `${r.resource}${r.group ? `.${r.group}` : ''} "${r.name ?? ''}" is forbidden: ${text}`, { ...groupDetails(r), causes: [{ message: text }] });
+}
+
 export const badRequest = (message: string) => failure(400, 'BadRequest', message);
 
 /** handlers/patch.go: a patch whose Content-Type is none of the patch types (415). */

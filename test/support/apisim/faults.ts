@@ -1,4 +1,4 @@
-import { forbidden, internalError, rbacResource, serviceUnavailable, tooManyRequests, type ResourceRef, type StatusError } from './errors.ts';
+import { forbidden, internalError, policyDenied, rbacResource, serviceUnavailable, tooManyRequests, type ResourceRef, type StatusError } from './errors.ts';
 
 export interface Denial {
   /** get, list, watch, create, update, patch, delete, or "*". */
@@ -7,6 +7,20 @@ export interface Denial {
   resource: string;
   /** Only in this namespace; absent: everywhere. */
   namespace?: string;
+}
+
+/** A ValidatingAdmissionPolicy (with its binding) that refuses the matching writes. */
+export interface PolicyDenial {
+  policy: string;
+  binding: string;
+  /** create, update, patch or delete. */
+  verb: string;
+  /** As RBAC names it: `pods`, `nodes/status`. */
+  resource: string;
+  /** The validation's message. */
+  message: string;
+  /** Refuse this many requests, then none; absent: every one. */
+  count?: number;
 }
 
 /** One PolicyRule of a Role (namespace set) or ClusterRole (namespace absent), as granted to the token's user. */
@@ -27,6 +41,8 @@ export interface ApiFaultSettings {
   denials: Denial[];
   /** When set, the authorizer allows only what these rules grant (RBAC is deny by default). */
   rbac?: RbacRule[];
+  /** Validating admission policies that refuse writes (422), after authorization. */
+  policies?: PolicyDenial[];
 }
 
 export const defaultApiFaults = (): ApiFaultSettings => ({ latencyMs: 0, errorBurst: { count: 0, code: 500 }, denials: [] });
@@ -74,5 +90,13 @@ export class ApiFaults {
     if (this.settings.rbac && !allowedBy(this.settings.rbac, a)) return forbidden(a.ref, a.user, a.verb, a.namespace);
     const hit = this.settings.denials.some((d) => (d.verb === '*' || d.verb === a.verb) && d.resource === rbacResource(a.ref) && (d.namespace === undefined || d.namespace === a.namespace));
     return hit ? forbidden(a.ref, a.user, a.verb, a.namespace) : undefined;
+  }
+
+  /** Validating admission: the first policy that matches the write refuses it. */
+  admission(a: RequestAttributes): StatusError | undefined {
+    const p = this.settings.policies?.find((d) => d.verb === a.verb && d.resource === rbacResource(a.ref) && (d.count === undefined || d.count > 0));
+    if (!p) return undefined;
+    if (p.count !== undefined) p.count--;
+    return policyDenied(a.ref, p.policy, p.binding, p.message);
   }
 }

@@ -160,7 +160,7 @@ export class ApiSim {
 
   /** Clears faults, behaviours and failing health checks; objects stay. */
   reset(): void {
-    this.faults.set({ latencyMs: 0, errorBurst: { count: 0, code: 500 }, denials: [], rbac: undefined });
+    this.faults.set({ latencyMs: 0, errorBurst: { count: 0, code: 500 }, denials: [], rbac: undefined, policies: undefined });
     this.behaviours.reset();
     this.health.failing = { livez: [], readyz: [], healthz: [] };
     this.health.reasons = {};
@@ -307,7 +307,8 @@ export class ApiSim {
       }
       const verb = verbOf(rec.method, path, url.searchParams);
       Object.assign(rec, { verb, resource: path.resource, subresource: path.subresource, namespace: path.namespace, name: path.name });
-      const denied = this.faults.denial({ verb, ref: { ...refOf(path.resource, path.name), group: RESOURCES[path.resource].group, subresource: path.subresource }, namespace: path.namespace, user });
+      const attributes = { verb, ref: { ...refOf(path.resource, path.name), group: RESOURCES[path.resource].group, subresource: path.subresource }, namespace: path.namespace, user };
+      const denied = this.faults.denial(attributes) ?? this.faults.admission(attributes);
       if (denied) throw denied;
       // A list goes to etcd while the cache initialises only with a limit and no selector
       // (cacher/delegator.go shouldDelegateListOnNotReadyCache); every other list, consistent
