@@ -135,8 +135,8 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
     const bad = runs.filter((r) => r.verdict !== 'ok');
     assert.deepEqual(bad.map((r) => `${r.node} ${r.probe} ${r.verdict}: ${r.message}`), [], `${t.phase}: the first run after the transient`);
     t.backAfterMs = runs.map((r) => r.seenAt - t.endedAt);
-    // The mesh too has pinged since: the status page and `vigil status` show a healthy cluster.
-    await sleep(1500);
+    // Every agent's peer-mesh run above pinged every peer after the end too: the status page and
+    // `vigil status` read those pings and those probe runs.
     const status = await getJson<ClusterStatus>(`${url('cp-1')}/api/v1/status`);
     const probesNow = status.nodes.flatMap((n) => n.probes.map((p) => `${n.name} ${p.name} ${p.verdict} since ${p.since} last ${p.lastRun}`));
     assert.deepEqual(status.causes.map((c) => `${c.kind}: ${c.message}`), [], `${t.phase}: a cause outlived its transient; first runs after ${new Date(t.endedAt).toISOString()}: ${JSON.stringify(runs)}; probes now: ${probesNow.join('; ')}`);
