@@ -210,7 +210,12 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
     await env?.stop();
     await etcd?.stop();
     if (transients.length) {
-      const line = (t: Transient) => `  ${t.phase}: back ${Math.max(...t.backAfterMs, 0) / 1000} s after (slowest first run), causes while it lasted: ${[...t.causes].join('; ') || 'none'}`;
+      const kinds = (t: Transient) => {
+        const n = new Map<string, number>();
+        for (const c of t.causes) n.set(c.slice(0, c.indexOf(':')), (n.get(c.slice(0, c.indexOf(':'))) ?? 0) + 1);
+        return [...n].map(([k, x]) => `${k} (${x} distinct)`).join(', ') || 'none';
+      };
+      const line = (t: Transient) => `  ${t.phase}: back ${Math.max(...t.backAfterMs, 0) / 1000} s after (slowest first run); causes while it lasted: ${kinds(t)}`;
       console.log(`upgrade day:\n${transients.map(line).join('\n')}`);
     }
   });
