@@ -94,7 +94,10 @@ void test(`the shipped agent with the deployed probe set, in a memory cgroup of 
     const windowStart = Date.now();
     const tally = await scrapers.done;
     const windowEnd = Date.now();
-    const after = probeCounts(await metrics());
+    const text = await metrics();
+    const after = probeCounts(text);
+    // What the agent's server refused or cut, by reason: a failed scrape then says which limit it met.
+    const rejected = Object.fromEntries([...text.matchAll(/^vigil_http_requests_rejected_total\{reason="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
     const proc = status(a.pid);
     const alive = a.child.exitCode === null && a.child.signalCode === null;
 
@@ -106,6 +109,7 @@ void test(`the shipped agent with the deployed probe set, in a memory cgroup of 
       cgroup: `v${cgroup.version} ${cgroup.dir}`,
       seconds: SECONDS,
       scrapes: tally,
+      rejected,
       rssMiB: { end: mib(kib(proc, 'VmRSS') * 1024), highWater: mib(kib(proc, 'VmHWM') * 1024) },
       // Charged to the cgroup: its peak includes page cache (the code read, the history database), which the kernel reclaims at the limit.
       cgroupMiB: { peak: mib(cgroup.peakBytes()), anonAtEnd: mib(cgroup.anonBytes()) },
