@@ -132,7 +132,12 @@ void describe('alerts end to end', () => {
     const m = await follower();
     const killedAt = Date.now();
     await m.kill();
-    const fired = await eventually(() => webhook.find('firing', { alertname: 'VigilEtcdMemberDown', member: m.name }, killedAt), 120_000, 'VigilEtcdMemberDown at the webhook');
+    const fired = await eventually(() => webhook.find('firing', { alertname: 'VigilEtcdMemberDown', member: m.name }, killedAt), 120_000, 'VigilEtcdMemberDown at the webhook').catch(async (err: Error) => {
+      // What the rule saw: its condition and each term that leaves a member out.
+      const terms = ['cluster_member:vigil_etcd_member_down:bool', 'cluster:vigil_etcd_has_leader:max_avg2m', 'cluster_node:vigil_peers_unreachable:ratio', 'cluster:vigil_nodes_unreachable:count', 'ALERTS{alertname="VigilEtcdMemberDown"}', 'max by (member) (vigil_etcd_endpoint_is_leader)'];
+      const seen = await Promise.all(terms.map(async (q) => `${q} = ${JSON.stringify((await query(q).catch(() => [])).map((r) => [r.metric, r.value[1]]))}`));
+      throw new Error(`${err.message} (killed ${m.name}); ${seen.join('; ')}`);
+    });
     // One member of three: the cluster serves on the others (README, "Severity policy").
     assert.equal(fired.receiver, 'team');
     assert.equal(fired.alert.labels.severity, 'warning');
