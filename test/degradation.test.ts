@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { defineProbe } from '../src/probes/probe.ts';
-import { nodeProbe } from '../src/probes/node.ts';
+import { nodeProbe } from '../src/probes/node/probe.ts';
 import { startLocalAgent } from './support/local-agent.ts';
 
 /** A dependency that never answers: each run waits until the runner aborts it. */

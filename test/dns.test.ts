@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { Registry } from 'prom-client';
 import { dnsMetrics } from '../src/metrics/metrics.ts';
-import { dnsCheck, systemResolver } from '../src/probes/dns-lookup.ts';
+import { dnsCheck, systemResolver } from '../src/probes/dns/lookup.ts';
 import { systemClock } from '../src/clock.ts';
 import { TestDnsServer } from './support/dns-server.ts';
 import { K8sProbeEnv, runProbe, sample } from './support/k8s-probe-env.ts';

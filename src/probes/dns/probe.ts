@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { parseIpAddress } from '../config/address.ts';
-import { duration } from '../config/fields.ts';
-import { DNS_REASONS, dnsCheck, systemResolver } from './dns-lookup.ts';
-import { dnsMetrics } from '../metrics/metrics.ts';
-import { defineProbe } from './probe.ts';
+import { parseIpAddress } from '../../config/address.ts';
+import { duration } from '../../config/fields.ts';
+import { DNS_REASONS, dnsCheck, systemResolver } from './lookup.ts';
+import { dnsMetrics } from '../../metrics/metrics.ts';
+import { defineProbe } from '../probe.ts';
 
 const server = z.string().refine((s) => parseIpAddress(s) !== undefined, {
   error: (iss) => `expected an IP address with an optional port ("10.96.0.10", "10.96.0.10:53", "[fd00::a]:53"), got ${JSON.stringify(iss.input)}`,

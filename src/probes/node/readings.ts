@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat, statfs } from 'node:fs/promises';
 import path from 'node:path';
-import { errorText } from '../errors.ts';
+import { errorText } from '../../errors.ts';
 
 /*
  * What the node probe reads, as pure functions over what the kernel reports (tested on fixtures),

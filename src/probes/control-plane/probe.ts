@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { duration } from '../config/fields.ts';
-import { abortable } from '../abortable.ts';
-import { describeApiError } from '../k8s/errors.ts';
-import { controlPlaneMetrics } from '../metrics/metrics.ts';
-import type { ProbeResult } from '../verdict.ts';
-import { withKubeClients } from './kube.ts';
-import { defineProbe } from './probe.ts';
-import { resultOf, type Problem } from './problems.ts';
+import { duration } from '../../config/fields.ts';
+import { abortable } from '../../abortable.ts';
+import { describeApiError } from '../../k8s/errors.ts';
+import { controlPlaneMetrics } from '../../metrics/metrics.ts';
+import type { ProbeResult } from '../../verdict.ts';
+import { withKubeClients } from '../kube.ts';
+import { defineProbe } from '../probe.ts';
+import { resultOf, type Problem } from '../problems.ts';
 
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Lease name such as "kube-scheduler"');
 const secs = (ms: number) => `${Math.round(ms / 1000)} s`;

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { duration } from '../config/fields.ts';
-import { describeApiError } from '../k8s/errors.ts';
-import { failingChecks, parseHealthOutput } from '../k8s/healthz.ts';
-import { rawGet } from '../k8s/raw-get.ts';
-import { apiserverMetrics } from '../metrics/metrics.ts';
-import type { ProbeResult } from '../verdict.ts';
-import { withKubeClients } from './kube.ts';
-import { defineProbe } from './probe.ts';
-import { ms, resultOf, type Problem } from './problems.ts';
+import { duration } from '../../config/fields.ts';
+import { describeApiError } from '../../k8s/errors.ts';
+import { failingChecks, parseHealthOutput } from '../../k8s/healthz.ts';
+import { rawGet } from '../../k8s/raw-get.ts';
+import { apiserverMetrics } from '../../metrics/metrics.ts';
+import type { ProbeResult } from '../../verdict.ts';
+import { withKubeClients } from '../kube.ts';
+import { defineProbe } from '../probe.ts';
+import { ms, resultOf, type Problem } from '../problems.ts';
 
 const ENDPOINTS = ['livez', 'readyz'] as const;
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { ConfigError, loadConfig } from '../config/load.ts';
-import { builtinProbes } from './index.ts';
+import { ConfigError, loadConfig } from '../../config/load.ts';
+import { builtinProbes } from '../index.ts';
 
 const load = (etcd: Record<string, unknown>) => loadConfig({ probes: builtinProbes, file: { name: 'vigil.yaml', text: stringify({ probes: { etcd } }) } });
 

@@ -1,8 +1,8 @@
 import { promises as dns } from 'node:dns';
-import type { DnsMetrics } from '../metrics/metrics.ts';
-import type { Clock } from '../clock.ts';
-import type { ProbeResult } from '../verdict.ts';
-import { ms, resultOf, type Problem } from './problems.ts';
+import type { DnsMetrics } from '../../metrics/metrics.ts';
+import type { Clock } from '../../clock.ts';
+import type { ProbeResult } from '../../verdict.ts';
+import { ms, resultOf, type Problem } from '../problems.ts';
 
 /** Resolves a name to addresses; rejects with a node:dns error (err.code ENOTFOUND, ESERVFAIL, ...). */
 export type ResolveFn = (name: string, type: 'A' | 'AAAA', signal: AbortSignal) => Promise<string[]>;

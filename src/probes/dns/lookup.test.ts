@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyDnsError } from './dns-lookup.ts';
+import { classifyDnsError } from './lookup.ts';
 
 void test('node:dns error codes map onto the probe\'s reasons', () => {
   const table: [string | undefined, string][] = [

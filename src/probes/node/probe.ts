@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { ratio } from '../config/fields.ts';
-import { errorText } from '../errors.ts';
-import { nodeMetrics } from '../metrics/metrics.ts';
-import type { ProbeResult, Verdict } from '../verdict.ts';
-import { hostIo, sameFilesystems, usedRatio, type FilesystemReading, type NodeIo } from './node-readings.ts';
-import { defineProbe, type ProbeDefinition } from './probe.ts';
-import { resultOf, type Problem } from './problems.ts';
+import { ratio } from '../../config/fields.ts';
+import { errorText } from '../../errors.ts';
+import { nodeMetrics } from '../../metrics/metrics.ts';
+import type { ProbeResult, Verdict } from '../../verdict.ts';
+import { hostIo, sameFilesystems, usedRatio, type FilesystemReading, type NodeIo } from './readings.ts';
+import { defineProbe, type ProbeDefinition } from '../probe.ts';
+import { resultOf, type Problem } from '../problems.ts';
 
 /** Data directories worth watching when they exist on the node, besides the root filesystem. */
 const DATA_DIRS = ['/var/lib/etcd', '/var/lib/containerd', '/var/lib/docker', '/var/lib/crio', '/var/lib/kubelet'];

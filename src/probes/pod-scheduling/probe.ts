@@ -1,18 +1,18 @@
 import { z } from 'zod';
-import { duration } from '../config/fields.ts';
-import { formatDuration } from '../config/duration.ts';
-import { abortable, settledOrAborted } from '../abortable.ts';
-import { admissionDenial, describeApiError } from '../k8s/errors.ts';
-import { PodWatch, type SeenEvent } from '../k8s/pod-watch.ts';
-import { podProgress, probePodManifest, probePodName, probePodSelector } from '../k8s/probe-pod.ts';
-import type { KubeClients } from '../k8s/client.ts';
-import { podSchedulingMetrics, type PodSchedulingMetrics } from '../metrics/metrics.ts';
-import { withKubeClients } from './kube.ts';
-import { errorText } from '../errors.ts';
-import type { ProbeResult } from '../verdict.ts';
-import type { Clock } from '../clock.ts';
-import type { Logger } from '../log.ts';
-import { defineProbe } from './probe.ts';
+import { duration } from '../../config/fields.ts';
+import { formatDuration } from '../../config/duration.ts';
+import { abortable, settledOrAborted } from '../../abortable.ts';
+import { admissionDenial, describeApiError } from '../../k8s/errors.ts';
+import { PodWatch, type SeenEvent } from '../../k8s/pod-watch.ts';
+import { podProgress, probePodManifest, probePodName, probePodSelector } from '../../k8s/probe-pod.ts';
+import type { KubeClients } from '../../k8s/client.ts';
+import { podSchedulingMetrics, type PodSchedulingMetrics } from '../../metrics/metrics.ts';
+import { withKubeClients } from '../kube.ts';
+import { errorText } from '../../errors.ts';
+import type { ProbeResult } from '../../verdict.ts';
+import type { Clock } from '../../clock.ts';
+import type { Logger } from '../../log.ts';
+import { defineProbe } from '../probe.ts';
 
 /**
  * Deleting with a 1 s grace (the pod's own is 0) makes the API server wait for the kubelet to

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { hostIo, parseMeminfo, sameFilesystems, usedRatio } from './node-readings.ts';
+import { hostIo, parseMeminfo, sameFilesystems, usedRatio } from './readings.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./testdata/${name}`, import.meta.url), 'utf8');
 

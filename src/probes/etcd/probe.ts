@@ -1,15 +1,15 @@
 import { z } from 'zod';
-import { parseHostPort } from '../config/address.ts';
-import { describe, duration } from '../config/fields.ts';
-import { recordEtcdMetrics } from '../etcd/metrics.ts';
-import { errorText } from '../errors.ts';
-import { fileSignature } from '../files.ts';
-import { etcdMetrics } from '../metrics/metrics.ts';
-import type { EtcdSession } from '../etcd/session.ts';
-import { connectionSettings, EtcdSetupError } from '../etcd/settings.ts';
-import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../etcd/verdict.ts';
-import type { ProbeResult } from '../verdict.ts';
-import { defineProbe } from './probe.ts';
+import { parseHostPort } from '../../config/address.ts';
+import { describe, duration } from '../../config/fields.ts';
+import { recordEtcdMetrics } from '../../etcd/metrics.ts';
+import { errorText } from '../../errors.ts';
+import { fileSignature } from '../../files.ts';
+import { etcdMetrics } from '../../metrics/metrics.ts';
+import type { EtcdSession } from '../../etcd/session.ts';
+import { connectionSettings, EtcdSetupError } from '../../etcd/settings.ts';
+import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../../etcd/verdict.ts';
+import type { ProbeResult } from '../../verdict.ts';
+import { defineProbe } from '../probe.ts';
 
 /** host:port, [v6]:port; the label that names the member in metrics and messages. */
 const endpoint = z.string().refine((s) => parseHostPort(s) !== undefined, {
@@ -77,7 +77,7 @@ export const etcdProbe = defineProbe({
       (session ??= (async () => {
         builtFrom = signature();
         const settings = await connectionSettings(conn);
-        const { EtcdSession } = await import('../etcd/session.ts');
+        const { EtcdSession } = await import('../../etcd/session.ts');
         return new EtcdSession({ endpoints: opts.endpoints, settings, leaseTtlSeconds: Math.ceil(opts.leaseTTL / 1000), logger });
       })());
 
