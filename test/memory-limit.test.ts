@@ -122,7 +122,7 @@ void test(`the shipped agent with the deployed probe set, in a memory cgroup of 
 
     assert.ok(alive, `the agent is gone (${a.child.exitCode ?? a.child.signalCode}); it logged:\n${a.logs.slice(-20).join('\n')}`);
     assert.equal(report.oomKills, 0, `the OOM killer killed ${report.oomKills} process(es) in the ${limit} cgroup`);
-    assert.deepEqual(tally.errors, {}, 'scrapes failed');
+    assert.deepEqual(tally.errors, {}, `scrapes failed: ${JSON.stringify(tally.socketErrors)}`);
     assert.equal(tally.incomplete, 0, 'scrapes answered without the metrics');
     // The load was there: at least one scrape per scraper every 10 s on average, however loaded the machine.
     assert.ok(tally.ok >= (SCRAPERS * SECONDS) / 10, `only ${tally.ok} scrapes in ${SECONDS} s`);

@@ -24,6 +24,10 @@ export interface ScrapeTally {
   ok: number;
   /** Failures by message (HTTP status or socket error). */
   errors: Record<string, number>;
+  /** Each socket error with what the connection had been through: a reset on a reused idle connection is the keep-alive race, one on a new connection is not. */
+  socketErrors: { message: string; reused: boolean; connectionAgeMs: number; idleBeforeMs: number | null; requestsBefore: number; waitedMs: number; responseStarted: boolean }[];
+  /** Connections opened over the run. */
+  connections: number;
   /** Scrapes answered 200 whose body did not contain the agent's build info. */
   incomplete: number;
 }
@@ -35,15 +39,26 @@ async function scrape(load: ScrapeLoad): Promise<ScrapeTally> {
   const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: load.scrapers, ca: load.caFile ? readFileSync(load.caFile) : undefined }) : new http.Agent({ keepAlive: true, maxSockets: load.scrapers });
   const get = secure ? https.get : http.get;
   const auth = load.user === undefined ? {} : { auth: `${load.user}:${load.password ?? ''}` };
-  const tally: ScrapeTally = { ok: 0, errors: {}, incomplete: 0 };
+  const tally: ScrapeTally = { ok: 0, errors: {}, incomplete: 0, socketErrors: [], connections: 0 };
+  // Per connection: when it was opened, when its last answer ended, how many it carried.
+  const history = new WeakMap<object, { openedAt: number; lastEndAt: number | null; requests: number }>();
   const fail = (what: string) => (tally.errors[what] = (tally.errors[what] ?? 0) + 1);
   const end = Date.now() + load.seconds * 1000;
   const one = () =>
     new Promise<void>((resolve) => {
+      const startedAt = Date.now();
+      let responseStarted = false;
+      let seen: { idleBeforeMs: number | null; requestsBefore: number } | undefined;
       const req = get(load.url, { agent, ...auth, timeout: 30_000 }, (res) => {
+        responseStarted = true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
+          const h = history.get(req.socket!);
+          if (h) {
+            h.lastEndAt = Date.now();
+            h.requests++;
+          }
           if (res.statusCode !== 200) fail(`HTTP ${res.statusCode}`);
           else if (!Buffer.concat(chunks).includes('vigil_build_info')) tally.incomplete++;
           else tally.ok++;
@@ -54,9 +69,20 @@ async function scrape(load: ScrapeLoad): Promise<ScrapeTally> {
           resolve();
         });
       });
+      req.on('socket', (socket) => {
+        let h = history.get(socket);
+        if (!h) {
+          h = { openedAt: Date.now(), lastEndAt: null, requests: 0 };
+          history.set(socket, h);
+          tally.connections++;
+        }
+        seen = { idleBeforeMs: h.lastEndAt === null ? null : Date.now() - h.lastEndAt, requestsBefore: h.requests };
+      });
       req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
       req.on('error', (err) => {
         fail(err.message);
+        const h = req.socket ? history.get(req.socket) : undefined;
+        tally.socketErrors.push({ message: err.message, reused: req.reusedSocket, connectionAgeMs: h ? Date.now() - h.openedAt : 0, idleBeforeMs: seen?.idleBeforeMs ?? null, requestsBefore: seen?.requestsBefore ?? 0, waitedMs: Date.now() - startedAt, responseStarted });
         resolve();
       });
     });
