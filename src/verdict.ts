@@ -28,8 +28,29 @@ export interface ProbeResult {
   message: string;
   /** The run did not apply (a cordoned node, say): reported, but neither success nor failure. */
   skipped?: boolean;
-  /** The probe's own figures, shown in the status API. */
+  /** The probe's own figures, for people: shown in the status API, never read by code. */
   observations?: Record<string, number | string | boolean | null>;
+  /** What code reads of the run (the cluster's correlation, Node conditions), in the shape the probe's facts schema declares. */
+  facts?: Facts;
+}
+
+/** A JSON object within the bounds the wire allows (`peers/wire.ts`), in the shape the probe's facts schema declares. */
+export type Facts = Record<string, unknown>;
+
+/** A probe's last run on one node, as the node's status reports it. */
+export interface ProbeStatus {
+  name: string;
+  verdict: StatusVerdict;
+  reason: string | null;
+  message: string;
+  /** When the probe entered its current verdict (RFC 3339), null before its first run. */
+  since: string | null;
+  lastRun: string | null;
+  durationSeconds: number | null;
+  skipped: boolean;
+  observations: ProbeResult['observations'] | null;
+  /** Absent from agents that predate facts; null before the first run and from runs that state none. */
+  facts?: Facts | null;
 }
 
 /** One finished run of a probe, as the runner hands it on. */

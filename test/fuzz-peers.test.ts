@@ -66,7 +66,25 @@ function statusVariant(f: Fuzz): unknown {
     for (let i = f.int(4); i > 0; i--) o[f.bool(0.9) ? `k${i}` : s(200)] = f.pick<unknown>([1.5, -3, 0, 'text', s(500), true, false, null, [], {}]);
     return o;
   };
-  const probe = () => ({ name: s(63), verdict: rarely() ? 'fine' : f.pick(['ok', 'warning', 'critical', 'unknown']), reason: maybe(() => s(63)), message: s(2000), since: maybe(time), lastRun: maybe(time), durationSeconds: maybe(() => f.pick([0, 0.25, -1, 1e9])), skipped: f.bool(), observations: maybe(observations) });
+  // facts: JSON nested up to four levels below their keys (one more than allowed, now and then), arrays around the 64 limit
+  const fact = (depth: number): unknown => {
+    const k = f.int(depth > 0 ? 4 : 1);
+    if (k === 0) return f.pick<unknown>([1.5, -3, 0, 'text', s(500), true, false, null]);
+    if (k === 1) return Array.from({ length: rarely(0.05) ? f.pick([64, 65]) : f.int(3) }, () => fact(depth - 1));
+    const o: Record<string, unknown> = {};
+    for (let i = f.int(3); i > 0; i--) o[f.bool(0.9) ? `f${i}` : s(200)] = fact(depth - 1);
+    return o;
+  };
+  const facts = () => {
+    const o: Record<string, unknown> = {};
+    for (let i = f.int(3); i > 0; i--) o[`k${i}`] = fact(rarely(0.1) ? 4 : 3);
+    return o;
+  };
+  const probe = () => {
+    const p: Record<string, unknown> = { name: s(63), verdict: rarely() ? 'fine' : f.pick(['ok', 'warning', 'critical', 'unknown']), reason: maybe(() => s(63)), message: s(2000), since: maybe(time), lastRun: maybe(time), durationSeconds: maybe(() => f.pick([0, 0.25, -1, 1e9])), skipped: f.bool(), observations: maybe(observations) };
+    if (f.bool()) p.facts = rarely() ? f.pick<unknown>(['x', [], 3]) : maybe(facts);
+    return p;
+  };
   const observation = () => {
     const o: Record<string, unknown> = { peer: s(253), network: rarely() ? 'node' : f.pick(['pod', 'host']), up: f.bool(), rttSeconds: maybe(() => (rarely() ? -0.001 : f.pick([0, 0.001, 2]))), clockOffsetSeconds: maybe(() => f.pick([0, -0.5, 0.5])), lastChecked: time(), error: maybe(() => s(500)) };
     if (f.bool()) o.since = f.bool(0.9) ? time() : null;
@@ -79,7 +97,7 @@ function statusVariant(f: Fuzz): unknown {
   const text = JSON.stringify(answer);
   // most variants differ from the sample in one place only, so both checks meet the same problem
   const proto = '"__proto__":{"polluted":true}';
-  return JSON.parse(f.bool(0.1) ? text.replace('{', `{${proto},`) : f.bool(0.1) ? text.replaceAll('"observations":{}', `"observations":{${proto}}`).replaceAll('"observations":{"', `"observations":{${proto},"`) : text);
+  return JSON.parse(f.bool(0.1) ? text.replace('{', `{${proto},`) : f.bool(0.1) ? text.replaceAll('"observations":{}', `"observations":{${proto}}`).replaceAll('"observations":{"', `"observations":{${proto},"`).replaceAll('"f1":{}', `"f1":{${proto}}`).replaceAll('"f1":{"', `"f1":{${proto},"`) : text);
 }
 
 void test('the hand-written status check accepts, rejects and returns exactly what its zod declaration does', () => {

@@ -117,18 +117,18 @@ void test('image pull and container creation failures are named with the runtime
   assert.deepEqual(probePods(), [], 'failed probe pods are deleted');
 });
 
-void test('a pod that never starts is a timeout naming what the container waits on', async () => {
+void test('a pod that never starts is a startup timeout naming what the container waits on', async () => {
   env.sim.behaviours.set({ schedulingDelayMs: 50, startDelayMs: 5000 });
   const r = await runProbe(env.probe('n1', 'pod-scheduling', FAST).probe);
-  assert.equal(r.reason, 'timeout');
+  assert.equal(r.reason, 'startup-timeout');
   assert.match(r.message, /^probe pod scheduled on n1 in 0\.\d\d s but not running after 2\.00 s: container waiting: ContainerCreating$/);
 });
 
-void test('a pod stuck terminating is a timeout blaming the kubelet; the next run reaps it and counts it', async () => {
+void test('a pod stuck terminating is a deletion timeout blaming the kubelet; the next run reaps it and counts it', async () => {
   env.sim.behaviours.set({ stuckTerminating: true }, 'n5');
   const { probe, metrics } = env.probe('n5', 'pod-scheduling', FAST);
   const r = await runProbe(probe);
-  assert.equal(r.reason, 'timeout');
+  assert.equal(r.reason, 'deletion-timeout');
   assert.match(r.message, /still terminating 5\.00 s after its deletion: the kubelet on n5 has not confirmed it stopped$/);
   assert.equal(probePods().length, 1);
   env.sim.behaviours.set({ stuckTerminating: false }, 'n5');

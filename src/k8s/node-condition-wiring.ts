@@ -8,10 +8,11 @@ import type { LocalStatus } from '../status/local.ts';
 import type { CompletedRun } from '../verdict.ts';
 import type { KubeClients } from './client.ts';
 import { NodeConditionWriter } from './node-condition-writer.ts';
+import { builtinProbes } from '../probes/index.ts';
 import { desiredConditions } from './node-conditions.ts';
 
-/** The probe whose verdict says the API server is down from here. */
-const APISERVER_PROBE = 'apiserver';
+/** The probes whose verdict says the API server is down from here. */
+const API_CHECKERS = new Set(builtinProbes.filter((d) => d.checksApi).map((d) => d.name));
 
 /**
  * The writer fed from the agent's own evidence: after each probe result, the conditions the local
@@ -24,7 +25,7 @@ export function startNodeConditions(deps: { config: Config; kubernetes: () => Pr
   let apiOkAt: number | null = null;
   return {
     observe(run: CompletedRun): void {
-      if (run.probe === APISERVER_PROBE && !run.result.skipped) {
+      if (API_CHECKERS.has(run.probe) && !run.result.skipped) {
         apiDown = run.result.verdict === 'critical';
         if (run.result.verdict === 'ok') apiOkAt = run.finishedAt;
       }

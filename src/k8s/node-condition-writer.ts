@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import type { KubernetesWriteMetrics } from '../metrics/metrics.ts';
 import type { KubeClients } from './client.ts';
 import { describeApiError } from './errors.ts';
-import type { ConditionType, DesiredCondition } from './node-conditions.ts';
+import type { DesiredCondition } from '../diagnosis.ts';
 
 export interface NodeConditionWriterOptions {
   node: string;
@@ -56,9 +56,9 @@ const MAX_PENDING_EVENTS = 20;
  */
 export class NodeConditionWriter {
   readonly #o: Required<NodeConditionWriterOptions>;
-  readonly #want = new Map<ConditionType, DesiredCondition>();
+  readonly #want = new Map<string, DesiredCondition>();
   /** What the Node carries, as last written or read; undefined until read once. */
-  #written: Map<ConditionType, Written> | undefined;
+  #written: Map<string, Written> | undefined;
   #events: CoreV1Event[] = [];
   #api: ApiServerSeen = { down: false, lastOkAt: null };
   #failedAt: number | null = null;
@@ -218,12 +218,12 @@ export class NodeConditionWriter {
   async #readNode(k: KubeClients): Promise<boolean> {
     try {
       const node = await k.core.readNode({ name: this.#o.node }, await this.#callOptions());
-      const known = new Map<ConditionType, Written>();
+      const known = new Map<string, Written>();
       for (const c of node.status?.conditions ?? []) {
-        if (!this.#want.has(c.type as ConditionType) && !c.type.startsWith('Vigil')) continue;
+        if (!this.#want.has(c.type) && !c.type.startsWith('Vigil')) continue;
         if (c.status !== 'True' && c.status !== 'False') continue;
         const ltt = c.lastTransitionTime as unknown;
-        known.set(c.type as ConditionType, { status: c.status, reason: c.reason ?? '', message: c.message ?? '', lastTransitionTime: ltt instanceof Date ? ltt.toISOString().replace(/\.\d+Z$/, 'Z') : typeof ltt === 'string' ? ltt : '', at: 0 });
+        known.set(c.type, { status: c.status, reason: c.reason ?? '', message: c.message ?? '', lastTransitionTime: ltt instanceof Date ? ltt.toISOString().replace(/\.\d+Z$/, 'Z') : typeof ltt === 'string' ? ltt : '', at: 0 });
       }
       this.#written = known;
       return true;

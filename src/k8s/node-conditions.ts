@@ -1,23 +1,17 @@
-import type { ProbeStatus } from '../status/local.ts';
+import type { DesiredCondition } from '../diagnosis.ts';
+import { builtinProbes } from '../probes/index.ts';
+import type { ProbeDefinition } from '../probes/probe.ts';
 import type { PeerObservation } from '../status/cluster-types.ts';
+import { clockReading, mostLinksBroken } from '../status/consensus.ts';
+import type { ProbeStatus } from '../status/local.ts';
+
+export type { DesiredCondition } from '../diagnosis.ts';
 
 /**
  * What an agent says on its own Node, in node-problem-detector's style: one condition per
  * node-scoped problem, status "True" while it is present and "False" while the node is fine.
+ * Each probe that has one decides its own (its definition's `condition`); the mesh's two are here.
  */
-export const CONDITION_TYPES = ['VigilPodStartup', 'VigilOverlayNetwork', 'VigilClock'] as const;
-export type ConditionType = (typeof CONDITION_TYPES)[number];
-
-export interface DesiredCondition {
-  type: ConditionType;
-  status: 'True' | 'False';
-  /** CamelCase, as Kubernetes condition reasons are. */
-  reason: string;
-  message: string;
-  /** Since when the evidence has said so (ms), when it knows: the condition's lastTransitionTime then. */
-  since?: number;
-}
-
 export interface ConditionInput {
   self: string;
   probes: readonly ProbeStatus[];
@@ -25,29 +19,19 @@ export interface ConditionInput {
   clockOffsetThresholdSeconds: number;
 }
 
-/** The probe whose runs say whether pods start on this node. */
-export const POD_PROBE = 'pod-scheduling';
-
-const POD_STARTUP_REASONS: Record<string, string> = { 'image-pull': 'ImagePullFailing', 'container-create': 'ContainerCreateFailing' };
-
 /**
  * The conditions the evidence supports now. A condition the evidence says nothing about (the
  * probe not run yet, failing for a reason that is not this node's, too few peers to tell) is
  * left out: its last written state stands.
  */
-export function desiredConditions(input: ConditionInput): DesiredCondition[] {
-  return [podStartup(input), overlay(input), clock(input)].filter((c): c is DesiredCondition => c !== undefined);
-}
-
-/** The probe pod failing after it was scheduled here is this node's kubelet or runtime; the scheduler or the API are not. */
-function podStartup(input: ConditionInput): DesiredCondition | undefined {
-  const p = input.probes.find((x) => x.name === POD_PROBE);
-  if (!p || p.verdict === 'unknown' || p.skipped) return undefined;
-  const since = p.since === null ? {} : { since: Date.parse(p.since) };
-  if (p.verdict !== 'critical') return { type: 'VigilPodStartup', status: 'False', reason: 'ProbePodStarts', message: `the probe pod starts on ${input.self}: ${p.message}`, ...since };
-  const reason = POD_STARTUP_REASONS[p.reason ?? ''] ?? (p.reason === 'timeout' && /^probe pod scheduled on /.test(p.message) ? 'ProbePodStartTimeout' : undefined);
-  if (!reason) return undefined;
-  return { type: 'VigilPodStartup', status: 'True', reason, message: `the probe pod does not start on ${input.self} (kubelet or container runtime): ${p.message}`, ...since };
+export function desiredConditions(input: ConditionInput, probes: readonly ProbeDefinition[] = builtinProbes): DesiredCondition[] {
+  const fromProbes = probes.map((def) => {
+    const p = def.condition && input.probes.find((x) => x.name === def.name);
+    if (!def.condition || !p || p.verdict === 'unknown' || p.skipped) return undefined;
+    const parsed = def.facts && p.facts != null ? def.facts.safeParse(p.facts) : undefined;
+    return def.condition.desired(input.self, { node: input.self, probe: p, facts: parsed?.success ? parsed.data : undefined });
+  });
+  return [...fromProbes, overlay(input), clock(input)].filter((c): c is DesiredCondition => c !== undefined);
 }
 
 /**
@@ -60,21 +44,15 @@ function overlay(input: ConditionInput): DesiredCondition | undefined {
   const hostUp = [...byPeer.entries()].filter(([, v]) => v.host?.up && v.pod);
   if (hostUp.length < 2) return undefined;
   const broken = hostUp.filter(([, v]) => !v.pod!.up).map(([peer]) => peer).sort();
-  if (broken.length * 2 > hostUp.length) {
+  if (mostLinksBroken(broken.length, hostUp.length)) {
     return { type: 'VigilOverlayNetwork', status: 'True', reason: 'PodNetworkUnreachable', message: `the pod network from ${input.self} does not reach ${broken.length} of ${hostUp.length} peers whose host path answers (${broken.slice(0, 5).join(', ')}${broken.length > 5 ? ', …' : ''})` };
   }
   return { type: 'VigilOverlayNetwork', status: 'False', reason: 'PodNetworkReachable', message: `the pod network from ${input.self} reaches ${hostUp.length - broken.length} of ${hostUp.length} peers whose host path answers` };
 }
 
-const median = (sorted: readonly number[]) => {
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
-};
-
 /**
- * This node's clock is off when the peers it pings agree with each other (a majority, at least
- * two, within the threshold of their median) and that median is past the threshold: the same
- * consensus the cluster status uses, from this node's side. One peer cannot say whose clock it is.
+ * This node's clock is off when the peers it pings agree with each other and their median offset
+ * is past the threshold: the consensus the cluster status uses, from this node's side.
  */
 function clock(input: ConditionInput): DesiredCondition | undefined {
   const t = input.clockOffsetThresholdSeconds;
@@ -83,15 +61,14 @@ function clock(input: ConditionInput): DesiredCondition | undefined {
     if (!o.up || o.clockOffsetSeconds === null) continue;
     if (!perPeer.has(o.peer) || o.network === 'pod') perPeer.set(o.peer, o.clockOffsetSeconds);
   }
-  const offsets = [...perPeer.values()].sort((a, b) => a - b);
+  const offsets = [...perPeer.values()];
   if (offsets.length < 2) return undefined;
-  const m = median(offsets);
-  const agreeing = offsets.filter((x) => Math.abs(x - m) <= t).length;
-  if (agreeing < 2 || agreeing * 2 <= offsets.length) return undefined;
+  const reading = clockReading(offsets, t);
+  if (!reading.consensus) return undefined;
   // a peer's offset is its clock minus ours: peers ahead means this clock is behind
-  const off = -m;
+  const off = -reading.median;
   if (Math.abs(off) > t) {
-    return { type: 'VigilClock', status: 'True', reason: 'ClockOffset', message: `the clock of ${input.self} is ${Math.abs(off).toFixed(3)} s ${off > 0 ? 'ahead of' : 'behind'} ${agreeing} of ${offsets.length} peers, which agree with each other (threshold ${t} s)` };
+    return { type: 'VigilClock', status: 'True', reason: 'ClockOffset', message: `the clock of ${input.self} is ${Math.abs(off).toFixed(3)} s ${off > 0 ? 'ahead of' : 'behind'} ${reading.agreeing} of ${offsets.length} peers, which agree with each other (threshold ${t} s)` };
   }
-  return { type: 'VigilClock', status: 'False', reason: 'ClockInSync', message: `the clock of ${input.self} agrees with ${agreeing} of ${offsets.length} peers within ${t} s` };
+  return { type: 'VigilClock', status: 'False', reason: 'ClockInSync', message: `the clock of ${input.self} agrees with ${reading.agreeing} of ${offsets.length} peers within ${t} s` };
 }

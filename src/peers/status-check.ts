@@ -73,11 +73,35 @@ function observationsOf(v: unknown, at: Path): Record<string, number | string | 
   return out;
 }
 
+/** A fact's value: a scalar, or (while depth is left) an array of up to 64 or an object of them. */
+function factOf(x: unknown, at: Path, key: string | number, depth: number): unknown {
+  if (x === null || typeof x === 'boolean' || (typeof x === 'number' && Number.isFinite(x))) return x;
+  if (typeof x === 'string') return str(x, at, String(key), 500);
+  if (depth > 0 && Array.isArray(x)) {
+    if (x.length > 64) throw bad(at, key, 'too many: more than 64 items');
+    const here = [...at, key];
+    return x.map((v, i) => factOf(v, here, i, depth - 1));
+  }
+  if (depth > 0 && typeof x === 'object') return factRecord(x, [...at, key], depth - 1);
+  throw bad(at, key, `expected a scalar${depth > 0 ? ', an array or an object' : ''}, got ${typeName(x)}`);
+}
+
+function factRecord(v: object, at: Path, depth: number): Record<string, unknown> {
+  const o = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(o)) {
+    if (key === '__proto__') continue; // never copied: assigning it would replace the output's prototype
+    str(key, at, key, 200);
+    out[key] = factOf(o[key], at, key, depth);
+  }
+  return out;
+}
+
 type ProbeOut = LocalStatusAnswer['probes'][number];
 function probeOf(v: unknown, i: number): ProbeOut {
   const at = ['probes', i];
   const p = obj(v, at);
-  return {
+  const out: ProbeOut = {
     name: str(p.name, at, 'name', 63),
     verdict: oneOf<ProbeOut['verdict']>(p.verdict, VERDICTS, at, 'verdict'),
     reason: strOrNull(p.reason, at, 'reason', 63),
@@ -88,6 +112,9 @@ function probeOf(v: unknown, i: number): ProbeOut {
     skipped: bool(p.skipped, at, 'skipped'),
     observations: p.observations === null ? null : observationsOf(p.observations, at),
   };
+  // An absent key (or undefined) stays absent in the output, as zod's optional does.
+  if (p.facts !== undefined) out.facts = p.facts === null ? null : (factRecord(obj(p.facts, at, 'facts'), [...at, 'facts'], 3) as ProbeOut['facts']);
+  return out;
 }
 
 type ObservationOut = LocalStatusAnswer['peers'][number];

@@ -30,6 +30,11 @@ const observation = z.object({
   failure: z.enum(['refused', 'timeout', 'unreachable', 'http', 'bad']).nullable().optional(),
 });
 
+/** A probe's facts: JSON three levels deep below its keys (scalars, arrays of up to 64, objects), each probe's own schema checks the shape where they are read. */
+const factScalar = z.union([z.number(), text(500), z.boolean(), z.null()]);
+const factLevel = <T extends z.ZodType>(inner: T) => z.union([factScalar, z.array(inner).max(64), z.record(text(200), inner)]);
+const fact = factLevel(factLevel(factLevel(factScalar)));
+
 const probeStatus = z.object({
   name: text(63),
   verdict,
@@ -40,6 +45,7 @@ const probeStatus = z.object({
   durationSeconds: z.number().finite().nullable(),
   skipped: z.boolean(),
   observations: z.record(text(200), z.union([z.number(), text(500), z.boolean(), z.null()])).nullable(),
+  facts: z.record(text(200), fact).nullable().optional(),
 });
 
 /** The declaration; the fan-out checks answers with its hand-written twin, `localStatusCheck` (status-check.ts). */

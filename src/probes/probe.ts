@@ -4,7 +4,9 @@ import type { Clock } from '../clock.ts';
 import type { NodeIdentity } from '../config/schema.ts';
 import type { KubeClients } from '../k8s/client.ts';
 import type { Logger } from '../log.ts';
-import type { ProbeResult } from '../verdict.ts';
+import type { DesiredCondition } from '../diagnosis.ts';
+import type { ProbeResult, ProbeStatus } from '../verdict.ts';
+import type { CorrelateContext, ProbeRun } from './correlate.ts';
 
 export interface Probe {
   readonly name: string;
@@ -35,7 +37,15 @@ export interface ProbeClients {
 
 export type ClientName = keyof ProbeClients;
 
-export interface ProbeDefinition<S extends z.ZodRawShape = z.ZodRawShape, C extends ClientName = ClientName> {
+/** The Node condition a probe decides from its own run on this node. */
+export interface ProbeCondition<F> {
+  /** "Vigil" and the problem in CamelCase. */
+  type: string;
+  /** The condition the run supports, or undefined when it says nothing about this node (the last written state stands). */
+  desired(self: string, run: ProbeRun<F>): DesiredCondition | undefined;
+}
+
+export interface ProbeDefinition<S extends z.ZodRawShape = z.ZodRawShape, C extends ClientName = ClientName, F = unknown> {
   name: string;
   defaultEnabled: boolean;
   /** Milliseconds between runs unless configured. */
@@ -49,10 +59,27 @@ export interface ProbeDefinition<S extends z.ZodRawShape = z.ZodRawShape, C exte
   /** Probe-specific options; every field needs a default so `enabled: true` alone is valid. */
   options: z.ZodObject<S>;
   create(deps: ProbeDeps & Pick<ProbeClients, C>, options: z.output<z.ZodObject<S>>): Probe;
+  /**
+   * What its runs state for code (ProbeResult.facts): the figures its correlate and condition
+   * read. Checked wherever they are read, a peer's included: facts that do not fit are dropped.
+   */
+  facts?: z.ZodType<F>;
+  /** Its reading across nodes: the causes its runs on every answering node add up to, and the failures those account for. */
+  correlate?(runs: readonly ProbeRun<F>[], ctx: CorrelateContext): void;
+  /** The Node condition its run on this node decides. */
+  condition?: ProbeCondition<F>;
+  /**
+   * It checks the Kubernetes API server itself: its correlate runs before those of the probes
+   * that use the API server and sets what they read of it (ctx.api), and its verdict tells the
+   * Node-condition writer whether the API server is down from here.
+   */
+  checksApi?: boolean;
+  /** Whether a failed run of it means only that the API server never answered its request (it then says nothing about what it checks). */
+  apiUnanswered?(run: ProbeStatus): boolean;
 }
 
 /** Keeps the options and clients types attached to the factory while the registry holds definitions of any shape. */
-export function defineProbe<S extends z.ZodRawShape, C extends ClientName = never>(def: ProbeDefinition<S, C>): ProbeDefinition {
+export function defineProbe<S extends z.ZodRawShape, C extends ClientName = never, F = unknown>(def: ProbeDefinition<S, C, F>): ProbeDefinition {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- erases the options type on purpose
   return def as unknown as ProbeDefinition;
 }

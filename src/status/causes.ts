@@ -3,6 +3,7 @@ import type { StatusVerdict } from '../verdict.ts';
 import { componentCauses } from './components.ts';
 import type { ProbeStatus } from './local.ts';
 import { byCodeUnit } from '../compare.ts';
+import { clockReading, mostLinksBroken } from './consensus.ts';
 
 /** One agent's last ping of one peer over one network (an edge of the reachability graph). */
 export interface Edge {
@@ -201,7 +202,7 @@ export function groupByNode(pairs: readonly [string, string][], edges: readonly 
     const ps = partnersOf.get(node)!;
     if (taken.has(node) || count !== ps.size) continue; // stale
     // counts only fall, so the first node that does not qualify ends the grouping
-    if (ps.size < 2 || ps.size * 2 <= (linked.get(node)?.size ?? 0)) break;
+    if (!mostLinksBroken(ps.size, linked.get(node)?.size ?? 0)) break;
     taken.add(node);
     nodes.push({ node, partners: [...ps].sort(), of: linked.get(node)?.size ?? ps.size });
     for (const p of ps) {
@@ -327,12 +328,6 @@ export function nameCauses(input: CauseInput): { causes: Cause[]; partitions: st
   return { causes, partitions };
 }
 
-/** The median of a sorted list; the mean of the middle two when even. */
-function median(sorted: readonly number[]): number {
-  const m = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
-}
-
 /**
  * A node named for its clock only by consensus: at least two observers whose offsets for it agree
  * with each other (a majority within the threshold of their median) and put it beyond the
@@ -351,13 +346,13 @@ function clockCauses(input: CauseInput, byPeer: EdgeIndex): Cause[] {
       if (!had || e.network === 'pod') perObserver.set(e.observer, e);
     }
     const seen = [...perObserver.values()];
-    const offsets = seen.map((e) => e.clockOffsetSeconds!).sort((a, b) => a - b);
-    if (offsets.length === 0) continue;
-    const m = median(offsets);
+    if (seen.length === 0) continue;
+    const reading = clockReading(seen.map((e) => e.clockOffsetSeconds!), t);
+    const m = reading.median;
     if (Math.abs(m) <= t) continue;
-    const agreeing = seen.filter((e) => Math.abs(e.clockOffsetSeconds! - m) <= t);
+    const agreeing = seen.filter((e) => reading.agrees(e.clockOffsetSeconds!));
     const since = iso(earliest(agreeing.map((e) => e.clockOffSince)));
-    if (agreeing.length >= 2 && agreeing.length * 2 > seen.length) {
+    if (reading.consensus) {
       out.push({
         kind: 'clock-offset',
         severity: 'warning',

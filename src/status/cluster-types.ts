@@ -1,3 +1,4 @@
+import type { Cause } from '../diagnosis.ts';
 import type { StatusVerdict } from '../verdict.ts';
 import type { LocalStatusReport, ProbeStatus } from './local.ts';
 
@@ -37,54 +38,7 @@ export interface LocalStatusWithPeers extends LocalStatusReport {
 
 export type ClusterVerdict = 'healthy' | 'degraded' | 'unknown';
 
-export type CauseKind =
-  | 'node-down'
-  | 'agent-down'
-  | 'overlay-broken'
-  | 'host-network-broken'
-  | 'partition'
-  | 'probe-failing'
-  | 'clock-offset'
-  | 'node-unknown'
-  /** One etcd member slow, down, without a leader or in alarm, however many agents see it. */
-  | 'etcd-member'
-  /** etcd as a whole: quorum lost or no leader. */
-  | 'etcd-cluster'
-  /** The API server fails from every agent that asked it. */
-  | 'apiserver-down'
-  /** The API server fails from some agents only: their path to it. */
-  | 'apiserver-path'
-  /** Cluster DNS fails from every agent. */
-  | 'dns-down'
-  /** DNS fails on some nodes only. */
-  | 'dns-node'
-  /** No probe pod gets scheduled on any node. */
-  | 'scheduler'
-  /** Probe pods fail to start on every node, after being scheduled. */
-  | 'pod-startup-all'
-  /** Probe pods fail on some nodes only: their kubelet or container runtime. */
-  | 'pod-startup'
-  /** The control plane's leases are stale from every agent. */
-  | 'control-plane';
-
-export interface Cause {
-  kind: CauseKind;
-  severity: 'warning' | 'critical';
-  /** The nodes concerned: the node down, the two ends of a broken link (or the one node whose links are broken), or every node of a partition. */
-  nodes: string[];
-  /** For probe-failing: the failing probes. */
-  probes?: string[];
-  /** For partition: the groups of nodes that reach each other but not the rest. */
-  sides?: string[][];
-  /** A sentence a person can act on: "node c is down or isolated: unreachable from 4 of 4 observers on both networks". */
-  message: string;
-  /** For a shared component: the component ("etcd member etcd-b", "API server"). */
-  component?: string;
-  /** For a shared component: how many agents see the problem, of how many that looked. */
-  seenBy?: { agents: string[]; of: number };
-  /** The earliest time the evidence has held, from the agents' own transitions (RFC 3339); null when no agent recorded one. */
-  since: string | null;
-}
+export type { Cause, CauseKind } from '../diagnosis.ts';
 
 /**
  * A probe as the cluster status lists it: without its figures and run time unless asked for

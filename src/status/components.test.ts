@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { nameCauses, type Answer, type Edge } from './causes.ts';
 import type { ProbeStatus } from './local.ts';
+import type { ApiserverFacts } from '../probes/apiserver/facts.ts';
+import type { EtcdFacts } from '../probes/etcd/facts.ts';
+import type { PodSchedulingFacts } from '../probes/pod-scheduling/facts.ts';
 
 const N = ['alpha', 'bravo', 'charlie'];
 const T0 = Date.UTC(2026, 0, 1, 13, 0, 0);
@@ -16,16 +19,16 @@ const healthyMesh = (nodes: string[]): Edge[] =>
 const causesOf = (answers: Record<string, Answer>, edges = healthyMesh(Object.keys(answers))) =>
   nameCauses({ asker: Object.keys(answers)[0]!, nodes: Object.keys(answers), answers: new Map(Object.entries(answers)), edges, clockOffsetThresholdSeconds: 0.3 }).causes;
 
-/** The etcd probe's observations for three members a, b, c where member b is slow by `putMs`. */
-function etcdSeeing(putMs: number, verdict: 'warning' | 'critical', since: number): ProbeStatus {
-  const observations: Record<string, string | number | boolean> = { 'has leader': true };
-  for (const [ep, name] of [['10.0.0.1:2379', 'etcd-a'], ['10.0.0.2:2379', 'etcd-b'], ['10.0.0.3:2379', 'etcd-c']] as const) {
-    observations[`${ep} member`] = name;
-    observations[`${ep} up`] = true;
-    observations[`${ep} put ms`] = name === 'etcd-b' ? putMs : 4;
-  }
-  observations['10.0.0.2:2379 problem'] = `${verdict} slow-write`;
-  return probe('etcd', verdict, { reason: 'slow-write', message: `etcd 10.0.0.2:2379: put ${putMs} ms > 100 ms`, observations, since: at(since) });
+type EtcdMember = EtcdFacts['members'][number];
+const member = (endpoint: string, m: Partial<EtcdMember> = {}): EtcdMember => ({ endpoint, name: null, up: true, problem: null, putMs: 4, alarms: [], ...m });
+const etcdFacts = (facts: EtcdFacts) => ({ facts });
+const apiserverFacts = (facts: ApiserverFacts) => ({ facts });
+const podFacts = (facts: PodSchedulingFacts) => ({ facts });
+
+/** The etcd probe's run seeing three members a, b, c where member b is slow by `putMs`. */
+function etcdSeeing(putMs: number, verdict: 'warning' | 'critical', since: number, bAt = '10.0.0.2:2379'): ProbeStatus {
+  const members = [member('10.0.0.1:2379', { name: 'etcd-a' }), member(bAt, { name: 'etcd-b', putMs, problem: { verdict, reason: 'slow-write' } }), member('10.0.0.3:2379', { name: 'etcd-c' })];
+  return probe('etcd', verdict, { reason: 'slow-write', message: `etcd ${bAt}: put ${putMs} ms > 100 ms`, ...etcdFacts({ members, clusterProblem: null }), since: at(since) });
 }
 
 void describe('component causes', () => {
@@ -40,9 +43,7 @@ void describe('component causes', () => {
   });
 
   void it('a member reached by different addresses is still one member, by its name', () => {
-    const viaLoopback = etcdSeeing(650, 'critical', 0);
-    const obs = Object.fromEntries(Object.entries(viaLoopback.observations!).map(([k, v]) => [k.replace('10.0.0.2:2379', '127.0.0.1:2379'), v]));
-    const causes = causesOf({ alpha: answer({ ...viaLoopback, observations: obs }), bravo: answer(etcdSeeing(600, 'critical', 0)) });
+    const causes = causesOf({ alpha: answer(etcdSeeing(650, 'critical', 0, '127.0.0.1:2379')), bravo: answer(etcdSeeing(600, 'critical', 0)) });
     assert.deepEqual(causes.map((c) => c.message), ['etcd member etcd-b: writes slow (600–650 ms), seen by 2 of 2 agents']);
   });
 
@@ -50,10 +51,17 @@ void describe('component causes', () => {
     const lost = (node: string) =>
       probe('etcd', 'critical', {
         reason: 'quorum-lost',
-        observations: { 'has leader': false, '10.0.0.1:2379 member': 'etcd-a', '10.0.0.1:2379 up': true, '10.0.0.2:2379 up': false, '10.0.0.2:2379 problem': 'critical unreachable', '10.0.0.3:2379 up': false, '10.0.0.3:2379 problem': 'critical unreachable', 'cluster problem': 'critical quorum-lost' },
+        ...etcdFacts({
+          members: [
+            member('10.0.0.1:2379', { name: 'etcd-a' }),
+            member('10.0.0.2:2379', { up: false, putMs: null, problem: { verdict: 'critical', reason: 'unreachable' } }),
+            member('10.0.0.3:2379', { up: false, putMs: null, problem: { verdict: 'critical', reason: 'unreachable' } }),
+          ],
+          clusterProblem: { verdict: 'critical', reason: 'quorum-lost' },
+        }),
         message: `${node} sees quorum lost`,
       });
-    const tls = probe('etcd', 'critical', { reason: 'tls', observations: { '10.0.0.1:2379 up': false, '10.0.0.1:2379 problem': 'critical tls' }, message: 'etcd 10.0.0.1:2379: TLS handshake failed' });
+    const tls = probe('etcd', 'critical', { reason: 'tls', ...etcdFacts({ members: [member('10.0.0.1:2379', { up: false, putMs: null, problem: { verdict: 'critical', reason: 'tls' } })], clusterProblem: null }), message: 'etcd 10.0.0.1:2379: TLS handshake failed' });
     const causes = causesOf({ alpha: answer(lost('alpha')), bravo: answer(lost('bravo')), charlie: answer(tls) });
     assert.deepEqual(causes.map((c) => c.message).sort(), [
       'charlie: etcd critical: etcd 10.0.0.1:2379: TLS handshake failed',
@@ -73,7 +81,7 @@ void describe('component causes', () => {
   void it('the API server failing from one agent is that node\'s path, with the failing checks', () => {
     const bad = probe('apiserver', 'critical', { reason: 'api-error', message: 'GET https://10.96.0.1/livez: timeout' });
     const pods = probe('pod-scheduling', 'critical', { reason: 'api-error', message: 'creating the probe pod: timeout' });
-    const readyz = probe('apiserver', 'critical', { reason: 'readyz-failed', observations: { 'readyz failing': 'etcd,informer-sync' } });
+    const readyz = probe('apiserver', 'critical', { reason: 'readyz-failed', ...apiserverFacts({ failingChecks: { readyz: ['etcd', 'informer-sync'] } }) });
     const one = causesOf({ alpha: answer(probe('apiserver', 'ok'), probe('pod-scheduling', 'ok')), bravo: answer(bad, pods), charlie: answer(probe('apiserver', 'ok')) });
     assert.deepEqual(one.map((c) => [c.kind, c.nodes]), [['apiserver-path', ['bravo']]]);
     assert.match(one[0]!.message, /^API server failing from bravo only \(1 of 3 agents; the others reach it\): the path from that node — bravo: api-error: GET https:\/\/10\.96\.0\.1\/livez: timeout$/);
@@ -90,13 +98,13 @@ void describe('component causes', () => {
   });
 
   void it('no probe pod scheduled anywhere is the scheduler; one node\'s pods failing is its kubelet or runtime', () => {
-    const unscheduled = probe('pod-scheduling', 'critical', { reason: 'timeout', message: 'probe pod not scheduled within 30.0 s' });
+    const unscheduled = probe('pod-scheduling', 'critical', { reason: 'unschedulable', message: 'probe pod not scheduled within 30.0 s', ...podFacts({ scheduled: false }) });
     const all = causesOf({ alpha: answer(unscheduled), bravo: answer(unscheduled), charlie: answer(unscheduled) });
     assert.deepEqual(all.map((c) => [c.kind, c.message]), [['scheduler', 'scheduler: no probe pod gets scheduled on any node (3 of 3): probe pod not scheduled within 30.0 s']]);
-    const runtime = probe('pod-scheduling', 'critical', { reason: 'container-create', message: 'on node charlie: failed to create containerd task', observations: { 'scheduling seconds': 0.02 } });
+    const runtime = probe('pod-scheduling', 'critical', { reason: 'container-create', message: 'on node charlie: failed to create containerd task', ...podFacts({ scheduled: true }) });
     const one = causesOf({ alpha: answer(probe('pod-scheduling', 'ok')), bravo: answer(probe('pod-scheduling', 'ok')), charlie: answer(runtime) });
     assert.deepEqual(one.map((c) => [c.kind, c.nodes, c.message]), [['pod-startup', ['charlie'], 'kubelet or container runtime on charlie: probe pod container-create (on node charlie: failed to create containerd task); 2 of 3 nodes start theirs']]);
-    const rejected = probe('pod-scheduling', 'critical', { reason: 'kubelet-rejected', message: "on node charlie: the kubelet rejected the pod (OutOfcpu): Node didn't have enough resource: cpu", observations: { 'scheduling seconds': 0.02 } });
+    const rejected = probe('pod-scheduling', 'critical', { reason: 'kubelet-rejected', message: "on node charlie: the kubelet rejected the pod (OutOfcpu): Node didn't have enough resource: cpu", ...podFacts({ scheduled: true }) });
     const full = causesOf({ alpha: answer(probe('pod-scheduling', 'ok')), bravo: answer(probe('pod-scheduling', 'ok')), charlie: answer(rejected) });
     assert.deepEqual(full.map((c) => [c.kind, c.nodes, c.message]), [['pod-startup', ['charlie'], "kubelet on charlie: probe pod kubelet-rejected (on node charlie: the kubelet rejected the pod (OutOfcpu): Node didn't have enough resource: cpu); 2 of 3 nodes start theirs"]]);
   });

@@ -1,17 +1,6 @@
-import { VERDICT_RANK, type CompletedRun, type ProbeResult, type StatusVerdict, type Transition, type Verdict } from '../verdict.ts';
+import { VERDICT_RANK, type CompletedRun, type ProbeStatus, type StatusVerdict, type Transition, type Verdict } from '../verdict.ts';
 
-export interface ProbeStatus {
-  name: string;
-  verdict: StatusVerdict;
-  reason: string | null;
-  message: string;
-  /** When the probe entered its current verdict (RFC 3339), null before its first run. */
-  since: string | null;
-  lastRun: string | null;
-  durationSeconds: number | null;
-  skipped: boolean;
-  observations: ProbeResult['observations'] | null;
-}
+export type { ProbeStatus } from '../verdict.ts';
 
 export interface LocalStatusReport {
   node: string;
@@ -74,6 +63,7 @@ export class LocalStatus {
       durationSeconds: e.run ? (e.run.finishedAt - e.run.startedAt) / 1000 : null,
       skipped: e.run?.result.skipped ?? false,
       observations: e.run?.result.observations ?? null,
+      facts: e.run?.result.facts ?? null,
     }));
     return { node: this.#node, verdict: nodeVerdict(probes.map((p) => p.verdict)), time: new Date(this.#now()).toISOString(), probes };
   }

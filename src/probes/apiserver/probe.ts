@@ -8,6 +8,8 @@ import type { ProbeResult } from '../../verdict.ts';
 import { withKubeClients } from '../kube.ts';
 import { defineProbe } from '../probe.ts';
 import { ms, resultOf, type Problem } from '../problems.ts';
+import { correlateApiserver } from './correlate.ts';
+import { apiserverFacts, type ApiserverFacts } from './facts.ts';
 
 const ENDPOINTS = ['livez', 'readyz'] as const;
 
@@ -22,6 +24,9 @@ export const apiserverProbe = defineProbe({
     /** Answers slower than this make the verdict a warning. */
     latencyWarning: duration({ min: 1 }).prefault('1s'),
   }),
+  facts: apiserverFacts,
+  correlate: correlateApiserver,
+  checksApi: true,
   create({ kubernetes, clock, registry }, opts) {
     const metrics = apiserverMetrics(registry);
     return {
@@ -30,6 +35,7 @@ export const apiserverProbe = defineProbe({
         const server = kube.getCurrentCluster()?.server ?? 'the API server';
         const problems: Problem[] = [];
         const observations: Record<string, number | string> = {};
+        const facts: ApiserverFacts = { failingChecks: {} };
         for (const endpoint of ENDPOINTS) {
           let res;
           try {
@@ -54,11 +60,12 @@ export const apiserverProbe = defineProbe({
             const what = failing.length > 0 ? `failing checks: ${failing.join(', ')}` : `HTTP ${res.status}: ${res.body.trim().split('\n')[0]?.slice(0, 200) || 'no body'}`;
             problems.push({ verdict: 'critical', reason: `${endpoint}-failed`, text: `API server ${endpoint === 'livez' ? 'not live' : 'not ready'} (/${endpoint}): ${what}` });
             observations[`${endpoint} failing`] = failing.join(',');
+            facts.failingChecks[endpoint] = failing;
           } else if (res.elapsedMs > opts.latencyWarning) {
             problems.push({ verdict: 'warning', reason: 'slow', text: `/${endpoint} took ${ms(res.elapsedMs)} (warning above ${ms(opts.latencyWarning)})` });
           }
         }
-        return resultOf(problems, () => ENDPOINTS.map((e) => `/${e} ok in ${ms((observations[`${e} seconds`] as number) * 1000)}`).join(', '), observations);
+        return { ...resultOf(problems, () => ENDPOINTS.map((e) => `/${e} ok in ${ms((observations[`${e} seconds`] as number) * 1000)}`).join(', '), observations), facts };
       }),
     };
   },

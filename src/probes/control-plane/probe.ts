@@ -7,6 +7,7 @@ import type { ProbeResult } from '../../verdict.ts';
 import { withKubeClients } from '../kube.ts';
 import { defineProbe } from '../probe.ts';
 import { resultOf, type Problem } from '../problems.ts';
+import { apiUnanswered, correlateControlPlane } from './correlate.ts';
 
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'expected a Lease name such as "kube-scheduler"');
 const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
@@ -28,6 +29,8 @@ export const controlPlaneProbe = defineProbe({
     /** A lease not renewed for longer than this names its component as down (leases last 15 s by default). */
     maxLeaseAge: duration({ min: 1000 }).prefault('30s'),
   }),
+  correlate: correlateControlPlane,
+  apiUnanswered,
   create({ kubernetes, clock, registry }, opts) {
     const metrics = controlPlaneMetrics(registry);
     return {

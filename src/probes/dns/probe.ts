@@ -4,6 +4,7 @@ import { duration } from '../../config/fields.ts';
 import { DNS_REASONS, dnsCheck, systemResolver } from './lookup.ts';
 import { dnsMetrics } from '../../metrics/metrics.ts';
 import { defineProbe } from '../probe.ts';
+import { correlateDns } from './correlate.ts';
 
 const server = z.string().refine((s) => parseIpAddress(s) !== undefined, {
   error: (iss) => `expected an IP address with an optional port ("10.96.0.10", "10.96.0.10:53", "[fd00::a]:53"), got ${JSON.stringify(iss.input)}`,
@@ -26,6 +27,7 @@ export const dnsProbe = defineProbe({
     /** Lookups slower than this make the verdict a warning. */
     latencyWarning: duration({ min: 1 }).prefault('250ms'),
   }),
+  correlate: correlateDns,
   create({ clock, registry }, opts) {
     const metrics = dnsMetrics(registry);
     const resolve = systemResolver({ servers: opts.servers, timeoutMs: opts.lookupTimeout });

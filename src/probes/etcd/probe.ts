@@ -10,6 +10,8 @@ import { connectionSettings, EtcdSetupError } from '../../etcd/settings.ts';
 import { ETCD_REASONS, judgeEtcd, type MemberObservation } from '../../etcd/verdict.ts';
 import type { ProbeResult } from '../../verdict.ts';
 import { defineProbe } from '../probe.ts';
+import { correlateEtcd } from './correlate.ts';
+import { etcdFacts, type EtcdFacts } from './facts.ts';
 
 /** host:port, [v6]:port; the label that names the member in metrics and messages. */
 const endpoint = z.string().refine((s) => parseHostPort(s) !== undefined, {
@@ -55,6 +57,8 @@ export const etcdProbe = defineProbe({
     /** TTL of the lease the probe keys hang on: how long they outlive an agent that died. */
     leaseTTL: duration({ min: 2000 }).prefault('60s'),
   }),
+  facts: etcdFacts,
+  correlate: correlateEtcd,
   create({ node, timeout: runTimeout, registry, logger }, opts) {
     const metrics = etcdMetrics(registry);
     const requestTimeout = opts.requestTimeout ?? Math.floor(runTimeout / 4);
@@ -103,8 +107,13 @@ export const etcdProbe = defineProbe({
         }
         recordEtcdMetrics(metrics, observed, j.hasLeader, exported);
         const observations: Record<string, number | string | boolean | null> = { 'has leader': j.hasLeader };
-        // The worst problem per member and of the cluster, "<verdict> <reason>": the cluster status correlates them across agents.
-        for (const p of [...j.problems].reverse()) observations[p.endpoint === undefined ? 'cluster problem' : `${p.endpoint} problem`] = `${p.verdict} ${p.reason}`;
+        const facts: EtcdFacts = { members: [], clusterProblem: null };
+        const problemOf = (endpoint: string | undefined) => {
+          // worst first: the first is the one to state
+          const p = j.problems.find((x) => x.endpoint === endpoint);
+          return p && p.verdict !== 'ok' ? { verdict: p.verdict, reason: p.reason } : null;
+        };
+        facts.clusterProblem = problemOf(undefined);
         for (const m of observed) {
           if (m.name) observations[`${m.endpoint} member`] = m.name;
           const alarms = (m.alarms ?? []).filter((a) => a.memberId === m.memberId).map((a) => a.alarm);
@@ -112,8 +121,9 @@ export const etcdProbe = defineProbe({
           observations[`${m.endpoint} up`] = !m.down;
           if (m.putMs !== undefined) observations[`${m.endpoint} put ms`] = Number(m.putMs.toFixed(2));
           if (m.getMs !== undefined) observations[`${m.endpoint} get ms`] = Number(m.getMs.toFixed(2));
+          facts.members.push({ endpoint: m.endpoint, name: m.name || null, up: !m.down, problem: problemOf(m.endpoint), putMs: m.putMs === undefined ? null : Number(m.putMs.toFixed(2)), alarms });
         }
-        return { verdict: j.verdict, reason: j.reason, message: j.message, observations };
+        return { verdict: j.verdict, reason: j.reason, message: j.message, observations, facts };
       },
       async close() {
         const c = await session?.catch(() => undefined);

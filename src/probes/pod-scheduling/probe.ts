@@ -4,7 +4,7 @@ import { formatDuration } from '../../config/duration.ts';
 import { abortable, settledOrAborted } from '../../abortable.ts';
 import { admissionDenial, describeApiError } from '../../k8s/errors.ts';
 import { PodWatch, type SeenEvent } from '../../k8s/pod-watch.ts';
-import { podProgress, probePodManifest, probePodName, probePodSelector } from '../../k8s/probe-pod.ts';
+import { podProgress, probePodManifest, probePodName, probePodSelector } from './pod.ts';
 import type { KubeClients } from '../../k8s/client.ts';
 import { podSchedulingMetrics, type PodSchedulingMetrics } from '../../metrics/metrics.ts';
 import { withKubeClients } from '../kube.ts';
@@ -13,6 +13,9 @@ import type { ProbeResult } from '../../verdict.ts';
 import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import { defineProbe } from '../probe.ts';
+import { podStartupCondition } from './condition.ts';
+import { correlatePodScheduling } from './correlate.ts';
+import { podSchedulingFacts, type PodSchedulingFacts } from './facts.ts';
 
 /**
  * Deleting with a 1 s grace (the pod's own is 0) makes the API server wait for the kubelet to
@@ -66,7 +69,7 @@ const options = z.object({
 });
 type Options = z.output<typeof options>;
 
-const REASONS = ['unschedulable', 'image-pull', 'container-create', 'kubelet-rejected', 'timeout', 'forbidden', 'admission-denied', 'api-error'] as const;
+const REASONS = ['unschedulable', 'image-pull', 'container-create', 'kubelet-rejected', 'startup-timeout', 'deletion-timeout', 'forbidden', 'admission-denied', 'api-error'] as const;
 type Reason = (typeof REASONS)[number];
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 0)} s`;
@@ -89,6 +92,11 @@ export const podSchedulingProbe = defineProbe({
   reasons: REASONS,
   clients: ['kubernetes'],
   options,
+  facts: podSchedulingFacts,
+  correlate: correlatePodScheduling,
+  condition: podStartupCondition,
+  // A request refused for want of RBAC was answered: only an API error is the API server not answering.
+  apiUnanswered: (run) => run.reason === 'api-error',
   create({ kubernetes, node, clock, logger, registry }, opts) {
     const run: Run = { node: node.name, clock, logger, metrics: podSchedulingMetrics(registry) };
     return {
@@ -142,15 +150,16 @@ interface Run {
 }
 
 async function runOnce(run: Run, opts: Options, k: KubeClients, signal: AbortSignal): Promise<ProbeResult> {
+  const facts: PodSchedulingFacts = { scheduled: false };
   try {
-    return await probeNode(run, opts, k, run.node, signal);
+    return { ...(await probeNode(run, opts, k, run.node, signal, facts)), facts };
   } catch (err) {
-    if (err instanceof ApiCallFailed) return err.result;
+    if (err instanceof ApiCallFailed) return { ...err.result, facts };
     throw err;
   }
 }
 
-async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string, signal: AbortSignal): Promise<ProbeResult> {
+async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string, signal: AbortSignal, facts: PodSchedulingFacts): Promise<ProbeResult> {
   const { clock, metrics } = deps;
   const ns = k.namespace;
   // The previous run's clean-up first: its pod is ours, not a leftover to reap and count.
@@ -214,6 +223,7 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
       const why = last ? podProgress(last.pod).schedulerMessage : undefined;
       return critical('unschedulable', `probe pod not scheduled in ${secs(opts.schedulingTimeout)}: ${why ?? 'the scheduler has not acted on it (is kube-scheduler running?)'}`);
     }
+    facts.scheduled = true;
     // Phases are timed between watch events as they arrive here, so the API's own latency to
     // this agent cancels out; the create call's start is the fallback. A phase the watch was down
     // for is not timed: its events arrived late, replayed or re-listed.
@@ -250,7 +260,7 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
         return critical(now.failure.reason, `on node ${node}: ${cause.message}; still failing after ${secs(opts.startupTimeout)}`, observations);
       }
       const w = now?.waiting;
-      return critical('timeout', `probe pod scheduled on ${node} ${schedText} but not running after ${secs(opts.startupTimeout)}${w ? `: container waiting: ${w}` : ''}`, observations);
+      return critical('startup-timeout', `probe pod scheduled on ${node} ${schedText} but not running after ${secs(opts.startupTimeout)}${w ? `: container waiting: ${w}` : ''}`, observations);
     }
     if (outcome.kind === 'deleted') {
       gone = true;
@@ -270,7 +280,7 @@ async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string,
     if (!deleted) {
       const b = blind(`probe pod on ${node} not seen gone ${secs(opts.deletionTimeout)} after its deletion`);
       if (b) return { ...b, observations: all };
-      return critical('timeout', `probe pod ran on ${node} (scheduled ${schedText.replace(/^in /, '')}, running ${startText}) but is still terminating ${secs(opts.deletionTimeout)} after its deletion: the kubelet on ${node} has not confirmed it stopped`, all);
+      return critical('deletion-timeout', `probe pod ran on ${node} (scheduled ${schedText.replace(/^in /, '')}, running ${startText}) but is still terminating ${secs(opts.deletionTimeout)} after its deletion: the kubelet on ${node} has not confirmed it stopped`, all);
     }
     gone = true;
     const deleteSeenAt = first((e) => e.type === 'MODIFIED' && Boolean(e.pod.metadata?.deletionTimestamp))?.at ?? d0;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
-import { nodeLabelValue, podProgress, probePodManifest, probePodName, probePodSelector } from './probe-pod.ts';
+import { nodeLabelValue, podProgress, probePodManifest, probePodName, probePodSelector } from './pod.ts';
 
 void test('the probe pod is pinned to its node by name, tiny, and carries the labels reaping selects on', () => {
   const pod = probePodManifest({ node: 'worker-1', namespace: 'vigil', image: 'registry.k8s.io/pause:3.10', tolerations: [], activeDeadlineSeconds: 180 });
