@@ -2,7 +2,7 @@
 // through its shebang as the image runs it) with the deployed probe set against a real etcd and
 // the API simulator runs inside a memory cgroup of the limit the rendered manifests give its
 // container, while 100 HTTPS + basic-auth scrapers fetch /metrics once a second each for 5
-// minutes. It must still be running at the end, the kernel must not have OOM-killed anything in
+// minutes, each on its own keep-alive connection. It must still be running at the end, the kernel must not have OOM-killed anything in
 // the cgroup, every scrape must succeed, no probe may fall behind (each ran as often as its
 // interval allows over the window) and no run may outlive its timeout.
 //
@@ -124,6 +124,8 @@ void test(`the shipped agent with the deployed probe set, in a memory cgroup of 
     assert.equal(report.oomKills, 0, `the OOM killer killed ${report.oomKills} process(es) in the ${limit} cgroup`);
     assert.deepEqual(tally.errors, {}, `scrapes failed: ${JSON.stringify(tally.socketErrors)}`);
     assert.equal(tally.incomplete, 0, 'scrapes answered without the metrics');
+    // Each scraper keeps one connection, used every second: the agent closed none of them.
+    assert.equal(tally.connections, SCRAPERS, 'connections opened by the scrapers');
     // The load was there: at least one scrape per scraper every 10 s on average, however loaded the machine.
     assert.ok(tally.ok >= (SCRAPERS * SECONDS) / 10, `only ${tally.ok} scrapes in ${SECONDS} s`);
     assert.ok(before.size >= 5, `probes exported: ${[...before.keys()].join(', ')}`);

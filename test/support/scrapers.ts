@@ -1,6 +1,13 @@
 // Prometheus-like scrapers of /metrics (over HTTPS with basic auth, or plain HTTP), each at 1/s,
-// all in one child process on keep-alive connections (as Prometheus keeps them), so the load costs the agent what
-// real scrapes cost and the load generator does not compete with it more than Prometheus would.
+// all in one child process, each on its own keep-alive connection as a Prometheus scrape loop keeps
+// one per target, so the load costs the agent what real scrapes cost and the load generator does
+// not compete with it more than Prometheus would.
+//
+// One connection each, not a shared pool: a pool hands its most recently used sockets out first,
+// so the others sit idle until the agent closes them at its keep-alive timeout (65 s), and a burst
+// of scrapes that reaches for one of those just as the agent closes it is reset (ECONNRESET). A
+// scrape loop's own connection is never idle that long, and Go's client, which Prometheus uses,
+// resends a request its reused connection lost before any answer.
 //
 // startScrapers() runs this file in a child process; run directly, it scrapes and prints its
 // tallies as one line of JSON.
@@ -26,7 +33,7 @@ export interface ScrapeTally {
   errors: Record<string, number>;
   /** Each socket error with what the connection had been through: a reset on a reused idle connection is the keep-alive race, one on a new connection is not. */
   socketErrors: { message: string; reused: boolean; connectionAgeMs: number; idleBeforeMs: number | null; requestsBefore: number; waitedMs: number; responseStarted: boolean }[];
-  /** Connections opened over the run. */
+  /** Connections opened over the run: one per scraper unless the agent closed some. */
   connections: number;
   /** Scrapes answered 200 whose body did not contain the agent's build info. */
   incomplete: number;
@@ -36,7 +43,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function scrape(load: ScrapeLoad): Promise<ScrapeTally> {
   const secure = load.url.startsWith('https:');
-  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: load.scrapers, ca: load.caFile ? readFileSync(load.caFile) : undefined }) : new http.Agent({ keepAlive: true, maxSockets: load.scrapers });
+  const ca = secure && load.caFile ? readFileSync(load.caFile) : undefined;
+  const newAgent = () => (secure ? new https.Agent({ keepAlive: true, maxSockets: 1, ca }) : new http.Agent({ keepAlive: true, maxSockets: 1 }));
   const get = secure ? https.get : http.get;
   const auth = load.user === undefined ? {} : { auth: `${load.user}:${load.password ?? ''}` };
   const tally: ScrapeTally = { ok: 0, errors: {}, incomplete: 0, socketErrors: [], connections: 0 };
@@ -44,7 +52,7 @@ async function scrape(load: ScrapeLoad): Promise<ScrapeTally> {
   const history = new WeakMap<object, { openedAt: number; lastEndAt: number | null; requests: number }>();
   const fail = (what: string) => (tally.errors[what] = (tally.errors[what] ?? 0) + 1);
   const end = Date.now() + load.seconds * 1000;
-  const one = () =>
+  const one = (agent: http.Agent) =>
     new Promise<void>((resolve) => {
       const startedAt = Date.now();
       let responseStarted = false;
@@ -87,16 +95,17 @@ async function scrape(load: ScrapeLoad): Promise<ScrapeTally> {
       });
     });
   const scraper = async () => {
+    const agent = newAgent();
     // Spread over the first second, as scrapers with their own schedules are.
     await sleep(Math.random() * 1000);
     while (Date.now() < end) {
       const t0 = Date.now();
-      await one();
+      await one(agent);
       await sleep(Math.max(0, 1000 - (Date.now() - t0)));
     }
+    agent.destroy();
   };
   await Promise.all(Array.from({ length: load.scrapers }, scraper));
-  agent.destroy();
   return tally;
 }
 
