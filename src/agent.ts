@@ -8,9 +8,11 @@ import type { Logger } from './log.ts';
 import type { PeerTransport } from './peers/client.ts';
 import { httpsTransport } from './peers/tls-transport.ts';
 import { createPeers, type Peers } from './peers/index.ts';
+import { peerMeshProbe } from './peers/mesh-probe.ts';
+import { longestTimeout } from './runner/jitter.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.ts';
 import { lazyKubeClients } from './k8s/client.ts';
-import { startNodeConditions } from './k8s/node-condition-wiring.ts';
+import { startNodeConditions } from './conditions/wiring.ts';
 import { createProbe, type ProbeRegistry } from './probes/registry.ts';
 import { systemClock, type Clock, type TimerHandle } from './clock.ts';
 import { ProbeRunner, type ScheduledProbe } from './runner/runner.ts';
@@ -88,7 +90,8 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     const transport = deps.peerTransport ?? (webConfig?.current().tls ? httpsTransport(config.peers.tls) : undefined);
     const peers = await createPeers({ config, store: history, clock, logger, registry: metrics.registry, ownPort: () => port, transport, kubernetes });
     teardown.push({ what: 'peer discovery', fn: () => peers.stop() });
-    if (peers.probe) scheduled.push(peers.probe);
+    // The mesh's rounds run as a probe; pings have their own timeout (at most the round's), and a round may take until the next can start.
+    if (peers.mesh) scheduled.push({ probe: peerMeshProbe(peers.mesh), interval: config.peers.interval, timeout: longestTimeout(config.peers.interval), reasons: [] });
 
     const status = new LocalStatus({
       node: config.node.name,

@@ -53,6 +53,14 @@ export interface ProbeStatus {
   facts?: Facts | null;
 }
 
+/** A probe as the runner runs it: what a probe definition creates. */
+export interface Probe {
+  readonly name: string;
+  run(signal: AbortSignal): Promise<ProbeResult>;
+  /** Releases clients, leases and timers; called once at shutdown. */
+  close?(): Promise<void>;
+}
+
 /** One finished run of a probe, as the runner hands it on. */
 export interface CompletedRun {
   probe: string;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Cause, DesiredCondition } from '../src/diagnosis.ts';
-import { desiredConditions } from '../src/k8s/node-conditions.ts';
+import { desiredConditions } from '../src/conditions/desired.ts';
 import { localStatusCheck } from '../src/peers/status-check.ts';
 import type { ApiserverFacts } from '../src/probes/apiserver/facts.ts';
 import type { EtcdFacts } from '../src/probes/etcd/facts.ts';
@@ -120,7 +120,7 @@ void describe('messages are for people', () => {
   });
 
   void it('the cluster status and the Node-condition code name no probe and read no observation', () => {
-    const files = ['src/status', 'src/k8s'].flatMap((d) => readdirSync(path.join(REPO, d)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => path.join(d, f)));
+    const files = ['src/status', 'src/conditions', 'src/k8s'].flatMap((d) => readdirSync(path.join(REPO, d)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => path.join(d, f)));
     for (const f of files) {
       const text = readFileSync(path.join(REPO, f), 'utf8');
       for (const p of builtinProbes) assert.doesNotMatch(text, new RegExp(`['"\`]${p.name}['"\`]`), `${f} names the ${p.name} probe`);

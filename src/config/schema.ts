@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { defaultTimeout, timeoutProblem } from '../runner/jitter.ts';
 import { describe, duration, listenAddress, quoteKeys } from './fields.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
-import { peersSchema, type PeersConfig } from '../peers/config.ts';
+import { peersSchema, type PeersConfig } from './peers.ts';
 
 const ip = z.string().refine((s) => isIP(s) !== 0, { error: (iss) => `expected an IP address, got ${describe(iss.input)}` });
 

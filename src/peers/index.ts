@@ -7,8 +7,6 @@ import type { HistoryStore } from '../history/store.ts';
 import type { KubeClients } from '../k8s/client.ts';
 import type { Logger } from '../log.ts';
 import { peerMeshMetrics } from '../metrics/metrics.ts';
-import { peerMeshProbe } from '../probes/peer-mesh.ts';
-import type { ScheduledProbe } from '../runner/runner.ts';
 import type { PeerObservation } from '../status/cluster-types.ts';
 import { readToken, requireToken, tokenMatches } from './auth.ts';
 import { httpTransport, PeerClient, type PeerTransport } from './client.ts';
@@ -17,7 +15,6 @@ import { DnsDiscovery } from './dns.ts';
 import type { FanoutOptions } from './fanout.ts';
 import { KubernetesDiscovery } from './kubernetes.ts';
 import { PeerMesh } from './mesh.ts';
-import { longestTimeout } from '../runner/jitter.ts';
 
 export interface PeersDeps {
   config: Config;
@@ -39,8 +36,6 @@ export interface Peers {
   client: PeerClient;
   /** This agent's share of the mesh and what it saw; absent when no discovery is configured. */
   mesh: PeerMesh | undefined;
-  /** The mesh as a probe for the runner. */
-  probe: ScheduledProbe | undefined;
   /** What this agent sees of its peers, for its local status. */
   observations: () => PeerObservation[];
   /** How the cluster endpoints fan out to peers. */
@@ -108,9 +103,7 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
   return {
     directory,
     client,
-    // Pings have their own timeout (at most this); the round as a whole may take until the next one can start.
     mesh,
-    probe: mesh && { probe: peerMeshProbe(mesh), interval: pc.interval, timeout: longestTimeout(pc.interval), reasons: [] },
     observations: () => mesh?.observations() ?? [],
     fanout: {
       get podPort() {

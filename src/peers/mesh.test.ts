@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { HistoryStore } from '../history/store.ts';
 import { silentLogger } from '../log.ts';
 import { createMetrics, peerMeshMetrics } from '../metrics/metrics.ts';
-import { peerMeshProbe } from '../probes/peer-mesh.ts';
+import { peerMeshProbe } from './mesh-probe.ts';
 import { ProbeRunner } from '../runner/runner.ts';
 import type { CompletedRun } from '../verdict.ts';
 import { FakeClock } from '../../test/support/fake-clock.ts';

@@ -64,7 +64,7 @@ export function endpoints(p: PeerRecord, ports: { podPort: number; hostPort?: nu
 /**
  * This agent's share of the peer mesh: the peers it pings, over the pod network and the host path,
  * and the last observation of each, which the local status serves to peers. It has no schedule of
- * its own: the runner calls round() as the peer-mesh probe (src/probes/peer-mesh.ts).
+ * its own: the runner calls round() as the peer-mesh probe (mesh-probe.ts).
  */
 export class PeerMesh {
   readonly #o: MeshOptions;

@@ -5,15 +5,10 @@ import type { NodeIdentity } from '../config/schema.ts';
 import type { KubeClients } from '../k8s/client.ts';
 import type { Logger } from '../log.ts';
 import type { DesiredCondition } from '../diagnosis.ts';
-import type { ProbeResult, ProbeStatus } from '../verdict.ts';
+import type { Probe, ProbeStatus } from '../verdict.ts';
 import type { CorrelateContext, ProbeRun } from './correlate.ts';
 
-export interface Probe {
-  readonly name: string;
-  run(signal: AbortSignal): Promise<ProbeResult>;
-  /** Releases clients, leases and timers; called once at shutdown. */
-  close?(): Promise<void>;
-}
+export type { Probe } from '../verdict.ts';
 
 /** What every probe gets; every side effect comes in here so tests can control it. */
 export interface ProbeDeps {

@@ -5,8 +5,7 @@ import { Registry } from 'prom-client';
 import { FakeClock } from '../../test/support/fake-clock.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { createMetrics, type Metrics } from '../metrics/metrics.ts';
-import type { Probe } from '../probes/probe.ts';
-import type { CompletedRun, ProbeResult } from '../verdict.ts';
+import type { CompletedRun, Probe, ProbeResult } from '../verdict.ts';
 import { ProbeRunner } from './runner.ts';
 
 const ok: ProbeResult = { verdict: 'ok', message: 'fine' };

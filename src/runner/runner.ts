@@ -1,7 +1,6 @@
 import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics/metrics.ts';
-import type { Probe } from '../probes/probe.ts';
-import { COMMON_REASONS, VERDICT_RANK, type CompletedRun, type ProbeResult } from '../verdict.ts';
+import { COMMON_REASONS, VERDICT_RANK, type CompletedRun, type Probe, type ProbeResult } from '../verdict.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import { errorText } from '../errors.ts';
 import { RUN_JITTER } from './jitter.ts';

@@ -5,7 +5,7 @@
 // at its own virtual time, so counters only increase and histograms grow as real ones do.
 import { COMMON_REASONS } from '../../../src/verdict.ts';
 import { builtinProbes } from '../../../src/probes/index.ts';
-import { PEER_MESH_PROBE } from '../../../src/probes/peer-mesh.ts';
+import { PEER_MESH_PROBE } from '../../../src/peers/mesh-probe.ts';
 import { ETCD_ALARMS } from '../../../src/etcd/metrics.ts';
 import { MEMBER_FAILURE_KINDS } from '../../../src/etcd/verdict.ts';
 import type { Registry } from '../../../src/metrics/prom.ts';

@@ -2,8 +2,8 @@ import type { ConfigurationOptions, CoreV1Event, ObservableMiddleware, RequestCo
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { KubernetesWriteMetrics } from '../metrics/metrics.ts';
-import type { KubeClients } from './client.ts';
-import { describeApiError } from './errors.ts';
+import type { KubeClients } from '../k8s/client.ts';
+import { describeApiError } from '../k8s/errors.ts';
 import type { DesiredCondition } from '../diagnosis.ts';
 
 export interface NodeConditionWriterOptions {

@@ -6,10 +6,10 @@ import { kubernetesWriteMetrics } from '../metrics/metrics.ts';
 import type { Peers } from '../peers/index.ts';
 import type { LocalStatus } from '../status/local.ts';
 import type { CompletedRun } from '../verdict.ts';
-import type { KubeClients } from './client.ts';
-import { NodeConditionWriter } from './node-condition-writer.ts';
+import type { KubeClients } from '../k8s/client.ts';
+import { NodeConditionWriter } from './writer.ts';
 import { builtinProbes } from '../probes/index.ts';
-import { desiredConditions } from './node-conditions.ts';
+import { desiredConditions } from './desired.ts';
 
 /** The probes whose verdict says the API server is down from here. */
 const API_CHECKERS = new Set(builtinProbes.filter((d) => d.checksApi).map((d) => d.name));

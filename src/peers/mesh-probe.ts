@@ -1,6 +1,5 @@
-import type { PeerMesh } from '../peers/mesh.ts';
-import type { ProbeResult } from '../verdict.ts';
-import type { Probe } from './probe.ts';
+import type { Probe, ProbeResult } from '../verdict.ts';
+import type { PeerMesh } from './mesh.ts';
 
 export const PEER_MESH_PROBE = 'peer-mesh';
 

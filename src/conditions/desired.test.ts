@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PeerObservation } from '../status/cluster-types.ts';
 import type { ProbeStatus } from '../status/local.ts';
-import { desiredConditions } from './node-conditions.ts';
+import { desiredConditions } from './desired.ts';
 
 const probe = (verdict: ProbeStatus['verdict'], reason: string | null, message: string): ProbeStatus => ({ name: 'pod-scheduling', verdict, reason, message, since: null, lastRun: null, durationSeconds: null, skipped: false, observations: null });
 const obs = (peer: string, network: 'pod' | 'host', up: boolean, clockOffsetSeconds: number | null = up ? 0.001 : null): PeerObservation => ({ peer, network, up, rttSeconds: up ? 0.001 : null, clockOffsetSeconds, lastChecked: '2026-01-01T00:00:00Z', error: up ? null : 'timeout', failure: up ? null : 'timeout' });

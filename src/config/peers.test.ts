@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../config/load.ts';
+import { ConfigError, loadConfig } from './load.ts';
 import { builtinProbes } from '../probes/index.ts';
 
 function problems(yaml: string): string[] {

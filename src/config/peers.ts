@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseIpAddress } from '../config/address.ts';
+import { parseIpAddress } from './address.ts';
 import { timeoutProblem } from '../runner/jitter.ts';
-import { describe, duration } from '../config/fields.ts';
+import { describe, duration } from './fields.ts';
 
 /** "ip" or "ip:port" or "[v6]:port"; the port defaults to the network's configured port. */
 const peerAddress = () => z.string().refine((s) => parseIpAddress(s) !== undefined, {
