@@ -10,7 +10,7 @@ import { httpsTransport } from './peers/tls-transport.ts';
 import { createPeers, type Peers } from './peers/index.ts';
 import { peerMeshProbe } from './peers/mesh-probe.ts';
 import { longestTimeout } from './runner/jitter.ts';
-import { createMetrics, type Metrics } from './metrics/metrics.ts';
+import { createMetrics, peerTlsMetrics, type Metrics } from './metrics/metrics.ts';
 import { lazyKubeClients } from './k8s/client.ts';
 import { startNodeConditions } from './conditions/wiring.ts';
 import { createProbe, type ProbeRegistry } from './probes/registry.ts';
@@ -87,7 +87,20 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     const webConfig = openWebConfig(config.web.configFile, { logger, registry: metrics.registry, now: () => clock.now() });
     let port = 0;
     // Every agent runs the same web config: when it serves TLS, peers are reached over TLS.
-    const transport = deps.peerTransport ?? (webConfig?.current().tls ? httpsTransport(config.peers.tls) : undefined);
+    let reloadFailed = false;
+    let tlsMetrics: ReturnType<typeof peerTlsMetrics> | undefined;
+    const onReload = (err: unknown) => {
+      tlsMetrics?.peerTlsReloadSuccessful.set(err === undefined ? 1 : 0);
+      // once per failure, not once a second while the file stays bad
+      if (err !== undefined && !reloadFailed) logger.error({ err, files: config.peers.tls }, 'the changed peer TLS files cannot be used; peers are reached with the previous ones');
+      else if (err === undefined && reloadFailed) logger.info('the peer TLS files were reloaded');
+      reloadFailed = err !== undefined;
+    };
+    if (!deps.peerTransport && webConfig?.current().tls) {
+      tlsMetrics = peerTlsMetrics(metrics.registry);
+      tlsMetrics.peerTlsReloadSuccessful.set(1);
+    }
+    const transport = deps.peerTransport ?? (tlsMetrics ? httpsTransport({ ...config.peers.tls, onReload }) : undefined);
     const peers = await createPeers({ config, store: history, clock, logger, registry: metrics.registry, ownPort: () => port, transport, kubernetes });
     teardown.push({ what: 'peer discovery', fn: () => peers.stop() });
     // The mesh's rounds run as a probe; pings have their own timeout (at most the round's), and a round may take until the next can start.

@@ -25,8 +25,12 @@ export async function agentCommand(opts: Record<string, string | undefined> & { 
     return 2;
   }
   const logger = createLogger(config.log.level);
-  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (kept running)'));
-  let agent;
+  let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
+  // A bug somewhere: logged and counted (vigil_unhandled_rejections_total), and the agent keeps watching.
+  process.on('unhandledRejection', (err) => {
+    logger.error({ err }, 'unhandled rejection (kept running)');
+    agent?.metrics.unhandledRejections.inc();
+  });
   try {
     agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger, env: process.env });
   } catch (err) {

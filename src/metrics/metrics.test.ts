@@ -6,7 +6,8 @@ import { loadConfig } from '../config/load.ts';
 import { silentLogger } from '../log.ts';
 import { builtinProbes } from '../probes/index.ts';
 import { createProbe, ProbeRegistry } from '../probes/registry.ts';
-import { createMetrics } from './metrics.ts';
+import { readFileSync } from 'node:fs';
+import { createMetrics, kubernetesWriteMetrics, peerMeshMetrics, peerTlsMetrics, webConfigMetrics } from './metrics.ts';
 
 /** The registry of an agent that runs the probes enabled in the YAML. */
 function agentRegistry(yaml: string): Registry {
@@ -60,5 +61,20 @@ describe('probe metrics', () => {
       const labels = (m as unknown as { labelNames: string[] }).labelNames;
       for (const l of labels) assert.ok(!reserved.has(l), `${m.name} exports the reserved label ${l}`);
     }
+  });
+});
+
+void describe('docs/metrics.md', () => {
+  void it('lists every metric an agent can export, each once, and none it does not', async () => {
+    const all = 'probes:\n' + builtinProbes.map((p) => `  ${p.name}:\n    enabled: true\n`).join('');
+    const registry = agentRegistry(all);
+    peerMeshMetrics(registry);
+    kubernetesWriteMetrics(registry);
+    webConfigMetrics(registry, { tls: true });
+    peerTlsMetrics(registry);
+    const live = [...(await vigilNames(registry))].sort();
+    const rows = [...readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8').matchAll(/^\| (vigil_\w+) \|/gm)].map((m) => m[1]!);
+    assert.deepEqual(rows.filter((n, i) => rows.indexOf(n) !== i), [], 'listed twice');
+    assert.deepEqual([...new Set(rows)].sort(), live);
   });
 });

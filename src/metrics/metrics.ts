@@ -53,6 +53,9 @@ export function createMetrics(registry: Registry, opts: { defaultMetrics?: boole
     // HTTP server
     httpRequestsInFlight: g('vigil_http_requests_in_flight', 'HTTP requests being answered (liveness and readiness not counted).'),
     httpRequestsRejected: c('vigil_http_requests_rejected_total', 'HTTP requests and connections refused before a handler, by reason.', ['reason']),
+
+    // The process
+    unhandledRejections: c('vigil_unhandled_rejections_total', 'Promise rejections nothing handled: a bug, logged with its error; the agent keeps running.'),
   };
 }
 
@@ -145,6 +148,14 @@ export function webConfigMetrics(registry: Registry, opts: { tls: boolean }) {
 export type WebConfigMetrics = ReturnType<typeof webConfigMetrics>;
 
 /** The peer mesh's metrics; made when the agent has peers to watch. */
+/** When peers are reached over TLS. */
+export function peerTlsMetrics(registry: Registry) {
+  const { g } = makers(registry);
+  return {
+    peerTlsReloadSuccessful: g('vigil_peer_tls_reload_successful', 'Whether the peer TLS files (CA, client certificate and key) last read could be used (1), or a change to them could not and the previous ones stay in use (0).'),
+  };
+}
+
 export function peerMeshMetrics(registry: Registry) {
   const { g, h } = makers(registry);
   return {

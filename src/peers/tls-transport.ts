@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { checkServerIdentity, createSecureContext, type PeerCertificate } from 'node:tls';
 import { fileSignature } from '../files.ts';
 import { httpTransport, type PeerTransport } from './client.ts';
 
@@ -16,24 +16,32 @@ export interface PeerTlsFiles {
 
 /**
  * Reaches peers over TLS at the addresses discovery gives. The CA and client certificate are
- * re-read when their files change, so a rotated certificate is used from the next connection on.
+ * re-read when their files change, so a rotated certificate is used from the next connection on;
+ * onReload hears of each reload, with the error when the files could not be used.
  */
-export function httpsTransport(opts: PeerTlsFiles & { now?: () => number }): PeerTransport {
+export function httpsTransport(opts: PeerTlsFiles & { now?: () => number; onReload?: (err: unknown) => void }): PeerTransport {
   const now = opts.now ?? Date.now;
   const files = [opts.caFile, opts.certFile, opts.keyFile].filter((f): f is string => f !== undefined);
   const { serverName } = opts;
-  const build = () =>
-    new https.Agent({
+  const build = () => {
+    const ca = opts.caFile ? readFileSync(opts.caFile) : undefined;
+    const cert = opts.certFile ? readFileSync(opts.certFile) : undefined;
+    const key = opts.keyFile ? readFileSync(opts.keyFile) : undefined;
+    // Throws on a file that is not PEM or a key that does not match its certificate, before the
+    // files are used: the agent has no other moment to find out than a connection failing.
+    createSecureContext({ ca, cert, key });
+    return new https.Agent({
       keepAlive: true,
       maxSockets: 4,
       maxFreeSockets: 2,
       timeout: 30_000,
-      ca: opts.caFile ? readFileSync(opts.caFile) : undefined,
-      cert: opts.certFile ? readFileSync(opts.certFile) : undefined,
-      key: opts.keyFile ? readFileSync(opts.keyFile) : undefined,
+      ca,
+      cert,
+      key,
       // Peers are dialled by IP; a shared certificate names the service instead.
-      ...(serverName ? { servername: serverName, checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(serverName, cert) } : {}),
+      ...(serverName ? { servername: serverName, checkServerIdentity: (_host: string, c: PeerCertificate) => checkServerIdentity(serverName, c) } : {}),
     });
+  };
   let agent = build();
   let signature = fileSignature(files);
   let checkedAt = now();
@@ -47,8 +55,10 @@ export function httpsTransport(opts: PeerTlsFiles & { now?: () => number }): Pee
       agent.destroy();
       agent = next;
       signature = sig;
-    } catch {
-      // A half-written file: keep the agent in use; the next check tries again.
+      opts.onReload?.(undefined);
+    } catch (err) {
+      // A half-written or wrong file: keep the agent in use; the next check tries again.
+      opts.onReload?.(err);
     }
     return agent;
   };
