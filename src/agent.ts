@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Registry } from './metrics/prom.ts';
-import { parseListenAddress } from './config/address.ts';
 import type { Config } from './config/schema.ts';
 import { HistoryStore } from './history/store.ts';
 import type { Logger } from './log.ts';
@@ -172,12 +171,12 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     teardown.push({ what: 'probe runner', fn: () => runner.stop(config.shutdown.gracePeriod) });
     const tls = Boolean(webConfig?.current().tls);
     port = (server.address() as AddressInfo).port;
-    const listen = parseListenAddress(config.web.listenAddress)!;
+    const listen = config.web.listenAddress;
     const host = listen.host === undefined || listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host.includes(':') ? `[${listen.host}]` : listen.host;
     runner.start();
     peers.start();
     ready = true;
-    logger.info({ address: config.web.listenAddress, port, probes: runner.names, storage: history.path }, 'vigil agent started');
+    logger.info({ address: config.web.listenAddress.text, port, probes: runner.names, storage: history.path }, 'vigil agent started');
 
     let stopping: Promise<void> | undefined;
     return {

@@ -8,6 +8,7 @@ import { silentLogger } from '../src/log.ts';
 import { createApp } from '../src/server/app.ts';
 import { requestGuards } from '../src/server/guards.ts';
 import { DEFAULT_LIMITS } from '../src/config/limits.ts';
+import { listenAddress } from '../src/config/fields.ts';
 import { serve } from '../src/server/listen.ts';
 import { LocalStatus } from '../src/status/local.ts';
 import { parseRaw, rawExchange } from './support/raw-http.ts';
@@ -111,7 +112,7 @@ void test('requests beyond the concurrency cap get 503 with Retry-After; livenes
     status: new LocalStatus({ node: 'n', probes: [], now: () => Date.now() }),
     guards: requestGuards({ limits }), routers: [slow],
   });
-  const server = await serve({ app, listenAddress: '127.0.0.1:0', limits, logger: silentLogger() });
+  const server = await serve({ app, listenAddress: listenAddress.parse('127.0.0.1:0'), limits, logger: silentLogger() });
   const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
   try {
     const held = Array.from({ length: 3 }, () => fetch(`${base}/slow`));

@@ -41,7 +41,15 @@ export const duration = (opts: { min?: number } = {}) =>
 
 export const ratio = () => z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 
-/** host:port, [v6]:port or :port, with a port in 0–65535 (0: pick a free port). */
-export const listenAddress = z.string().refine((s) => parseListenAddress(s) !== undefined, {
-  error: (iss) => `expected host:port or :port with a port from 0 to 65535, got ${describe(iss.input)}`,
+/** A parsed address, with the text it was written as (for messages). */
+export type ListenAddress = { text: string; host: string | undefined; port: number };
+
+/** host:port, [v6]:port or :port, with a port in 0–65535 (0: pick a free port); parsed here, once. */
+export const listenAddress = z.string().transform((s, ctx): ListenAddress => {
+  const a = parseListenAddress(s);
+  if (!a) {
+    ctx.addIssue({ code: 'custom', message: `expected host:port or :port with a port from 0 to 65535, got ${describe(s)}` });
+    return z.NEVER;
+  }
+  return { text: s, ...a };
 });

@@ -19,7 +19,7 @@ function problems(text: string): string[] {
 describe('loadConfig', () => {
   it('fills every default from an empty file', () => {
     const c = load('');
-    assert.equal(c.web.listenAddress, ':10924');
+    assert.deepEqual(c.web.listenAddress, { text: ':10924', host: undefined, port: 10924 });
     assert.equal(c.storage.path, './data');
     assert.equal(c.storage.retention, 7 * 24 * 3600 * 1000);
     assert.equal(c.shutdown.gracePeriod, 10_000);
@@ -59,7 +59,7 @@ describe('loadConfig', () => {
     assert.equal(c.node.podIP, '198.18.0.7');
     assert.equal(c.node.hostIP, '198.19.0.7');
     assert.equal(c.kubernetes.namespace, 'monitoring');
-    assert.equal(c.web.listenAddress, '127.0.0.1:0');
+    assert.deepEqual(c.web.listenAddress, { text: '127.0.0.1:0', host: '127.0.0.1', port: 0 });
     assert.equal(load('node:\n  name: from-file\n', { env: { NODE_NAME: 'e' }, flags: { 'node.name': 'f' } }).node.name, 'f');
   });
 

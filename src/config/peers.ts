@@ -3,19 +3,30 @@ import { parseIpAddress } from './address.ts';
 import { timeoutProblem } from '../runner/jitter.ts';
 import { describe, duration } from './fields.ts';
 
+const peerAddressError = (input: unknown) => `expected an IP address with an optional :port, got ${describe(input)}`;
+
 /** "ip" or "ip:port" or "[v6]:port"; the port defaults to the network's configured port. */
-const peerAddress = () => z.string().refine((s) => parseIpAddress(s) !== undefined, {
-  error: (iss) => `expected an IP address with an optional :port, got ${describe(iss.input)}`,
-});
+const peerAddress = () => z.string().refine((s) => parseIpAddress(s) !== undefined, { error: (iss) => peerAddressError(iss.input) });
+
+/** The same, parsed here once: the IP and the port when one is given. */
+const parsedPeerAddress = () =>
+  z.string().transform((s, ctx) => {
+    const a = parseIpAddress(s);
+    if (!a) {
+      ctx.addIssue({ code: 'custom', message: peerAddressError(s) });
+      return z.NEVER;
+    }
+    return a;
+  });
 
 const port = z.number().int('must be a whole number').min(1, 'must be a port from 1 to 65535').max(65535, 'must be a port from 1 to 65535');
 
 const staticPeer = () => z.strictObject({
   node: z.string().min(1, 'must not be empty'),
   /** The peer's agent on the pod network. */
-  pod: peerAddress(),
+  pod: parsedPeerAddress(),
   /** The peer's agent through the host network (a hostPort); optional. */
-  host: peerAddress().optional(),
+  host: parsedPeerAddress().optional(),
 });
 
 export const peersSchema = z

@@ -28,7 +28,7 @@ const webLimitsSchema = z.strictObject({
 });
 
 const webSchema = z.strictObject({
-  listenAddress: listenAddress.default(':10924'),
+  listenAddress: listenAddress.prefault(':10924'),
   /** exporter-toolkit's web config file: TLS, basic auth users, extra headers. */
   configFile: z.string().min(1, 'must not be empty').optional(),
   limits: webLimitsSchema.prefault({}),

@@ -1,7 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
-import { parseIpAddress } from '../config/address.ts';
 import type { Config } from '../config/schema.ts';
 import type { HistoryStore } from '../history/store.ts';
 import type { KubeClients } from '../k8s/client.ts';
@@ -50,8 +49,7 @@ export interface Peers {
 
 export function staticRecords(config: Config['peers']): PeerRecord[] {
   return config.static.map((s) => {
-    const pod = parseIpAddress(s.pod)!;
-    const host = s.host === undefined ? undefined : parseIpAddress(s.host)!;
+    const { pod, host } = s;
     return {
       node: s.node,
       podIP: pod.ip,

@@ -2,7 +2,7 @@ import http, { STATUS_CODES, type RequestListener, type Server } from 'node:http
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { parseListenAddress } from '../config/address.ts';
+import type { ListenAddress } from '../config/fields.ts';
 import type { Logger } from '../log.ts';
 import { errorText } from '../errors.ts';
 import type { ServerLimits } from '../config/limits.ts';
@@ -12,7 +12,7 @@ import type { WebConfigSource } from './web-config-source.ts';
 
 export interface ServeOptions {
   app: RequestListener;
-  listenAddress: string;
+  listenAddress: ListenAddress;
   limits: ServerLimits;
   /** Absent: plain HTTP without authentication. */
   webConfig?: WebConfigSource;
@@ -80,10 +80,10 @@ export async function serve(opts: ServeOptions): Promise<Server> {
   server.maxConnections = opts.limits.maxConnections;
   server.maxHeadersCount = 100;
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => onClientError(err, socket, opts.onRejected));
-  const listen = parseListenAddress(opts.listenAddress)!;
+  const listen = opts.listenAddress;
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
-      reject(new Error(`cannot listen on ${opts.listenAddress}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : errorText(err)}`, { cause: err }));
+      reject(new Error(`cannot listen on ${listen.text}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : errorText(err)}`, { cause: err }));
     };
     server.once('error', onError);
     server.listen(listen.port, listen.host ?? '::', () => {
