@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import type { KubernetesWriteMetrics } from '../metrics/metrics.ts';
 import type { KubeClients } from '../k8s/client.ts';
 import { describeApiError } from '../k8s/errors.ts';
+import { Backoff } from '../backoff.ts';
 import type { DesiredCondition } from '../diagnosis.ts';
 
 export interface NodeConditionWriterOptions {
@@ -62,7 +63,7 @@ export class NodeConditionWriter {
   #events: CoreV1Event[] = [];
   #api: ApiServerSeen = { down: false, lastOkAt: null };
   #failedAt: number | null = null;
-  #backoff: number;
+  readonly #backoff: Backoff;
   #blockedUntil = 0;
   #timer: { handle: TimerHandle; at: number } | undefined;
   #running: Promise<void> | undefined;
@@ -74,7 +75,7 @@ export class NodeConditionWriter {
 
   constructor(opts: NodeConditionWriterOptions) {
     this.#o = { minIntervalMs: 30_000, heartbeatMs: 300_000, timeoutMs: 5_000, backoffMs: 5_000, maxBackoffMs: 120_000, ...opts };
-    this.#backoff = this.#o.backoffMs;
+    this.#backoff = new Backoff(this.#o.backoffMs, this.#o.maxBackoffMs);
     for (const kind of ['node-condition', 'event'] as const) for (const result of ['ok', 'error', 'forbidden', 'skipped']) this.#o.metrics.writes.inc({ kind, result }, 0);
   }
 
@@ -287,7 +288,7 @@ export class NodeConditionWriter {
     this.#o.metrics.writes.inc({ kind, result: 'ok' });
     if (kind === 'node-condition') {
       this.#failedAt = null;
-      this.#backoff = this.#o.backoffMs;
+      this.#backoff.reset();
     }
     const had = [...this.#logged].filter((key) => key.startsWith(`${kind}:`));
     if (had.length > 0) {
@@ -309,8 +310,8 @@ export class NodeConditionWriter {
     if (!backoff) return;
     const now = this.#o.clock.now();
     this.#failedAt = now;
-    this.#blockedUntil = now + this.#backoff;
-    this.#schedule(this.#backoff);
-    this.#backoff = Math.min(this.#backoff * 2, this.#o.maxBackoffMs);
+    const wait = this.#backoff.next();
+    this.#blockedUntil = now + wait;
+    this.#schedule(wait);
   }
 }

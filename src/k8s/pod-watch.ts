@@ -1,5 +1,6 @@
 import type { V1Pod, V1PodList, Watch } from '@kubernetes/client-node';
 import { abortable } from '../abortable.ts';
+import { Backoff } from '../backoff.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 
 export interface SeenEvent {
@@ -57,6 +58,7 @@ export class PodWatch {
   #controller: AbortController | undefined;
   #openedAt = 0;
   #failures = 0;
+  readonly #backoff = new Backoff(1000, MAX_BACKOFF_MS);
   #relist = false;
   #retry: TimerHandle | undefined;
   #closed = false;
@@ -161,12 +163,19 @@ export class PodWatch {
     else if (err) this.down.error = err;
     // A stream that ends as soon as it opened counts as a failure, so it cannot spin; a 410 is
     // answered by listing at once, as informers do.
-    if (this.#relist && this.#failures === 0) this.#failures = 0;
-    else if (err || now - this.#openedAt < 1000) this.#failures++;
-    else this.#failures = 0;
-    const delay = this.#failures === 0 ? 0 : Math.min(1000 * 2 ** (this.#failures - 1), MAX_BACKOFF_MS);
+    let delay = 0;
+    if (this.#relist && this.#failures === 0) delay = 0;
+    else if (err || now - this.#openedAt < 1000) {
+      this.#failures++;
+      delay = this.#backoff.next();
+    } else this.#succeeded();
     this.#notify();
     this.#retry = this.#clock.setTimeout(() => void this.#reopen(), delay);
+  }
+
+  #succeeded(): void {
+    this.#failures = 0;
+    this.#backoff.reset();
   }
 
   async #reopen(): Promise<void> {
@@ -181,7 +190,7 @@ export class PodWatch {
       }
       const refused = await this.#connect(this.#stop.signal);
       if (refused) this.#lost(this.#generation, refused);
-      else this.#failures = 0;
+      else this.#succeeded();
     } catch (err) {
       if (this.#closed) return;
       this.#generation = gen;

@@ -4,6 +4,7 @@ import type { Logger } from '../log.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { PeerDirectory, PeerRecord } from './directory.ts';
 import { byCodeUnit } from '../compare.ts';
+import { Backoff } from '../backoff.ts';
 
 /**
  * The agents' own DaemonSet pods as peers: one per node, the running one with an IP, the newest
@@ -44,8 +45,10 @@ export interface KubernetesDiscoveryOptions {
   directory: PeerDirectory;
   clock: Clock;
   logger: Logger;
-  /** Wait before listing again after the watch failed (the API server is down, say). */
+  /** The first wait before listing again after the watch failed (the API server is down, say); default 5 s. */
   retryMs?: number;
+  /** The retry after each further failure waits twice as long, up to this (default 60 s). */
+  maxRetryMs?: number;
   /**
    * How long each watch asks to last, a random time from the first to the second (seconds; default
    * 300 to 600, as client-go's reflector). The agent, not the server, then decides when it ends.
@@ -66,6 +69,8 @@ export class KubernetesDiscovery {
   #timer: TimerHandle | undefined;
   #stopped = false;
   #failing = false;
+  /** Every agent of the cluster retries: at 5,000 nodes a fixed 5 s would be 1,000 lists a second at an API server coming back. */
+  readonly #backoff: Backoff;
   #pending = false;
 
   /** Loads the client library only when Kubernetes discovery is configured. */
@@ -76,12 +81,14 @@ export class KubernetesDiscovery {
 
   private constructor(opts: KubernetesDiscoveryOptions, ListWatch: typeof import('@kubernetes/client-node').ListWatch) {
     this.#o = opts;
+    this.#backoff = new Backoff(opts.retryMs ?? 5000, opts.maxRetryMs ?? 60_000);
     const { core, namespace } = opts.clients;
     const list = async () => {
       const pods = await core.listNamespacedPod({ namespace, labelSelector: opts.labelSelector });
       pods.items.forEach(slimPod);
       if (this.#failing) this.#o.logger.info('Kubernetes peer discovery is back');
       this.#failing = false;
+      this.#backoff.reset();
       // the informer takes the items in after this resolves; publish once it has
       this.#publishSoon();
       return pods;
@@ -134,7 +141,7 @@ export class KubernetesDiscovery {
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
       this.start();
-    }, this.#o.retryMs ?? 5000);
+    }, this.#backoff.next());
   }
 
   start(): void {
