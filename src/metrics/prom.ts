@@ -1,6 +1,8 @@
 // The parts of prom-client the agent uses, each from its own module. prom-client's index also
 // loads its Pushgateway (node's https and zlib) and AggregatorRegistry (node's cluster), which
-// the agent never uses and every agent would otherwise carry.
+// the agent never uses and every agent would otherwise carry. These deep paths are not part of
+// prom-client's public API, so package.json pins it to a tilde range (patch releases only): a
+// minor release that moves a file must fail here, at the build, not in production.
 import type * as Prom from 'prom-client';
 import counter from 'prom-client/lib/counter.js';
 import defaultMetrics from 'prom-client/lib/defaultMetrics.js';
