@@ -125,6 +125,20 @@ describe('vigil agent', () => {
     assert.ok(!existsSync(path.join(storage, 'history.db-wal')), 'the WAL was checkpointed and removed on close');
   });
 
+  it('counts an unhandled rejection, logs it and keeps running', async () => {
+    // A rejection nothing handles, from a module node loads before the agent, once the agent listens.
+    const bug = `data:text/javascript,const t = setInterval(() => { if (process.getActiveResourcesInfo().includes('TCPServerWrap')) { clearInterval(t); Promise.reject(new Error('a bug nobody caught')); } }, 50);`;
+    const agent = await spawnAgent({ args: ['--storage.path', path.join(tmp, 'rejection')], nodeFlags: ['--import', bug] });
+    started.push(agent);
+    await agent.waitForLog(/unhandled rejection \(kept running\)/, 20_000);
+    assert.ok(agent.logs.some((l) => l.includes('a bug nobody caught')), 'the error logged');
+    const metrics = await (await fetch(`${agent.url}/metrics`)).text();
+    assert.match(metrics, /^vigil_unhandled_rejections_total 1$/m);
+    assert.equal(agent.child.exitCode, null, 'still running');
+    agent.kill('SIGTERM');
+    assert.equal((await agent.exited).code, 0);
+  });
+
   it('keeps every committed transition through kill -9', async () => {
     const storage = path.join(tmp, 'kill9');
     const watched = path.join(tmp, 'watched');

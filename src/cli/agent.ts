@@ -26,10 +26,13 @@ export async function agentCommand(opts: Record<string, string | undefined> & { 
   }
   const logger = createLogger(config.log.level);
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
-  // A bug somewhere: logged and counted (vigil_unhandled_rejections_total), and the agent keeps watching.
+  // A bug somewhere: logged and counted (vigil_unhandled_rejections_total, those during the start
+  // included), and the agent keeps watching.
+  let beforeStart = 0;
   process.on('unhandledRejection', (err) => {
     logger.error({ err }, 'unhandled rejection (kept running)');
-    agent?.metrics.unhandledRejections.inc();
+    if (agent) agent.metrics.unhandledRejections.inc();
+    else beforeStart++;
   });
   try {
     agent = await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger, env: process.env });
@@ -42,6 +45,7 @@ export async function agentCommand(opts: Record<string, string | undefined> & { 
     logger.fatal(`cannot start: ${errorText(err)}`);
     return 1;
   }
+  agent.metrics.unhandledRejections.inc(beforeStart);
   return new Promise<number>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ signal }, 'shutting down');
