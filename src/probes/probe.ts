@@ -53,7 +53,8 @@ export interface ProbeDefinition<S extends z.ZodRawShape = z.ZodRawShape, C exte
   clients?: readonly C[];
   /** Probe-specific options; every field needs a default so `enabled: true` alone is valid. */
   options: z.ZodObject<S>;
-  create(deps: ProbeDeps & Pick<ProbeClients, C>, options: z.output<z.ZodObject<S>>): Probe;
+  /** The probe itself, named by the definition's name. */
+  create(deps: ProbeDeps & Pick<ProbeClients, C>, options: z.output<z.ZodObject<S>>): Omit<Probe, 'name'>;
   /**
    * What its runs state for code (ProbeResult.facts): the figures its correlate and condition
    * read. Checked wherever they are read, a peer's included: facts that do not fit are dropped.

@@ -41,5 +41,7 @@ export function createProbe(e: EnabledProbe, deps: Omit<ProbeDeps, 'interval' | 
     if (!client) throw new Error(`probe "${e.definition.name}" needs the ${name} client, which this agent does not provide`);
     given[name] = client;
   }
-  return e.definition.create({ ...deps, ...(given as ProbeClients), interval: e.common.interval, timeout: e.common.timeout }, e.options);
+  const probe = e.definition.create({ ...deps, ...(given as ProbeClients), interval: e.common.interval, timeout: e.common.timeout }, e.options);
+  // the definition's name, the one every metric, status and cause carries
+  return { name: e.definition.name, run: (signal) => probe.run(signal), ...(probe.close ? { close: () => probe.close!() } : {}) };
 }

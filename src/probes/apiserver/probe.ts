@@ -30,7 +30,6 @@ export const apiserverProbe = defineProbe({
   create({ kubernetes, clock, registry }, opts) {
     const metrics = apiserverMetrics(registry);
     return {
-      name: 'apiserver',
       run: (signal) => withKubeClients(kubernetes, async ({ config: kube }): Promise<ProbeResult> => {
         const server = kube.getCurrentCluster()?.server ?? 'the API server';
         const problems: Problem[] = [];

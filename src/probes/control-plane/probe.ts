@@ -34,7 +34,6 @@ export const controlPlaneProbe = defineProbe({
   create({ kubernetes, clock, registry }, opts) {
     const metrics = controlPlaneMetrics(registry);
     return {
-      name: 'control-plane',
       run: (signal) => withKubeClients(kubernetes, async (k): Promise<ProbeResult> => {
         const problems: Problem[] = [];
         const observations: Record<string, number | string> = {};

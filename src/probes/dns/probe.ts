@@ -31,6 +31,6 @@ export const dnsProbe = defineProbe({
   create({ clock, registry }, opts) {
     const metrics = dnsMetrics(registry);
     const resolve = systemResolver({ servers: opts.servers, timeoutMs: opts.lookupTimeout });
-    return { name: 'dns', run: (signal) => dnsCheck({ resolve, clock, metrics }, opts, signal) };
+    return { run: (signal) => dnsCheck({ resolve, clock, metrics }, opts, signal) };
   },
 });

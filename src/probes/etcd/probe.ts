@@ -86,7 +86,6 @@ export const etcdProbe = defineProbe({
       })());
 
     return {
-      name: 'etcd',
       async run(): Promise<ProbeResult> {
         let c;
         try {

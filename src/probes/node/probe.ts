@@ -46,7 +46,6 @@ export function nodeProbeOn(io: (rootfs: string) => NodeIo): ProbeDefinition {
       const node = io(opts.rootfs);
       const paths = opts.paths ?? ['/', ...DATA_DIRS.filter((d) => node.exists(d))];
       return {
-        name: 'node',
         async run(): Promise<ProbeResult> {
           const problems: Problem[] = [];
           const observations: Record<string, number> = {};

@@ -100,7 +100,6 @@ export const podSchedulingProbe = defineProbe({
   create({ kubernetes, node, clock, logger, registry }, opts) {
     const run: Run = { node: node.name, clock, logger, metrics: podSchedulingMetrics(registry) };
     return {
-      name: 'pod-scheduling',
       run: (signal) => {
         const result = withKubeClients(kubernetes, (k) => runOnce(run, opts, k, signal));
         run.current = result.then(

@@ -35,7 +35,6 @@ export const registryProbe = defineProbe({
   correlate,
   condition,
   create: (_deps, opts) => ({
-    name: 'registry-mirror',
     run: () => Promise.resolve(opts.reachable ? { verdict: 'ok' as const, message: `${opts.mirror} answered`, facts: { mirror: opts.mirror } } : { verdict: 'critical' as const, reason: 'unreachable', message: `${opts.mirror}: connect ETIMEDOUT`, facts: { mirror: opts.mirror } }),
   }),
 });
