@@ -56,7 +56,7 @@ const MAX_PENDING_EVENTS = 20;
  * rate-limited per condition, and held back while the API server is known down.
  */
 export class NodeConditionWriter {
-  readonly #o: Required<NodeConditionWriterOptions>;
+  readonly #opts: Required<NodeConditionWriterOptions>;
   readonly #want = new Map<string, DesiredCondition>();
   /** What the Node carries, as last written or read; undefined until read once. */
   #written: Map<string, Written> | undefined;
@@ -74,9 +74,9 @@ export class NodeConditionWriter {
   readonly #logged = new Set<string>();
 
   constructor(opts: NodeConditionWriterOptions) {
-    this.#o = { minIntervalMs: 30_000, heartbeatMs: 300_000, timeoutMs: 5_000, backoffMs: 5_000, maxBackoffMs: 120_000, ...opts };
-    this.#backoff = new Backoff(this.#o.backoffMs, this.#o.maxBackoffMs);
-    for (const kind of ['node-condition', 'event'] as const) for (const result of ['ok', 'error', 'forbidden', 'skipped']) this.#o.metrics.writes.inc({ kind, result }, 0);
+    this.#opts = { minIntervalMs: 30_000, heartbeatMs: 300_000, timeoutMs: 5_000, backoffMs: 5_000, maxBackoffMs: 120_000, ...opts };
+    this.#backoff = new Backoff(this.#opts.backoffMs, this.#opts.maxBackoffMs);
+    for (const kind of ['node-condition', 'event'] as const) for (const result of ['ok', 'error', 'forbidden', 'skipped']) this.#opts.metrics.writes.inc({ kind, result }, 0);
   }
 
   /** The evidence now; cheap and synchronous, called after every probe result. */
@@ -95,19 +95,19 @@ export class NodeConditionWriter {
   /** Waits for a write in flight; no write starts after. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer) this.#o.clock.clearTimeout(this.#timer.handle);
+    if (this.#timer) this.#opts.clock.clearTimeout(this.#timer.handle);
     this.#timer = undefined;
     await this.#running;
   }
 
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
-    const at = this.#o.clock.now() + delayMs;
+    const at = this.#opts.clock.now() + delayMs;
     if (this.#timer && this.#timer.at <= at) return;
-    if (this.#timer) this.#o.clock.clearTimeout(this.#timer.handle);
+    if (this.#timer) this.#opts.clock.clearTimeout(this.#timer.handle);
     this.#timer = {
       at,
-      handle: this.#o.clock.setTimeout(() => {
+      handle: this.#opts.clock.setTimeout(() => {
         this.#timer = undefined;
         this.#kick();
       }, delayMs),
@@ -120,7 +120,7 @@ export class NodeConditionWriter {
       return;
     }
     this.#running = this.#flush()
-      .catch((err: unknown) => this.#o.logger.error({ err }, 'node conditions: unexpected failure'))
+      .catch((err: unknown) => this.#opts.logger.error({ err }, 'node conditions: unexpected failure'))
       .finally(() => {
         this.#running = undefined;
         if (this.#again) {
@@ -141,7 +141,7 @@ export class NodeConditionWriter {
         continue;
       }
       const changed = had.reason !== want.reason || had.message !== want.message;
-      const at = had.at + (changed ? this.#o.minIntervalMs : this.#o.heartbeatMs);
+      const at = had.at + (changed ? this.#opts.minIntervalMs : this.#opts.heartbeatMs);
       if (at <= now) dueNow = true;
       else next = Math.min(next, at);
     }
@@ -157,7 +157,7 @@ export class NodeConditionWriter {
   }
 
   async #flush(): Promise<void> {
-    const { clock } = this.#o;
+    const { clock } = this.#opts;
     const now = clock.now();
     const { dueNow, next } = this.#due(now);
     if (!dueNow) {
@@ -165,14 +165,14 @@ export class NodeConditionWriter {
       return;
     }
     if (this.#apiDown(now)) {
-      this.#o.metrics.writes.inc({ kind: 'node-condition', result: 'skipped' });
+      this.#opts.metrics.writes.inc({ kind: 'node-condition', result: 'skipped' });
       // observe() brings the API server's next verdict; the back-off's end is the other way back
       if (!this.#api.down) this.#schedule(Math.max(0, this.#blockedUntil - now));
       return;
     }
     let k: KubeClients;
     try {
-      k = await this.#o.kubernetes();
+      k = await this.#opts.kubernetes();
     } catch (err) {
       this.#failed('node-condition', err, 'load Kubernetes credentials');
       return;
@@ -184,7 +184,7 @@ export class NodeConditionWriter {
     const stamp = rfc3339(at);
     const conditions: V1NodeCondition[] = [];
     const transitions: DesiredCondition[] = [];
-    const next_ = new Map(written);
+    const updated = new Map(written);
     for (const [type, want] of this.#want) {
       const had = written.get(type);
       const changed = !had || had.status !== want.status;
@@ -194,21 +194,21 @@ export class NodeConditionWriter {
       const lastTransitionTime = changed || !had.lastTransitionTime ? rfc3339(Math.min(want.since ?? at, at)) : had.lastTransitionTime;
       // the first False on a node that never carried the condition is not a recovery
       if (changed && (had || want.status === 'True')) transitions.push(want);
-      next_.set(type, { status: want.status, reason: want.reason, message: want.message, lastTransitionTime, at });
+      updated.set(type, { status: want.status, reason: want.reason, message: want.message, lastTransitionTime, at });
       conditions.push({ type, status: want.status, reason: want.reason, message: want.message, lastHeartbeatTime: stamp as unknown as Date, lastTransitionTime: lastTransitionTime as unknown as Date });
     }
     try {
       // strategic merge: conditions merge by type, so the kubelet's own are left as they are
-      await k.core.patchNodeStatus({ name: this.#o.node, body: { status: { conditions } } }, await this.#callOptions('application/strategic-merge-patch+json'));
+      await k.core.patchNodeStatus({ name: this.#opts.node, body: { status: { conditions } } }, await this.#callOptions('application/strategic-merge-patch+json'));
     } catch (err) {
       // Refused as invalid (a validating admission policy, or a Node that is not as last read):
       // the Node is read again before the next write, so that write starts from what it carries.
       if ((err as { code?: unknown }).code === 422) this.#written = undefined;
-      this.#failed('node-condition', err, `patch nodes/${this.#o.node}/status`);
+      this.#failed('node-condition', err, `patch nodes/${this.#opts.node}/status`);
       return;
     }
     this.#succeeded('node-condition');
-    this.#written = next_;
+    this.#written = updated;
     for (const t of transitions) this.#queueEvent(t, at);
     await this.#sendEvents(k);
     const after = this.#due(clock.now());
@@ -218,7 +218,7 @@ export class NodeConditionWriter {
   /** Reads the node once, so a restarted agent keeps lastTransitionTime and sees a recovery as one. */
   async #readNode(k: KubeClients): Promise<boolean> {
     try {
-      const node = await k.core.readNode({ name: this.#o.node }, await this.#callOptions());
+      const node = await k.core.readNode({ name: this.#opts.node }, await this.#callOptions());
       const known = new Map<string, Written>();
       for (const c of node.status?.conditions ?? []) {
         if (!this.#want.has(c.type) && !c.type.startsWith('Vigil')) continue;
@@ -229,7 +229,7 @@ export class NodeConditionWriter {
       this.#written = known;
       return true;
     } catch (err) {
-      this.#failed('node-condition', err, `get nodes/${this.#o.node}`);
+      this.#failed('node-condition', err, `get nodes/${this.#opts.node}`);
       return false;
     }
   }
@@ -238,14 +238,14 @@ export class NodeConditionWriter {
     const time = new Date(at);
     this.#events.push({
       // client-go's recorder names events <object>.<unix nanoseconds in hex>; the sequence keeps two in one millisecond apart
-      metadata: { name: `${this.#o.node}.${(BigInt(at) * 1_000_000n + BigInt(this.#eventSeq++ % 1_000_000)).toString(16)}` },
-      involvedObject: { kind: 'Node', apiVersion: 'v1', name: this.#o.node, uid: this.#o.node },
+      metadata: { name: `${this.#opts.node}.${(BigInt(at) * 1_000_000n + BigInt(this.#eventSeq++ % 1_000_000)).toString(16)}` },
+      involvedObject: { kind: 'Node', apiVersion: 'v1', name: this.#opts.node, uid: this.#opts.node },
       reason: c.reason,
       message: `${c.type} is ${c.status}: ${c.message}`.slice(0, 1024),
       type: c.status === 'True' ? 'Warning' : 'Normal',
-      source: { component: 'vigil', host: this.#o.node },
+      source: { component: 'vigil', host: this.#opts.node },
       reportingComponent: 'vigil',
-      reportingInstance: this.#o.node,
+      reportingInstance: this.#opts.node,
       firstTimestamp: time,
       lastTimestamp: time,
       count: 1,
@@ -272,7 +272,7 @@ export class NodeConditionWriter {
   async #callOptions(contentType?: string): Promise<ConfigurationOptions> {
     // already loaded with the clients: this costs nothing more
     const { Observable } = await import('@kubernetes/client-node');
-    const timeoutMs = this.#o.timeoutMs;
+    const timeoutMs = this.#opts.timeoutMs;
     const own: ObservableMiddleware = {
       pre: (ctx: RequestContext) => {
         ctx.setSignal(AbortSignal.timeout(timeoutMs));
@@ -285,7 +285,7 @@ export class NodeConditionWriter {
   }
 
   #succeeded(kind: Kind): void {
-    this.#o.metrics.writes.inc({ kind, result: 'ok' });
+    this.#opts.metrics.writes.inc({ kind, result: 'ok' });
     if (kind === 'node-condition') {
       this.#failedAt = null;
       this.#backoff.reset();
@@ -293,22 +293,22 @@ export class NodeConditionWriter {
     const had = [...this.#logged].filter((key) => key.startsWith(`${kind}:`));
     if (had.length > 0) {
       for (const key of had) this.#logged.delete(key);
-      this.#o.logger.info({ kind }, `${kind === 'event' ? 'events' : 'node conditions'}: written again`);
+      this.#opts.logger.info({ kind }, `${kind === 'event' ? 'events' : 'node conditions'}: written again`);
     }
   }
 
   #failed(kind: Kind, err: unknown, action: string, backoff = true): void {
     const f = describeApiError(err, action, kind === 'event' ? { verb: 'create', resource: 'events', group: '', namespace: 'default' } : { verb: 'patch', resource: 'nodes/status', group: '' });
-    this.#o.metrics.writes.inc({ kind, result: f.reason === 'forbidden' ? 'forbidden' : 'error' });
+    this.#opts.metrics.writes.inc({ kind, result: f.reason === 'forbidden' ? 'forbidden' : 'error' });
     const key = `${kind}:${f.reason}:${f.code ?? ''}`;
     const log = { kind, reason: f.reason, code: f.code };
-    if (this.#logged.has(key)) this.#o.logger.debug(log, f.message);
+    if (this.#logged.has(key)) this.#opts.logger.debug(log, f.message);
     else {
       this.#logged.add(key);
-      this.#o.logger.warn(log, `${kind === 'event' ? 'events' : 'node conditions'}: ${f.message}${this.#logged.size === 1 ? ' (logged once until a write succeeds)' : ''}`);
+      this.#opts.logger.warn(log, `${kind === 'event' ? 'events' : 'node conditions'}: ${f.message}${this.#logged.size === 1 ? ' (logged once until a write succeeds)' : ''}`);
     }
     if (!backoff) return;
-    const now = this.#o.clock.now();
+    const now = this.#opts.clock.now();
     this.#failedAt = now;
     const wait = this.#backoff.next();
     this.#blockedUntil = now + wait;

@@ -23,14 +23,14 @@ export interface DnsDiscoveryOptions {
  * pinged once to learn its node name (and host IP); names are remembered with the list.
  */
 export class DnsDiscovery {
-  readonly #o: DnsDiscoveryOptions;
+  readonly #opts: DnsDiscoveryOptions;
   readonly #resolve: (name: string) => Promise<string[]>;
   readonly #known = new Map<string, PeerRecord>();
   #timer: TimerHandle | undefined;
   #stopped = false;
 
   constructor(opts: DnsDiscoveryOptions) {
-    this.#o = opts;
+    this.#opts = opts;
     const resolver = new Resolver({ timeout: 2000, tries: 2 });
     if (opts.servers?.length) resolver.setServers([...opts.servers]);
     this.#resolve = (name) => resolver.resolve4(name);
@@ -43,7 +43,7 @@ export class DnsDiscovery {
 
   async refresh(): Promise<void> {
     try {
-      const ips = [...new Set(await this.#resolve(this.#o.name))].sort();
+      const ips = [...new Set(await this.#resolve(this.#opts.name))].sort();
       const records: PeerRecord[] = [];
       await Promise.all(
         ips.map(async (ip) => {
@@ -53,27 +53,27 @@ export class DnsDiscovery {
             return;
           }
           try {
-            const a = await this.#o.client.get(baseUrl(ip, this.#o.podPort()), '/api/v1/ping', pingAnswer, { timeoutMs: this.#o.timeout });
+            const a = await this.#opts.client.get(baseUrl(ip, this.#opts.podPort()), '/api/v1/ping', pingAnswer, { timeoutMs: this.#opts.timeout });
             const rec: PeerRecord = { node: a.node, podIP: ip, ...(a.hostIP ? { hostIP: a.hostIP } : {}) };
             this.#known.set(ip, rec);
             records.push(rec);
           } catch (err) {
-            this.#o.logger.debug({ err, ip }, 'cannot learn the node name of a DNS peer yet');
+            this.#opts.logger.debug({ err, ip }, 'cannot learn the node name of a DNS peer yet');
           }
         }),
       );
       // Addresses gone from the Service are forgotten: a pod IP reused by another node's agent is asked its name again.
       for (const ip of this.#known.keys()) if (!ips.includes(ip)) this.#known.delete(ip);
-      if (!this.#stopped) this.#o.directory.set('dns', records);
+      if (!this.#stopped) this.#opts.directory.set('dns', records);
     } catch (err) {
-      this.#o.logger.warn({ err, name: this.#o.name }, 'DNS peer discovery failed; keeping the last known peers');
+      this.#opts.logger.warn({ err, name: this.#opts.name }, 'DNS peer discovery failed; keeping the last known peers');
     } finally {
-      if (!this.#stopped) this.#timer = this.#o.clock.setTimeout(() => void this.refresh(), this.#o.refresh);
+      if (!this.#stopped) this.#timer = this.#opts.clock.setTimeout(() => void this.refresh(), this.#opts.refresh);
     }
   }
 
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
+    if (this.#timer) this.#opts.clock.clearTimeout(this.#timer);
   }
 }

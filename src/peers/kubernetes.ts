@@ -64,7 +64,7 @@ const WATCH_TIMEOUT_SECONDS = [300, 600] as const;
  * restarted after a pause; the directory keeps (and has persisted) the last list meanwhile.
  */
 export class KubernetesDiscovery {
-  readonly #o: KubernetesDiscoveryOptions;
+  readonly #opts: KubernetesDiscoveryOptions;
   readonly #informer: Informer<V1Pod> & ObjectCache<V1Pod>;
   #timer: TimerHandle | undefined;
   #stopped = false;
@@ -80,13 +80,13 @@ export class KubernetesDiscovery {
   }
 
   private constructor(opts: KubernetesDiscoveryOptions, ListWatch: typeof import('@kubernetes/client-node').ListWatch) {
-    this.#o = opts;
+    this.#opts = opts;
     this.#backoff = new Backoff(opts.retryMs ?? 5000, opts.maxRetryMs ?? 60_000);
     const { core, namespace } = opts.clients;
     const list = async () => {
       const pods = await core.listNamespacedPod({ namespace, labelSelector: opts.labelSelector });
       pods.items.forEach(slimPod);
-      if (this.#failing) this.#o.logger.info('Kubernetes peer discovery is back');
+      if (this.#failing) this.#opts.logger.info('Kubernetes peer discovery is back');
       this.#failing = false;
       this.#backoff.reset();
       // the informer takes the items in after this resolves; publish once it has
@@ -115,7 +115,7 @@ export class KubernetesDiscovery {
     this.#informer.on('delete', publish);
     this.#informer.on('error', (err) => {
       if (this.#stopped) return;
-      if (!this.#failing) this.#o.logger.warn({ err }, 'Kubernetes peer discovery failed; keeping the last known peers and retrying');
+      if (!this.#failing) this.#opts.logger.warn({ err }, 'Kubernetes peer discovery failed; keeping the last known peers and retrying');
       this.#failing = true;
       this.#retry();
     });
@@ -133,12 +133,12 @@ export class KubernetesDiscovery {
 
   #publish(): void {
     if (this.#stopped) return;
-    this.#o.directory.set('kubernetes', podsToPeers(this.#informer.list()));
+    this.#opts.directory.set('kubernetes', podsToPeers(this.#informer.list()));
   }
 
   #retry(): void {
     if (this.#stopped || this.#timer) return;
-    this.#timer = this.#o.clock.setTimeout(() => {
+    this.#timer = this.#opts.clock.setTimeout(() => {
       this.#timer = undefined;
       this.start();
     }, this.#backoff.next());
@@ -147,7 +147,7 @@ export class KubernetesDiscovery {
   start(): void {
     if (this.#stopped) return;
     this.#informer.start().catch((err: unknown) => {
-      if (!this.#failing) this.#o.logger.warn({ err }, 'cannot list the agents\' pods; keeping the last known peers and retrying');
+      if (!this.#failing) this.#opts.logger.warn({ err }, 'cannot list the agents\' pods; keeping the last known peers and retrying');
       this.#failing = true;
       this.#retry();
     });
@@ -155,7 +155,7 @@ export class KubernetesDiscovery {
 
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
+    if (this.#timer) this.#opts.clock.clearTimeout(this.#timer);
     void this.#informer.stop().catch(() => undefined);
   }
 }

@@ -67,22 +67,22 @@ export function endpoints(p: PeerRecord, ports: { podPort: number; hostPort?: nu
  * its own: the runner calls round() as the peer-mesh probe (mesh-probe.ts).
  */
 export class PeerMesh {
-  readonly #o: MeshOptions;
+  readonly #opts: MeshOptions;
   readonly #observations = new Map<string, PeerObservation>();
   readonly #monotonic: () => number;
   #targets: string[] = [];
   #targetsFor = -1;
 
   constructor(opts: MeshOptions) {
-    this.#o = opts;
+    this.#opts = opts;
     this.#monotonic = opts.monotonic ?? (() => performance.now());
   }
 
   /** The peers this agent pings, recomputed only when membership changes. */
   targets(): string[] {
-    const d = this.#o.directory;
+    const d = this.#opts.directory;
     if (this.#targetsFor !== d.version) {
-      this.#targets = assignPeers(this.#o.self, d.list().map((p) => p.node), this.#o.k);
+      this.#targets = assignPeers(this.#opts.self, d.list().map((p) => p.node), this.#opts.k);
       this.#targetsFor = d.version;
     }
     return this.#targets;
@@ -90,7 +90,7 @@ export class PeerMesh {
 
   /** One round: ping every target over every network it has, in parallel; never throws. An aborted round records nothing. */
   async round(signal: AbortSignal): Promise<RoundSummary> {
-    const { metrics, directory } = this.#o;
+    const { metrics, directory } = this.#opts;
     const targets = this.targets();
     const set = new Set(targets);
     for (const [key, obs] of this.#observations) {
@@ -107,7 +107,7 @@ export class PeerMesh {
       targets.map(async (node) => {
         const p = directory.get(node);
         if (!p) return;
-        const eps = endpoints(p, this.#o);
+        const eps = endpoints(p, this.#opts);
         const results = await Promise.all((Object.entries(eps) as [Network, string][]).map(async ([network, url]) => [network, await this.#ping(node, url, signal)] as const));
         let offset: number | null = null;
         for (const [network, r] of results) {
@@ -115,7 +115,7 @@ export class PeerMesh {
           if (!r.up) down.push({ peer: node, network, failure: r.failure });
           const key = `${node}\0${network}`;
           const prev = this.#observations.get(key);
-          const nowMs = this.#o.clock.now();
+          const nowMs = this.#opts.clock.now();
           const now = new Date(nowMs).toISOString();
           const next: PeerObservation = {
             peer: node,
@@ -125,13 +125,13 @@ export class PeerMesh {
             clockOffsetSeconds: r.offsetMs === null ? null : r.offsetMs / 1000,
             lastChecked: now,
             since: prev && prev.up === r.up ? (prev.since ?? now) : now,
-            clockOffSince: clockOffSince(prev, r.offsetMs, this.#o.clockOffsetThreshold ?? Infinity, now),
+            clockOffSince: clockOffSince(prev, r.offsetMs, this.#opts.clockOffsetThreshold ?? Infinity, now),
             error: r.error,
             failure: r.failure,
           };
           this.#observations.set(key, next);
           const t = peerTransition(prev, next, nowMs);
-          if (t) this.#o.onTransition?.(t);
+          if (t) this.#opts.onTransition?.(t);
           metrics.peerUp.set({ peer_node: node, network }, r.up ? 1 : 0);
           // One series per failing link, naming how it failed: refused (the host is up, its agent is not) reads differently from a timeout.
           if (prev?.failure && prev.failure !== r.failure) metrics.peerFailure.remove({ peer_node: node, network, kind: prev.failure });
@@ -149,7 +149,7 @@ export class PeerMesh {
   }
 
   async #ping(node: string, url: string, signal: AbortSignal): Promise<PingOutcome> {
-    const { clock, client, timeout } = this.#o;
+    const { clock, client, timeout } = this.#opts;
     const t0 = clock.now();
     const m0 = this.#monotonic();
     try {

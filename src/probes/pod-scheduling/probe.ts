@@ -98,11 +98,11 @@ export const podSchedulingProbe = defineProbe({
   // A request refused for want of RBAC was answered: only an API error is the API server not answering.
   apiUnanswered: (run) => run.reason === 'api-error',
   create({ kubernetes, node, clock, logger, registry }, opts) {
-    const run: Run = { node: node.name, clock, logger, metrics: podSchedulingMetrics(registry) };
+    const state: ProbeState = { node: node.name, clock, logger, metrics: podSchedulingMetrics(registry) };
     return {
       run: (signal) => {
-        const result = withKubeClients(kubernetes, (k) => runOnce(run, opts, k, signal));
-        run.current = result.then(
+        const result = withKubeClients(kubernetes, (k) => runOnce(state, opts, k, signal));
+        state.current = result.then(
           () => undefined,
           () => undefined,
         );
@@ -111,8 +111,8 @@ export const podSchedulingProbe = defineProbe({
       // The runner aborts what is still running, then closes: the aborted run ends (starting the
       // delete of its pod, if it made one), and that delete is done or given up before the agent exits.
       close: async () => {
-        await run.current;
-        await run.cleanup;
+        await state.current;
+        await state.cleanup;
       },
     };
   },
@@ -132,8 +132,8 @@ async function call<T>(signal: AbortSignal, what: string, fn: () => Promise<T>):
   }
 }
 
-/** What one run uses: the node it probes, and the probe's clock, logger and metrics. */
-interface Run {
+/** What the probe keeps across its runs: the node it probes, its clock, logger and metrics, and the run and clean-up under way. */
+interface ProbeState {
   node: string;
   clock: Clock;
   logger: Logger;
@@ -148,17 +148,17 @@ interface Run {
   current?: Promise<void>;
 }
 
-async function runOnce(run: Run, opts: Options, k: KubeClients, signal: AbortSignal): Promise<ProbeResult> {
+async function runOnce(state: ProbeState, opts: Options, k: KubeClients, signal: AbortSignal): Promise<ProbeResult> {
   const facts: PodSchedulingFacts = { scheduled: false };
   try {
-    return { ...(await probeNode(run, opts, k, run.node, signal, facts)), facts };
+    return { ...(await probeNode(state, opts, k, state.node, signal, facts)), facts };
   } catch (err) {
     if (err instanceof ApiCallFailed) return { ...err.result, facts };
     throw err;
   }
 }
 
-async function probeNode(deps: Run, opts: Options, k: KubeClients, node: string, signal: AbortSignal, facts: PodSchedulingFacts): Promise<ProbeResult> {
+async function probeNode(deps: ProbeState, opts: Options, k: KubeClients, node: string, signal: AbortSignal, facts: PodSchedulingFacts): Promise<ProbeResult> {
   const { clock, metrics } = deps;
   const ns = k.namespace;
   // The previous run's clean-up first: its pod is ours, not a leftover to reap and count.
