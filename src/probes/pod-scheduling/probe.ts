@@ -1,6 +1,3 @@
-import { z } from 'zod';
-import { duration } from '../../config/fields.ts';
-import { formatDuration } from '../../config/duration.ts';
 import { abortable, settledOrAborted } from '../../abortable.ts';
 import { admissionDenial, describeApiError } from '../../k8s/errors.ts';
 import { PodWatch, type SeenEvent } from '../../k8s/pod-watch.ts';
@@ -14,60 +11,10 @@ import type { Clock } from '../../clock.ts';
 import type { Logger } from '../../log.ts';
 import { defineProbe } from '../probe.ts';
 import { podStartupCondition } from './condition.ts';
+import { CLEANUP_TIMEOUT_MS, DELETE_GRACE_SECONDS, options, type Options } from './options.ts';
+import { phasesFrom } from './phases.ts';
 import { correlatePodScheduling } from './correlate.ts';
 import { podSchedulingFacts, type PodSchedulingFacts } from './facts.ts';
-
-/**
- * Deleting with a 1 s grace (the pod's own is 0) makes the API server wait for the kubelet to
- * confirm the pod stopped, so "delete → gone" times the kubelet, and a dead kubelet shows.
- * Delete options go in the body: the API server reads the query's only when there is no body.
- */
-const DELETE_GRACE_SECONDS = 1;
-const MIN_DELETION_TIMEOUT_MS = 5000;
-/** How long the delete of a pod a failed run left behind may take before the next run's reaping is left to remove it. */
-const CLEANUP_TIMEOUT_MS = 5000;
-
-const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
-
-/** A toleration, refused here when the API server's ValidateTolerations would refuse the pod. */
-const toleration = z
-  .strictObject({
-    key: z.string().regex(QUALIFIED_NAME, 'must be a label name such as "example.com/dedicated"').optional(),
-    operator: z.enum(['Exists', 'Equal']).optional(),
-    value: z.string().regex(LABEL_VALUE, 'must be a label value: up to 63 alphanumerics, "-", "_" or "."').optional(),
-    effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-    tolerationSeconds: z.number().int().optional(),
-  })
-  .superRefine((t, ctx) => {
-    if (!t.key && t.operator !== 'Exists') ctx.addIssue({ code: 'custom', path: ['operator'], message: 'must be "Exists" when key is empty (a toleration of every taint)' });
-    if (t.operator === 'Exists' && t.value) ctx.addIssue({ code: 'custom', path: ['value'], message: 'must be empty when operator is "Exists"' });
-    if (t.tolerationSeconds !== undefined && t.effect !== 'NoExecute') ctx.addIssue({ code: 'custom', path: ['tolerationSeconds'], message: 'only applies to effect "NoExecute"' });
-  });
-
-const options = z.object({
-  /** A tiny image every node can pull; a private mirror's pause image in air-gapped clusters. */
-  image: z.string().min(1, 'must not be empty').default('registry.k8s.io/pause:3.10'),
-  priorityClassName: z.string().min(1, 'must not be empty').optional(),
-  /** Default: tolerate every NoSchedule taint, as node agents do; a cordon is reported as skipped instead. */
-  tolerations: z.array(toleration).default([{ operator: 'Exists', effect: 'NoSchedule' }]),
-  /** Creation → bound to the node. */
-  schedulingTimeout: duration({ min: 100 }).prefault('30s'),
-  /** Creation → containers running. */
-  startupTimeout: duration({ min: 100 }).prefault('60s'),
-  /**
-   * Deletion request → gone from the API. A real kubelet needs the pod's grace second, then a few
-   * seconds of its status and clean-up loops, to confirm a deletion: shorter would fail healthy nodes.
-   */
-  deletionTimeout: duration()
-    .refine((ms) => ms >= MIN_DELETION_TIMEOUT_MS, {
-      error: (iss) => `must be at least ${formatDuration(MIN_DELETION_TIMEOUT_MS)} (a kubelet takes the pod's ${DELETE_GRACE_SECONDS} s grace period and about 2 s more to confirm a deletion), got ${formatDuration(iss.input as number)}`,
-    })
-    .prefault('30s'),
-  /** The pod's activeDeadlineSeconds: the kubelet stops it even if the agent never comes back. */
-  activeDeadline: duration({ min: 1000 }).prefault('5m'),
-});
-type Options = z.output<typeof options>;
 
 const REASONS = ['unschedulable', 'image-pull', 'container-create', 'kubelet-rejected', 'startup-timeout', 'deletion-timeout', 'forbidden', 'admission-denied', 'api-error'] as const;
 type Reason = (typeof REASONS)[number];
@@ -223,14 +170,10 @@ async function probeNode(deps: ProbeState, opts: Options, k: KubeClients, node: 
       return critical('unschedulable', `probe pod not scheduled in ${secs(opts.schedulingTimeout)}: ${why ?? 'the scheduler has not acted on it (is kube-scheduler running?)'}`);
     }
     facts.scheduled = true;
-    // Phases are timed between watch events as they arrive here, so the API's own latency to
-    // this agent cancels out; the create call's start is the fallback. A phase the watch was down
-    // for is not timed: its events arrived late, replayed or re-listed.
-    const createdAt = first((e) => e.type === 'ADDED')?.at ?? t0;
-    const timed = (from: number, to: number) => !watch.gaps.some((g) => g.from <= to && (g.to ?? Infinity) >= from);
-    const schedMs = Math.max(0, scheduled.at - createdAt);
-    const schedTimed = timed(createdAt, scheduled.at);
-    if (schedTimed) metrics.podSchedulingDuration.observe(schedMs / 1000);
+    // The create call's start stands in for a creation the watch did not show.
+    const phases = (deleteRequestedAt?: number) => phasesFrom(ours(), watch.gaps, { createdAt: t0, ...(deleteRequestedAt === undefined ? {} : { deleteRequestedAt }) });
+    const sched = phases().scheduling!;
+    if (sched.timed) metrics.podSchedulingDuration.observe(sched.ms / 1000);
 
     type Outcome = { kind: 'running'; at: number } | { kind: 'failed'; reason: Reason; message: string } | { kind: 'deleted' };
     const outcome = await watch.wait(
@@ -247,8 +190,8 @@ async function probeNode(deps: ProbeState, opts: Options, k: KubeClients, node: 
       opts.startupTimeout - (clock.now() - t0),
       signal,
     );
-    const observations: Record<string, number> = schedTimed ? { 'scheduling seconds': schedMs / 1000 } : {};
-    const schedText = schedTimed ? `in ${secs(schedMs)}` : '(not timed)';
+    const observations: Record<string, number> = sched.timed ? { 'scheduling seconds': sched.ms / 1000 } : {};
+    const schedText = sched.timed ? `in ${secs(sched.ms)}` : '(not timed)';
     if (!outcome) {
       const b = blind(`probe pod scheduled on ${node} ${schedText} but not seen running after ${secs(opts.startupTimeout)}`);
       if (b) return { ...b, observations };
@@ -266,34 +209,31 @@ async function probeNode(deps: ProbeState, opts: Options, k: KubeClients, node: 
       return critical('api-error', `probe pod was deleted by someone else before it ran on ${node}`, observations);
     }
     if (outcome.kind === 'failed') return critical(outcome.reason, `on node ${node}: ${outcome.message}`, observations);
-    const startMs = Math.max(0, outcome.at - createdAt);
-    const startTimed = timed(createdAt, outcome.at);
-    if (startTimed) metrics.podStartupDuration.observe(startMs / 1000);
-    const startText = startTimed ? `${secs(startMs)}` : '(not timed)';
+    const start = phases().startup!;
+    if (start.timed) metrics.podStartupDuration.observe(start.ms / 1000);
+    const startText = start.timed ? `${secs(start.ms)}` : '(not timed)';
 
     const d0 = clock.now();
     await call(signal, `delete probe pod ${ns}/${name}`, () => k.core.deleteNamespacedPod({ namespace: ns, name, body: { gracePeriodSeconds: DELETE_GRACE_SECONDS, preconditions: { uid } } }));
     deleting = true; // only once the delete was accepted: a failed one is retried in the cleanup below
     const deleted = await watch.wait(() => first((e) => e.type === 'DELETED'), opts.deletionTimeout, signal);
-    const all = startTimed ? { ...observations, 'startup seconds': startMs / 1000 } : observations;
+    const all = start.timed ? { ...observations, 'startup seconds': start.ms / 1000 } : observations;
     if (!deleted) {
       const b = blind(`probe pod on ${node} not seen gone ${secs(opts.deletionTimeout)} after its deletion`);
       if (b) return { ...b, observations: all };
       return critical('deletion-timeout', `probe pod ran on ${node} (scheduled ${schedText.replace(/^in /, '')}, running ${startText}) but is still terminating ${secs(opts.deletionTimeout)} after its deletion: the kubelet on ${node} has not confirmed it stopped`, all);
     }
     gone = true;
-    const deleteSeenAt = first((e) => e.type === 'MODIFIED' && Boolean(e.pod.metadata?.deletionTimestamp))?.at ?? d0;
-    const delMs = Math.max(0, deleted.at - deleteSeenAt);
-    const delTimed = timed(deleteSeenAt, deleted.at);
-    if (delTimed) metrics.podDeletionDuration.observe(delMs / 1000);
+    const del = phases(d0).deletion!;
+    if (del.timed) metrics.podDeletionDuration.observe(del.ms / 1000);
     const gaps = watch.gaps.length;
     return {
       verdict: 'ok',
       message:
-        `probe pod on ${node}: scheduled ${schedText}, running ${startTimed ? 'in ' : ''}${startText}, gone ${delTimed ? `${secs(delMs)} after deletion` : '(not timed)'}` +
+        `probe pod on ${node}: scheduled ${schedText}, running ${start.timed ? 'in ' : ''}${startText}, gone ${del.timed ? `${secs(del.ms)} after deletion` : '(not timed)'}` +
         `${reaped ? `; ${reaped} leftover probe pod(s) deleted first` : ''}` +
         `${gaps ? `; the pod watch was re-established ${gaps === 1 ? 'once' : `${gaps} times`} (${watch.gaps[0]!.error.message}), phases across the gap not timed` : ''}`,
-      observations: { ...all, ...(delTimed ? { 'deletion seconds': delMs / 1000 } : {}), reaped },
+      observations: { ...all, ...(del.timed ? { 'deletion seconds': del.ms / 1000 } : {}), reaped },
     };
   } catch (err) {
     if (err instanceof ApiCallFailed || signal.aborted) throw err;
