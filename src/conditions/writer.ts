@@ -1,10 +1,12 @@
-import type { ConfigurationOptions, CoreV1Event, ObservableMiddleware, RequestContext, ResponseContext, V1NodeCondition } from '@kubernetes/client-node';
+import type { ConfigurationOptions, ObservableMiddleware, RequestContext, ResponseContext } from '@kubernetes/client-node';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import type { KubernetesWriteMetrics } from '../metrics/metrics.ts';
 import type { KubeClients } from '../k8s/client.ts';
 import { describeApiError } from '../k8s/errors.ts';
 import { Backoff } from '../backoff.ts';
+import { EventRecorder } from './events.ts';
+import { due, planWrite, type Written } from './plan.ts';
 import type { DesiredCondition } from '../diagnosis.ts';
 
 export interface NodeConditionWriterOptions {
@@ -31,22 +33,7 @@ export interface ApiServerSeen {
   lastOkAt: number | null;
 }
 
-interface Written {
-  status: 'True' | 'False';
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-  /** When it was last written (ms); 0 when only read from the node. */
-  at: number;
-}
-
 type Kind = 'node-condition' | 'event';
-
-/** metav1.Time: RFC 3339 in whole seconds. */
-const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-
-/** Pending events are dropped past this: memory stays bounded while the API is away. */
-const MAX_PENDING_EVENTS = 20;
 
 /**
  * Keeps this node's Vigil* conditions on its Node (a strategic merge patch on nodes/<name>/status,
@@ -60,7 +47,7 @@ export class NodeConditionWriter {
   readonly #want = new Map<string, DesiredCondition>();
   /** What the Node carries, as last written or read; undefined until read once. */
   #written: Map<string, Written> | undefined;
-  #events: CoreV1Event[] = [];
+  readonly #recorder: EventRecorder;
   #api: ApiServerSeen = { down: false, lastOkAt: null };
   #failedAt: number | null = null;
   readonly #backoff: Backoff;
@@ -69,13 +56,13 @@ export class NodeConditionWriter {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
-  #eventSeq = 0;
   /** Error kinds already logged at warn level; logged again only after a success. */
   readonly #logged = new Set<string>();
 
   constructor(opts: NodeConditionWriterOptions) {
     this.#opts = { minIntervalMs: 30_000, heartbeatMs: 300_000, timeoutMs: 5_000, backoffMs: 5_000, maxBackoffMs: 120_000, ...opts };
     this.#backoff = new Backoff(this.#opts.backoffMs, this.#opts.maxBackoffMs);
+    this.#recorder = new EventRecorder(this.#opts.node);
     for (const kind of ['node-condition', 'event'] as const) for (const result of ['ok', 'error', 'forbidden', 'skipped']) this.#opts.metrics.writes.inc({ kind, result }, 0);
   }
 
@@ -130,22 +117,8 @@ export class NodeConditionWriter {
       });
   }
 
-  /** When each wanted condition is next due (ms), and whether any is due now. */
   #due(now: number): { dueNow: boolean; next: number } {
-    let next = Infinity;
-    let dueNow = false;
-    for (const [type, want] of this.#want) {
-      const had = this.#written?.get(type);
-      if (!had || had.at === 0 || had.status !== want.status) {
-        dueNow = true;
-        continue;
-      }
-      const changed = had.reason !== want.reason || had.message !== want.message;
-      const at = had.at + (changed ? this.#opts.minIntervalMs : this.#opts.heartbeatMs);
-      if (at <= now) dueNow = true;
-      else next = Math.min(next, at);
-    }
-    return { dueNow, next };
+    return due(this.#want, this.#written, now, this.#opts);
   }
 
   /** Known down: its probe says so, or the last write failed and neither the back-off nor a later ok probe run has cleared it. */
@@ -181,22 +154,7 @@ export class NodeConditionWriter {
     if (this.#stopped) return;
     const written = this.#written!;
     const at = clock.now();
-    const stamp = rfc3339(at);
-    const conditions: V1NodeCondition[] = [];
-    const transitions: DesiredCondition[] = [];
-    const updated = new Map(written);
-    for (const [type, want] of this.#want) {
-      const had = written.get(type);
-      const changed = !had || had.status !== want.status;
-      // the evidence's own transition time when it has one (a change seen during an outage is written
-      // later); also when the Node carries the status with no transition time (null), since the
-      // server refuses an empty one (metav1.Time) and that would block every later write
-      const lastTransitionTime = changed || !had.lastTransitionTime ? rfc3339(Math.min(want.since ?? at, at)) : had.lastTransitionTime;
-      // the first False on a node that never carried the condition is not a recovery
-      if (changed && (had || want.status === 'True')) transitions.push(want);
-      updated.set(type, { status: want.status, reason: want.reason, message: want.message, lastTransitionTime, at });
-      conditions.push({ type, status: want.status, reason: want.reason, message: want.message, lastHeartbeatTime: stamp as unknown as Date, lastTransitionTime: lastTransitionTime as unknown as Date });
-    }
+    const { conditions, transitions, updated } = planWrite(this.#want, written, at);
     try {
       // strategic merge: conditions merge by type, so the kubelet's own are left as they are
       await k.core.patchNodeStatus({ name: this.#opts.node, body: { status: { conditions } } }, await this.#callOptions('application/strategic-merge-patch+json'));
@@ -209,7 +167,7 @@ export class NodeConditionWriter {
     }
     this.#succeeded('node-condition');
     this.#written = updated;
-    for (const t of transitions) this.#queueEvent(t, at);
+    for (const t of transitions) this.#recorder.record(t, at);
     await this.#sendEvents(k);
     const after = this.#due(clock.now());
     if (after.next !== Infinity) this.#schedule(after.next - clock.now());
@@ -234,38 +192,15 @@ export class NodeConditionWriter {
     }
   }
 
-  #queueEvent(c: DesiredCondition, at: number): void {
-    const time = new Date(at);
-    this.#events.push({
-      // client-go's recorder names events <object>.<unix nanoseconds in hex>; the sequence keeps two in one millisecond apart
-      metadata: { name: `${this.#opts.node}.${(BigInt(at) * 1_000_000n + BigInt(this.#eventSeq++ % 1_000_000)).toString(16)}` },
-      involvedObject: { kind: 'Node', apiVersion: 'v1', name: this.#opts.node, uid: this.#opts.node },
-      reason: c.reason,
-      message: `${c.type} is ${c.status}: ${c.message}`.slice(0, 1024),
-      type: c.status === 'True' ? 'Warning' : 'Normal',
-      source: { component: 'vigil', host: this.#opts.node },
-      reportingComponent: 'vigil',
-      reportingInstance: this.#opts.node,
-      firstTimestamp: time,
-      lastTimestamp: time,
-      count: 1,
-    });
-    if (this.#events.length > MAX_PENDING_EVENTS) this.#events.splice(0, this.#events.length - MAX_PENDING_EVENTS);
-  }
-
   async #sendEvents(k: KubeClients): Promise<void> {
-    while (this.#events.length > 0 && !this.#stopped) {
-      const e = this.#events[0]!;
-      try {
+    await this.#recorder.send(
+      async (e) => {
         // a cluster-scoped object's events live in "default" (client-go's recorder does the same)
         await k.core.createNamespacedEvent({ namespace: 'default', body: e }, await this.#callOptions());
-        this.#succeeded('event');
-      } catch (err) {
-        // an event is told once: a failed one is dropped, not retried into a pile
-        this.#failed('event', err, 'create an event in namespace default', false);
-      }
-      this.#events.shift();
-    }
+      },
+      () => this.#stopped,
+      (ok, err) => (ok ? this.#succeeded('event') : this.#failed('event', err, 'create an event in namespace default', false)),
+    );
   }
 
   /** This call's own timeout (set after the client's, so it wins) and, for a patch, its Content-Type. */
