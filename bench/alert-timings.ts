@@ -23,7 +23,11 @@ const SLOW_DISK_MS = 300;
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface PromAlert { labels: Record<string, string>; state: string; activeAt: string }
+interface PromAlert {
+  labels: Record<string, string>;
+  state: string;
+  activeAt: string;
+}
 
 async function alerts(stack: Stack): Promise<PromAlert[]> {
   const res = await fetch(`${stack.prometheus.url}/api/v1/alerts`);
@@ -60,11 +64,15 @@ const results: { firing: number; notified: number; cleared?: number }[] = [];
 let exitCode = 0;
 try {
   // A healthy baseline: every agent scraped, none of the alerts measured here firing.
-  await until('a healthy baseline', async () => {
-    const up = await query(stack, 'count(up{job="vigil"} == 1)');
-    const firing = (await alerts(stack)).filter((a) => /^Vigil(EtcdWriteLatency|EtcdMemberDown|EtcdNoLeader|AgentDown|NodeUnreachable)$/.test(a.labels.alertname ?? '') && a.state === 'firing');
-    return Number(up[0]?.value[1] ?? 0) === stack.agents.length && firing.length === 0 ? true : undefined;
-  }, 180_000);
+  await until(
+    'a healthy baseline',
+    async () => {
+      const up = await query(stack, 'count(up{job="vigil"} == 1)');
+      const firing = (await alerts(stack)).filter((a) => /^Vigil(EtcdWriteLatency|EtcdMemberDown|EtcdNoLeader|AgentDown|NodeUnreachable)$/.test(a.labels.alertname ?? '') && a.state === 'firing');
+      return Number(up[0]?.value[1] ?? 0) === stack.agents.length && firing.length === 0 ? true : undefined;
+    },
+    180_000,
+  );
   // Five minutes of healthy history, so the first run's long windows are full, as in a running cluster.
   await sleep(300_000);
   const used = new Set<string>();
@@ -119,7 +127,9 @@ try {
     await sleep(60_000);
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  log(`summary ${scenario}, ${results.length} runs: fault → firing ${results.map((r) => r.firing.toFixed(0)).join(', ')} s (median ${med(results.map((r) => r.firing)).toFixed(0)}); fault → notification ${results.map((r) => r.notified.toFixed(0)).join(', ')} s (median ${med(results.map((r) => r.notified)).toFixed(0)}); healed → cleared ${results.map((r) => r.cleared!.toFixed(0)).join(', ')} s`);
+  log(
+    `summary ${scenario}, ${results.length} runs: fault → firing ${results.map((r) => r.firing.toFixed(0)).join(', ')} s (median ${med(results.map((r) => r.firing)).toFixed(0)}); fault → notification ${results.map((r) => r.notified.toFixed(0)).join(', ')} s (median ${med(results.map((r) => r.notified)).toFixed(0)}); healed → cleared ${results.map((r) => r.cleared!.toFixed(0)).join(', ')} s`,
+  );
 } catch (err) {
   log(`failed: ${(err as Error).message}`);
   exitCode = 1;

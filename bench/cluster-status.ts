@@ -37,7 +37,11 @@ const REQUESTS = Number(values.requests);
 const ROUNDS = Number(values.rounds);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 
 const name = (i: number) => `node-${String(i).padStart(5, '0')}`;
 const ip = (i: number) => `127.10.${(i >> 8) & 255}.${i & 255}`;
@@ -48,7 +52,10 @@ function assignAllFast(names: string[], k: number): string[][] {
   const index = new Map(names.map((n, i) => [n, i]));
   const chosen = names.map(() => new Set<number>());
   for (let r = 0; r < k; r++) {
-    const ring = names.map((n) => ({ n, s: score(r, n) })).sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : a.n < b.n ? -1 : 1)).map((x) => index.get(x.n)!);
+    const ring = names
+      .map((n) => ({ n, s: score(r, n) }))
+      .sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : a.n < b.n ? -1 : 1))
+      .map((x) => index.get(x.n)!);
     ring.forEach((self, at) => {
       for (let step = 1; step < ring.length; step++) {
         const next = ring[(at + step) % ring.length]!;
@@ -178,7 +185,15 @@ for (let round = 0; round < ROUNDS; round++) {
     for (const [label, artifact] of [['after', values.artifact], ...(values.before && beforeSizes.has(n) ? [['before', values.before]] : [])] as [string, string][]) {
       const m = await measure(artifact, n);
       console.log(
-        `${label.padEnd(6)} | ${String(n).padStart(5)} | ${median(m.latencyMs).toFixed(0).padStart(6)} / ${Math.max(...m.latencyMs).toFixed(0).padEnd(6)} | ${(m.bytes / 1024).toFixed(0).padStart(10)} | ${String(median(m.answered)).padStart(6)} / ${String(Math.min(...m.answered)).padEnd(6)} | ${String(median(m.notAsked)).padStart(16)} | ${String(median(m.cpuMs)).padStart(19)} | ${median(m.transientMiB).toFixed(1).padStart(6)} / ${Math.max(...m.transientMiB).toFixed(1).padEnd(6)} | ${m.rssMiB.toFixed(1)}`,
+        `${label.padEnd(6)} | ${String(n).padStart(5)} | ${median(m.latencyMs).toFixed(0).padStart(6)} / ${Math.max(...m.latencyMs)
+          .toFixed(0)
+          .padEnd(
+            6,
+          )} | ${(m.bytes / 1024).toFixed(0).padStart(10)} | ${String(median(m.answered)).padStart(6)} / ${String(Math.min(...m.answered)).padEnd(6)} | ${String(median(m.notAsked)).padStart(16)} | ${String(median(m.cpuMs)).padStart(19)} | ${median(m.transientMiB).toFixed(1).padStart(6)} / ${Math.max(
+          ...m.transientMiB,
+        )
+          .toFixed(1)
+          .padEnd(6)} | ${m.rssMiB.toFixed(1)}`,
       );
     }
   }

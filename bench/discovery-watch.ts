@@ -126,7 +126,9 @@ async function run(mode: Mode): Promise<{ lists: number; watches: number; listMi
   }
 }
 
-console.log(`${PODS} agents' pods, ${AGENTS} discovery clients measured, ${HOURS} h at ${SCALE}x (${((HOURS * 3600) / SCALE).toFixed(0)} s each), watch history ${values['history-s']} s, other pods changing every ${values['churn-ms']} ms\n`);
+console.log(
+  `${PODS} agents' pods, ${AGENTS} discovery clients measured, ${HOURS} h at ${SCALE}x (${((HOURS * 3600) / SCALE).toFixed(0)} s each), watch history ${values['history-s']} s, other pods changing every ${values['churn-ms']} ms\n`,
+);
 console.log('| per agent per hour | lists | watches | MiB in lists | MiB in watches | peers seen at the end |');
 console.log('|---|---:|---:|---:|---:|---:|');
 for (const mode of ['makeInformer (before)', 'bookmarks + own timeout (shipped)'] as Mode[]) {

@@ -17,11 +17,17 @@ import { startEtcdCluster } from '../test/support/etcd.ts';
 import { startScrapers } from '../test/support/scrapers.ts';
 import { SHIPPED, startArtifact, type Running } from './artifact.ts';
 
-const { values } = parseArgs({ options: { with: { type: 'string', default: '' }, env: { type: 'string', multiple: true, default: [] }, idle: { type: 'string', default: '60' }, phase: { type: 'string', default: '60' }, scrapers: { type: 'string', default: '100' } } });
+const { values } = parseArgs({
+  options: { with: { type: 'string', default: '' }, env: { type: 'string', multiple: true, default: [] }, idle: { type: 'string', default: '60' }, phase: { type: 'string', default: '60' }, scrapers: { type: 'string', default: '100' } },
+});
 const EXTRA = values.with.split(/\s+/).filter(Boolean);
 const ENV = Object.fromEntries(values.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 function cpuSeconds(pid: number): number {
@@ -32,7 +38,10 @@ function cpuSeconds(pid: number): number {
 
 // The shebang's flags, so "as built" and "with" differ only by the extra flags.
 const shebang = readFileSync(SHIPPED, 'utf8').split('\n', 1)[0]!;
-const BUILT_FLAGS = shebang.replace(/^#!\/usr\/bin\/env -S node ?/, '').split(/\s+/).filter(Boolean);
+const BUILT_FLAGS = shebang
+  .replace(/^#!\/usr\/bin\/env -S node ?/, '')
+  .split(/\s+/)
+  .filter(Boolean);
 const variants = [
   { name: 'as built', prefix: [process.execPath, ...BUILT_FLAGS], env: {} },
   { name: `with ${[...Object.entries(ENV).map(([k, v]) => `${k}=${v}`), ...EXTRA].join(' ')}`, prefix: [process.execPath, ...BUILT_FLAGS, ...EXTRA], env: ENV },
@@ -78,7 +87,13 @@ try {
     console.log(`phase on "${r.variant}": ${tally.ok} scrapes, errors ${JSON.stringify(tally.errors)}; CPU ${cpu.get(r.agent)!.at(-1)!.toFixed(1)} % of a core; load ${load()}`);
   }
   console.log(`\n${values.scrapers} HTTPS + basic-auth scrapers/s on the deployed set: variant | CPU % of a core (each phase) | RSS max sampled MiB`);
-  for (const r of deployed) console.log(`${r.variant} | ${cpu.get(r.agent)!.map((x) => x.toFixed(1)).join(', ')} | ${peak.get(r.agent)!.toFixed(1)}`);
+  for (const r of deployed)
+    console.log(
+      `${r.variant} | ${cpu
+        .get(r.agent)!
+        .map((x) => x.toFixed(1))
+        .join(', ')} | ${peak.get(r.agent)!.toFixed(1)}`,
+    );
   console.log(`\nload after: ${load()}`);
 } finally {
   for (const a of agents) await a.stop();

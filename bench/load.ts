@@ -115,7 +115,9 @@ async function main(): Promise<void> {
   const sim = await ApiSim.start({ nodes: ['bench'] });
   const kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token });
   const extra: Record<string, string> = { etcd: `    endpoints: ["${etcd.endpoints[0]}"]\n`, 'pod-scheduling': '    timeout: 4s\n' };
-  const probeYaml = Object.entries(PROBES).map(([name, s]) => `  ${name}:\n    enabled: true\n    interval: ${s}s\n${extra[name] ?? ''}`).join('');
+  const probeYaml = Object.entries(PROBES)
+    .map(([name, s]) => `  ${name}:\n    enabled: true\n    interval: ${s}s\n${extra[name] ?? ''}`)
+    .join('');
   let config = `node:\n  name: bench\nstorage:\n  path: ${dir}/data\nkubernetes:\n  kubeconfig: ${kubeconfig}\n  namespace: vigil\nprobes:\n${probeYaml}`;
   let ca: Buffer | undefined;
   if (TLS) {

@@ -27,13 +27,22 @@ async function run(on: boolean): Promise<{ rss: number[]; writes: number }> {
   for (const n of NAMES) addr.set(n, `${ips.get(n)}:${await freePort(ips.get(n))}`);
   const peers = NAMES.map((n) => ({ node: n, pod: addr.get(n)!, host: addr.get(n)! }));
   sim.requests.length = 0;
-  const agents = await startAll(NAMES.map((n) => () =>
-    startPeerAgent({
-      name: n,
-      url: `http://${addr.get(n)}`,
-      dir: mkdtempSync(path.join(dir, `${n}-`)),
-      config: { web: { listenAddress: addr.get(n) }, kubernetes: { kubeconfig, namespace: 'vigil', nodeConditions: on }, probes: { node: { enabled: false }, apiserver: { enabled: values.apiserver } }, peers: { discovery: ['static'], static: peers, interval: '1s', timeout: '500ms' } },
-    })));
+  const agents = await startAll(
+    NAMES.map(
+      (n) => () =>
+        startPeerAgent({
+          name: n,
+          url: `http://${addr.get(n)}`,
+          dir: mkdtempSync(path.join(dir, `${n}-`)),
+          config: {
+            web: { listenAddress: addr.get(n) },
+            kubernetes: { kubeconfig, namespace: 'vigil', nodeConditions: on },
+            probes: { node: { enabled: false }, apiserver: { enabled: values.apiserver } },
+            peers: { discovery: ['static'], static: peers, interval: '1s', timeout: '500ms' },
+          },
+        }),
+    ),
+  );
   await sleep(seconds * 1000);
   const rss = agents.map((a) => procStats(a.child.pid!).rssBytes);
   await Promise.all(agents.map((a) => a.kill()));
@@ -56,5 +65,9 @@ try {
 }
 process.stdout.write(`${pairs} pairs, ${seconds} s each, 3 agents${values.apiserver ? ' with the apiserver probe' : ', peer mesh only'}, load average ${os.loadavg()[0]!.toFixed(1)}, node ${process.version}\n\n`);
 process.stdout.write('| nodeConditions | median RSS | range |\n|---|---|---|\n');
-for (const [name, xs] of [['off', off], ['on', on]] as const) process.stdout.write(`| ${name} | ${mib(median(xs))} MiB | ${mib(Math.min(...xs))} – ${mib(Math.max(...xs))} |\n`);
+for (const [name, xs] of [
+  ['off', off],
+  ['on', on],
+] as const)
+  process.stdout.write(`| ${name} | ${mib(median(xs))} MiB | ${mib(Math.min(...xs))} – ${mib(Math.max(...xs))} |\n`);
 process.stdout.write(`\nratio on/off ${(median(on) / median(off)).toFixed(2)}; API writes with the option on: ${writes} in ${pairs} runs of 3 agents (patches and events)\n`);

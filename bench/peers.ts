@@ -22,7 +22,6 @@ const SIZES = [10, 100, 1000];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-
 const names = (n: number) => Array.from({ length: n }, (_, i) => `node-${String(i).padStart(4, '0')}`);
 const dirs: string[] = [];
 const agents: AgentProcess[] = [];
@@ -48,7 +47,12 @@ async function meshAgent(n: number) {
 }
 
 try {
-  console.log(`load before: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load before: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const runs = [];
   for (const n of SIZES) runs.push(await meshAgent(n)); // one at a time: a failed start leaves nothing running
   await sleep(5000);
@@ -95,10 +99,7 @@ try {
       await new Promise((r) => s.close(r));
     }
   });
-  const peers = [
-    ...answering.map((node) => ({ node, pod: `127.0.0.1:${sim.responders.get(node)!.port}` })),
-    ...silent.map((s, i) => ({ node: `silent-${i}`, pod: `127.0.0.1:${(s.address() as AddressInfo).port}` })),
-  ];
+  const peers = [...answering.map((node) => ({ node, pod: `127.0.0.1:${sim.responders.get(node)!.port}` })), ...silent.map((s, i) => ({ node: `silent-${i}`, pod: `127.0.0.1:${(s.address() as AddressInfo).port}` }))];
   const agent = await startAgentWith(peers, { interval: '10s', timeout: '2s' });
   await sleep(2000);
   const latencies: number[] = [];
@@ -111,7 +112,12 @@ try {
   }
   console.log(`\ncluster status with 100 peers, 10 silent (fan-out timeout 1 s, concurrency 32), 7 requests`);
   console.log(`latency median ${median(latencies).toFixed(0)} ms, max ${Math.max(...latencies).toFixed(0)} ms; nodes unanswered: ${unanswered}`);
-  console.log(`load after: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `load after: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   for (const a of agents) {
     a.kill('SIGTERM');

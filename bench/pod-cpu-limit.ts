@@ -49,7 +49,12 @@ function throttled(id: string): { periods: number; throttled: number; throttledM
   const v1 = cgroups.find((l) => /:(cpu,cpuacct|cpuacct,cpu|cpu):/.test(l));
   const file = v1 ? `/sys/fs/cgroup/${v1.split(':')[1]}${v1.split(':')[2]}/cpu.stat` : v2 ? `/sys/fs/cgroup${v2.slice(3)}/cpu.stat` : undefined;
   if (!file) return undefined;
-  const stat = Object.fromEntries(readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' ') as [string, string]));
+  const stat = Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ') as [string, string]),
+  );
   const usec = stat.throttled_usec !== undefined ? Number(stat.throttled_usec) : Number(stat.throttled_time ?? 0) / 1000;
   return { periods: Number(stat.nr_periods ?? 0), throttled: Number(stat.nr_throttled ?? 0), throttledMs: usec / 1000 };
 }
@@ -88,9 +93,16 @@ for (let i = 0; i < PAIRS; i++) {
 }
 podman(['rmi', IMAGE]);
 const base = median(results[0]!.ms);
-console.log(`pause container start (podman run --detach, ${runtime ?? 'default runtime'}), ${PAIRS} rounds, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}:`);
+console.log(
+  `pause container start (podman run --detach, ${runtime ?? 'default runtime'}), ${PAIRS} rounds, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}:`,
+);
 VARIANTS.forEach((v, i) => {
   const r = results[i]!;
   const m = median(r.ms);
-  console.log(`  ${v.name.padEnd(26)} median ${m.toFixed(0)} ms (ratio ${(m / base).toFixed(2)}); throttled periods median ${r.throttled.length ? median(r.throttled) : 'n/a'}, throttled time median ${r.throttledMs.length ? median(r.throttledMs).toFixed(0) : 'n/a'} ms; all: ${r.ms.map((x) => x.toFixed(0)).join(' ')}`);
+  console.log(
+    `  ${v.name.padEnd(26)} median ${m.toFixed(0)} ms (ratio ${(m / base).toFixed(2)}); throttled periods median ${r.throttled.length ? median(r.throttled) : 'n/a'}, throttled time median ${r.throttledMs.length ? median(r.throttledMs).toFixed(0) : 'n/a'} ms; all: ${r.ms.map((x) => x.toFixed(0)).join(' ')}`,
+  );
 });

@@ -308,7 +308,9 @@ async function main(): Promise<void> {
   const startLoad = os.loadavg();
   console.log(`${os.cpus().length} cores; load average (1/5/15 min) at start ${fmtLoad(startLoad)}`);
   for (const b of builds) console.log(`${b.label}: ${b.node} (${b.version}) ${b.flags.join(' ')} ${b.bundle}`);
-  console.log(`${values.set === 'deployed' ? 'deployed probe set (etcd member and API simulator shared by every agent)' : 'node probe only'}; ${pairs} pairs; phases ${phases.join(', ')}: idle ${opts.idle} s (samples from ${opts.warmup} s); ${opts.scrapers} scrapers at 1/s for ${opts.load} s over HTTP or HTTPS + basic auth\n`);
+  console.log(
+    `${values.set === 'deployed' ? 'deployed probe set (etcd member and API simulator shared by every agent)' : 'node probe only'}; ${pairs} pairs; phases ${phases.join(', ')}: idle ${opts.idle} s (samples from ${opts.warmup} s); ${opts.scrapers} scrapers at 1/s for ${opts.load} s over HTTP or HTTPS + basic auth\n`,
+  );
 
   const results: Record<Build['label'], Record<string, number[]>> = { OLD: {}, NEW: {} };
   const loads1m: number[] = [];
@@ -320,7 +322,11 @@ async function main(): Promise<void> {
         loads1m.push(l[0]!);
         const r = await runOne(build, phase, opts);
         for (const [k, v] of Object.entries(r)) (results[build.label][k] ??= []).push(v);
-        console.log(`pair ${p + 1} ${phase.padEnd(5)} ${build.label}: ${Object.entries(r).map(([k, v]) => `${k}=${+v.toFixed(3)}`).join(' ')}  (load ${fmtLoad(l)})`);
+        console.log(
+          `pair ${p + 1} ${phase.padEnd(5)} ${build.label}: ${Object.entries(r)
+            .map(([k, v]) => `${k}=${+v.toFixed(3)}`)
+            .join(' ')}  (load ${fmtLoad(l)})`,
+        );
       }
     }
   }
@@ -341,7 +347,9 @@ async function main(): Promise<void> {
     console.log(`\nidle CPU from /proc/<pid>/stat over the same window (cross-check; 10 ms ticks): ${cross}`);
   }
   const sorted1m = [...loads1m].sort((a, b) => a - b);
-  console.log(`load average (1/5/15 min): at start ${fmtLoad(startLoad)}, at end ${fmtLoad(endLoad)}; 1-min at each agent's start: median ${median(loads1m).toFixed(2)}, range ${sorted1m[0]!.toFixed(2)}–${sorted1m.at(-1)!.toFixed(2)} on ${os.cpus().length} cores`);
+  console.log(
+    `load average (1/5/15 min): at start ${fmtLoad(startLoad)}, at end ${fmtLoad(endLoad)}; 1-min at each agent's start: median ${median(loads1m).toFixed(2)}, range ${sorted1m[0]!.toFixed(2)}–${sorted1m.at(-1)!.toFixed(2)} on ${os.cpus().length} cores`,
+  );
   if (failures.length > 0) throw new Error(`scrapes failed:\n  ${failures.join('\n  ')}`);
 }
 

@@ -22,7 +22,6 @@ const nodeFlags = values['node-flags'].split(' ').filter(Boolean);
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 
-
 async function withAgent<T>(fn: (agent: AgentProcess) => Promise<T>): Promise<T> {
   const storage = mkdtempSync(path.join(os.tmpdir(), 'vigil-bench-'));
   const agent = await spawnAgent({ args: ['--storage.path', storage], built: true, nodeFlags });
@@ -80,10 +79,12 @@ async function openLoop(agent: AgentProcess) {
   const start = Date.now();
   const script = `sleep "$1"; end=$(( $(date +%s) + ${loadSeconds} )); while [ "$(date +%s)" -lt "$end" ]; do curl -s -o /dev/null -w '%{http_code} %{time_total}\\n' "${url}"; sleep 1; done`;
   const outputs = await Promise.all(
-    Array.from({ length: scrapers }, (_, i) =>
-      new Promise<string>((resolve, reject) => {
-        execFile('sh', ['-c', script, 'scraper', (i / scrapers).toFixed(3)], { timeout: (loadSeconds + 30) * 1000 }, (err: Error | null, stdout: string) => (err ? reject(err) : resolve(stdout)));
-      }),
+    Array.from(
+      { length: scrapers },
+      (_, i) =>
+        new Promise<string>((resolve, reject) => {
+          execFile('sh', ['-c', script, 'scraper', (i / scrapers).toFixed(3)], { timeout: (loadSeconds + 30) * 1000 }, (err: Error | null, stdout: string) => (err ? reject(err) : resolve(stdout)));
+        }),
     ),
   );
   const latencies: number[] = [];
@@ -105,7 +106,12 @@ function report(what: string, latencies: number[], errors: number, before: { cpu
   );
 }
 
-console.log(`agent: node ${nodeFlags.join(' ')} dist/vigil.mjs agent (defaults: the node probe every 30 s); load average at start ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} on ${os.cpus().length} cores`);
+console.log(
+  `agent: node ${nodeFlags.join(' ')} dist/vigil.mjs agent (defaults: the node probe every 30 s); load average at start ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${os.cpus().length} cores`,
+);
 await withAgent(async (agent) => {
   const start = procStats(agent.pid);
   const rss: number[] = [];
@@ -115,7 +121,9 @@ await withAgent(async (agent) => {
   }
   const end = procStats(agent.pid);
   const sorted = [...rss].sort((a, b) => a - b);
-  console.log(`steady state over ${idleSeconds} s: RSS median ${mib(quantile(sorted, 0.5))} MiB (first ${mib(rss[0]!)}, last ${mib(rss.at(-1)!)}, max ${mib(sorted.at(-1)!)}); CPU ${(((end.cpuSeconds - start.cpuSeconds) / idleSeconds) * 100).toFixed(2)}% of a core`);
+  console.log(
+    `steady state over ${idleSeconds} s: RSS median ${mib(quantile(sorted, 0.5))} MiB (first ${mib(rss[0]!)}, last ${mib(rss.at(-1)!)}, max ${mib(sorted.at(-1)!)}); CPU ${(((end.cpuSeconds - start.cpuSeconds) / idleSeconds) * 100).toFixed(2)}% of a core`,
+  );
 });
 await withAgent(openLoop);
 await withAgent(closedLoop);

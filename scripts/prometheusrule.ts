@@ -8,7 +8,9 @@ export const DEFAULT_RUNBOOK_BASE_URL = 'https://vigil.example.com/runbooks/';
 
 const DEFAULT_METADATA = { name: 'vigil', namespace: 'vigil', labels: { 'app.kubernetes.io/name': 'vigil', 'app.kubernetes.io/component': 'alerting' } };
 
-interface RuleGroup { rules?: { annotations?: Record<string, string> }[] }
+interface RuleGroup {
+  rules?: { annotations?: Record<string, string> }[];
+}
 
 /** Checks a runbook base URL and gives it a trailing slash; throws an error naming the problem. */
 export function runbookBase(url: string): string {

@@ -21,7 +21,10 @@ const rank = (f) => {
   const i = LONG_FIRST.findIndex((n) => f.includes(n));
   return i === -1 ? LONG_FIRST.length : i;
 };
-const files = ['src', 'test'].flatMap(walk).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+const files = ['src', 'test']
+  .flatMap(walk)
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(2);
@@ -35,9 +38,11 @@ const longRunSeconds = Math.max(0, ...['VIGIL_SOAK_SECONDS', 'VIGIL_MEMORY_LOAD_
 const fileLimitMs = Math.max(20 * 60, longRunSeconds + 10 * 60) * 1000;
 const reporters = [
   // node's own choice when it has one reporter: spec on a terminal, TAP (whose summary CI reads) otherwise
-  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout',
+  `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+  '--test-reporter-destination=stdout',
   // names the test a file was running when it was stopped, and where the suite's time went
-  `--test-reporter=${path.join(import.meta.dirname, 'test-overruns.mjs')}`, '--test-reporter-destination=stderr',
+  `--test-reporter=${path.join(import.meta.dirname, 'test-overruns.mjs')}`,
+  '--test-reporter-destination=stderr',
 ];
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${fileLimitMs}`, ...reporters, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

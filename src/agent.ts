@@ -118,9 +118,7 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
         }
       },
     });
-    const conditions = config.kubernetes.nodeConditions
-      ? startNodeConditions({ config, kubernetes, clock, logger: logger.child({ component: 'node-conditions' }), registry: metrics.registry, status, peers })
-      : undefined;
+    const conditions = config.kubernetes.nodeConditions ? startNodeConditions({ config, kubernetes, clock, logger: logger.child({ component: 'node-conditions' }), registry: metrics.registry, status, peers }) : undefined;
     if (conditions) teardown.push({ what: 'node condition writer', fn: () => conditions.stop() });
     const runner = new ProbeRunner({
       probes: scheduled,

@@ -12,7 +12,7 @@ void describe('runtime', () => {
     assert.equal(runtimeProblem('v26.1.0', '/x/node'), undefined);
   });
 
-  it('says what package.json\'s engines say', () => {
+  it("says what package.json's engines say", () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { engines: { node: string } };
     assert.equal(pkg.engines.node, `>=${MIN_NODE.replace(/\.0$/, '')}`);
   });

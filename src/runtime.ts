@@ -4,7 +4,11 @@
 /** The oldest Node.js release vigil runs on (package.json's `engines` says the same). */
 export const MIN_NODE = '24.11.0';
 
-const parts = (v: string) => v.replace(/^v/, '').split('.').map((x) => Number.parseInt(x, 10) || 0);
+const parts = (v: string) =>
+  v
+    .replace(/^v/, '')
+    .split('.')
+    .map((x) => Number.parseInt(x, 10) || 0);
 
 /** Why this Node cannot run vigil, or undefined when it can. */
 export function runtimeProblem(version: string, execPath: string): string | undefined {

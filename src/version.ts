@@ -9,7 +9,11 @@ export function revision(env: Record<string, string | undefined> = process.env):
   if (env.VIGIL_REVISION) return env.VIGIL_REVISION;
   try {
     const root = fileURLToPath(new URL('..', import.meta.url));
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || 'unknown';
+    return (
+      execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || 'unknown'
+    );
   } catch {
     return 'unknown';
   }

@@ -131,7 +131,10 @@ describe('vigil agent', () => {
     const agent = await spawnAgent({ args: ['--storage.path', path.join(tmp, 'rejection')], nodeFlags: ['--import', bug] });
     started.push(agent);
     await agent.waitForLog(/unhandled rejection \(kept running\)/, 20_000);
-    assert.ok(agent.logs.some((l) => l.includes('a bug nobody caught')), 'the error logged');
+    assert.ok(
+      agent.logs.some((l) => l.includes('a bug nobody caught')),
+      'the error logged',
+    );
     const metrics = await (await fetch(`${agent.url}/metrics`)).text();
     assert.match(metrics, /^vigil_unhandled_rejections_total 1$/m);
     assert.equal(agent.child.exitCode, null, 'still running');

@@ -19,7 +19,10 @@ const SLOW_DISK_MS = 300;
 /** Labels a ServiceMonitor scrape sets on every target; vigil must export none of them. */
 const RESERVED = ['job', 'instance', 'namespace', 'service', 'pod', 'container', 'endpoint', 'node', 'cluster'];
 
-interface Sample { metric: Record<string, string>; value: [number, string] }
+interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
 
 void describe('alerts end to end', () => {
   let dir: string;
@@ -34,10 +37,14 @@ void describe('alerts end to end', () => {
   /** A follower not yet used by a test: a slow or dead leader would drag every member along. */
   const used = new Set<string>();
   const follower = async () => {
-    const leaders = await eventually(async () => {
-      const r = await query('max by (member) (vigil_etcd_endpoint_is_leader) == 1');
-      return r.length === 1 ? r : undefined;
-    }, 30_000, 'one etcd leader in Prometheus');
+    const leaders = await eventually(
+      async () => {
+        const r = await query('max by (member) (vigil_etcd_endpoint_is_leader) == 1');
+        return r.length === 1 ? r : undefined;
+      },
+      30_000,
+      'one etcd leader in Prometheus',
+    );
     const m = stack.etcd.members.find((x) => !used.has(x.name) && x.name !== leaders[0]!.metric.member && x.pid !== undefined)!;
     used.add(m.name);
     return m;
@@ -58,10 +65,14 @@ void describe('alerts end to end', () => {
       alertmanager: { groupWait: '2s', groupInterval: '2s', repeatInterval: '1h' },
     });
     // A healthy baseline: every agent has written to every member for a while.
-    await eventually(async () => {
-      const r = await query('count by (member) (increase(vigil_etcd_request_duration_seconds_count{operation="put"}[20s]) >= 4)');
-      return r.length === 3 && r.every((s) => Number(s.value[1]) === 3) ? r : undefined;
-    }, 90_000, 'puts from every agent to every member in Prometheus');
+    await eventually(
+      async () => {
+        const r = await query('count by (member) (increase(vigil_etcd_request_duration_seconds_count{operation="put"}[20s]) >= 4)');
+        return r.length === 3 && r.every((s) => Number(s.value[1]) === 3) ? r : undefined;
+      },
+      90_000,
+      'puts from every agent to every member in Prometheus',
+    );
   });
 
   after(async () => {
@@ -73,10 +84,14 @@ void describe('alerts end to end', () => {
   void it('exports no label a ServiceMonitor scrape sets: nothing arrives renamed exported_*', async () => {
     for (const a of stack.agents) {
       // Every probe has run (the API server probe every 15 s): every metric has its labels.
-      const text = await eventually(async () => {
-        const t = await (await fetch(`${a.url}/metrics`)).text();
-        return /^vigil_apiserver_request_duration_seconds_count\{path="livez"\} \d+$/m.test(t) ? t : undefined;
-      }, 60_000, `${a.name}: the API server probe's first observation`);
+      const text = await eventually(
+        async () => {
+          const t = await (await fetch(`${a.url}/metrics`)).text();
+          return /^vigil_apiserver_request_duration_seconds_count\{path="livez"\} \d+$/m.test(t) ? t : undefined;
+        },
+        60_000,
+        `${a.name}: the API server probe's first observation`,
+      );
       for (const line of text.split('\n')) {
         if (line === '' || line.startsWith('#')) continue;
         const labels = /^[a-zA-Z_:][\w:]*\{(.*)\} /.exec(line)?.[1] ?? '';
@@ -90,12 +105,19 @@ void describe('alerts end to end', () => {
     assert.ok(series.length > 100, `${series.length} series`);
     const renamed = series.filter((s) => Object.keys(s).some((k) => k.startsWith('exported_')));
     assert.deepEqual(renamed, []);
-    assert.ok(series.every((s) => s.endpoint === 'http' && s.namespace === 'vigil' && s.pod?.startsWith('vigil-')), 'the target labels as a ServiceMonitor sets them');
+    assert.ok(
+      series.every((s) => s.endpoint === 'http' && s.namespace === 'vigil' && s.pod?.startsWith('vigil-')),
+      'the target labels as a ServiceMonitor sets them',
+    );
     const firing = await query('ALERTS{alertstate="firing", alertname=~"Vigil.*"}');
-    assert.deepEqual(firing.map((s) => s.metric.alertname), [], 'nothing fires on a healthy cluster');
+    assert.deepEqual(
+      firing.map((s) => s.metric.alertname),
+      [],
+      'nothing fires on a healthy cluster',
+    );
   });
 
-  void it('one member\'s slow disk: one critical notification naming that member, the warning left out in the rules; resolved when fast again', async (t) => {
+  void it("one member's slow disk: one critical notification naming that member, the warning left out in the rules; resolved when fast again", async (t) => {
     const m = await follower();
     const faultAt = Date.now();
     const heal = await slowDisk(m.pid!, SLOW_DISK_MS);
@@ -105,12 +127,16 @@ void describe('alerts end to end', () => {
       // The warning's expression leaves the member out while the critical condition holds, so it
       // never fires in Prometheus: checked once the critical one has fired for longer than the
       // warning's own `for` (3m, 12 s compressed) would have needed.
-      await eventually(async () => {
-        const res = await fetch(`${stack.prometheus.url}/api/v1/alerts`);
-        const alerts = ((await res.json()) as { data: { alerts: { labels: Record<string, string>; state: string; activeAt: string }[] } }).data.alerts;
-        const critical = alerts.find((x) => x.labels.alertname === 'VigilEtcdWriteLatency' && x.labels.member === m.name && x.labels.severity === 'critical' && x.state === 'firing');
-        return critical && Date.now() - Date.parse(critical.activeAt) > 20_000 ? true : undefined;
-      }, 60_000, 'the critical alert active for 20 s');
+      await eventually(
+        async () => {
+          const res = await fetch(`${stack.prometheus.url}/api/v1/alerts`);
+          const alerts = ((await res.json()) as { data: { alerts: { labels: Record<string, string>; state: string; activeAt: string }[] } }).data.alerts;
+          const critical = alerts.find((x) => x.labels.alertname === 'VigilEtcdWriteLatency' && x.labels.member === m.name && x.labels.severity === 'critical' && x.state === 'firing');
+          return critical && Date.now() - Date.parse(critical.activeAt) > 20_000 ? true : undefined;
+        },
+        60_000,
+        'the critical alert active for 20 s',
+      );
       const warned = await query(`count_over_time(ALERTS{alertname="VigilEtcdWriteLatency", member="${m.name}", severity="warning", alertstate="firing"}[${Math.ceil((Date.now() - faultAt) / 1000)}s])`);
       assert.deepEqual(warned, [], 'the warning never fired while the critical condition held');
     } finally {
@@ -134,7 +160,14 @@ void describe('alerts end to end', () => {
     await m.kill();
     const fired = await eventually(() => webhook.find('firing', { alertname: 'VigilEtcdMemberDown', member: m.name }, killedAt), 120_000, 'VigilEtcdMemberDown at the webhook').catch(async (err: Error) => {
       // What the rule saw: its condition and each term that leaves a member out.
-      const terms = ['cluster_member:vigil_etcd_member_down:bool', 'cluster:vigil_etcd_has_leader:max_avg2m', 'cluster_node:vigil_peers_unreachable:ratio', 'cluster:vigil_nodes_unreachable:count', 'ALERTS{alertname="VigilEtcdMemberDown"}', 'max by (member) (vigil_etcd_endpoint_is_leader)'];
+      const terms = [
+        'cluster_member:vigil_etcd_member_down:bool',
+        'cluster:vigil_etcd_has_leader:max_avg2m',
+        'cluster_node:vigil_peers_unreachable:ratio',
+        'cluster:vigil_nodes_unreachable:count',
+        'ALERTS{alertname="VigilEtcdMemberDown"}',
+        'max by (member) (vigil_etcd_endpoint_is_leader)',
+      ];
       const seen = await Promise.all(terms.map(async (q) => `${q} = ${JSON.stringify((await query(q).catch(() => [])).map((r) => [r.metric, r.value[1]]))}`));
       throw new Error(`${err.message} (killed ${m.name}); ${seen.join('; ')}`);
     });
@@ -153,26 +186,43 @@ void describe('alerts end to end', () => {
 
   void it('an agent killed on a live host: agent down for that node, not node unreachable', async (t) => {
     const victim = stack.agents.find((a) => a.name === 'node-c')!;
-    await eventually(async () => {
-      const r = await query('node_peer:vigil_peer_up:max_avg2m == 1');
-      return r.length === 6 ? r : undefined;
-    }, 60_000, 'every agent to see every peer up');
+    await eventually(
+      async () => {
+        const r = await query('node_peer:vigil_peer_up:max_avg2m == 1');
+        return r.length === 6 ? r : undefined;
+      },
+      60_000,
+      'every agent to see every peer up',
+    );
     const killedAt = Date.now();
     await victim.kill('SIGKILL');
     const down = await eventually(() => webhook.find('firing', { alertname: 'VigilAgentDown', node: 'node-c' }, killedAt), 120_000, 'VigilAgentDown for node-c at the webhook');
     const instance = new URL(victim.url).host;
     assert.equal(down.receiver, 'team');
     assert.equal(down.alert.labels.instance, instance);
-    assert.match(down.alert.annotations.description!, new RegExp(`^Prometheus failed \\d+(\\.\\d+)?% of its scrapes of the vigil agent on node node-c \\(${instance.replace(/\./g, '\\.')}\\) over 10 minutes, while its node answers its peers\\.$`));
+    assert.match(
+      down.alert.annotations.description!,
+      new RegExp(`^Prometheus failed \\d+(\\.\\d+)?% of its scrapes of the vigil agent on node node-c \\(${instance.replace(/\./g, '\\.')}\\) over 10 minutes, while its node answers its peers\\.$`),
+    );
     // The peers got the connection refused: node-c's host is up, so its node is not unreachable,
     // and a dead agent is not a partition. Give the unreachable rule the time it would need.
     await new Promise((r) => setTimeout(r, 15_000));
     const peerView = await query('node_peer:vigil_peer_host_answered:max2m{peer_node="node-c"}');
     assert.equal(peerView.length, 2, 'both peers saw node-c refuse the connection');
     // Tickets aside (the slow disk above burned the write-latency budget, in compressed time), nothing else.
-    const others = webhook.notifications.filter((n) => n.receivedAt >= killedAt).flatMap((n) => n.alerts).filter((a) => a.status === 'firing' && a.labels.alertname !== 'VigilAgentDown' && a.labels.severity !== 'info');
-    assert.deepEqual(others.map((a) => `${a.labels.alertname} ${a.labels.node ?? a.labels.member ?? ''}`), [], 'nothing else notified');
-    assert.deepEqual(webhook.findAll('firing', { alertname: 'VigilAgentDown' }, killedAt).map((f) => f.alert.labels.node), ['node-c']);
+    const others = webhook.notifications
+      .filter((n) => n.receivedAt >= killedAt)
+      .flatMap((n) => n.alerts)
+      .filter((a) => a.status === 'firing' && a.labels.alertname !== 'VigilAgentDown' && a.labels.severity !== 'info');
+    assert.deepEqual(
+      others.map((a) => `${a.labels.alertname} ${a.labels.node ?? a.labels.member ?? ''}`),
+      [],
+      'nothing else notified',
+    );
+    assert.deepEqual(
+      webhook.findAll('firing', { alertname: 'VigilAgentDown' }, killedAt).map((f) => f.alert.labels.node),
+      ['node-c'],
+    );
     t.diagnostic(`compressed ×15: kill -> VigilAgentDown notification ${((down.receivedAt - killedAt) / 1000).toFixed(1)} s`);
   });
 });

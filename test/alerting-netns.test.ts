@@ -24,9 +24,16 @@ const PORT = 10925;
 const FACTOR = 15;
 const WEBHOOK_PORT = 9095;
 
-interface Sample { metric: Record<string, string>; value: [number, string] }
+interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
 /** A notification wanted: its alert name and the labels that name the problem, and the receiver. */
-interface Wanted { alertname: string; labels: Record<string, string>; receiver: 'pager' | 'team' }
+interface Wanted {
+  alertname: string;
+  labels: Record<string, string>;
+  receiver: 'pager' | 'team';
+}
 
 void describe('alerts from live hosts: node down, partition, broken pod network', { timeout: 900_000 }, () => {
   let topo: Topology | undefined;
@@ -56,14 +63,18 @@ void describe('alerts from live hosts: node down, partition, broken pod network'
     (await alertRanges(names, from)).map((r) => `${JSON.stringify(r.labels)} from ${((r.fromMs - from) / 1000).toFixed(0)} s to ${((r.toMs - from) / 1000).toFixed(0)} s`).join('; ');
   /** The agents' peer-reachability rules all clear, every scrape of the AgentDown window answered, nothing pending or firing. */
   const quiet = () =>
-    waitFor('a quiet cluster: every target scraped through the AgentDown window, every peer reached, no alert pending or firing', async () => {
-      const [scraped, unclean, alerts] = await Promise.all([
-        query(`min_over_time(up{job="vigil"}[${600 / FACTOR}s]) == 1`),
-        query('cluster_node:vigil_peers_unreachable:ratio > 0 or cluster_node:vigil_peers_overlay_broken:ratio > 0 or node_peer:vigil_overlay_link_broken:bool'),
-        query('ALERTS'),
-      ]);
-      return scraped.length === AGENTS.length && unclean.length === 0 && alerts.length === 0 ? true : undefined;
-    }, 240_000);
+    waitFor(
+      'a quiet cluster: every target scraped through the AgentDown window, every peer reached, no alert pending or firing',
+      async () => {
+        const [scraped, unclean, alerts] = await Promise.all([
+          query(`min_over_time(up{job="vigil"}[${600 / FACTOR}s]) == 1`),
+          query('cluster_node:vigil_peers_unreachable:ratio > 0 or cluster_node:vigil_peers_overlay_broken:ratio > 0 or node_peer:vigil_overlay_link_broken:bool'),
+          query('ALERTS'),
+        ]);
+        return scraped.length === AGENTS.length && unclean.length === 0 && alerts.length === 0 ? true : undefined;
+      },
+      240_000,
+    );
 
   /**
    * From a quiet cluster: the fault, the wanted notifications, `held` (the condition an excluded
@@ -71,14 +82,17 @@ void describe('alerts from live hosts: node down, partition, broken pod network'
    * resolved, a quiet cluster again. Then exactly the wanted firing and resolved notifications
    * arrived, and Prometheus had no other alert even pending over the whole time.
    */
-  const scenario = async (t: { diagnostic(s: string): void }, s: {
-    fault(): Promise<void>;
-    heal(): Promise<void>;
-    want: Wanted[];
-    held?: { expr: string; what: string };
-    /** An alert whose `for` is there to let the wanted one take shape first: it may be pending (never firing) until then. */
-    onset?: { pending: string; why: string };
-  }) => {
+  const scenario = async (
+    t: { diagnostic(s: string): void },
+    s: {
+      fault(): Promise<void>;
+      heal(): Promise<void>;
+      want: Wanted[];
+      held?: { expr: string; what: string };
+      /** An alert whose `for` is there to let the wanted one take shape first: it may be pending (never firing) until then. */
+      onset?: { pending: string; why: string };
+    },
+  ) => {
     await quiet();
     const faultAt = Date.now();
     await s.fault();
@@ -104,7 +118,14 @@ void describe('alerts from live hosts: node down, partition, broken pod network'
 
     const since = webhook!.notifications.filter((n) => n.receivedAt >= faultAt);
     const firing = since.flatMap((n) => n.alerts.filter((a) => a.status === 'firing').map((a) => ({ n, a })));
-    const named = (x: { alertname?: string; labels: Record<string, string> }) => [x.labels.alertname ?? x.alertname, ...Object.entries(x.labels).filter(([k]) => k !== 'alertname' && k !== 'severity').map(([k, v]) => `${k}=${v}`).sort()].join(' ');
+    const named = (x: { alertname?: string; labels: Record<string, string> }) =>
+      [
+        x.labels.alertname ?? x.alertname,
+        ...Object.entries(x.labels)
+          .filter(([k]) => k !== 'alertname' && k !== 'severity')
+          .map(([k, v]) => `${k}=${v}`)
+          .sort(),
+      ].join(' ');
     const wanted = s.want.map((w) => named({ alertname: w.alertname, labels: w.labels })).sort();
     assert.deepEqual(firing.map(({ a }) => named(a)).sort(), wanted, 'each wanted alert notified once as firing, and nothing else');
     for (const w of s.want) {
@@ -116,9 +137,17 @@ void describe('alerts from live hosts: node down, partition, broken pod network'
     assert.deepEqual(resolved.map((a) => named(a)).sort(), wanted, 'each resolved once, nothing else');
     const seen = await query(`group by (alertname, alertstate) (count_over_time(ALERTS[${seconds}s]))`);
     const others = seen.filter((x) => !s.want.some((w) => w.alertname === x.metric.alertname));
-    const history = async () => `(fault at 0 s, notified at ${((firedAt - faultAt) / 1000).toFixed(0)} s, healed at ${((healedAt - faultAt) / 1000).toFixed(0)} s): ${await alertHistory(others.map((x) => x.metric.alertname!), faultAt)}`;
+    const history = async () =>
+      `(fault at 0 s, notified at ${((firedAt - faultAt) / 1000).toFixed(0)} s, healed at ${((healedAt - faultAt) / 1000).toFixed(0)} s): ${await alertHistory(
+        others.map((x) => x.metric.alertname!),
+        faultAt,
+      )}`;
     const unexplained = others.filter((x) => !(s.onset && x.metric.alertname === s.onset.pending && x.metric.alertstate === 'pending'));
-    assert.deepEqual(unexplained.map((x) => `${x.metric.alertname} ${x.metric.alertstate}`), [], `no other alert so much as pending in Prometheus ${await history()}`);
+    assert.deepEqual(
+      unexplained.map((x) => `${x.metric.alertname} ${x.metric.alertstate}`),
+      [],
+      `no other alert so much as pending in Prometheus ${await history()}`,
+    );
     if (s.onset) {
       const until = Math.max(0, ...(await alertRanges([s.onset.pending], faultAt)).map((r) => r.toMs));
       assert.ok(until <= firedAt, `${s.onset.pending} pending only while ${s.want[0]!.alertname} took shape (${s.onset.why}) ${await history()}`);
@@ -132,22 +161,26 @@ void describe('alerts from live hosts: node down, partition, broken pod network'
     webhook = await WebhookReceiver.start();
     webhookRelay = await relayIntoNamespace({ ns: mon.ns, host: '127.0.0.1', port: WEBHOOK_PORT, target: { host: '127.0.0.1', port: Number(new URL(webhook.url).port) }, dir });
     const peers = AGENTS.map((n) => ({ node: n, pod: `${host(n).podIP}:${PORT}`, host: `${host(n).hostIP}:${PORT}` }));
-    agents.push(...(await startAll(AGENTS.map((n) => () => {
-      mkdirSync(path.join(dir, n));
-      return startPeerAgent({
-        name: n,
-        url: `http://${host(n).podIP}:${PORT}`,
-        netns: host(n).ns,
-        dir: path.join(dir, n),
-        config: {
-          node: { podIP: host(n).podIP, hostIP: host(n).hostIP },
-          web: { listenAddress: `0.0.0.0:${PORT}` },
-          // The mesh alone: no probe reads this machine's disks or memory.
-          probes: { node: { enabled: false } },
-          peers: { discovery: ['static'], static: peers, interval: '1s', timeout: '800ms', fanout: { timeout: '900ms' } },
-        },
-      });
-    }))));
+    agents.push(
+      ...(await startAll(
+        AGENTS.map((n) => () => {
+          mkdirSync(path.join(dir, n));
+          return startPeerAgent({
+            name: n,
+            url: `http://${host(n).podIP}:${PORT}`,
+            netns: host(n).ns,
+            dir: path.join(dir, n),
+            config: {
+              node: { podIP: host(n).podIP, hostIP: host(n).hostIP },
+              web: { listenAddress: `0.0.0.0:${PORT}` },
+              // The mesh alone: no probe reads this machine's disks or memory.
+              probes: { node: { enabled: false } },
+              peers: { discovery: ['static'], static: peers, interval: '1s', timeout: '800ms', fanout: { timeout: '900ms' } },
+            },
+          });
+        }),
+      )),
+    );
     const rulesFile = path.join(dir, 'rules.yml');
     rulesScaled(BUNDLED_RULES, 1 / FACTOR, rulesFile);
     const netns = { ns: mon.ns, dir };
@@ -189,7 +222,7 @@ void describe('alerts from live hosts: node down, partition, broken pod network'
         process.kill(agent('c').child.pid!, 'SIGCONT');
       },
       want: [{ alertname: 'VigilNodeUnreachable', labels: { node: 'c' }, receiver: 'pager' }],
-      held: { expr: `(1 - avg_over_time(up{job="vigil", node="c"}[${600 / FACTOR}s])) > 0.25`, what: 'node c\'s agent failing scrapes as VigilAgentDown counts them, for longer than its `for`' },
+      held: { expr: `(1 - avg_over_time(up{job="vigil", node="c"}[${600 / FACTOR}s])) > 0.25`, what: "node c's agent failing scrapes as VigilAgentDown counts them, for longer than its `for`" },
     });
   });
 
@@ -204,19 +237,25 @@ void describe('alerts from live hosts: node down, partition, broken pod network'
       },
       heal: () => topo!.heal(),
       want: [{ alertname: 'VigilNetworkPartition', labels: {}, receiver: 'pager' }],
-      onset: { pending: 'VigilNodeUnreachable', why: 'd\'s and e\'s shares of observers cross half at evaluations a moment apart: one reads unreachable alone for an evaluation, and the node alert waits a minute for that' },
-      held: { expr: `(1 - avg_over_time(up{job="vigil", node=~"d|e"}[${600 / FACTOR}s])) > 0.25 and on (node) (cluster_node:vigil_peers_unreachable:ratio > 0.5)`, what: 'd\'s and e\'s agents failing scrapes and unreachable, as VigilAgentDown and VigilNodeUnreachable count them, for longer than their `for`' },
+      onset: { pending: 'VigilNodeUnreachable', why: "d's and e's shares of observers cross half at evaluations a moment apart: one reads unreachable alone for an evaluation, and the node alert waits a minute for that" },
+      held: {
+        expr: `(1 - avg_over_time(up{job="vigil", node=~"d|e"}[${600 / FACTOR}s])) > 0.25 and on (node) (cluster_node:vigil_peers_unreachable:ratio > 0.5)`,
+        what: "d's and e's agents failing scrapes and unreachable, as VigilAgentDown and VigilNodeUnreachable count them, for longer than their `for`",
+      },
     });
   });
 
-  void it('a node\'s pod network dead, its host network fine: one page naming the overlay, not the agent Prometheus cannot scrape', async (t) => {
+  void it("a node's pod network dead, its host network fine: one page naming the overlay, not the agent Prometheus cannot scrape", async (t) => {
     const c = host('c');
     await scenario(t, {
       fault: () => run('ip', ['-n', c.ns, 'link', 'set', 'pod0', 'down']).then(() => undefined),
       heal: () => run('ip', ['-n', c.ns, 'link', 'set', 'pod0', 'up']).then(() => undefined),
       want: [{ alertname: 'VigilOverlayNetworkBroken', labels: { node: 'c' }, receiver: 'pager' }],
-      onset: { pending: 'VigilOverlayLinkBroken', why: 'the observers\' windows cross half at different evaluations: a link can read broken an evaluation before most of c\'s do, and the link alert waits 5 minutes for that' },
-      held: { expr: `(1 - avg_over_time(up{job="vigil", node="c"}[${600 / FACTOR}s])) > 0.25 and on (node) node_peer:vigil_overlay_link_broken:bool`, what: 'node c\'s agent failing scrapes and its links broken, as VigilAgentDown and VigilOverlayLinkBroken count them, for longer than their `for`' },
+      onset: { pending: 'VigilOverlayLinkBroken', why: "the observers' windows cross half at different evaluations: a link can read broken an evaluation before most of c's do, and the link alert waits 5 minutes for that" },
+      held: {
+        expr: `(1 - avg_over_time(up{job="vigil", node="c"}[${600 / FACTOR}s])) > 0.25 and on (node) node_peer:vigil_overlay_link_broken:bool`,
+        what: "node c's agent failing scrapes and its links broken, as VigilAgentDown and VigilOverlayLinkBroken count them, for longer than their `for`",
+      },
     });
   });
 

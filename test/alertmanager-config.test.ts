@@ -16,7 +16,11 @@ import { EXAMPLE_ALERTMANAGER_CONFIG, WebhookReceiver, startAlertmanager, type A
 
 type Labels = Record<string, string>;
 
-interface HeldAlert { labels: Labels; status: { state: string; inhibitedBy: string[] }; receivers: { name: string }[] }
+interface HeldAlert {
+  labels: Labels;
+  status: { state: string; inhibitedBy: string[] };
+  receivers: { name: string }[];
+}
 
 /** Real Alertmanager with one configuration, a webhook for every receiver, and clusters to keep each case apart. */
 function alertmanagerUnderTest(config?: () => string) {
@@ -63,20 +67,29 @@ function alertmanagerUnderTest(config?: () => string) {
    * inhibiting alert fires).
    */
   const notified = async (c: string, expected: number) => {
-    await eventually(async () => {
-      const sent = sentFor(c);
-      if (sent.length < expected) return undefined;
-      const alerts = await held(c);
-      const settled = alerts.length === posted.get(c) && alerts.every((a) =>
-        (a.status.state === 'suppressed' && a.status.inhibitedBy.length > 0)
-        || (a.status.state === 'active' && a.receivers.every((r) => r.name === 'null'))
-        || sent.some((f) => sameLabels(f.alert.labels, a.labels)));
-      return settled ? true : undefined;
-    }, 20_000, `${expected} notified alerts for ${c}, every other one inhibited or sent nowhere`);
-    return sentFor(c).map((f) => `${f.receiver}: ${f.alert.labels.alertname}${f.alert.labels.node ? ` ${f.alert.labels.node}` : ''}${f.alert.labels.member ? ` ${f.alert.labels.member}` : ''} ${f.alert.labels.severity}`).sort();
+    await eventually(
+      async () => {
+        const sent = sentFor(c);
+        if (sent.length < expected) return undefined;
+        const alerts = await held(c);
+        const settled =
+          alerts.length === posted.get(c) &&
+          alerts.every((a) => (a.status.state === 'suppressed' && a.status.inhibitedBy.length > 0) || (a.status.state === 'active' && a.receivers.every((r) => r.name === 'null')) || sent.some((f) => sameLabels(f.alert.labels, a.labels)));
+        return settled ? true : undefined;
+      },
+      20_000,
+      `${expected} notified alerts for ${c}, every other one inhibited or sent nowhere`,
+    );
+    return sentFor(c)
+      .map((f) => `${f.receiver}: ${f.alert.labels.alertname}${f.alert.labels.node ? ` ${f.alert.labels.node}` : ''}${f.alert.labels.member ? ` ${f.alert.labels.member}` : ''} ${f.alert.labels.severity}`)
+      .sort();
   };
   /** The labels of every alert of a case that Alertmanager holds back by an inhibition. */
-  const inhibited = async (c: string) => (await held(c)).filter((a) => a.status.state === 'suppressed' && a.status.inhibitedBy.length > 0).map((a) => `${a.labels.alertname} ${a.labels.severity}`).sort();
+  const inhibited = async (c: string) =>
+    (await held(c))
+      .filter((a) => a.status.state === 'suppressed' && a.status.inhibitedBy.length > 0)
+      .map((a) => `${a.labels.alertname} ${a.labels.severity}`)
+      .sort();
   return { fire, notified, inhibited };
 }
 
@@ -90,7 +103,7 @@ void describe('the example Alertmanager configuration', () => {
     assert.match(r.stdout, /SUCCESS/);
   });
 
-  void it('a slow member: the critical write-latency alert alone, to the pager; another member\'s warning still to the team', async () => {
+  void it("a slow member: the critical write-latency alert alone, to the pager; another member's warning still to the team", async () => {
     const c = await fire([
       { alertname: 'VigilEtcdWriteLatency', severity: 'critical', member: 'm1' },
       { alertname: 'VigilEtcdWriteLatency', severity: 'warning', member: 'm1' },
@@ -110,7 +123,7 @@ void describe('the example Alertmanager configuration', () => {
     assert.deepEqual(await notified(c, 2), ['pager: VigilNodeUnreachable n7 critical', 'team: VigilAgentDown n2 warning']);
   });
 
-  void it('a node\'s pod network broken: the overlay alone; its agent down, DNS and pod start held back', async () => {
+  void it("a node's pod network broken: the overlay alone; its agent down, DNS and pod start held back", async () => {
     const c = await fire([
       { alertname: 'VigilOverlayNetworkBroken', severity: 'critical', node: 'n4' },
       { alertname: 'VigilAgentDown', severity: 'warning', node: 'n4', instance: '10.244.4.2:10924' },
@@ -156,7 +169,7 @@ void describe('the example Alertmanager configuration', () => {
     assert.deepEqual(await notified(c, 3), ['pager: VigilAPIServerUnhealthy critical', 'team: VigilNodeDNSFailing n4 warning', 'tickets: VigilPodStartupBudgetBurn info']);
   });
 
-  void it('the scheduler down: its lease alone; scheduling held back, another component\'s lease not', async () => {
+  void it("the scheduler down: its lease alone; scheduling held back, another component's lease not", async () => {
     const c = await fire([
       { alertname: 'VigilControlPlaneLeaseStale', severity: 'critical', component: 'kube-scheduler' },
       { alertname: 'VigilPodSchedulingFailing', severity: 'critical' },
@@ -165,7 +178,7 @@ void describe('the example Alertmanager configuration', () => {
     assert.deepEqual(await notified(c, 1), ['pager: VigilControlPlaneLeaseStale critical']);
   });
 
-  void it('a node\'s clock off: the offset alone, its probe-not-running held back', async () => {
+  void it("a node's clock off: the offset alone, its probe-not-running held back", async () => {
     const c = await fire([
       { alertname: 'VigilClockOffset', severity: 'warning', node: 'n5' },
       { alertname: 'VigilProbeNotRunning', severity: 'warning', node: 'n5', probe: 'node' },
@@ -174,7 +187,7 @@ void describe('the example Alertmanager configuration', () => {
   });
 });
 
-void describe('the example configuration merged into kube-prometheus-stack\'s default, as the README says', () => {
+void describe("the example configuration merged into kube-prometheus-stack's default, as the README says", () => {
   const { fire, notified, inhibited } = alertmanagerUnderTest(() => mergedIntoKubePrometheusStack({ scoped: true }));
 
   void it('passes amtool check-config', () => {
@@ -189,7 +202,7 @@ void describe('the example configuration merged into kube-prometheus-stack\'s de
     }
   });
 
-  void it('one member\'s critical holds back only its own warning; the stack\'s InfoInhibitor leaves vigil\'s tickets alone', async () => {
+  void it("one member's critical holds back only its own warning; the stack's InfoInhibitor leaves vigil's tickets alone", async () => {
     // Like vigil's alerts, the InfoInhibitor that vigil's ticket raises in the stack carries no namespace.
     const c = await fire([
       { alertname: 'VigilEtcdWriteLatency', severity: 'critical', member: 'm1' },
@@ -201,7 +214,7 @@ void describe('the example configuration merged into kube-prometheus-stack\'s de
     assert.deepEqual(await notified(c, 3), ['pager: VigilEtcdWriteLatency m1 critical', 'team: VigilEtcdWriteLatency m2 warning', 'tickets: VigilEtcdWriteLatencyBudgetBurn info']);
   });
 
-  void it('vigil\'s own inhibitions still hold: a node down is one page', async () => {
+  void it("vigil's own inhibitions still hold: a node down is one page", async () => {
     const c = await fire([
       { alertname: 'VigilNodeUnreachable', severity: 'critical', node: 'n7' },
       { alertname: 'VigilAgentDown', severity: 'warning', node: 'n7', instance: '10.0.0.7:10924' },
@@ -209,21 +222,24 @@ void describe('the example configuration merged into kube-prometheus-stack\'s de
     assert.deepEqual(await notified(c, 1), ['pager: VigilNodeUnreachable n7 critical']);
   });
 
-  void it('the stack\'s alerts keep its behaviour: the Watchdog goes to its own receiver, and its critical holds back its warning', async () => {
-    const c = await fire([
-      { alertname: 'Watchdog', severity: 'none' },
-      { alertname: 'KubePodCrashLooping', severity: 'critical', namespace: 'shop' },
-      { alertname: 'KubePodCrashLooping', severity: 'warning', namespace: 'shop' },
-    ], { cluster: false });
-    assert.deepEqual(await notified(c, 0), [], 'nothing of the stack reaches vigil\'s receivers');
+  void it("the stack's alerts keep its behaviour: the Watchdog goes to its own receiver, and its critical holds back its warning", async () => {
+    const c = await fire(
+      [
+        { alertname: 'Watchdog', severity: 'none' },
+        { alertname: 'KubePodCrashLooping', severity: 'critical', namespace: 'shop' },
+        { alertname: 'KubePodCrashLooping', severity: 'warning', namespace: 'shop' },
+      ],
+      { cluster: false },
+    );
+    assert.deepEqual(await notified(c, 0), [], "nothing of the stack reaches vigil's receivers");
     assert.deepEqual(await inhibited(c), ['KubePodCrashLooping warning']);
   });
 });
 
-void describe('the example configuration merged into kube-prometheus-stack\'s default without the README\'s edit', () => {
+void describe("the example configuration merged into kube-prometheus-stack's default without the README's edit", () => {
   const { fire, notified, inhibited } = alertmanagerUnderTest(() => mergedIntoKubePrometheusStack({ scoped: false }));
 
-  void it('loses one member\'s warning behind another\'s critical, and every ticket: why the README asks for the edit', async () => {
+  void it("loses one member's warning behind another's critical, and every ticket: why the README asks for the edit", async () => {
     const c = await fire([
       { alertname: 'VigilEtcdWriteLatency', severity: 'critical', member: 'm1' },
       { alertname: 'VigilEtcdWriteLatency', severity: 'warning', member: 'm2' },
@@ -231,6 +247,9 @@ void describe('the example configuration merged into kube-prometheus-stack\'s de
       { alertname: 'InfoInhibitor', severity: 'none' },
     ]);
     assert.deepEqual(await notified(c, 1), ['pager: VigilEtcdWriteLatency m1 critical']);
-    assert.deepEqual((await inhibited(c)).filter((a) => a.startsWith('Vigil')), ['VigilEtcdWriteLatency warning', 'VigilEtcdWriteLatencyBudgetBurn info']);
+    assert.deepEqual(
+      (await inhibited(c)).filter((a) => a.startsWith('Vigil')),
+      ['VigilEtcdWriteLatency warning', 'VigilEtcdWriteLatencyBudgetBurn info'],
+    );
   });
 });

@@ -11,7 +11,10 @@ import { loadAlertRules } from './support/rules.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const testDir = path.join(root, 'alerts/tests');
-const testFiles = readdirSync(testDir).filter((f) => f.endsWith('.yml')).sort().map((f) => path.join('alerts/tests', f));
+const testFiles = readdirSync(testDir)
+  .filter((f) => f.endsWith('.yml'))
+  .sort()
+  .map((f) => path.join('alerts/tests', f));
 
 function promtool(...args: string[]) {
   const r = spawnSync('promtool', args, { cwd: root, encoding: 'utf8' });
@@ -66,7 +69,10 @@ void describe('alert rules', () => {
     assert.ok(table, 'the README has the severity policy table');
     const policy = new Map<string, Set<string>>();
     for (const row of table.split('\n').slice(2).filter(Boolean)) {
-      const [severity, receiver, , alerts] = row.split('|').slice(1, -1).map((c) => c.trim());
+      const [severity, receiver, , alerts] = row
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim());
       assert.equal(receiver, { critical: 'pager', warning: 'team', info: 'tickets' }[severity!], `${severity} goes to its receiver`);
       policy.set(severity!, new Set([...alerts!.matchAll(/Vigil[A-Za-z]+/g)].map((m) => m[0])));
     }
@@ -140,7 +146,11 @@ void describe('alert rules', () => {
     assert.ok(have === want, `${PROMETHEUS_RULE_FILE} is out of date: run npm run gen:prometheusrule`);
     const groups = (parse(have) as { spec: { groups: { rules: { expr: string }[] }[] } }).spec.groups;
     const source = (parse(readFileSync(path.join(root, RULES_FILE), 'utf8')) as { groups: { rules: { expr: string }[] }[] }).groups;
-    assert.deepEqual(groups.flatMap((g) => g.rules.map((r) => r.expr)), source.flatMap((g) => g.rules.map((r) => r.expr)), 'the expressions promtool tested');
+    assert.deepEqual(
+      groups.flatMap((g) => g.rules.map((r) => r.expr)),
+      source.flatMap((g) => g.rules.map((r) => r.expr)),
+      'the expressions promtool tested',
+    );
   });
 
   void it('the generator moves every runbook link to the base it is given, and names a bad one', () => {
@@ -149,7 +159,9 @@ void describe('alert rules', () => {
     const urls = [...out.matchAll(/runbook_url: (\S+)/g)].map((m) => m[1]!);
     assert.equal(urls.length, rules.length);
     for (const u of urls) assert.match(u, /^https:\/\/git\.example\.org\/ops\/vigil\/-\/blob\/main\/docs\/runbooks\/Vigil\w+\.md$/);
-    assert.throws(() => renderPrometheusRule(text, { runbookBaseUrl: 'docs/runbooks/' }), { message: 'runbook base URL: expected an absolute http(s) URL such as https://git.example.com/ops/vigil/-/blob/main/docs/runbooks/, got "docs/runbooks/"' });
+    assert.throws(() => renderPrometheusRule(text, { runbookBaseUrl: 'docs/runbooks/' }), {
+      message: 'runbook base URL: expected an absolute http(s) URL such as https://git.example.com/ops/vigil/-/blob/main/docs/runbooks/, got "docs/runbooks/"',
+    });
     assert.throws(() => renderPrometheusRule(text, { runbookBaseUrl: 'ftp://example.org/' }), { message: 'runbook base URL: expected http or https, got "ftp://example.org/"' });
   });
 });

@@ -90,7 +90,10 @@ void test('apiserver: a rejected token is a 401 from the health endpoints too, r
   try {
     const r = await runProbe(env.probe('n1', 'apiserver').probe);
     assert.deepEqual([r.verdict, r.reason], ['critical', 'forbidden']);
-    assert.equal(r.message, "/livez answered 401 Unauthorized: the API server rejected vigil's credentials; check the service account token or kubeconfig; /readyz answered 401 Unauthorized: the API server rejected vigil's credentials; check the service account token or kubeconfig");
+    assert.equal(
+      r.message,
+      "/livez answered 401 Unauthorized: the API server rejected vigil's credentials; check the service account token or kubeconfig; /readyz answered 401 Unauthorized: the API server rejected vigil's credentials; check the service account token or kubeconfig",
+    );
   } finally {
     writeKubeconfig(env.kubeconfig, { server: env.sim.url, token: env.sim.token });
   }
@@ -125,10 +128,14 @@ void test('control-plane: after an API outage the leaders get maxLeaseAge to tak
 
     // A leader that then stops renewing is stale as before, once maxLeaseAge has passed since the server answered again.
     upgrade.sim.controlPlane.set('kube-scheduler', { ageSeconds: 60 });
-    const stale = await until(async () => {
-      const r = await runProbe(probe);
-      return r.reason === 'lease-stale' ? { r, at: Date.now() } : undefined;
-    }, 'the lease unrenewed since to be reported stale', 20_000);
+    const stale = await until(
+      async () => {
+        const r = await runProbe(probe);
+        return r.reason === 'lease-stale' ? { r, at: Date.now() } : undefined;
+      },
+      'the lease unrenewed since to be reported stale',
+      20_000,
+    );
     assert.ok(stale.at - back > 8000, `stale ${stale.at - back} ms after the API server answered again`);
     assert.match(stale.r.message, /^kube-scheduler is down: its leader lease kube-system\/kube-scheduler was last renewed 6\d s ago/);
   } finally {

@@ -44,7 +44,12 @@ interface Seen {
 async function watchPods(query: Record<string, string | number>) {
   const events: Seen[] = [];
   let done: Error | null | undefined;
-  const ctl = await new Watch(kc).watch('/api/v1/namespaces/vigil/pods', query, (type, obj: Seen['obj']) => events.push({ type, obj }), (err: Error | null) => (done = err));
+  const ctl = await new Watch(kc).watch(
+    '/api/v1/namespaces/vigil/pods',
+    query,
+    (type, obj: Seen['obj']) => events.push({ type, obj }),
+    (err: Error | null) => (done = err),
+  );
   return { events, ctl, done: () => done };
 }
 
@@ -57,7 +62,7 @@ void test('delete options come from the body when there is one: a query gracePer
   const uid = sim.store.get('pods', 'vigil', 'q1')!.metadata.uid;
   // The query asks for 30 s, but a body is sent: its (absent) grace period wins, so the pod's own 0 applies.
   await core.deleteNamespacedPod({ namespace: 'vigil', name: 'q1', gracePeriodSeconds: 30, body: { preconditions: { uid } } });
-  assert.equal(sim.store.get('pods', 'vigil', 'q1'), undefined, 'gone at once: the pod\'s terminationGracePeriodSeconds 0 applied');
+  assert.equal(sim.store.get('pods', 'vigil', 'q1'), undefined, "gone at once: the pod's terminationGracePeriodSeconds 0 applied");
 });
 
 void test('even at grace 0 the registry writes the deletionTimestamp first (MODIFIED), then removes the pod (store.go)', async () => {
@@ -69,7 +74,10 @@ void test('even at grace 0 the registry writes the deletionTimestamp first (MODI
   await until(() => w.events.some((e) => e.type === 'DELETED'), 'the DELETED event');
   w.ctl.abort();
   // store.go updateForGracefulDeletionAndFinalizers, then the removal.
-  assert.deepEqual(w.events.map((e) => `${e.type} ${e.obj.metadata?.deletionGracePeriodSeconds ?? '-'}`), ['MODIFIED 0', 'DELETED 0']);
+  assert.deepEqual(
+    w.events.map((e) => `${e.type} ${e.obj.metadata?.deletionGracePeriodSeconds ?? '-'}`),
+    ['MODIFIED 0', 'DELETED 0'],
+  );
   assert.ok(w.events[0]!.obj.metadata!.deletionTimestamp);
 });
 
@@ -83,7 +91,7 @@ void test('a deletion already pending is only shortened: a delete that gives no 
   const pending = sim.store.get('pods', 'vigil', 'pd1')!;
   assert.equal(pending.metadata.deletionGracePeriodSeconds, 30);
   assert.equal((await del()).status, 200);
-  assert.equal(sim.store.get('pods', 'vigil', 'pd1')?.metadata.resourceVersion, pending.metadata.resourceVersion, 'no grace period given: the pending deletion stands (the pod\'s own 0 s is not applied)');
+  assert.equal(sim.store.get('pods', 'vigil', 'pd1')?.metadata.resourceVersion, pending.metadata.resourceVersion, "no grace period given: the pending deletion stands (the pod's own 0 s is not applied)");
   await del({ gracePeriodSeconds: 60 });
   assert.equal(sim.store.get('pods', 'vigil', 'pd1')?.metadata.deletionGracePeriodSeconds, 30, 'a longer one changes nothing');
   await del({ gracePeriodSeconds: 5 });
@@ -92,12 +100,12 @@ void test('a deletion already pending is only shortened: a delete that gives no 
   assert.equal(sim.store.get('pods', 'vigil', 'pd1'), undefined, 'and 0 removes it');
 });
 
-void test('the body\'s grace period is used; without a body the query\'s is; a stale UID precondition is 409 Conflict', async () => {
+void test("the body's grace period is used; without a body the query's is; a stale UID precondition is 409 Conflict", async () => {
   sim.behaviours.set({ terminationDelayMs: 60_000 });
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('q2', 'n1', { terminationGracePeriodSeconds: 0 }) });
   await running('q2');
   const marked = await core.deleteNamespacedPod({ namespace: 'vigil', name: 'q2', body: { gracePeriodSeconds: 5, preconditions: { uid: sim.store.get('pods', 'vigil', 'q2')!.metadata.uid } } });
-  assert.equal(marked.metadata!.deletionGracePeriodSeconds, 5, 'the body\'s grace period is used');
+  assert.equal(marked.metadata!.deletionGracePeriodSeconds, 5, "the body's grace period is used");
   assert.ok(sim.store.get('pods', 'vigil', 'q2')!.metadata.deletionTimestamp, 'Terminating, waiting for the kubelet');
 
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('q3', 'n1', { terminationGracePeriodSeconds: 0 }) });
@@ -106,7 +114,11 @@ void test('the body\'s grace period is used; without a body the query\'s is; a s
   assert.equal(queryOnly.metadata!.deletionGracePeriodSeconds, 7, 'without a body, the query is read');
   const stale = await apiError(core.deleteNamespacedPod({ namespace: 'vigil', name: 'q3', body: { preconditions: { uid: '00000000-0000-0000-0000-000000000000' } } }));
   assert.equal(stale.code, 409);
-  assert.match(stale.body.message, /^Operation cannot be fulfilled on Pod "q3": the UID in the precondition \(0{8}-0{4}-0{4}-0{4}-0{12}\) does not match the UID in record \([0-9a-f-]{36}\)\. The object might have been deleted and then recreated$/, 'rest/delete.go BeforeDelete, the resource named by its kind');
+  assert.match(
+    stale.body.message,
+    /^Operation cannot be fulfilled on Pod "q3": the UID in the precondition \(0{8}-0{4}-0{4}-0{4}-0{12}\) does not match the UID in record \([0-9a-f-]{36}\)\. The object might have been deleted and then recreated$/,
+    'rest/delete.go BeforeDelete, the resource named by its kind',
+  );
 });
 
 void test('a watch that sets no timeoutSeconds is ended by the server after a random time from minRequestTimeout to twice that; one that sets it, after its own, with a last bookmark ahead of the deadline when asked (handlers/get.go ListResource, cache_watcher.go)', async () => {
@@ -118,7 +130,13 @@ void test('a watch that sets no timeoutSeconds is ended by the server after a ra
       const res = await fetch(`${own.url}/api/v1/namespaces/vigil/pods?watch=true${query}`, { headers });
       assert.equal(res.status, 200);
       const text = await res.text(); // the stream ends when the server ends it
-      return { ms: performance.now() - t0, types: text.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type) };
+      return {
+        ms: performance.now() - t0,
+        types: text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { type: string }).type),
+      };
     };
     const [plain, asked, bookmarked] = await Promise.all([lasted(''), lasted('&timeoutSeconds=1'), lasted('&timeoutSeconds=1&allowWatchBookmarks=true')]);
     assert.ok(plain.ms >= 400, `ended by the server no sooner than minRequestTimeout: ${plain.ms.toFixed(0)} ms`);
@@ -150,20 +168,27 @@ void test('a restart closes open watches; the new watch cache answers 429 "stora
   assert.equal(await list429('labelSelector=app%3Dvigil&limit=500'), 429, 'even with a limit');
   assert.equal(await list429('fieldSelector=spec.nodeName%3Dn1&limit=500'), 429, 'or a field selector');
   const paged = await core.listNamespacedPod({ namespace: 'vigil', limit: 500 });
-  assert.deepEqual(paged.items.map((p) => p.metadata!.name), ['r1'], 'a list with a limit and no selector goes to etcd and is served');
+  assert.deepEqual(
+    paged.items.map((p) => p.metadata!.name),
+    ['r1'],
+    'a list with a limit and no selector goes to etcd and is served',
+  );
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('r0', 'n1') }); // the cluster carries on while the cache starts
   sim.finishInitializing();
   assert.equal((await fetch(`${sim.url}/api/v1/namespaces/vigil/pods?resourceVersion=0`, { headers })).status, 200, 'the cache is ready');
   const old = await watchPods({ resourceVersion: list.metadata!.resourceVersion! });
   await until(() => old.done() !== undefined, 'the stale watch to end');
-  assert.deepEqual(old.events.map((e) => [e.type, e.obj.code]), [['ERROR', 410]]);
+  assert.deepEqual(
+    old.events.map((e) => [e.type, e.obj.code]),
+    [['ERROR', 410]],
+  );
   const fresh = await watchPods({ resourceVersion: (await core.listNamespacedPod({ namespace: 'vigil' })).metadata!.resourceVersion! });
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('r2', 'n1') });
   await until(() => fresh.events.some((e) => e.obj.metadata?.name === 'r2'), 'events on a watch from the new list');
   fresh.ctl.abort();
 });
 
-void test('watch history is the watch cache\'s, per resource (watch_cache_history.go): a quiet resource keeps its events however old, a busy one at least the last eventFreshDuration; an event leaves only for a newer one', async () => {
+void test("watch history is the watch cache's, per resource (watch_cache_history.go): a quiet resource keeps its events however old, a busy one at least the last eventFreshDuration; an event leaves only for a newer one", async () => {
   const { Store } = await import('./support/apisim/store.ts');
   const node = (name: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
   const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' } });
@@ -204,7 +229,7 @@ void test('health endpoints: a wrong token is 401 before any check (filters/auth
   assert.equal((await fetch(`${sim.url}/readyz`)).status, 200, 'anonymous may read health (system:public-info-viewer)');
 });
 
-void test('health endpoints: exclusions are listed in place, unknown ones warned, a failing check\'s reason withheld (healthz.go handleRootHealth)', async () => {
+void test("health endpoints: exclusions are listed in place, unknown ones warned, a failing check's reason withheld (healthz.go handleRootHealth)", async () => {
   sim.health.failing.readyz = ['etcd'];
   sim.health.reasons.etcd = 'etcd client connection not yet established';
   const ex = await fetch(`${sim.url}/readyz?verbose&exclude=etcd&exclude=nosuch`, { headers: { authorization: `Bearer ${sim.token}` } });
@@ -212,7 +237,7 @@ void test('health endpoints: exclusions are listed in place, unknown ones warned
   assert.equal(ex.status, 200);
   const lines = text.split('\n');
   assert.equal(lines[0], '[+]ping ok');
-  assert.equal(lines[2], '[+]etcd excluded: ok', 'in the check\'s own place');
+  assert.equal(lines[2], '[+]etcd excluded: ok', "in the check's own place");
   assert.equal(lines.at(-3), 'warn: some health checks cannot be excluded: no matches for "nosuch"');
   assert.equal(lines.at(-2), 'readyz check passed');
   const failed = await fetch(`${sim.url}/readyz`, { headers: { authorization: `Bearer ${sim.token}` } });
@@ -268,7 +293,7 @@ void test('pod validation refuses what ValidateTolerations refuses, with 422 fie
   assert.equal(bad.body.reason, 'Invalid');
   const causes = (bad.body.details as { causes: { field: string; message: string }[] }).causes.map((c) => `${c.field}: ${c.message}`);
   assert.deepEqual(causes, [
-    "spec.tolerations[0].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set",
+    'spec.tolerations[0].effect: Invalid value: "NoSchedule": effect must be \'NoExecute\' when `tolerationSeconds` is set',
     'spec.tolerations[1].operator: Invalid value: {"key":"k","operator":"Exists","value":"v"}: value must be empty when `operator` is \'Exists\'',
     'spec.tolerations[2].operator: Invalid value: "Equal": operator must be Exists when `key` is empty, which means "match all values and all keys"',
   ]);
@@ -278,7 +303,13 @@ void test('pod validation refuses a node-affinity matchFields term with more tha
   const affinity = await apiError(
     core.createNamespacedPod({
       namespace: 'vigil',
-      body: { metadata: { name: 'v2' }, spec: { containers: [{ name: 'c', image: 'i' }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1', 'n2'] }] }] } } } } },
+      body: {
+        metadata: { name: 'v2' },
+        spec: {
+          containers: [{ name: 'c', image: 'i' }],
+          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1', 'n2'] }] }] } } },
+        },
+      },
     }),
   );
   assert.equal(affinity.code, 422);
@@ -286,14 +317,12 @@ void test('pod validation refuses a node-affinity matchFields term with more tha
 });
 
 void test('pod validation refuses a request above its limit, with 422', async () => {
-  const resources = await apiError(
-    core.createNamespacedPod({ namespace: 'vigil', body: { metadata: { name: 'v3' }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } }] } } }),
-  );
+  const resources = await apiError(core.createNamespacedPod({ namespace: 'vigil', body: { metadata: { name: 'v3' }, spec: { containers: [{ name: 'c', image: 'i', resources: { requests: { cpu: '2' }, limits: { cpu: '1' } } }] } } }));
   assert.equal(resources.code, 422);
   assert.match(resources.body.message, /spec\.containers\[0\]\.resources\.requests: Invalid value: "2": must be less than or equal to cpu limit of 1/);
 });
 
-void test('a graceful deletion ends as the kubelet ends it: terminal status (MODIFIED), the kubelet\'s grace-0 delete (MODIFIED), then DELETED', async () => {
+void test("a graceful deletion ends as the kubelet ends it: terminal status (MODIFIED), the kubelet's grace-0 delete (MODIFIED), then DELETED", async () => {
   sim.behaviours.set({ terminationDelayMs: 100 });
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('d1', 'n1') });
   await running('d1');
@@ -307,10 +336,13 @@ void test('a graceful deletion ends as the kubelet ends it: terminal status (MOD
     ['MODIFIED Running grace=30', 'MODIFIED Succeeded grace=30', 'MODIFIED Succeeded grace=0', 'DELETED Succeeded grace=0'],
   );
   const cs = (w.events[1]!.obj as { status: { containerStatuses: { state: { terminated?: { exitCode: number; reason: string } } }[] } }).status.containerStatuses;
-  assert.deepEqual(cs.map((c) => [c.state.terminated?.exitCode, c.state.terminated?.reason]), [[0, 'Completed']]);
+  assert.deepEqual(
+    cs.map((c) => [c.state.terminated?.exitCode, c.state.terminated?.reason]),
+    [[0, 'Completed']],
+  );
 });
 
-void test('by default a kubelet takes a real one\'s ~2 s to confirm a graceful deletion: the pod stays Terminating until then (housekeeping, canBeDeleted)', async () => {
+void test("by default a kubelet takes a real one's ~2 s to confirm a graceful deletion: the pod stays Terminating until then (housekeeping, canBeDeleted)", async () => {
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('d2', 'n1') });
   await running('d2');
   const list = await core.listNamespacedPod({ namespace: 'vigil' });
@@ -333,10 +365,14 @@ void test('by default a kubelet takes a real one\'s ~2 s to confirm a graceful d
 void test('activeDeadlineSeconds counts from status.startTime, before the containers run (active_deadline.go)', async () => {
   sim.behaviours.set({ startDelayMs: 60_000 }, 'n2');
   await core.createNamespacedPod({ namespace: 'vigil', body: pod('dl1', 'n2', { activeDeadlineSeconds: 1 }) });
-  const failed = await until(() => {
-    const p = sim.store.get('pods', 'vigil', 'dl1');
-    return p?.status?.phase === 'Failed' ? p : undefined;
-  }, 'the deadline to fail a pod still in ContainerCreating', 10_000);
+  const failed = await until(
+    () => {
+      const p = sim.store.get('pods', 'vigil', 'dl1');
+      return p?.status?.phase === 'Failed' ? p : undefined;
+    },
+    'the deadline to fail a pod still in ContainerCreating',
+    10_000,
+  );
   assert.equal(failed.status!.reason, 'DeadlineExceeded');
   assert.equal(failed.status!.message, 'Pod was active on the node longer than the specified deadline');
   const state = (failed.status!.containerStatuses as { state: { terminated?: { reason: string; exitCode: number } } }[])[0]!.state;
@@ -379,7 +415,7 @@ void test('an image pull may succeed after transient errors: the pod then runs',
   assert.deepEqual(pullStates(w.events), ['-', 'ContainerCreating', 'ErrImagePull', 'ImagePullBackOff', 'ErrImagePull', 'ImagePullBackOff', 'Running']);
 });
 
-void test('a container the runtime failed to create is created again at the kubelet\'s next sync, restartPolicy Never or not (helpers.go ShouldContainerBeRestarted); the same error is written once', async () => {
+void test("a container the runtime failed to create is created again at the kubelet's next sync, restartPolicy Never or not (helpers.go ShouldContainerBeRestarted); the same error is written once", async () => {
   sim.behaviours.set({ createContainerError: 'failed to create containerd task: context deadline exceeded', createContainerFailures: 2, createContainerRetryMs: 300 }, 'n1');
   const list = await core.listNamespacedPod({ namespace: 'vigil', fieldSelector: 'metadata.name=cc1' });
   const w = await watchPods({ resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=cc1' });

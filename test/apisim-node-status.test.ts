@@ -41,11 +41,16 @@ const condition = (type: string, status: 'True' | 'False', reason: string): V1No
 });
 const types = (node: string) => ((sim.store.get('nodes', undefined, node)!.status!.conditions ?? []) as { type: string; status: string }[]).map((c) => `${c.type}=${c.status}`);
 
-void test('a strategic merge patch on nodes/status merges conditions by type: the kubelet\'s Ready stays, one condition is replaced in place (strategicpatch, NodeStatus patchMergeKey type)', async () => {
+void test("a strategic merge patch on nodes/status merges conditions by type: the kubelet's Ready stays, one condition is replaced in place (strategicpatch, NodeStatus patchMergeKey type)", async () => {
   const before = sim.store.get('nodes', undefined, 'n1')!;
   const list = await core.listNode();
   const events: string[] = [];
-  const ctl = await new Watch(kc).watch('/api/v1/nodes', { resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=n1' }, (type: string, obj: { metadata: { resourceVersion: string } }) => events.push(`${type} ${obj.metadata.resourceVersion}`), () => {});
+  const ctl = await new Watch(kc).watch(
+    '/api/v1/nodes',
+    { resourceVersion: list.metadata!.resourceVersion!, fieldSelector: 'metadata.name=n1' },
+    (type: string, obj: { metadata: { resourceVersion: string } }) => events.push(`${type} ${obj.metadata.resourceVersion}`),
+    () => {},
+  );
 
   const n = await core.patchNodeStatus({ name: 'n1', body: { status: { conditions: [condition('VigilPodStartup', 'True', 'ImagePullFailed')] } } }, strategic);
   assert.deepEqual(types('n1'), ['Ready=True', 'VigilPodStartup=True']);
@@ -69,8 +74,14 @@ void test('a condition time must decode as metav1.Time: an empty or malformed on
   const refused = await apiError(core.patchNodeStatus({ name: 'n2', body: { status: { conditions: [empty] } } }, strategic));
   assert.equal(refused.code, 422);
   assert.equal(refused.body.reason, 'Invalid');
-  assert.match(refused.body.message, /^ "" is invalid: patch: Invalid value: "map\[status:map\[conditions:\[map\[lastHeartbeatTime:2026-01-01T00:00:00\.000Z lastTransitionTime: message:VigilPodStartup is True reason:ImagePullFailing status:True type:VigilPodStartup\]\]\]\]": parsing time "" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "2006"$/);
-  assert.deepEqual(refused.body.details?.causes?.map((c) => `${c.reason} ${c.field}`), ['FieldValueInvalid patch']);
+  assert.match(
+    refused.body.message,
+    /^ "" is invalid: patch: Invalid value: "map\[status:map\[conditions:\[map\[lastHeartbeatTime:2026-01-01T00:00:00\.000Z lastTransitionTime: message:VigilPodStartup is True reason:ImagePullFailing status:True type:VigilPodStartup\]\]\]\]": parsing time "" as "2006-01-02T15:04:05Z07:00": cannot parse "" as "2006"$/,
+  );
+  assert.deepEqual(
+    refused.body.details?.causes?.map((c) => `${c.reason} ${c.field}`),
+    ['FieldValueInvalid patch'],
+  );
   assert.equal(sim.store.get('nodes', undefined, 'n2')!.metadata.resourceVersion, rv, 'nothing stored');
   const garbled = await apiError(core.patchNodeStatus({ name: 'n2', body: { status: { conditions: [{ ...empty, lastTransitionTime: 'yesterday' as unknown as Date }] } } }, strategic));
   assert.equal(garbled.code, 422);
@@ -78,7 +89,7 @@ void test('a condition time must decode as metav1.Time: an empty or malformed on
   assert.deepEqual(types('n2'), ['Ready=True', 'VigilPodStartup=True'], 'null decodes as the zero time');
 });
 
-void test('a JSON merge patch on nodes/status replaces the whole conditions list, so it would drop the kubelet\'s Ready (RFC 7386)', async () => {
+void test("a JSON merge patch on nodes/status replaces the whole conditions list, so it would drop the kubelet's Ready (RFC 7386)", async () => {
   await core.patchNodeStatus({ name: 'n2', body: { status: { conditions: [condition('VigilClock', 'True', 'ClockOffset')] } } }, merge);
   assert.deepEqual(types('n2'), ['VigilClock=True']);
   sim.store.update('nodes', undefined, 'n2', (n) => {
@@ -149,7 +160,10 @@ void test('a core/v1 Event about a Node goes in "default"; validation answers 42
   // With an eventTime, the reporting fields are required.
   const bare = await apiError(core.createNamespacedEvent({ namespace: 'default', body: nodeEvent({ eventTime: new Date() as unknown as CoreV1Event['eventTime'], reason: '' }) }));
   assert.equal(bare.code, 422);
-  assert.deepEqual(bare.body.details!.causes!.map((c) => c.field), ['reportingController', 'reportingInstance', 'action', 'reason']);
+  assert.deepEqual(
+    bare.body.details!.causes!.map((c) => c.field),
+    ['reportingController', 'reportingInstance', 'action', 'reason'],
+  );
 
   const nameless = await apiError(core.createNamespacedEvent({ namespace: 'default', body: nodeEvent({ metadata: {} }) }));
   assert.equal(nameless.code, 422);

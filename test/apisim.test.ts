@@ -48,9 +48,14 @@ interface Seen {
 async function watch(pathname: string, query: Record<string, string | number | undefined>) {
   const events: Seen[] = [];
   let done: Error | null | undefined;
-  const ctl = await new Watch(kc).watch(pathname, query, (type, obj: Seen['obj'] & { metadata?: { name: string; resourceVersion: string } }) => events.push({ type, name: obj.metadata?.name ?? '', rv: Number(obj.metadata?.resourceVersion), obj }), (err: Error | null) => {
-    done = err;
-  });
+  const ctl = await new Watch(kc).watch(
+    pathname,
+    query,
+    (type, obj: Seen['obj'] & { metadata?: { name: string; resourceVersion: string } }) => events.push({ type, name: obj.metadata?.name ?? '', rv: Number(obj.metadata?.resourceVersion), obj }),
+    (err: Error | null) => {
+      done = err;
+    },
+  );
   return { events, ctl, done: () => done };
 }
 
@@ -66,10 +71,16 @@ void test('resourceVersions rise cluster-wide; a list carries the version to wat
 void test('lists page with limit and continue', async () => {
   for (const n of ['p1', 'p2', 'p3']) await core.createNamespacedPod({ namespace: 'vigil', body: podBody(n) });
   const page1 = await core.listNamespacedPod({ namespace: 'vigil', limit: 2 });
-  assert.deepEqual(page1.items.map((p) => p.metadata!.name), ['p1', 'p2']);
+  assert.deepEqual(
+    page1.items.map((p) => p.metadata!.name),
+    ['p1', 'p2'],
+  );
   assert.equal(page1.metadata!.remainingItemCount, 1);
   const page2 = await core.listNamespacedPod({ namespace: 'vigil', limit: 2, _continue: page1.metadata!._continue });
-  assert.deepEqual(page2.items.map((p) => p.metadata!.name), ['p3']);
+  assert.deepEqual(
+    page2.items.map((p) => p.metadata!.name),
+    ['p3'],
+  );
   assert.equal(page2.metadata!._continue, undefined);
 });
 
@@ -85,7 +96,11 @@ void test('a watch from a resourceVersion replays what happened after it, then f
   assert.deepEqual(added.slice(0, 2), ['early', 'late'], 'the replayed event comes first; the unselected pod never');
   assert.ok(!w.events.some((e) => e.name === 'other'));
   const rvs = w.events.map((e) => e.rv);
-  assert.deepEqual(rvs, [...rvs].sort((x, y) => x - y), 'events arrive in resourceVersion order');
+  assert.deepEqual(
+    rvs,
+    [...rvs].sort((x, y) => x - y),
+    'events arrive in resourceVersion order',
+  );
 });
 
 void test('a watch without a resourceVersion starts with ADDED for every current object', async () => {
@@ -94,7 +109,10 @@ void test('a watch without a resourceVersion starts with ADDED for every current
   const w = await watch('/api/v1/namespaces/vigil/pods', {});
   await until(() => w.events.length >= 2, 'the initial events');
   w.ctl.abort();
-  assert.deepEqual(w.events.slice(0, 2).map((e) => `${e.type} ${e.name}`), ['ADDED x1', 'ADDED x2']);
+  assert.deepEqual(
+    w.events.slice(0, 2).map((e) => `${e.type} ${e.name}`),
+    ['ADDED x1', 'ADDED x2'],
+  );
 });
 
 void test('a watch from a compacted resourceVersion gets an ERROR event with a 410 Expired Status, then the stream ends', async () => {
@@ -142,7 +160,12 @@ void test('errors come as Status bodies with the real codes, reasons and message
   const invalid = await apiError(core.createNamespacedPod({ namespace: 'vigil', body: { metadata: { name: 'bad' }, spec: { containers: [] } } }));
   assert.deepEqual([invalid.code, invalid.body.reason, invalid.body.message], [422, 'Invalid', 'Pod "bad" is invalid: spec.containers: Required value']);
 
-  sim.faults.set({ denials: [{ verb: 'create', resource: 'pods', namespace: 'vigil' }, { verb: 'get', resource: 'nodes' }] });
+  sim.faults.set({
+    denials: [
+      { verb: 'create', resource: 'pods', namespace: 'vigil' },
+      { verb: 'get', resource: 'nodes' },
+    ],
+  });
   const denied = await apiError(core.createNamespacedPod({ namespace: 'vigil', body: podBody('x') }));
   assert.equal(denied.code, 403);
   assert.equal(denied.body.message, 'pods is forbidden: User "system:serviceaccount:vigil:vigil" cannot create resource "pods" in API group "" in the namespace "vigil"');
@@ -185,14 +208,20 @@ void test('the scheduler reports Unschedulable with its message for a cordoned n
   const cond = await until(() => (sim.store.get('pods', 'vigil', 'u1')?.status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find((c) => c.type === 'PodScheduled'), 'the condition');
   assert.equal(cond.status, 'False');
   assert.equal(cond.reason, 'Unschedulable');
-  assert.match(cond.message, /^0\/3 nodes are available: 1 node\(s\) were unschedulable, 2 node\(s\) didn't match Pod's node affinity\/selector\./, 'a label selector: the NodeAffinity filter\'s words');
+  assert.match(cond.message, /^0\/3 nodes are available: 1 node\(s\) were unschedulable, 2 node\(s\) didn't match Pod's node affinity\/selector\./, "a label selector: the NodeAffinity filter's words");
   // Pinned by metadata.name (as the probe pod is), NodeAffinity's PreFilter narrows to one node:
   // the others are reported without reaching the filters (schedule_one.go findNodesThatFitPod).
   await core.createNamespacedPod({
     namespace: 'vigil',
-    body: { metadata: { name: 'u2' }, spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n3'] }] }] } } } } },
+    body: {
+      metadata: { name: 'u2' },
+      spec: {
+        containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10' }],
+        affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n3'] }] }] } } },
+      },
+    },
   });
-  const pinned = await until(() => (sim.store.get('pods', 'vigil', 'u2')?.status?.conditions as { type: string; message: string }[] | undefined)?.find((c) => c.type === 'PodScheduled'), 'the pinned pod\'s condition');
+  const pinned = await until(() => (sim.store.get('pods', 'vigil', 'u2')?.status?.conditions as { type: string; message: string }[] | undefined)?.find((c) => c.type === 'PodScheduled'), "the pinned pod's condition");
   assert.match(pinned.message, /^0\/3 nodes are available: 1 node\(s\) were unschedulable, 2 node\(s\) didn't satisfy plugin\(s\) \[NodeAffinity\]\. preemption: /);
   sim.cordon('n3', false);
   await until(() => sim.store.get('pods', 'vigil', 'u1')?.spec?.nodeName === 'n3', 'scheduling after uncordon');
@@ -231,7 +260,13 @@ void test('client-node informers work: list then watch, events, and a relist aft
     await until(() => lists() === 2, 'the relist after 410');
     await core.createNamespacedPod({ namespace: 'vigil', body: podBody('peer-d', { app: 'peer' }) });
     await until(() => seen.includes('add peer-d'), 'a pod created after the relist');
-    assert.deepEqual(informer.list('vigil').map((p) => p.metadata!.name).sort(), ['peer-b', 'peer-c', 'peer-d']);
+    assert.deepEqual(
+      informer
+        .list('vigil')
+        .map((p) => p.metadata!.name)
+        .sort(),
+      ['peer-b', 'peer-c', 'peer-d'],
+    );
   } finally {
     await informer.stop();
   }
@@ -267,11 +302,17 @@ void test('the simulator runs standalone, prints its URL and takes faults over /
       child.once('exit', (code) => reject(new Error(`exited ${code}`)));
     });
     const nodes = (await (await fetch(`${url}/api/v1/nodes`, { headers: { authorization: 'Bearer vigil-sim-token' } })).json()) as { items: { metadata: { name: string } }[] };
-    assert.deepEqual(nodes.items.map((n) => n.metadata.name), ['a', 'b']);
+    assert.deepEqual(
+      nodes.items.map((n) => n.metadata.name),
+      ['a', 'b'],
+    );
     const set = await fetch(`${url}/_sim/nodes/a`, { method: 'POST', body: JSON.stringify({ unschedulable: true }) });
     assert.equal(set.status, 200);
     const state = (await (await fetch(`${url}/_sim/state`)).json()) as { nodes: { name: string; unschedulable: boolean }[] };
-    assert.deepEqual(state.nodes, [{ name: 'a', unschedulable: true }, { name: 'b', unschedulable: false }]);
+    assert.deepEqual(state.nodes, [
+      { name: 'a', unschedulable: true },
+      { name: 'b', unschedulable: false },
+    ]);
     const agentPod = { metadata: { name: 'vigil-abc', namespace: 'vigil', labels: { app: 'vigil' } }, spec: { nodeName: 'b', containers: [{ name: 'vigil', image: 'vigil' }] }, status: { podIP: '127.0.0.2' } };
     assert.equal((await fetch(`${url}/_sim/objects/pods`, { method: 'POST', body: JSON.stringify(agentPod) })).status, 201);
     const running = await until(async () => {

@@ -52,16 +52,22 @@ test('the bundle carries its V8 flags in its shebang and is what the package run
 
 test('the bundle runs the etcd and Kubernetes probes, serves the status page, keeps history and answers vigil status', async () => {
   const storage = path.join(dir, 'data');
-  const config = parse(k8s.configText('n1', {
-    etcd: { endpoints: etcd.endpoints, interval: '2s', timeout: '1800ms' },
-    apiserver: { interval: '2s', timeout: '1800ms' },
-  })) as Record<string, unknown>;
+  const config = parse(
+    k8s.configText('n1', {
+      etcd: { endpoints: etcd.endpoints, interval: '2s', timeout: '1800ms' },
+      apiserver: { interval: '2s', timeout: '1800ms' },
+    }),
+  ) as Record<string, unknown>;
   agent = await spawnAgent({ built: bundle, config: stringify({ ...config, storage: { path: storage }, shutdown: { gracePeriod: '2s' } }) });
   const a = agent;
-  const metrics = await eventually(async () => {
-    const text = await (await fetch(`${a.url}/metrics`)).text();
-    return sample(text, 'vigil_probe_success{probe="etcd"}') === 1 && sample(text, 'vigil_probe_success{probe="apiserver"}') === 1 ? text : undefined;
-  }, 60_000, 'etcd and apiserver probes succeeding');
+  const metrics = await eventually(
+    async () => {
+      const text = await (await fetch(`${a.url}/metrics`)).text();
+      return sample(text, 'vigil_probe_success{probe="etcd"}') === 1 && sample(text, 'vigil_probe_success{probe="apiserver"}') === 1 ? text : undefined;
+    },
+    60_000,
+    'etcd and apiserver probes succeeding',
+  );
   assert.ok(sample(metrics, 'vigil_etcd_has_leader') === 1, 'etcd answered through the bundled gRPC client');
 
   const page = await fetch(`${a.url}/`);
@@ -76,7 +82,10 @@ test('the bundle runs the etcd and Kubernetes probes, serves the status page, ke
   assert.match(status.stdout, /apiserver/);
 
   const history = (await (await fetch(`${a.url}/api/v1/history/local`)).json()) as { events: { probe: string; to: string }[] };
-  assert.ok(history.events.some((e) => e.probe === 'etcd' && e.to === 'ok'), JSON.stringify(history));
+  assert.ok(
+    history.events.some((e) => e.probe === 'etcd' && e.to === 'ok'),
+    JSON.stringify(history),
+  );
 
   a.kill('SIGTERM');
   assert.equal((await a.exited).code, 0, a.logs.join('\n'));

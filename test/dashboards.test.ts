@@ -31,10 +31,35 @@ function seconds(duration: string): number {
   return Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
 
-interface Target { expr: string; refId: string; legendFormat?: string; datasource?: { uid?: string } }
-interface Panel { id: number; type: string; title: string; datasource?: { type?: string; uid?: string }; targets?: Target[]; panels?: Panel[] }
-interface Variable { name: string; type: string; query?: unknown; definition?: string; multi?: boolean; includeAll?: boolean; allValue?: string }
-interface Dashboard { uid: string; title: string; panels: Panel[]; templating: { list: Variable[] } }
+interface Target {
+  expr: string;
+  refId: string;
+  legendFormat?: string;
+  datasource?: { uid?: string };
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  datasource?: { type?: string; uid?: string };
+  targets?: Target[];
+  panels?: Panel[];
+}
+interface Variable {
+  name: string;
+  type: string;
+  query?: unknown;
+  definition?: string;
+  multi?: boolean;
+  includeAll?: boolean;
+  allValue?: string;
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: Variable[] };
+}
 
 const dashboards = readdirSync(grafanaDir)
   .filter((f) => f.endsWith('.json'))
@@ -106,7 +131,10 @@ void describe('dashboards and rules against a live agent', () => {
   });
 
   void it('dashboards have stable unique uids and a data source variable used by every panel', () => {
-    assert.deepEqual(dashboards.map((d) => d.file), ['vigil-etcd.json', 'vigil-network.json', 'vigil-overview.json', 'vigil-pod-scheduling.json']);
+    assert.deepEqual(
+      dashboards.map((d) => d.file),
+      ['vigil-etcd.json', 'vigil-network.json', 'vigil-overview.json', 'vigil-pod-scheduling.json'],
+    );
     for (const { file, board } of dashboards) {
       assert.equal(board.uid, file.replace(/\.json$/, ''), `${file}: uid must match the file name`);
       const ds = board.templating.list.find((v) => v.name === 'datasource');
@@ -169,7 +197,10 @@ void describe('dashboards and rules against a live agent', () => {
 
   void it('every dashboard filters by cluster, the etcd one by node too, and the network views stay short at 1,000 nodes', () => {
     for (const { file, board } of dashboards) {
-      assert.ok(board.templating.list.some((v) => v.name === 'cluster'), `${file}: a cluster variable`);
+      assert.ok(
+        board.templating.list.some((v) => v.name === 'cluster'),
+        `${file}: a cluster variable`,
+      );
       for (const q of board.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })))) {
         for (const sel of q.expr.matchAll(/\{([^}]*)\}/g)) assert.match(sel[1]!, /cluster=~"\$cluster"/, `${file} "${q.title}": ${q.expr}`);
         if (file === 'vigil-etcd.json' && /vigil_etcd_\w+\{job=/.test(q.expr)) assert.match(q.expr, /node=~"\$node"/, `${file} "${q.title}": filters by the observer node`);
@@ -184,10 +215,7 @@ void describe('dashboards and rules against a live agent', () => {
 
   void it('every probe a rule or panel selects is a probe vigil has', () => {
     const known = new Set(builtinProbes.map((p) => p.name));
-    const exprs = [
-      ...loadAlertRules(path.join(root, 'alerts/vigil.rules.yml')).map((r) => ({ where: r.alert, expr: r.expr })),
-      ...dashboards.flatMap(({ board }) => queries(board)),
-    ];
+    const exprs = [...loadAlertRules(path.join(root, 'alerts/vigil.rules.yml')).map((r) => ({ where: r.alert, expr: r.expr })), ...dashboards.flatMap(({ board }) => queries(board))];
     let seen = 0;
     for (const { where, expr } of exprs) {
       for (const m of expr.matchAll(/\bprobe\s*=~?\s*"([^"]*)"/g)) {
@@ -200,7 +228,7 @@ void describe('dashboards and rules against a live agent', () => {
     assert.ok(seen >= 5);
   });
 
-  void it('every runbook\'s blast-radius PromQL parses and names only exported or recorded series', () => {
+  void it("every runbook's blast-radius PromQL parses and names only exported or recorded series", () => {
     const exported = new Set([...seriesNames(exposition), ...SYNTHETIC, ...RECORDED.map((r) => r.record)]);
     const dir = path.join(root, 'docs/runbooks');
     let count = 0;
@@ -257,8 +285,7 @@ void describe('dashboards at scale and across clusters', () => {
       for (const p of panelsOf(board)) {
         for (const t of p.targets ?? []) {
           // A series per node: the legend names it, or a table's rows keep the node label.
-          const byNode = /\{\{\s*(node|peer_node)\s*\}\}/.test(t.legendFormat ?? '')
-            || (p.type === 'table' && (/^\w+ by \([^)]*\b(node|peer_node)\b/.test(t.expr) || /\b(cluster_node|node_peer|node_probe|node_member):/.test(t.expr)));
+          const byNode = /\{\{\s*(node|peer_node)\s*\}\}/.test(t.legendFormat ?? '') || (p.type === 'table' && (/^\w+ by \([^)]*\b(node|peer_node)\b/.test(t.expr) || /\b(cluster_node|node_peer|node_probe|node_member):/.test(t.expr)));
           if (!byNode) continue;
           perNode++;
           const where = `${file} "${p.title}" ${t.refId}`;
@@ -292,19 +319,25 @@ void describe('dashboards at scale and across clusters', () => {
     }
     assert.ok(seen >= 10);
     const sched = dashboards.find((d) => d.file === 'vigil-pod-scheduling.json')!.board;
-    assert.ok(panelsOf(sched).some((p) => (p.targets ?? []).some((t) => t.expr.includes('cluster_probe:vigil_agents:count2m{'))), 'the agents-running-the-probe count beside the failing count');
+    assert.ok(
+      panelsOf(sched).some((p) => (p.targets ?? []).some((t) => t.expr.includes('cluster_probe:vigil_agents:count2m{'))),
+      'the agents-running-the-probe count beside the failing count',
+    );
   });
 
   // The pod probe runs every 5 minutes per node: a rate window shorter than that holds no run at
   // most steps, and histogram_quantile over empty buckets is NaN, which Grafana draws as nothing.
-  const podLatency = dashboards.flatMap(({ file, board }) => panelsOf(board).flatMap((p) => (p.targets ?? [])
-    .filter((t) => checkPromQL(concrete(t.expr)).metrics.some((m) => POD_PROBE_HISTOGRAM.test(m)))
-    .map((t) => ({ where: `${file} "${p.title}" ${t.refId}`, expr: concrete(t.expr) }))));
+  const podLatency = dashboards.flatMap(({ file, board }) =>
+    panelsOf(board).flatMap((p) => (p.targets ?? []).filter((t) => checkPromQL(concrete(t.expr)).metrics.some((m) => POD_PROBE_HISTOGRAM.test(m))).map((t) => ({ where: `${file} "${p.title}" ${t.refId}`, expr: concrete(t.expr) }))),
+  );
 
   /** Two nodes whose probe pods run every 5 minutes, out of phase, each observed at 0.8 s; an hour of samples. */
   function podRuns(metric: string) {
     const input = [];
-    for (const [node, phase] of [['a', 0], ['b', 5]] as const) {
+    for (const [node, phase] of [
+      ['a', 0],
+      ['b', 5],
+    ] as const) {
       for (const le of ['0.5', '1', '+Inf']) {
         input.push({ series: `${metric}{job="vigil", cluster="c1", node="${node}", le="${le}"}`, values: le === '0.5' ? '0x120' : steppedCounter(121, 10, phase) });
       }
@@ -340,11 +373,16 @@ void describe('dashboards at scale and across clusters', () => {
     { cluster: 'c2', from: 'a', to: 'c', pod: 0, host: 0 },
   ];
   function brokenLinksShown(exprs: string[]) {
-    const input = LINKS.flatMap((l) => (['pod', 'host'] as const).map((network) => ({
-      series: `vigil_peer_up{job="vigil", cluster="${l.cluster}", node="${l.from}", peer_node="${l.to}", network="${network}"}`,
-      values: `${l[network]}x20`,
-    })));
-    const pairs = [{ labels: '{node="a", peer_node="b"}', value: 1 }, { labels: '{node="b", peer_node="a"}', value: 1 }];
+    const input = LINKS.flatMap((l) =>
+      (['pod', 'host'] as const).map((network) => ({
+        series: `vigil_peer_up{job="vigil", cluster="${l.cluster}", node="${l.from}", peer_node="${l.to}", network="${network}"}`,
+        values: `${l[network]}x20`,
+      })),
+    );
+    const pairs = [
+      { labels: '{node="a", peer_node="b"}', value: 1 },
+      { labels: '{node="b", peer_node="a"}', value: 1 },
+    ];
     // Each query of the table lists exactly the broken links, both directions, and nothing of the other cluster.
     const checks = exprs.map((e) => ({ expr: `count by (node, peer_node) (${e})`, at: '5m', samples: pairs }));
     return promtoolEval({ ruleFiles: [RULES_FILE], input, checks });
@@ -359,7 +397,10 @@ void describe('dashboards at scale and across clusters', () => {
     assert.ok(r.ok, `the table misses the pod-only break or shows healthy links:\n${r.output}`);
     // It shows which network is broken: a column for each.
     for (const rule of ['node_peer:vigil_peer_up_pod:avg2m', 'node_peer:vigil_peer_up_host:avg2m']) {
-      assert.ok(exprs.some((e) => new RegExp(`^${rule}\\{`).test(e)), `a column from ${rule}`);
+      assert.ok(
+        exprs.some((e) => new RegExp(`^${rule}\\{`).test(e)),
+        `a column from ${rule}`,
+      );
     }
     // The check tells the difference: the best-network view (max over pod and host) hides the break.
     assert.equal(brokenLinksShown(['sort(node_peer:vigil_peer_up:max_avg2m{cluster=~"c1"} < 1)']).ok, false);

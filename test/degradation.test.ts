@@ -38,7 +38,10 @@ void test('a hung dependency times out and is reported; scrapes answer meanwhile
     // While the run hangs, scrapes answer.
     const scrapes = await Promise.all(Array.from({ length: 20 }, () => fetch(`${agent.url}/metrics`).then(async (r) => ({ status: r.status, body: await r.text(), probeStillHanging: counter.aborted === 0 }))));
     assert.ok(scrapes.every((s) => s.status === 200 && s.body.includes('vigil_build_info')));
-    assert.ok(scrapes.some((s) => s.probeStillHanging), 'no scrape finished while the probe was hanging');
+    assert.ok(
+      scrapes.some((s) => s.probeStillHanging),
+      'no scrape finished while the probe was hanging',
+    );
 
     const deadline = Date.now() + 15_000;
     let status;
@@ -48,7 +51,10 @@ void test('a hung dependency times out and is reported; scrapes answer meanwhile
       assert.ok(Date.now() < deadline, 'the hung probe was never reported');
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.deepEqual(status.probes.find((p) => p.name === 'stuck'), { ...status.probes.find((p) => p.name === 'stuck'), verdict: 'critical', reason: 'timeout', message: 'stuck: no result within 3000 ms' });
+    assert.deepEqual(
+      status.probes.find((p) => p.name === 'stuck'),
+      { ...status.probes.find((p) => p.name === 'stuck'), verdict: 'critical', reason: 'timeout', message: 'stuck: no result within 3000 ms' },
+    );
     assert.equal(counter.aborted, 1);
     const metrics = await (await fetch(`${agent.url}/metrics`)).text();
     assert.match(metrics, /^vigil_probe_failures_total\{probe="stuck",reason="timeout"\} 1$/m);
@@ -57,7 +63,7 @@ void test('a hung dependency times out and is reported; scrapes answer meanwhile
     const nodeRuns = async () => Number(/^vigil_probe_runs_total\{probe="node"\} (\d+)$/m.exec(await (await fetch(`${agent.url}/metrics`)).text())?.[1] ?? 0);
     const nodeDeadline = Date.now() + 30_000;
     while ((await nodeRuns()) === 0) {
-      assert.ok(Date.now() < nodeDeadline, 'the node probe\'s first run was never recorded');
+      assert.ok(Date.now() < nodeDeadline, "the node probe's first run was never recorded");
       await new Promise((r) => setTimeout(r, 50));
     }
     for (let i = 0; i < 100; i++) await fetch(`${agent.url}/metrics`).then((r) => r.text());

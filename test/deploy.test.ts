@@ -18,7 +18,12 @@ import { schemaErrors, unknownFields } from './support/k8s-schema.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
-interface K8sObject { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown }
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [k: string]: unknown;
+}
 
 /** Renders a kustomization directory with kubectl, as an operator would. */
 function render(dir: string, cwd = root): K8sObject[] {
@@ -29,7 +34,7 @@ function render(dir: string, cwd = root): K8sObject[] {
 }
 
 const findIn = <T>(objects: K8sObject[], kind: string, name?: string): T => {
-  const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name || /^-[a-z0-9]{10}$/.test(x.metadata.name.slice(name.length)) && x.metadata.name.startsWith(name)));
+  const o = objects.find((x) => x.kind === kind && (name === undefined || x.metadata.name === name || (/^-[a-z0-9]{10}$/.test(x.metadata.name.slice(name.length)) && x.metadata.name.startsWith(name))));
   assert.ok(o, `no ${kind}${name ? ` ${name}` : ''} in the rendered manifests`);
   return o as unknown as T;
 };
@@ -67,13 +72,18 @@ void describe('every variant', () => {
         for (const c of [...pod.containers, ...(pod.initContainers ?? [])]) assert.equal(c.image, `vigil:${VERSION}`, `${ds.metadata!.name}/${c.name}: the image npm run image builds`);
       }
       // Without the operator's CRDs, only the kube-prometheus-stack variants may need them.
-      const crds = objects.filter((o) => o.apiVersion === 'monitoring.coreos.com/v1').map((o) => o.kind).sort();
+      const crds = objects
+        .filter((o) => o.apiVersion === 'monitoring.coreos.com/v1')
+        .map((o) => o.kind)
+        .sort();
       assert.deepEqual(crds, variant.includes('kube-prometheus-stack') || variant.includes('kubeadm') ? ['PrometheusRule', 'ServiceMonitor'] : []);
     });
   }
 
   void it('the image tag is written in one place, the package version', () => {
-    const files = spawnSync('grep', ['-rl', `newTag: ${VERSION}`, 'deploy'], { cwd: root, encoding: 'utf8' }).stdout.trim().split('\n');
+    const files = spawnSync('grep', ['-rl', `newTag: ${VERSION}`, 'deploy'], { cwd: root, encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n');
     assert.deepEqual(files, ['deploy/components/image/kustomization.yaml']);
   });
 });
@@ -201,7 +211,10 @@ void describe('deploy/base', () => {
   });
 });
 
-type ServiceMonitor = { metadata: { labels: Record<string, string> }; spec: { jobLabel?: string; selector: { matchLabels: Record<string, string> }; endpoints: { port: string; relabelings: { sourceLabels: string[]; targetLabel: string }[] }[] } };
+type ServiceMonitor = {
+  metadata: { labels: Record<string, string> };
+  spec: { jobLabel?: string; selector: { matchLabels: Record<string, string> }; endpoints: { port: string; relabelings: { sourceLabels: string[]; targetLabel: string }[] }[] };
+};
 
 void describe('deploy/overlays/kube-prometheus-stack and kubeadm-etcd', () => {
   for (const variant of ['deploy/overlays/kube-prometheus-stack', 'deploy/overlays/kubeadm-etcd']) {
@@ -220,14 +233,19 @@ void describe('deploy/overlays/kube-prometheus-stack and kubeadm-etcd', () => {
         assert.ok(ds, `Service ${svc.metadata!.name} selects a DaemonSet's pods`);
         assert.equal(svc.spec!.clusterIP, 'None');
         for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) assert.equal(svc.metadata!.labels![k], v, `ServiceMonitor selects Service ${svc.metadata!.name}`);
-        assert.ok(svc.spec!.ports!.some((p) => p.name === sm.spec.endpoints[0]!.port), `Service ${svc.metadata!.name} has the port ${sm.spec.endpoints[0]!.port}`);
+        assert.ok(
+          svc.spec!.ports!.some((p) => p.name === sm.spec.endpoints[0]!.port),
+          `Service ${svc.metadata!.name} has the port ${sm.spec.endpoints[0]!.port}`,
+        );
         // The rules match job="vigil": the job label comes from this Service label.
         assert.equal(svc.metadata!.labels![sm.spec.jobLabel!], 'vigil');
       }
       assert.ok(sm.spec.endpoints[0]!.relabelings.some((r) => r.targetLabel === 'node' && r.sourceLabels.includes('__meta_kubernetes_pod_node_name')));
       const cm = findIn<V1ConfigMap>(objects, 'ConfigMap', 'vigil-dashboards');
       assert.equal(cm.metadata!.labels!.grafana_dashboard, '1');
-      const files = readdirSync(path.join(root, 'grafana')).filter((f) => f.endsWith('.json')).sort();
+      const files = readdirSync(path.join(root, 'grafana'))
+        .filter((f) => f.endsWith('.json'))
+        .sort();
       assert.deepEqual(Object.keys(cm.data!).sort(), files);
       for (const f of files) assert.equal(cm.data![f], readFileSync(path.join(root, 'grafana', f), 'utf8'));
     });
@@ -243,7 +261,10 @@ void describe('deploy/overlays/prometheus', () => {
     try {
       writeFileSync(path.join(dir, 'vigil.rules.yml'), rules.data!['vigil.rules.yml']);
       const jobs = parse(readFileSync(path.join(root, 'deploy/components/prometheus/scrape-config.yaml'), 'utf8')) as { job_name: string; relabel_configs: { source_labels?: string[]; target_label?: string }[] }[];
-      assert.deepEqual(jobs.map((j) => j.job_name), ['vigil']);
+      assert.deepEqual(
+        jobs.map((j) => j.job_name),
+        ['vigil'],
+      );
       assert.ok(jobs[0]!.relabel_configs.some((r) => r.target_label === 'node' && r.source_labels?.includes('__meta_kubernetes_pod_node_name')));
       // Debian's Prometheus is built without Kubernetes service discovery: promtool checks the job
       // (relabelling included) with a static target in its place, and the rules file it names.
@@ -271,18 +292,22 @@ void describe('deploy/components/node-conditions (in an overlay of deploy/base)'
     const configText = (objs: K8sObject[]) => findIn<V1ConfigMap>(objs, 'ConfigMap', 'vigil-config').data!['config.yaml']!;
     const nodeConditions = (objs: K8sObject[]) => {
       const args = argsOf(objs);
-      return loadConfig({ probes: builtinProbes, file: { name: 'config.yaml', text: configText(objs) }, flags: { 'kubernetes.node-conditions': args.includes('--kubernetes.node-conditions') ? 'true' : undefined } }).kubernetes.nodeConditions;
+      return loadConfig({ probes: builtinProbes, file: { name: 'config.yaml', text: configText(objs) }, flags: { 'kubernetes.node-conditions': args.includes('--kubernetes.node-conditions') ? 'true' : undefined } }).kubernetes
+        .nodeConditions;
     };
     assert.equal(nodeConditions(objects), true);
     assert.equal(nodeConditions(render('deploy/base')), false);
-    assert.deepEqual(argsOf(objects).slice(0, 2), argsOf(render('deploy/base')), 'the base\'s arguments kept');
+    assert.deepEqual(argsOf(objects).slice(0, 2), argsOf(render('deploy/base')), "the base's arguments kept");
   });
 
   void it('grants patch on nodes/status cluster-wide and create on events in "default", to vigil/vigil, and nothing more', () => {
     const rules = (kind: string, name: string) => (findIn<K8sObject>(objects, kind, name) as unknown as { rules: unknown[] }).rules;
     assert.deepEqual(rules('ClusterRole', 'vigil-node-conditions'), [{ apiGroups: [''], resources: ['nodes/status'], verbs: ['patch'] }]);
     assert.deepEqual(rules('Role', 'vigil-node-events'), [{ apiGroups: [''], resources: ['events'], verbs: ['create'] }]);
-    for (const [kind, name] of [['ClusterRoleBinding', 'vigil-node-conditions'], ['RoleBinding', 'vigil-node-events']] as const) {
+    for (const [kind, name] of [
+      ['ClusterRoleBinding', 'vigil-node-conditions'],
+      ['RoleBinding', 'vigil-node-events'],
+    ] as const) {
       assert.deepEqual((findIn<K8sObject>(objects, kind, name) as unknown as { subjects: unknown[] }).subjects, [{ kind: 'ServiceAccount', name: 'vigil', namespace: 'vigil' }]);
     }
   });
@@ -316,11 +341,13 @@ void describe('deploy/components/etcd (in deploy/overlays/kubeadm-etcd)', () => 
     assert.equal(volume(mountOf(configFile)!.name).configMap?.name, cm.metadata!.name);
     const text = cm.data![path.basename(configFile)]!;
     const config = loadConfig({ probes: builtinProbes, file: { name: 'config.yaml', text }, env: { NODE_NAME: 'cp-1', POD_NAMESPACE: 'vigil' } });
-    const enabled = Object.entries(config.probes).filter(([, p]) => p.enabled).map(([n]) => n);
+    const enabled = Object.entries(config.probes)
+      .filter(([, p]) => p.enabled)
+      .map(([n]) => n);
     assert.deepEqual(enabled, ['etcd']);
     const etcd = config.probes.etcd as unknown as { endpoints: string[]; tls: { caFile: string; certFile: string; keyFile: string } };
     assert.deepEqual(etcd.endpoints, ['127.0.0.1:2379']);
-    assert.equal(pod.hostNetwork, true, '127.0.0.1:2379 is the node\'s own member');
+    assert.equal(pod.hostNetwork, true, "127.0.0.1:2379 is the node's own member");
     assert.deepEqual(etcd.tls, { caFile: '/etc/kubernetes/pki/etcd/ca.crt', certFile: '/etc/kubernetes/pki/etcd/healthcheck-client.crt', keyFile: '/etc/kubernetes/pki/etcd/healthcheck-client.key' });
     for (const file of Object.values(etcd.tls)) {
       const m = mountOf(file)!;

@@ -32,24 +32,32 @@ test('the skewed node is named within three ping intervals, and no other node ev
   const sampler = (async () => {
     while (sampling) {
       const at = Date.now();
-      await Promise.all(NAMES.map(async (n) => {
-        const s = (await fetch(`http://${addr.get(n)}/api/v1/status`, { signal: AbortSignal.timeout(2000) }).then((r) => r.json()).catch(() => undefined)) as ClusterStatus | undefined;
-        if (!s?.causes) return;
-        const clock = s.causes.filter((c) => c.kind === 'clock-offset');
-        samples.push({ at, from: n, named: clock.map((c) => c.nodes), messages: clock.map((c) => c.message) });
-      }));
+      await Promise.all(
+        NAMES.map(async (n) => {
+          const s = (await fetch(`http://${addr.get(n)}/api/v1/status`, { signal: AbortSignal.timeout(2000) })
+            .then((r) => r.json())
+            .catch(() => undefined)) as ClusterStatus | undefined;
+          if (!s?.causes) return;
+          const clock = s.causes.filter((c) => c.kind === 'clock-offset');
+          samples.push({ at, from: n, named: clock.map((c) => c.nodes), messages: clock.map((c) => c.message) });
+        }),
+      );
       await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - at))));
     }
   })();
 
-  agents = await startAll(NAMES.map((n) => () =>
-    startPeerAgent({
-      name: n,
-      url: `http://${addr.get(n)}`,
-      dir: mkdtempSync(path.join(dir, `${n}-`)),
-      config: { web: { listenAddress: addr.get(n) }, peers: { discovery: ['static'], static: staticPeers, interval: `${INTERVAL_MS}ms`, timeout: '500ms', clockOffsetThreshold: '500ms' } },
-      env: n === 'alpha' ? { FAKETIME: '+2s', FAKETIME_DONT_FAKE_MONOTONIC: '1', LD_PRELOAD: LIBFAKETIME } : {},
-    })));
+  agents = await startAll(
+    NAMES.map(
+      (n) => () =>
+        startPeerAgent({
+          name: n,
+          url: `http://${addr.get(n)}`,
+          dir: mkdtempSync(path.join(dir, `${n}-`)),
+          config: { web: { listenAddress: addr.get(n) }, peers: { discovery: ['static'], static: staticPeers, interval: `${INTERVAL_MS}ms`, timeout: '500ms', clockOffsetThreshold: '500ms' } },
+          env: n === 'alpha' ? { FAKETIME: '+2s', FAKETIME_DONT_FAKE_MONOTONIC: '1', LD_PRELOAD: LIBFAKETIME } : {},
+        }),
+    ),
+  );
   const ready = Date.now();
   // Sample on for a while after alpha is first named, to see that nothing else ever is.
   const deadline = ready + 3 * INTERVAL_MS;

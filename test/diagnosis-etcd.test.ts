@@ -35,13 +35,22 @@ const status = async (node = 'alpha') => (await (await fetch(`${cluster.url(node
 const etcdCauses = (s: ClusterStatus) => s.causes.filter((c) => c.kind.startsWith('etcd') || c.probes?.includes('etcd'));
 
 test('healthy: no etcd cause, and every agent sees every member by its name', async () => {
-  const s = await waitFor('a healthy cluster', async () => {
-    const st = await status();
-    return st.verdict === 'healthy' && st.nodes.every((n) => n.probes.some((p) => p.name === 'etcd' && p.verdict === 'ok')) ? st : undefined;
-  }, 60_000, async () => JSON.stringify((await status()).causes));
+  const s = await waitFor(
+    'a healthy cluster',
+    async () => {
+      const st = await status();
+      return st.verdict === 'healthy' && st.nodes.every((n) => n.probes.some((p) => p.name === 'etcd' && p.verdict === 'ok')) ? st : undefined;
+    },
+    60_000,
+    async () => JSON.stringify((await status()).causes),
+  );
   for (const n of s.nodes) {
     const obs = n.probes.find((p) => p.name === 'etcd')!.observations!;
-    assert.deepEqual(etcd.members.map((m) => obs[`${m.endpoint} member`]), ['m0', 'm1', 'm2'], n.name);
+    assert.deepEqual(
+      etcd.members.map((m) => obs[`${m.endpoint} member`]),
+      ['m0', 'm1', 'm2'],
+      n.name,
+    );
   }
 });
 
@@ -53,11 +62,16 @@ test('one member on a slow disk: exactly one etcd cause, naming the member, seen
   const slow = etcd.members.find((m) => m.endpoint !== leaderLabel && m.name !== leaderLabel)!;
   const detach = await slowDisk(slow.pid!, 300);
   try {
-    const s = await waitFor('one etcd cause seen by 3 of 3', async () => {
-      const st = await status();
-      const c = etcdCauses(st);
-      return c.length === 1 && c[0]!.seenBy?.agents.length === 3 && /writes slow/.test(c[0]!.message) ? st : undefined;
-    }, 60_000, async () => JSON.stringify(etcdCauses(await status())));
+    const s = await waitFor(
+      'one etcd cause seen by 3 of 3',
+      async () => {
+        const st = await status();
+        const c = etcdCauses(st);
+        return c.length === 1 && c[0]!.seenBy?.agents.length === 3 && /writes slow/.test(c[0]!.message) ? st : undefined;
+      },
+      60_000,
+      async () => JSON.stringify(etcdCauses(await status())),
+    );
     const [cause] = etcdCauses(s);
     assert.equal(cause!.kind, 'etcd-member');
     // Behind a 300 ms fsync on a busy machine etcd may also give up on a write itself
@@ -65,11 +79,19 @@ test('one member on a slow disk: exactly one etcd cause, naming the member, seen
     assert.match(cause!.message, new RegExp(`^etcd member ${slow.name}: writes slow \\(\\d+(–\\d+)? ms\\)(, writes fail)?, seen by 3 of 3 agents$`));
     assert.ok(cause!.since && Date.parse(cause!.since) <= Date.parse(s.time), JSON.stringify(cause));
     // the same answer from any agent: charlie's is its own fan-out, waited for as alpha's was
-    const fromCharlie = await waitFor('the same etcd cause from charlie', async () => {
-      const c = etcdCauses(await status('charlie'));
-      return c.length === 1 && c[0]!.component === `etcd member ${slow.name}` ? c : undefined;
-    }, 60_000, async () => JSON.stringify(etcdCauses(await status('charlie'))));
-    assert.deepEqual(fromCharlie.map((c) => c.component), [`etcd member ${slow.name}`]);
+    const fromCharlie = await waitFor(
+      'the same etcd cause from charlie',
+      async () => {
+        const c = etcdCauses(await status('charlie'));
+        return c.length === 1 && c[0]!.component === `etcd member ${slow.name}` ? c : undefined;
+      },
+      60_000,
+      async () => JSON.stringify(etcdCauses(await status('charlie'))),
+    );
+    assert.deepEqual(
+      fromCharlie.map((c) => c.component),
+      [`etcd member ${slow.name}`],
+    );
   } finally {
     await detach();
   }

@@ -42,10 +42,15 @@ test('an agent killed with SIGKILL: its probe keys are gone once the lease expir
   // the machine is busy and a keep-alive ran late: seen there after the process died, it was not
   // revoked, so its going later is the lease expiring.
   const { agent, prefix } = await startNode('killed-node', '8s');
-  const keys = await waitFor('the agent to write its key', async () => {
-    const k = await keysUnder(prefix);
-    return k.length > 0 ? k : undefined;
-  }, 30_000, () => agent.logs.join('\n'));
+  const keys = await waitFor(
+    'the agent to write its key',
+    async () => {
+      const k = await keysUnder(prefix);
+      return k.length > 0 ? k : undefined;
+    },
+    30_000,
+    () => agent.logs.join('\n'),
+  );
   assert.deepEqual(keys, [`${prefix}${etcd.endpoints[0]}`]);
   agent.kill('SIGKILL');
   assert.equal((await agent.exited).signal, 'SIGKILL');
@@ -56,7 +61,12 @@ test('an agent killed with SIGKILL: its probe keys are gone once the lease expir
 
 test('an agent stopped with SIGTERM revokes its lease: keys go at once, not after the TTL', async () => {
   const { agent, prefix } = await startNode('stopped-node', '120s');
-  await waitFor('the agent to write its key', async () => ((await keysUnder(prefix)).length > 0 ? true : undefined), 30_000, () => agent.logs.join('\n'));
+  await waitFor(
+    'the agent to write its key',
+    async () => ((await keysUnder(prefix)).length > 0 ? true : undefined),
+    30_000,
+    () => agent.logs.join('\n'),
+  );
   agent.kill('SIGTERM');
   assert.equal((await agent.exited).code, 0, agent.logs.join('\n'));
   assert.deepEqual(await keysUnder(prefix), [], 'no key left behind by a clean shutdown');

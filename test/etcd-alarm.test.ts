@@ -40,10 +40,15 @@ test('etcd out of space: NOSPACE named as critical "alarm" and exported; the pro
   }
   assert.ok(filled < 100, 'etcd refused a write once the quota was reached');
 
-  const s = await waitFor('the alarm', async () => {
-    const st = await agent.etcdStatus();
-    return st.reason === 'alarm' ? st : undefined;
-  }, 20_000, async () => JSON.stringify(await agent.etcdStatus()));
+  const s = await waitFor(
+    'the alarm',
+    async () => {
+      const st = await agent.etcdStatus();
+      return st.reason === 'alarm' ? st : undefined;
+    },
+    20_000,
+    async () => JSON.stringify(await agent.etcdStatus()),
+  );
   assert.equal(s.verdict, 'critical');
   assert.match(s.message, new RegExp(`^etcd ${ep.replace(/\./g, '\\.')}: alarm NOSPACE raised; etcd ${ep.replace(/\./g, '\\.')}: put failed: .*database space exceeded`));
   const text = await agent.scrape();
@@ -57,5 +62,8 @@ test('etcd out of space: NOSPACE named as critical "alarm" and exported; the pro
   const old = await client.get('/fill/first').revision(firstRevision).exec();
   assert.equal(old.kvs[0]?.value.toString(), 'x', 'history at the first revision is still there');
   const alarms = await client.maintenance.alarm({ action: 'Get', memberID: 0, alarm: 'None' });
-  assert.deepEqual(alarms.alarms.map((a) => a.alarm), ['Nospace']);
+  assert.deepEqual(
+    alarms.alarms.map((a) => a.alarm),
+    ['Nospace'],
+  );
 });

@@ -48,10 +48,15 @@ test('a follower on a slow disk: its writes are slow and it alone is named', asy
   const detach = await slowDisk(follower.pid!, 300);
   try {
     // A put through a follower answers once the follower has applied it, which waits on its fsync.
-    const s = await waitFor('the slow follower named', async () => {
-      const st = await agent.etcdStatus();
-      return st.reason === 'slow-write' && st.message.startsWith(`etcd ${follower.endpoint}: put`) ? st : undefined;
-    }, 20_000, lastStatus);
+    const s = await waitFor(
+      'the slow follower named',
+      async () => {
+        const st = await agent.etcdStatus();
+        return st.reason === 'slow-write' && st.message.startsWith(`etcd ${follower.endpoint}: put`) ? st : undefined;
+      },
+      20_000,
+      lastStatus,
+    );
     for (const other of etcd.endpoints.filter((e) => e !== follower.endpoint)) assert.ok(!s.message.includes(other), `${other} is not blamed: ${s.message}`);
   } finally {
     await detach();
@@ -63,11 +68,16 @@ test('the leader on a slow disk: every write is slow, and the leader is marked a
   const leader = leaders(await agent.scrape())[0]!;
   const detach = await slowDisk(etcd.members.find((m) => m.endpoint === leader)!.pid!, 300);
   try {
-    const s = await waitFor('the slow leader named first', async () => {
-      const st = await agent.etcdStatus();
-      return st.reason === 'slow-write' && st.message.startsWith(`etcd ${leader} (leader): put`) ? st : undefined;
-    }, 20_000, lastStatus);
-    assert.match(s.message, /; etcd 127\.0\.0\.1:\d+: put/, 'the followers\' writes are slow too');
+    const s = await waitFor(
+      'the slow leader named first',
+      async () => {
+        const st = await agent.etcdStatus();
+        return st.reason === 'slow-write' && st.message.startsWith(`etcd ${leader} (leader): put`) ? st : undefined;
+      },
+      20_000,
+      lastStatus,
+    );
+    assert.match(s.message, /; etcd 127\.0\.0\.1:\d+: put/, "the followers' writes are slow too");
   } finally {
     await detach();
   }
@@ -109,10 +119,15 @@ test('a second member killed: quorum lost, both members down named', async () =>
   const victim = alive[0]!;
   const survivor = alive[1]!;
   await victim.kill();
-  const status = await waitFor('quorum-lost', async () => {
-    const s = await agent.etcdStatus();
-    return s.reason === 'quorum-lost' ? s : undefined;
-  }, 20_000, lastStatus);
+  const status = await waitFor(
+    'quorum-lost',
+    async () => {
+      const s = await agent.etcdStatus();
+      return s.reason === 'quorum-lost' ? s : undefined;
+    },
+    20_000,
+    lastStatus,
+  );
   assert.equal(status.verdict, 'critical');
   const down = etcd.endpoints.filter((e) => e !== survivor.endpoint);
   assert.match(status.message, new RegExp(`^etcd quorum lost: 1 of 3 members reachable, none has a leader \\(down: (${down.join(', ')}|${[...down].reverse().join(', ')})\\)`.replace(/\./g, '\\.')));

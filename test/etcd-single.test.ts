@@ -22,10 +22,12 @@ after(async () => {
   await etcd?.stop();
 });
 
-const verdictIs = (...want: string[]) => async () => {
-  const s = await agent.etcdStatus();
-  return want.includes(s.verdict) ? s : undefined;
-};
+const verdictIs =
+  (...want: string[]) =>
+  async () => {
+    const s = await agent.etcdStatus();
+    return want.includes(s.verdict) ? s : undefined;
+  };
 const lastStatus = async () => JSON.stringify(await agent.etcdStatus());
 
 test('a healthy member: ok, with its metrics and a key under the prefix attached to a lease', async () => {

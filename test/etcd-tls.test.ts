@@ -85,6 +85,11 @@ test('the CA file replaced with the right one (a renewed Secret): the same agent
     const s = await firstVerdict(a);
     assert.deepEqual([s.verdict, s.reason], ['critical', 'tls']);
     copyFileSync(pki.caFile, caFile);
-    await waitFor('ok after the CA file was replaced', async () => ((await a.etcdStatus()).verdict === 'ok' ? true : undefined), 20_000, async () => JSON.stringify(await a.etcdStatus()));
+    await waitFor(
+      'ok after the CA file was replaced',
+      async () => ((await a.etcdStatus()).verdict === 'ok' ? true : undefined),
+      20_000,
+      async () => JSON.stringify(await a.etcdStatus()),
+    );
   });
 });

@@ -32,7 +32,37 @@ probes:
     filesystem:
       warning: 0.8
 `;
-const KEYS = ['node', 'web', 'storage', 'log', 'shutdown', 'kubernetes', 'probes', 'name', 'podIP', 'listenAddress', 'configFile', 'limits', 'maxConnections', 'headerTimeout', 'path', 'retention', 'level', 'gracePeriod', 'namespace', 'enabled', 'interval', 'timeout', 'filesystem', 'memory', 'warning', 'critical', 'paths', 'rootfs', ...builtinProbes.map((p) => p.name)];
+const KEYS = [
+  'node',
+  'web',
+  'storage',
+  'log',
+  'shutdown',
+  'kubernetes',
+  'probes',
+  'name',
+  'podIP',
+  'listenAddress',
+  'configFile',
+  'limits',
+  'maxConnections',
+  'headerTimeout',
+  'path',
+  'retention',
+  'level',
+  'gracePeriod',
+  'namespace',
+  'enabled',
+  'interval',
+  'timeout',
+  'filesystem',
+  'memory',
+  'warning',
+  'critical',
+  'paths',
+  'rootfs',
+  ...builtinProbes.map((p) => p.name),
+];
 
 const VALID_WEB = `tls_server_config:
   cert_file: /nonexistent/tls.crt
@@ -47,7 +77,22 @@ http_server_config:
 basic_auth_users:
   prometheus: $2b$10$iQGkmf2LuHte10FVtuKKH.xYZSRtLRTNkli7jCmbQWEXCjClx/9SC
 `;
-const WEB_KEYS = ['tls_server_config', 'http_server_config', 'basic_auth_users', 'cert_file', 'key_file', 'client_auth_type', 'client_ca_file', 'min_version', 'max_version', 'cipher_suites', 'curve_preferences', 'headers', 'http2', 'prometheus'];
+const WEB_KEYS = [
+  'tls_server_config',
+  'http_server_config',
+  'basic_auth_users',
+  'cert_file',
+  'key_file',
+  'client_auth_type',
+  'client_ca_file',
+  'min_version',
+  'max_version',
+  'cipher_suites',
+  'curve_preferences',
+  'headers',
+  'http2',
+  'prometheus',
+];
 
 /** Texts a hostile or careless operator could hand the loader. */
 function* inputs(f: Fuzz, valid: string, keys: readonly string[]): Generator<string> {

@@ -129,24 +129,29 @@ void describe(`HTTP endpoints under hostile requests (seed ${SEED})`, () => {
     const f = new Fuzz(SEED + 1);
     const payloads = Array.from({ length: 300 }, () => {
       const k = f.int(4);
-      return k === 0 ? f.bytes(300)
-        : k === 1 ? Buffer.from(`${f.pick(METHODS)} ${f.pick(ENDPOINTS)}${f.string(40)} HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\n\r\n`, 'latin1')
-        : k === 2 ? Buffer.from(`GET /metrics HTTP/1.1\r\n${f.string(60)}: ${f.string(60)}\r\nContent-Length: ${f.pick(['-1', 'abc', '99999999999999999999', '1, 2', ''])}\r\n\r\n`, 'latin1')
-        : Buffer.from(`GET /api/v1/history/local HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nAuthorization: ${AUTH}\r\n\r\n${f.pick(['zz', '-1', 'ffffffffffffffff', '5'])}\r\n${f.string(20)}\r\n0\r\n\r\n`, 'latin1');
+      return k === 0
+        ? f.bytes(300)
+        : k === 1
+          ? Buffer.from(`${f.pick(METHODS)} ${f.pick(ENDPOINTS)}${f.string(40)} HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH}\r\n\r\n`, 'latin1')
+          : k === 2
+            ? Buffer.from(`GET /metrics HTTP/1.1\r\n${f.string(60)}: ${f.string(60)}\r\nContent-Length: ${f.pick(['-1', 'abc', '99999999999999999999', '1, 2', ''])}\r\n\r\n`, 'latin1')
+            : Buffer.from(`GET /api/v1/history/local HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nAuthorization: ${AUTH}\r\n\r\n${f.pick(['zz', '-1', 'ffffffffffffffff', '5'])}\r\n${f.string(20)}\r\n0\r\n\r\n`, 'latin1');
     });
     // Incomplete requests wait for the header timeout (1 s here): send them 30 at a time.
     for (let start = 0; start < payloads.length; start += 30) {
-      await Promise.all(payloads.slice(start, start + 30).map(async (payload, j) => {
-        const where = `seed ${SEED + 1} raw case ${start + j}: ${JSON.stringify(payload.toString('latin1').slice(0, 120))}`;
-        const r = await rawExchange(agent.port, payload, { timeoutMs: 10_000 });
-        assert.ok(r.closed || r.text !== '', `${where}: neither an answer nor a close within 10 s`);
-        if (r.text === '') return;
-        const answer = parseRaw(r.text.split(/(?=HTTP\/1\.1 \d{3} )/)[0]!);
-        assert.ok(answer.status < 500, `${where}: ${r.text.slice(0, 300)}`);
-        if (answer.status >= 400 && !payload.subarray(0, 5).equals(Buffer.from('HEAD '))) {
-          assert.equal(typeof (answer.body as { error?: unknown } | undefined)?.error, 'string', `${where}: ${r.text.slice(0, 300)}`);
-        }
-      }));
+      await Promise.all(
+        payloads.slice(start, start + 30).map(async (payload, j) => {
+          const where = `seed ${SEED + 1} raw case ${start + j}: ${JSON.stringify(payload.toString('latin1').slice(0, 120))}`;
+          const r = await rawExchange(agent.port, payload, { timeoutMs: 10_000 });
+          assert.ok(r.closed || r.text !== '', `${where}: neither an answer nor a close within 10 s`);
+          if (r.text === '') return;
+          const answer = parseRaw(r.text.split(/(?=HTTP\/1\.1 \d{3} )/)[0]!);
+          assert.ok(answer.status < 500, `${where}: ${r.text.slice(0, 300)}`);
+          if (answer.status >= 400 && !payload.subarray(0, 5).equals(Buffer.from('HEAD '))) {
+            assert.equal(typeof (answer.body as { error?: unknown } | undefined)?.error, 'string', `${where}: ${r.text.slice(0, 300)}`);
+          }
+        }),
+      );
     }
     assert.equal((await fetch(`${agent.url}/healthz`)).status, 200);
   });

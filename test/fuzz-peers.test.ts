@@ -15,7 +15,9 @@ const SEED = Number(process.env.VIGIL_FUZZ_SEED ?? 20261125);
 const SAMPLES = [
   { node: 'peer', time: 1764000000000, hostIP: '198.18.0.2' },
   {
-    node: 'peer', verdict: 'ok', time: '2026-11-25T13:00:00.000Z',
+    node: 'peer',
+    verdict: 'ok',
+    time: '2026-11-25T13:00:00.000Z',
     probes: [{ name: 'etcd', verdict: 'ok', reason: null, message: 'fine', since: '2026-11-25T12:00:00.000Z', lastRun: '2026-11-25T13:00:00.000Z', durationSeconds: 0.01, skipped: false, observations: { 'put p50 ms': 3 } }],
     peers: [{ peer: 'other', network: 'pod', up: true, rttSeconds: 0.001, clockOffsetSeconds: 0, lastChecked: '2026-11-25T13:00:00.000Z', error: null }],
   },
@@ -81,12 +83,30 @@ function statusVariant(f: Fuzz): unknown {
     return o;
   };
   const probe = () => {
-    const p: Record<string, unknown> = { name: s(63), verdict: rarely() ? 'fine' : f.pick(['ok', 'warning', 'critical', 'unknown']), reason: maybe(() => s(63)), message: s(2000), since: maybe(time), lastRun: maybe(time), durationSeconds: maybe(() => f.pick([0, 0.25, -1, 1e9])), skipped: f.bool(), observations: maybe(observations) };
+    const p: Record<string, unknown> = {
+      name: s(63),
+      verdict: rarely() ? 'fine' : f.pick(['ok', 'warning', 'critical', 'unknown']),
+      reason: maybe(() => s(63)),
+      message: s(2000),
+      since: maybe(time),
+      lastRun: maybe(time),
+      durationSeconds: maybe(() => f.pick([0, 0.25, -1, 1e9])),
+      skipped: f.bool(),
+      observations: maybe(observations),
+    };
     if (f.bool()) p.facts = rarely() ? f.pick<unknown>(['x', [], 3]) : maybe(facts);
     return p;
   };
   const observation = () => {
-    const o: Record<string, unknown> = { peer: s(253), network: rarely() ? 'node' : f.pick(['pod', 'host']), up: f.bool(), rttSeconds: maybe(() => (rarely() ? -0.001 : f.pick([0, 0.001, 2]))), clockOffsetSeconds: maybe(() => f.pick([0, -0.5, 0.5])), lastChecked: time(), error: maybe(() => s(500)) };
+    const o: Record<string, unknown> = {
+      peer: s(253),
+      network: rarely() ? 'node' : f.pick(['pod', 'host']),
+      up: f.bool(),
+      rttSeconds: maybe(() => (rarely() ? -0.001 : f.pick([0, 0.001, 2]))),
+      clockOffsetSeconds: maybe(() => f.pick([0, -0.5, 0.5])),
+      lastChecked: time(),
+      error: maybe(() => s(500)),
+    };
     if (f.bool()) o.since = f.bool(0.9) ? time() : null;
     if (f.bool()) o.failure = rarely() ? 'lost' : f.pick(['refused', 'timeout', 'unreachable', 'http', 'bad', null]);
     return o;
@@ -97,7 +117,13 @@ function statusVariant(f: Fuzz): unknown {
   const text = JSON.stringify(answer);
   // most variants differ from the sample in one place only, so both checks meet the same problem
   const proto = '"__proto__":{"polluted":true}';
-  return JSON.parse(f.bool(0.1) ? text.replace('{', `{${proto},`) : f.bool(0.1) ? text.replaceAll('"observations":{}', `"observations":{${proto}}`).replaceAll('"observations":{"', `"observations":{${proto},"`).replaceAll('"f1":{}', `"f1":{${proto}}`).replaceAll('"f1":{"', `"f1":{${proto},"`) : text);
+  return JSON.parse(
+    f.bool(0.1)
+      ? text.replace('{', `{${proto},`)
+      : f.bool(0.1)
+        ? text.replaceAll('"observations":{}', `"observations":{${proto}}`).replaceAll('"observations":{"', `"observations":{${proto},"`).replaceAll('"f1":{}', `"f1":{${proto}}`).replaceAll('"f1":{"', `"f1":{${proto},"`)
+        : text,
+  );
 }
 
 void test('the hand-written status check accepts, rejects and returns exactly what its zod declaration does', () => {
@@ -118,7 +144,7 @@ void test('the hand-written status check accepts, rejects and returns exactly wh
     const declared = localStatusAnswer.safeParse(input);
     const checked = localStatusCheck.safeParse(input);
     const what = () => `seed ${SEED + 3} case ${i}: ${JSON.stringify(input).slice(0, 400)}`;
-    assert.equal(checked.success, declared.success, `${what()}\nzod: ${declared.success ? "accepted" : JSON.stringify(declared.error.issues[0])}; hand: ${checked.success ? "accepted" : JSON.stringify(checked.error.issues[0])}`);
+    assert.equal(checked.success, declared.success, `${what()}\nzod: ${declared.success ? 'accepted' : JSON.stringify(declared.error.issues[0])}; hand: ${checked.success ? 'accepted' : JSON.stringify(checked.error.issues[0])}`);
     if (declared.success && checked.success) assert.deepEqual(checked.data, declared.data, what());
     counts[declared.success ? 'accepted' : 'rejected']++;
   }

@@ -121,7 +121,13 @@ void test('an API outage makes every Kubernetes probe critical while the agent k
     // a run its timeout cut short is critical too, but not refused, and counted as "timeout".
     const refused = (n: string) => /cannot reach the API server: ECONNREFUSED/.test(verdict(n)?.message ?? '');
     const down = await until(
-      () => (names.every((n) => verdict(n)?.verdict === 'critical') && refused('apiserver') && verdict('control-plane')?.reason === 'api-error' && /^read node n2: cannot reach the API server: ECONNREFUSED/.test(verdict('pod-scheduling')?.message ?? '') ? verdict('apiserver') : undefined),
+      () =>
+        names.every((n) => verdict(n)?.verdict === 'critical') &&
+        refused('apiserver') &&
+        verdict('control-plane')?.reason === 'api-error' &&
+        /^read node n2: cannot reach the API server: ECONNREFUSED/.test(verdict('pod-scheduling')?.message ?? '')
+          ? verdict('apiserver')
+          : undefined,
       'critical verdicts, the API server refusing connections',
       30_000,
     ).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(names.map((n) => [n, verdict(n)?.reason, verdict(n)?.message]))}`));

@@ -13,7 +13,7 @@ before(async () => {
 });
 after(() => env.stop());
 
-void test('with the cluster\'s CA, every Kubernetes probe is ok over HTTPS: health endpoints, leases, and a probe pod listed, watched, created and deleted', async () => {
+void test("with the cluster's CA, every Kubernetes probe is ok over HTTPS: health endpoints, leases, and a probe pod listed, watched, created and deleted", async () => {
   assert.match(env.sim.url, /^https:\/\/127\.0\.0\.1:\d+$/);
   for (const name of ['apiserver', 'control-plane', 'pod-scheduling']) {
     const r = await runProbe(env.probe('s1', name, name === 'pod-scheduling' ? { schedulingTimeout: '5s', startupTimeout: '10s', deletionTimeout: '10s' } : {}).probe);
@@ -29,7 +29,8 @@ void test('a server certificate from another CA is refused, and the run says so:
   env.sim.requests.length = 0;
   const health = await runProbe(env.probe('s1', 'apiserver', {}, kubeconfig).probe);
   assert.deepEqual([health.verdict, health.reason], ['critical', 'api-error']);
-  const untrusted = /the API server's certificate is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate\): check the cluster CA vigil is given \(the service account's ca\.crt, or the kubeconfig's certificate-authority\)$/;
+  const untrusted =
+    /the API server's certificate is not trusted \(UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first certificate\): check the cluster CA vigil is given \(the service account's ca\.crt, or the kubeconfig's certificate-authority\)$/;
   assert.match(health.message, /^GET https:\/\/127\.0\.0\.1:\d+\/livez: /);
   assert.match(health.message, untrusted);
   const pod = await runProbe(env.probe('s1', 'pod-scheduling', {}, kubeconfig).probe);

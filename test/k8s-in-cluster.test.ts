@@ -30,7 +30,7 @@ async function probes(a: AgentProcess): Promise<Record<string, { verdict: string
   return Object.fromEntries(s.probes.map((p) => [p.name, p]));
 }
 
-void test('in-cluster credentials over HTTPS: the probes are ok with the service account\'s token, CA and namespace', { timeout: 120_000 }, async () => {
+void test("in-cluster credentials over HTTPS: the probes are ok with the service account's token, CA and namespace", { timeout: 120_000 }, async () => {
   // The service account's files, as the kubelet projects them.
   const sa = path.join(env.dir, 'serviceaccount');
   mkdirSync(sa);
@@ -61,5 +61,8 @@ void test('in-cluster credentials over HTTPS: the probes are ok with the service
     return ['apiserver', 'control-plane', 'pod-scheduling'].every((n) => p[n]?.verdict === 'ok') ? p : undefined;
   };
   await until(allOk, 'every Kubernetes probe ok with the in-cluster credentials', 60_000);
-  assert.ok(env.sim.requests.some((q) => q.verb === 'create' && q.resource === 'pods' && q.code === 201), 'a probe pod was created with them');
+  assert.ok(
+    env.sim.requests.some((q) => q.verb === 'create' && q.resource === 'pods' && q.code === 201),
+    'a probe pod was created with them',
+  );
 });

@@ -43,10 +43,6 @@ void describe('floors and rings', () => {
       mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
       writeFileSync(path.join(dir, name), text);
     }
-    assert.deepEqual(violations(dir), [
-      'no-circular: src/probes/a/probe.ts → src/probes/b/probe.ts',
-      'no-upward-from-adapters: src/k8s/client.ts → src/status/local.ts',
-      'on-a-floor: src/stray.ts → src/verdict.ts',
-    ]);
+    assert.deepEqual(violations(dir), ['no-circular: src/probes/a/probe.ts → src/probes/b/probe.ts', 'no-upward-from-adapters: src/k8s/client.ts → src/status/local.ts', 'on-a-floor: src/stray.ts → src/verdict.ts']);
   });
 });

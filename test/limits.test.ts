@@ -70,25 +70,34 @@ void describe('limits against slow, greedy and hostile clients', () => {
 
   void test('connections beyond the cap are closed; the agent answers once they go', async () => {
     const sockets = await Promise.all(
-      Array.from({ length: 40 }, () => new Promise<net.Socket>((resolve) => {
-        const s = net.connect({ port: agent.port, host: '127.0.0.1' }, () => resolve(s));
-        s.on('error', () => {});
-      })),
+      Array.from(
+        { length: 40 },
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const s = net.connect({ port: agent.port, host: '127.0.0.1' }, () => resolve(s));
+            s.on('error', () => {});
+          }),
+      ),
     );
     // Told apart by what the server did, not by a timer racing its accept loop: one beyond the cap
     // is closed at once, unanswered; one it took waits for a request and is closed by the header
     // timeout with a 408. So every connection closes; the unanswered ones were refused.
-    const unanswered = await Promise.all(sockets.map((s) => new Promise<boolean>((resolve, reject) => {
-      let bytes = 0;
-      s.on('data', (c: Buffer) => (bytes += c.length));
-      const timer = setTimeout(() => reject(new Error(`a connection still open after 30 s (${bytes} bytes received)`)), 30_000);
-      const done = () => {
-        clearTimeout(timer);
-        resolve(bytes === 0);
-      };
-      if (s.destroyed) done();
-      else s.once('close', done);
-    })));
+    const unanswered = await Promise.all(
+      sockets.map(
+        (s) =>
+          new Promise<boolean>((resolve, reject) => {
+            let bytes = 0;
+            s.on('data', (c: Buffer) => (bytes += c.length));
+            const timer = setTimeout(() => reject(new Error(`a connection still open after 30 s (${bytes} bytes received)`)), 30_000);
+            const done = () => {
+              clearTimeout(timer);
+              resolve(bytes === 0);
+            };
+            if (s.destroyed) done();
+            else s.once('close', done);
+          }),
+      ),
+    );
     const refused = unanswered.filter(Boolean).length;
     assert.ok(refused >= 20, `${refused} of 40 connections closed unanswered`);
     for (const s of sockets) s.destroy();
@@ -108,9 +117,15 @@ void test('requests beyond the concurrency cap get 503 with Retry-After; livenes
   });
   const limits = { ...DEFAULT_LIMITS, maxConcurrentRequests: 3 };
   const app = createApp({
-    node: 'n', registry: new Registry(), history, logger: silentLogger(), now: () => Date.now(), ready: () => true,
+    node: 'n',
+    registry: new Registry(),
+    history,
+    logger: silentLogger(),
+    now: () => Date.now(),
+    ready: () => true,
     status: new LocalStatus({ node: 'n', probes: [], now: () => Date.now() }),
-    guards: requestGuards({ limits }), routers: [slow],
+    guards: requestGuards({ limits }),
+    routers: [slow],
   });
   const server = await serve({ app, listenAddress: listenAddress.parse('127.0.0.1:0'), limits, logger: silentLogger() });
   const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;

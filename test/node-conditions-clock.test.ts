@@ -32,19 +32,23 @@ test('the skewed node gets VigilClock=True and a Warning event; no other node is
     }
   })();
 
-  c.agents = await startAll(NAMES.map((n) => () =>
-    startPeerAgent({
-      name: n,
-      url: `http://${addr.get(n)}`,
-      dir: mkdtempSync(path.join(c.dir, `${n}-`)),
-      config: {
-        web: { listenAddress: addr.get(n) },
-        kubernetes: { kubeconfig: c.kubeconfig, namespace: 'vigil', nodeConditions: true },
-        probes: { node: { enabled: false } },
-        peers: { discovery: ['static'], static: staticPeers, interval: '1s', timeout: '800ms', clockOffsetThreshold: '500ms' },
-      },
-      env: n === 'alpha' ? { FAKETIME: '+2s', FAKETIME_DONT_FAKE_MONOTONIC: '1', LD_PRELOAD: LIBFAKETIME } : {},
-    })));
+  c.agents = await startAll(
+    NAMES.map(
+      (n) => () =>
+        startPeerAgent({
+          name: n,
+          url: `http://${addr.get(n)}`,
+          dir: mkdtempSync(path.join(c.dir, `${n}-`)),
+          config: {
+            web: { listenAddress: addr.get(n) },
+            kubernetes: { kubeconfig: c.kubeconfig, namespace: 'vigil', nodeConditions: true },
+            probes: { node: { enabled: false } },
+            peers: { discovery: ['static'], static: staticPeers, interval: '1s', timeout: '800ms', clockOffsetThreshold: '500ms' },
+          },
+          env: n === 'alpha' ? { FAKETIME: '+2s', FAKETIME_DONT_FAKE_MONOTONIC: '1', LD_PRELOAD: LIBFAKETIME } : {},
+        }),
+    ),
+  );
   await settle(() => clockOf('alpha')?.status === 'True');
   const cond = clockOf('alpha');
   assert.equal(cond?.status, 'True', `alpha not given VigilClock=True: ${JSON.stringify(cond)}\n${c.agents[0]!.output().slice(-3000)}`);

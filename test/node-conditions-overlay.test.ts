@@ -25,18 +25,22 @@ test('a node whose pod path reaches none of its peers while their host path answ
   const dead = new Map([...ports].map(([n, [, d]]) => [n, d!]));
   const peersFor = (self: string) => NAMES.map((n) => ({ node: n, pod: self === 'alpha' ? dead.get(n)! : addr.get(n)!, host: addr.get(n)! }));
 
-  c.agents = await startAll(NAMES.map((n) => () =>
-    startPeerAgent({
-      name: n,
-      url: `http://${addr.get(n)}`,
-      dir: mkdtempSync(path.join(c.dir, `${n}-`)),
-      config: {
-        web: { listenAddress: addr.get(n) },
-        kubernetes: { kubeconfig: c.kubeconfig, namespace: 'vigil', nodeConditions: true },
-        probes: { node: { enabled: false } },
-        peers: { discovery: ['static'], static: peersFor(n), interval: '1s', timeout: '800ms' },
-      },
-    })));
+  c.agents = await startAll(
+    NAMES.map(
+      (n) => () =>
+        startPeerAgent({
+          name: n,
+          url: `http://${addr.get(n)}`,
+          dir: mkdtempSync(path.join(c.dir, `${n}-`)),
+          config: {
+            web: { listenAddress: addr.get(n) },
+            kubernetes: { kubeconfig: c.kubeconfig, namespace: 'vigil', nodeConditions: true },
+            probes: { node: { enabled: false } },
+            peers: { discovery: ['static'], static: peersFor(n), interval: '1s', timeout: '800ms' },
+          },
+        }),
+    ),
+  );
   const settled = () => overlayOf('alpha')?.status === 'True' && overlayOf('bravo')?.status === 'False' && overlayOf('charlie')?.status === 'False';
   await settle(settled);
   assert.ok(settled(), JSON.stringify(NAMES.map((n) => overlayOf(n))));

@@ -33,7 +33,16 @@ function writer(node: string, clock = new FakeClock()) {
     },
   });
   const registry = new Registry();
-  const w = new NodeConditionWriter({ node, kubernetes: lazyKubeClients({ kubeconfig: env.kubeconfig, namespace: 'vigil' }), clock, logger: createLogger('info', sink), metrics: kubernetesWriteMetrics(registry), minIntervalMs: MIN, heartbeatMs: HEARTBEAT, backoffMs: 5_000 });
+  const w = new NodeConditionWriter({
+    node,
+    kubernetes: lazyKubeClients({ kubeconfig: env.kubeconfig, namespace: 'vigil' }),
+    clock,
+    logger: createLogger('info', sink),
+    metrics: kubernetesWriteMetrics(registry),
+    minIntervalMs: MIN,
+    heartbeatMs: HEARTBEAT,
+    backoffMs: 5_000,
+  });
   const step = async (ms = 0) => {
     await clock.advance(ms);
     await w.idle();
@@ -44,22 +53,43 @@ function writer(node: string, clock = new FakeClock()) {
 
 const pod = (status: 'True' | 'False', message = status === 'True' ? 'ErrImagePull' : 'starts'): DesiredCondition => ({ type: 'VigilPodStartup', status, reason: status === 'True' ? 'ImagePullFailing' : 'ProbePodStarts', message });
 const up = { down: false, lastOkAt: null };
-interface Cond { type: string; status: string; reason: string; message: string; lastTransitionTime: string; lastHeartbeatTime: string }
+interface Cond {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  lastHeartbeatTime: string;
+}
 const conditions = (node: string) => (env.sim.store.get('nodes', undefined, node)!.status!.conditions ?? []) as Cond[];
 const cond = (node: string, type = 'VigilPodStartup') => conditions(node).find((c) => c.type === type);
 const patches = () => env.sim.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith('/status'));
-const events = (node: string) => env.sim.store.list('events').filter((e) => (e as unknown as { involvedObject: { name: string } }).involvedObject.name === node) as unknown as { type: string; reason: string; message: string; source: { component: string }; reportingComponent: string }[];
+const events = (node: string) =>
+  env.sim.store.list('events').filter((e) => (e as unknown as { involvedObject: { name: string } }).involvedObject.name === node) as unknown as {
+    type: string;
+    reason: string;
+    message: string;
+    source: { component: string };
+    reportingComponent: string;
+  }[];
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
-void test('a problem is written at once with a Warning event; a new message waits for the minimum interval; lastTransitionTime is kept until the status changes; recovery is a Normal event; the kubelet\'s Ready is untouched', async () => {
+void test("a problem is written at once with a Warning event; a new message waits for the minimum interval; lastTransitionTime is kept until the status changes; recovery is a Normal event; the kubelet's Ready is untouched", async () => {
   const { w, clock, step } = writer('w1');
   const ready = structuredClone(conditions('w1').find((c) => c.type === 'Ready'));
   const t0 = clock.now();
   w.observe([pod('True')], up);
   await step();
   assert.deepEqual({ ...cond('w1'), lastHeartbeatTime: undefined }, { type: 'VigilPodStartup', status: 'True', reason: 'ImagePullFailing', message: 'ErrImagePull', lastTransitionTime: iso(t0), lastHeartbeatTime: undefined });
-  assert.deepEqual(conditions('w1').find((c) => c.type === 'Ready'), ready, 'the kubelet\'s condition as it was');
-  assert.deepEqual(events('w1').map((e) => `${e.type} ${e.reason} ${e.source.component}/${e.reportingComponent}`), ['Warning ImagePullFailing vigil/vigil']);
+  assert.deepEqual(
+    conditions('w1').find((c) => c.type === 'Ready'),
+    ready,
+    "the kubelet's condition as it was",
+  );
+  assert.deepEqual(
+    events('w1').map((e) => `${e.type} ${e.reason} ${e.source.component}/${e.reportingComponent}`),
+    ['Warning ImagePullFailing vigil/vigil'],
+  );
 
   w.observe([pod('True', 'ErrImagePull: 403')], up);
   await step(1000);
@@ -80,8 +110,14 @@ void test('a problem is written at once with a Warning event; a new message wait
   await step();
   assert.equal(cond('w1')!.status, 'False');
   assert.equal(cond('w1')!.lastTransitionTime, iso(t1));
-  assert.deepEqual(events('w1').map((e) => `${e.type} ${e.reason}`), ['Warning ImagePullFailing', 'Normal ProbePodStarts']);
-  assert.deepEqual(conditions('w1').find((c) => c.type === 'Ready'), ready);
+  assert.deepEqual(
+    events('w1').map((e) => `${e.type} ${e.reason}`),
+    ['Warning ImagePullFailing', 'Normal ProbePodStarts'],
+  );
+  assert.deepEqual(
+    conditions('w1').find((c) => c.type === 'Ready'),
+    ready,
+  );
   await w.stop();
 });
 
@@ -90,12 +126,15 @@ void test('many observations between writes coalesce into one patch carrying eve
   for (let i = 0; i < 50; i++) w.observe([pod('False'), { type: 'VigilClock', status: 'False', reason: 'ClockInSync', message: `run ${i}` }], up);
   await step();
   assert.equal(patches().length, 1);
-  assert.deepEqual(conditions('w2').map((c) => `${c.type}=${c.status}`), ['Ready=True', 'VigilPodStartup=False', 'VigilClock=False']);
+  assert.deepEqual(
+    conditions('w2').map((c) => `${c.type}=${c.status}`),
+    ['Ready=True', 'VigilPodStartup=False', 'VigilClock=False'],
+  );
   assert.equal(events('w2').length, 0, 'a first False is no transition');
   await w.stop();
 });
 
-void test('while the API server\'s probe says it is down nothing is sent; a failed write holds the next until the back-off ends or the API server is seen ok again', async () => {
+void test("while the API server's probe says it is down nothing is sent; a failed write holds the next until the back-off ends or the API server is seen ok again", async () => {
   const { w, clock, step, count } = writer('w3');
   w.observe([pod('True')], { down: true, lastOkAt: null });
   await step(60_000);
@@ -110,7 +149,10 @@ void test('while the API server\'s probe says it is down nothing is sent; a fail
   env.sim.requests.length = 0;
   w.observe([pod('False')], up);
   await step();
-  assert.deepEqual(patches().map((r) => r.code), [503]);
+  assert.deepEqual(
+    patches().map((r) => r.code),
+    [503],
+  );
   assert.equal(await count('node-condition', 'error'), 1);
   for (let i = 0; i < 5; i++) {
     w.observe([pod('False')], up);
@@ -120,7 +162,10 @@ void test('while the API server\'s probe says it is down nothing is sent; a fail
   // the API server's probe reports ok after the failure: no need to wait out the back-off
   w.observe([pod('False')], { down: false, lastOkAt: clock.now() });
   await step();
-  assert.deepEqual(patches().map((r) => r.code), [503, 200]);
+  assert.deepEqual(
+    patches().map((r) => r.code),
+    [503, 200],
+  );
   assert.equal(cond('w3')!.status, 'False');
   await w.stop();
 });
@@ -156,13 +201,19 @@ void test('a restarted agent keeps lastTransitionTime of a status that still hol
   await second.step();
   assert.equal(cond('w5', 'VigilClock')!.lastTransitionTime, iso(t0), 'kept across the restart');
   assert.equal(cond('w5')!.lastTransitionTime, iso(t0 + 3_600_000));
-  assert.deepEqual(events('w5').map((e) => `${e.type} ${e.reason}`), ['Warning ImagePullFailing', 'Normal ProbePodStarts']);
+  assert.deepEqual(
+    events('w5').map((e) => `${e.type} ${e.reason}`),
+    ['Warning ImagePullFailing', 'Normal ProbePodStarts'],
+  );
   await second.w.stop();
 });
 
 void test('a condition the Node carries with no lastTransitionTime (null) is written with one: the server refuses an empty time, which would block every later write', async () => {
   env.sim.store.update('nodes', undefined, 'w7', (n) => {
-    n.status = { ...n.status, conditions: [...((n.status?.conditions as Cond[] | undefined) ?? []), { type: 'VigilPodStartup', status: 'True', reason: 'ImagePullFailing', message: 'ErrImagePull', lastHeartbeatTime: null, lastTransitionTime: null }] };
+    n.status = {
+      ...n.status,
+      conditions: [...((n.status?.conditions as Cond[] | undefined) ?? []), { type: 'VigilPodStartup', status: 'True', reason: 'ImagePullFailing', message: 'ErrImagePull', lastHeartbeatTime: null, lastTransitionTime: null }],
+    };
   });
   const { w, clock, step, count } = writer('w7');
   w.observe([pod('True')], up);
@@ -176,7 +227,7 @@ void test('a condition the Node carries with no lastTransitionTime (null) is wri
   await w.stop();
 });
 
-void test('a write refused as invalid (422, a validating admission policy) is logged in the server\'s words, and the Node is read again before the next write', async () => {
+void test("a write refused as invalid (422, a validating admission policy) is logged in the server's words, and the Node is read again before the next write", async () => {
   const { w, clock, step, logs, count } = writer('w8');
   const t0 = clock.now();
   w.observe([pod('False')], up);
@@ -190,9 +241,21 @@ void test('a write refused as invalid (422, a validating admission policy) is lo
   env.sim.requests.length = 0;
   w.observe([pod('False', 'starts again')], up);
   await step(MIN);
-  assert.deepEqual(patches().map((r) => r.code), [422]);
+  assert.deepEqual(
+    patches().map((r) => r.code),
+    [422],
+  );
   assert.equal(await count('node-condition', 'error'), 1);
-  assert.ok(logs.some((l) => l.level === 'warn' && l.msg.includes("patch nodes/w8/status: API server answered 422 Invalid: nodes \"w8\" is forbidden: ValidatingAdmissionPolicy 'node-status-guard' with binding 'node-status-guard-binding' denied request: conditions are frozen during maintenance")), JSON.stringify(logs));
+  assert.ok(
+    logs.some(
+      (l) =>
+        l.level === 'warn' &&
+        l.msg.includes(
+          "patch nodes/w8/status: API server answered 422 Invalid: nodes \"w8\" is forbidden: ValidatingAdmissionPolicy 'node-status-guard' with binding 'node-status-guard-binding' denied request: conditions are frozen during maintenance",
+        ),
+    ),
+    JSON.stringify(logs),
+  );
   // After the back-off: the Node read again, then written from what it carries. The condition is
   // not there any more, so it is written anew, with the time of this write as its transition time.
   await step(5_000);

@@ -46,10 +46,18 @@ async function agentOn(node: string, nodeConditions: boolean): Promise<{ agent: 
   return { agent: await startAgent(config, { registry: new ProbeRegistry(builtinProbes), logger: createLogger('info', sink) }), logs };
 }
 
-interface Cond { type: string; status: string; reason: string; message: string; lastTransitionTime: string; lastHeartbeatTime: string }
+interface Cond {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  lastHeartbeatTime: string;
+}
 const conditions = (node: string) => (env.sim.store.get('nodes', undefined, node)!.status!.conditions ?? []) as Cond[];
 const cond = (node: string) => conditions(node).find((c) => c.type === 'VigilPodStartup');
-const events = (node: string) => env.sim.store.list('events').filter((e) => (e as unknown as { involvedObject: { name: string } }).involvedObject.name === node) as unknown as { type: string; reason: string; message: string; involvedObject: { kind: string } }[];
+const events = (node: string) =>
+  env.sim.store.list('events').filter((e) => (e as unknown as { involvedObject: { name: string } }).involvedObject.name === node) as unknown as { type: string; reason: string; message: string; involvedObject: { kind: string } }[];
 const verdict = (agent: Agent, probe: string) => agent.status.snapshot().probes.find((p) => p.name === probe);
 async function metric(agent: Agent, line: string): Promise<number | undefined> {
   const text = await (await fetch(`${agent.url}/metrics`)).text();
@@ -57,7 +65,7 @@ async function metric(agent: Agent, line: string): Promise<number | undefined> {
   return at === undefined ? undefined : Number(at.slice(line.length + 1));
 }
 
-void test('a node whose kubelet cannot pull the probe pod\'s image gets VigilPodStartup=True with reason and message, then False once pulls work; an event per transition; the kubelet\'s Ready untouched', async () => {
+void test("a node whose kubelet cannot pull the probe pod's image gets VigilPodStartup=True with reason and message, then False once pulls work; an event per transition; the kubelet's Ready untouched", async () => {
   const ready = structuredClone(conditions('n1').find((c) => c.type === 'Ready'));
   env.sim.behaviours.set({ imagePullError: PULL_ERROR }, 'n1');
   const { agent } = await agentOn('n1', true);
@@ -68,9 +76,16 @@ void test('a node whose kubelet cannot pull the probe pod\'s image gets VigilPod
     assert.equal(bad.reason, 'ImagePullFailing');
     assert.match(bad.message, /^the probe pod does not start on n1 \(kubelet or container runtime\): on node n1: .*403 Forbidden/);
     assert.ok(bad.lastTransitionTime && bad.lastHeartbeatTime);
-    assert.deepEqual(conditions('n1').find((c) => c.type === 'Ready'), ready, 'the kubelet\'s condition is not touched');
+    assert.deepEqual(
+      conditions('n1').find((c) => c.type === 'Ready'),
+      ready,
+      "the kubelet's condition is not touched",
+    );
     await until(() => events('n1').length === 1, 'the Warning event');
-    assert.deepEqual(events('n1').map((e) => `${e.type} ${e.reason} ${e.involvedObject.kind}`), ['Warning ImagePullFailing Node']);
+    assert.deepEqual(
+      events('n1').map((e) => `${e.type} ${e.reason} ${e.involvedObject.kind}`),
+      ['Warning ImagePullFailing Node'],
+    );
 
     env.sim.behaviours.reset();
     const good = await until(() => (cond('n1')?.status === 'False' ? cond('n1') : undefined), 'VigilPodStartup=False on n1', 30_000);
@@ -78,8 +93,14 @@ void test('a node whose kubelet cannot pull the probe pod\'s image gets VigilPod
     assert.equal(good.lastTransitionTime, verdict(agent, 'pod-scheduling')!.since!.replace(/\.\d+Z$/, 'Z'));
     assert.ok(good.lastTransitionTime > bad.lastTransitionTime, `the transition time moved (${bad.lastTransitionTime} → ${good.lastTransitionTime})`);
     await until(() => events('n1').length === 2, 'the recovery event');
-    assert.deepEqual(events('n1').map((e) => `${e.type} ${e.reason}`), ['Warning ImagePullFailing', 'Normal ProbePodStarts']);
-    assert.deepEqual(conditions('n1').find((c) => c.type === 'Ready'), ready);
+    assert.deepEqual(
+      events('n1').map((e) => `${e.type} ${e.reason}`),
+      ['Warning ImagePullFailing', 'Normal ProbePodStarts'],
+    );
+    assert.deepEqual(
+      conditions('n1').find((c) => c.type === 'Ready'),
+      ready,
+    );
     assert.equal(conditions('n2').filter((c) => c.type.startsWith('Vigil')).length, 0, 'only its own node');
   } finally {
     await agent.stop();

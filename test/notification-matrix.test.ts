@@ -69,10 +69,14 @@ void describe('notification matrix', { timeout: wallMs(endV) + SLACK_MS }, () =>
     prometheus = await startPrometheus({ dir: path.join(dir, 'prometheus'), port: await freePort(), targets: { file: sdFile }, rulesFile, alertmanagerUrl: alertmanager.innerUrl, scrapeInterval: INTERVAL, evaluationInterval: INTERVAL });
     // Every simulated agent a target of its own, scraped, before the clusters' time starts.
     const targets = sim.discovered(0).length;
-    await eventually(async () => {
-      const r = await query('count(up{job="vigil"} == 1)');
-      return Number(r[0]?.value[1] ?? 0) === targets ? true : undefined;
-    }, Math.max(60_000, (4 * 30_000) / FACTOR), `Prometheus scraping all ${targets} simulated agents`);
+    await eventually(
+      async () => {
+        const r = await query('count(up{job="vigil"} == 1)');
+        return Number(r[0]?.value[1] ?? 0) === targets ? true : undefined;
+      },
+      Math.max(60_000, (4 * 30_000) / FACTOR),
+      `Prometheus scraping all ${targets} simulated agents`,
+    );
     sim.begin();
     // The scripts run to their end, settle periods included: every notification due has been sent.
     const endAt = sim.wallMs(endV);
@@ -85,7 +89,12 @@ void describe('notification matrix', { timeout: wallMs(endV) + SLACK_MS }, () =>
     }
     const stray = [...byCluster].filter(([c]) => !scenarios.some((s) => s.id === c)).flatMap(([c, g]) => g.firing.map((a) => `${a.receiver}: ${describeAlert(a)}${c ? ` (cluster ${c})` : ''}`));
     verdicts.set('', { problems: stray, notified: {}, delays: [] });
-    console.log(`\nnotification matrix (${FACTOR === 1 ? 'rules and Alertmanager timings as shipped' : `rules and Alertmanager timings compressed ×${FACTOR}`}; times below are the clusters' own):\n${renderMatrix(scenarios.map((s) => ({ scenario: s, verdict: verdicts.get(s.id)! })), stray)}\n`);
+    console.log(
+      `\nnotification matrix (${FACTOR === 1 ? 'rules and Alertmanager timings as shipped' : `rules and Alertmanager timings compressed ×${FACTOR}`}; times below are the clusters' own):\n${renderMatrix(
+        scenarios.map((s) => ({ scenario: s, verdict: verdicts.get(s.id)! })),
+        stray,
+      )}\n`,
+    );
   });
 
   after(async () => {

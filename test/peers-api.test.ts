@@ -45,7 +45,7 @@ void describe('cluster history and clock offsets', () => {
     return { status: res.status, body: (await res.json()) as T };
   };
 
-  void it('merges every node\'s history, newest first, page by page', async () => {
+  void it("merges every node's history, newest first, page by page", async () => {
     const seen: NodeEvent[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -58,15 +58,24 @@ void describe('cluster history and clock offsets', () => {
       pages++;
     } while (cursor && pages < 10);
     assert.equal(pages, 4);
-    assert.deepEqual(seen.map((e) => e.message), ['y4', 'x4', 'y3', 'x3', 'y2', 'x2', 'y1', 'x1', 'y0', 'x0']);
+    assert.deepEqual(
+      seen.map((e) => e.message),
+      ['y4', 'x4', 'y3', 'x3', 'y2', 'x2', 'y1', 'x1', 'y0', 'x0'],
+    );
     assert.deepEqual(seen.map((e) => e.node).slice(0, 2), ['y', 'x']);
   });
 
   void it('filters by node, probe and time', async () => {
     const onlyY = await get<{ events: NodeEvent[] }>('/api/v1/history?node=y&probe=dns');
-    assert.deepEqual(onlyY.body.events.map((e) => e.message), ['y3', 'y1']);
+    assert.deepEqual(
+      onlyY.body.events.map((e) => e.message),
+      ['y3', 'y1'],
+    );
     const late = await get<{ events: NodeEvent[] }>('/api/v1/history?since=2026-01-01T00:00:06Z&until=2026-01-01T00:00:09Z');
-    assert.deepEqual(late.body.events.map((e) => e.message), ['x4', 'y3', 'x3']);
+    assert.deepEqual(
+      late.body.events.map((e) => e.message),
+      ['x4', 'y3', 'x3'],
+    );
     const bad = await get<{ error: string }>('/api/v1/history?cursor=nonsense');
     assert.equal(bad.status, 400);
     assert.match(bad.body.error, /cursor/);
@@ -74,7 +83,7 @@ void describe('cluster history and clock offsets', () => {
     assert.equal(unknown.status, 400);
   });
 
-  void it('measures a peer\'s clock offset and names a clock beyond the threshold', async () => {
+  void it("measures a peer's clock offset and names a clock beyond the threshold", async () => {
     const obs = await waitFor('an observation of the skewed peer', async () => {
       const s = (await (await fetch(`${x().url}/api/v1/status/local`)).json()) as LocalStatusWithPeers;
       return s.peers.find((p) => p.peer === 'skewed' && p.up);

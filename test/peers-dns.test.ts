@@ -10,7 +10,6 @@ import { TestDnsServer } from './support/dns-server.ts';
 import { waitFor } from './support/peer-agents.ts';
 import { startResponders } from './support/responders.ts';
 
-
 void describe('DNS peer discovery', () => {
   const NAME = 'vigil-peers.vigil.svc.cluster.local';
   let sim: Awaited<ReturnType<typeof startResponders>>;

@@ -83,11 +83,15 @@ void describe('hostile and broken peers', () => {
     // last ping timed out on is answered from that knowledge instead: that is the fan-out's own
     // test; and on a busy machine an asked peer can miss the fan-out's deadline once).
     let last: ClusterStatus | undefined;
-    const s = await waitFor('a cluster status with fine answering and bad-status\'s answer refused', async () => {
-      last = (await (await fetch(`${agent.url}/api/v1/status`)).json()) as ClusterStatus;
-      const node = (n: string) => last!.nodes.find((x) => x.name === n);
-      return node('fine')?.answered === true && /malformed answer/.test(node('bad-status')?.error ?? '') ? last : undefined;
-    }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.nodes.filter((n) => ['fine', 'bad-status'].includes(n.name)))}`));
+    const s = await waitFor(
+      "a cluster status with fine answering and bad-status's answer refused",
+      async () => {
+        last = (await (await fetch(`${agent.url}/api/v1/status`)).json()) as ClusterStatus;
+        const node = (n: string) => last!.nodes.find((x) => x.name === n);
+        return node('fine')?.answered === true && /malformed answer/.test(node('bad-status')?.error ?? '') ? last : undefined;
+      },
+      30_000,
+    ).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.nodes.filter((n) => ['fine', 'bad-status'].includes(n.name)))}`));
     const by = Object.fromEntries(s.nodes.map((n) => [n.name, n]));
     assert.equal(by.fine!.answered, true);
     assert.equal(by['bad-status']!.answered, false);

@@ -53,7 +53,7 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
     removeDir(dir);
   });
 
-  void it('lists the DaemonSet\'s pods, follows changes, and keeps the list through an outage', async () => {
+  void it("lists the DaemonSet's pods, follows changes, and keeps the list through an outage", async () => {
     const warnings: string[] = [];
     const d = await start('n1', createLogger('warn', new Writable({ write: (chunk: Buffer, _enc, done) => (warnings.push(chunk.toString()), done()) })));
     await waitFor('two peers', () => Promise.resolve(d.list().length === 2 ? true : undefined));
@@ -69,20 +69,33 @@ void describe('Kubernetes peer discovery against the API simulator', () => {
     sim.store.remove('pods', NS, 'vigil-n3');
     await waitFor('n3 to leave', () => Promise.resolve(d.get('n3') === undefined ? true : undefined));
     assert.equal(d.get('n4')?.podIP, '198.19.0.4', 'events arrive in order: the probe pod was seen before n3 left');
-    assert.deepEqual(d.list().map((p) => p.node), ['n2', 'n4']);
+    assert.deepEqual(
+      d.list().map((p) => p.node),
+      ['n2', 'n4'],
+    );
 
     await sim.suspend();
     await waitFor('the discovery to notice the outage', () => Promise.resolve(warnings.some((w) => w.includes('keeping the last known peers')) ? true : undefined));
-    assert.deepEqual(d.list().map((p) => p.node), ['n2', 'n4'], 'the outage empties nothing');
+    assert.deepEqual(
+      d.list().map((p) => p.node),
+      ['n2', 'n4'],
+      'the outage empties nothing',
+    );
     discovery!.stop();
 
     // a new agent (a restart) while the API server is still down starts from the persisted list
     const again = await start('n2');
-    assert.deepEqual(again.list().map((p) => p.node), ['n1', 'n4']);
+    assert.deepEqual(
+      again.list().map((p) => p.node),
+      ['n1', 'n4'],
+    );
     await sim.resume();
     sim.store.remove('pods', NS, 'vigil-n4');
     await waitFor('the watch to resume and n4 to leave', () => Promise.resolve(again.list().length === 1 ? true : undefined));
-    assert.deepEqual(again.list().map((p) => p.node), ['n1']);
+    assert.deepEqual(
+      again.list().map((p) => p.node),
+      ['n1'],
+    );
   });
 });
 
@@ -103,7 +116,10 @@ void describe('Kubernetes peer discovery over watches the server ends', () => {
     sim = await ApiSim.start({ nodes: ['n1', 'n2'], minRequestTimeoutMs: 1000, watchHistoryMs: 3000, bookmarkIntervalMs: 200, bookmarkBeforeDeadlineMs: 300 });
     writeKubeconfig(kubeconfig, { server: sim.url, token: sim.token, namespace: NS });
     store = new HistoryStore(path.join(dir, 'history.db'));
-    for (const [node, ip] of [['n1', '198.19.0.1'], ['n2', '198.19.0.2']] as const) {
+    for (const [node, ip] of [
+      ['n1', '198.19.0.1'],
+      ['n2', '198.19.0.2'],
+    ] as const) {
       sim.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `vigil-${node}`, namespace: NS, labels: { 'app.kubernetes.io/name': 'vigil' } }, spec: { nodeName: node, containers: [{ name: 'vigil', image: 'vigil' }] } });
       await waitFor(`vigil-${node} running`, () => Promise.resolve(sim.store.get('pods', NS, `vigil-${node}`)?.status?.phase === 'Running' ? true : undefined));
       sim.store.update('pods', NS, `vigil-${node}`, (p) => (p.status = { ...p.status, podIP: ip }));
@@ -126,14 +142,34 @@ void describe('Kubernetes peer discovery over watches the server ends', () => {
   void it('asks for bookmarks and ends its own watches: each next watch starts where the cache is, and the pods are listed once', async () => {
     const directory = new PeerDirectory({ self: 'n1', store, now: Date.now, logger: silentLogger(), sources: ['kubernetes'] });
     sim.requests.length = 0;
-    discovery = await KubernetesDiscovery.create({ clients: await createKubeClients({ kubeconfig, namespace: NS }), labelSelector: DEFAULT_SELECTOR, directory, clock: systemClock, logger: silentLogger(), retryMs: 200, watchTimeoutSeconds: [1, 2] });
+    discovery = await KubernetesDiscovery.create({
+      clients: await createKubeClients({ kubeconfig, namespace: NS }),
+      labelSelector: DEFAULT_SELECTOR,
+      directory,
+      clock: systemClock,
+      logger: silentLogger(),
+      retryMs: 200,
+      watchTimeoutSeconds: [1, 2],
+    });
     discovery.start();
     await waitFor('the peer', () => Promise.resolve(directory.get('n2') ? true : undefined));
     const ours = () => sim.requests.filter((q) => q.namespace === NS && q.resource === 'pods');
     await waitFor('five watches, each ended and opened again', () => Promise.resolve(ours().filter((q) => q.verb === 'watch').length >= 5 ? true : undefined), 30_000);
     const watches = ours().filter((q) => q.verb === 'watch');
-    assert.ok(watches.every((q) => /[?&]allowWatchBookmarks=true(&|$)/.test(q.query) && /[?&]timeoutSeconds=[12](&|$)/.test(q.query)), `every watch asks for bookmarks and a timeout: ${watches.map((q) => q.query).join(' ')}`);
-    assert.equal(ours().filter((q) => q.verb === 'list').length, 1, `no re-list: ${ours().map((q) => `${q.verb} ${q.code}`).join(', ')}`);
-    assert.deepEqual(directory.list().map((p) => p.node), ['n2']);
+    assert.ok(
+      watches.every((q) => /[?&]allowWatchBookmarks=true(&|$)/.test(q.query) && /[?&]timeoutSeconds=[12](&|$)/.test(q.query)),
+      `every watch asks for bookmarks and a timeout: ${watches.map((q) => q.query).join(' ')}`,
+    );
+    assert.equal(
+      ours().filter((q) => q.verb === 'list').length,
+      1,
+      `no re-list: ${ours()
+        .map((q) => `${q.verb} ${q.code}`)
+        .join(', ')}`,
+    );
+    assert.deepEqual(
+      directory.list().map((p) => p.node),
+      ['n2'],
+    );
   });
 });

@@ -40,16 +40,17 @@ void describe('peer mesh on loopback', () => {
     const addr = (n: string) => `${ips.get(n)}:${ports.get(n)}`;
     const staticPeers = NAMES.map((n) => ({ node: n, pod: addr(n) }));
     const started = await startAll(
-      NAMES.map((n) => () =>
-        startPeerAgent({
-          name: n,
-          url: `http://${addr(n)}`,
-          dir: mkdtempSync(path.join(dir, `${n}-`)),
-          config: {
-            web: { listenAddress: addr(n) },
-            peers: { discovery: ['static'], static: staticPeers, interval: `${INTERVAL_MS}ms`, timeout: '500ms', tokenFile },
-          },
-        }),
+      NAMES.map(
+        (n) => () =>
+          startPeerAgent({
+            name: n,
+            url: `http://${addr(n)}`,
+            dir: mkdtempSync(path.join(dir, `${n}-`)),
+            config: {
+              web: { listenAddress: addr(n) },
+              peers: { discovery: ['static'], static: staticPeers, interval: `${INTERVAL_MS}ms`, timeout: '500ms', tokenFile },
+            },
+          }),
       ),
     );
     for (const a of started) agents.set(a.name, a);
@@ -64,7 +65,10 @@ void describe('peer mesh on loopback', () => {
     for (const n of NAMES) {
       await waitFor(`${n} to see its peers up`, async () => {
         const s = await get<LocalStatusWithPeers>(n, '/api/v1/status/local');
-        const up = s.peers.filter((p) => p.up && p.network === 'pod').map((p) => p.peer).sort();
+        const up = s.peers
+          .filter((p) => p.up && p.network === 'pod')
+          .map((p) => p.peer)
+          .sort();
         return up.length === NAMES.length - 1 ? up : undefined;
       });
     }
@@ -72,13 +76,20 @@ void describe('peer mesh on loopback', () => {
       const st = await get<ClusterStatus>('alpha', '/api/v1/status');
       return st.verdict === 'healthy' ? st : undefined;
     });
-    assert.deepEqual(s.nodes.map((n) => [n.name, n.answered]), NAMES.map((n) => [n, true]).sort());
+    assert.deepEqual(
+      s.nodes.map((n) => [n.name, n.answered]),
+      NAMES.map((n) => [n, true]).sort(),
+    );
     assert.deepEqual(s.causes, []);
     // the CLI asks bravo, whose fan-out is its own: wait until bravo too answers healthy
-    await waitFor('a healthy cluster seen from bravo', async () => {
-      const st = await get<ClusterStatus>('bravo', '/api/v1/status');
-      return st.verdict === 'healthy' ? st : undefined;
-    }, 30_000);
+    await waitFor(
+      'a healthy cluster seen from bravo',
+      async () => {
+        const st = await get<ClusterStatus>('bravo', '/api/v1/status');
+        return st.verdict === 'healthy' ? st : undefined;
+      },
+      30_000,
+    );
     const r = await cli(['status', '--url', agents.get('bravo')!.url, '--token-file', tokenFile]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^cluster healthy/);
@@ -104,12 +115,16 @@ void describe('peer mesh on loopback', () => {
     const observers = NAMES.filter((n) => n !== 'delta');
     const seenDown = await Promise.all(
       observers.map((n) =>
-        waitFor(`${n} to see delta down`, async () => {
-          const s = await get<LocalStatusWithPeers>(n, '/api/v1/status/local');
-          // A ping under way at the kill reads as a reset connection; the next one is refused. The
-          // observation keeps the time of the first failure while the peer stays down.
-          return s.peers.find((p) => p.peer === 'delta' && !p.up && p.failure === 'refused');
-        }, 20_000),
+        waitFor(
+          `${n} to see delta down`,
+          async () => {
+            const s = await get<LocalStatusWithPeers>(n, '/api/v1/status/local');
+            // A ping under way at the kill reads as a reset connection; the next one is refused. The
+            // observation keeps the time of the first failure while the peer stays down.
+            return s.peers.find((p) => p.peer === 'delta' && !p.up && p.failure === 'refused');
+          },
+          20_000,
+        ),
       ),
     );
     // when each observer first recorded delta down (its own clock), not when this test polled:
@@ -123,11 +138,15 @@ void describe('peer mesh on loopback', () => {
     // charlie's cluster status is its own fan-out to the observers: wait until it carries what each
     // of them saw (an answer can miss its deadline on a busy machine)
     let last: ClusterStatus | undefined;
-    const s = await waitFor('charlie to name delta unreachable from every observer', async () => {
-      last = await get<ClusterStatus>('charlie', '/api/v1/status');
-      const d = last.nodes.find((n) => n.name === 'delta');
-      return d?.verdict === 'unreachable' && JSON.stringify(d.unreachableFrom.pod) === JSON.stringify(observers) ? last : undefined;
-    }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.nodes.find((n) => n.name === 'delta'))}`));
+    const s = await waitFor(
+      'charlie to name delta unreachable from every observer',
+      async () => {
+        last = await get<ClusterStatus>('charlie', '/api/v1/status');
+        const d = last.nodes.find((n) => n.name === 'delta');
+        return d?.verdict === 'unreachable' && JSON.stringify(d.unreachableFrom.pod) === JSON.stringify(observers) ? last : undefined;
+      },
+      30_000,
+    ).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.nodes.find((n) => n.name === 'delta'))}`));
     assert.equal(s.verdict, 'degraded');
     const delta = s.nodes.find((n) => n.name === 'delta')!;
     assert.equal(delta.verdict, 'unreachable');

@@ -55,11 +55,15 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
   };
 
   const healthy = () =>
-    waitFor('a healthy cluster', async () => {
-      const s = await cluster('a');
-      const all = s.reachability.length === NAMES.length * (NAMES.length - 1) * 2 && s.reachability.every((e) => e.up);
-      return s.verdict === 'healthy' && all ? s : undefined;
-    }, 30_000);
+    waitFor(
+      'a healthy cluster',
+      async () => {
+        const s = await cluster('a');
+        const all = s.reachability.length === NAMES.length * (NAMES.length - 1) * 2 && s.reachability.every((e) => e.up);
+        return s.verdict === 'healthy' && all ? s : undefined;
+      },
+      30_000,
+    );
 
   before(async () => {
     topo = await createTopology(NAMES);
@@ -69,7 +73,12 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
     writeKubeconfig(path.join(dir, 'kubeconfig'), { server: `http://${topo.fabricIP}:${API_PORT}`, token: sim.token, namespace: NAMESPACE });
     // the DaemonSet's pods, with the addresses the simulated hosts really have
     for (const h of topo.hosts) {
-      sim.store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name: `vigil-${h.name}`, namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': 'vigil' } }, spec: { nodeName: h.name, containers: [{ name: 'vigil', image: 'vigil' }] } });
+      sim.store.create('pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `vigil-${h.name}`, namespace: NAMESPACE, labels: { 'app.kubernetes.io/name': 'vigil' } },
+        spec: { nodeName: h.name, containers: [{ name: 'vigil', image: 'vigil' }] },
+      });
     }
     await waitFor('the pods to run', () => Promise.resolve(sim!.store.list('pods').every((p) => p.status?.phase === 'Running') ? true : undefined));
     for (const h of topo.hosts) sim.store.update('pods', NAMESPACE, `vigil-${h.name}`, (p) => (p.status = { ...p.status, podIP: h.podIP, hostIP: h.hostIP }));
@@ -96,23 +105,40 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
     await topo!.drop('a', 'b', ['pod']);
     await topo!.drop('b', 'a', ['pod']);
     try {
-      const s = await waitFor('overlay broken between a and b, seen both ways', async () => {
-        const st = await cluster('c');
-        return st.reachability.filter((e) => !e.up).length === 2 ? st : undefined;
-      }, 20_000);
+      const s = await waitFor(
+        'overlay broken between a and b, seen both ways',
+        async () => {
+          const st = await cluster('c');
+          return st.reachability.filter((e) => !e.up).length === 2 ? st : undefined;
+        },
+        20_000,
+      );
       assert.equal(s.verdict, 'degraded');
-      assert.deepEqual(s.causes.map((c) => [c.kind, c.nodes]), [['overlay-broken', ['a', 'b']]]);
+      assert.deepEqual(
+        s.causes.map((c) => [c.kind, c.nodes]),
+        [['overlay-broken', ['a', 'b']]],
+      );
       const edges = s.reachability.filter((e) => !e.up);
       assert.deepEqual(edges.map((e) => `${e.observer}>${e.peer}/${e.network}`).sort(), ['a>b/pod', 'b>a/pod']);
       // asked of one of the two, the fan-out falls back to the host path and still reaches the other
       // (a's own answer, waited for: c's says nothing of when a's fan-out gets every answer)
       let lastFromA: ClusterStatus | undefined;
-      const fromA = await waitFor('a to hear from every node and name the broken overlay', async () => {
-        lastFromA = await cluster('a');
-        return lastFromA.nodes.every((n) => n.answered) && JSON.stringify(lastFromA.causes.map((c) => c.kind)) === '["overlay-broken"]' ? lastFromA : undefined;
-      }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify({ unanswered: lastFromA?.nodes.filter((n) => !n.answered), causes: lastFromA?.causes.map((c) => c.kind) })}`));
-      assert.ok(fromA.nodes.every((n) => n.answered), JSON.stringify(fromA.nodes.filter((n) => !n.answered)));
-      assert.deepEqual(fromA.causes.map((c) => c.kind), ['overlay-broken']);
+      const fromA = await waitFor(
+        'a to hear from every node and name the broken overlay',
+        async () => {
+          lastFromA = await cluster('a');
+          return lastFromA.nodes.every((n) => n.answered) && JSON.stringify(lastFromA.causes.map((c) => c.kind)) === '["overlay-broken"]' ? lastFromA : undefined;
+        },
+        30_000,
+      ).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify({ unanswered: lastFromA?.nodes.filter((n) => !n.answered), causes: lastFromA?.causes.map((c) => c.kind) })}`));
+      assert.ok(
+        fromA.nodes.every((n) => n.answered),
+        JSON.stringify(fromA.nodes.filter((n) => !n.answered)),
+      );
+      assert.deepEqual(
+        fromA.causes.map((c) => c.kind),
+        ['overlay-broken'],
+      );
     } finally {
       await topo!.heal();
     }
@@ -122,30 +148,43 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
   void it('(b) {a,b} cut off from {c,d,e}: either side shows the partition and names the other', async () => {
     const left = ['a', 'b'];
     const right = ['c', 'd', 'e'];
-    for (const l of left) for (const r of right) {
-      await topo!.drop(l, r, ['pod', 'host']);
-      await topo!.drop(r, l, ['pod', 'host']);
-    }
+    for (const l of left)
+      for (const r of right) {
+        await topo!.drop(l, r, ['pod', 'host']);
+        await topo!.drop(r, l, ['pod', 'host']);
+      }
     try {
-      const fromLeft = await waitFor('the partition seen from b', async () => {
-        const st = await cluster('b');
-        // settled: while the drops are being put in place an answer may catch half of them
-        return JSON.stringify(st.partitions) === JSON.stringify([left, right]) ? st : undefined;
-      }, 20_000);
+      const fromLeft = await waitFor(
+        'the partition seen from b',
+        async () => {
+          const st = await cluster('b');
+          // settled: while the drops are being put in place an answer may catch half of them
+          return JSON.stringify(st.partitions) === JSON.stringify([left, right]) ? st : undefined;
+        },
+        20_000,
+      );
       assert.deepEqual(fromLeft.partitions, [left, right]);
       assert.equal(fromLeft.verdict, 'degraded');
       const p = fromLeft.causes.find((c) => c.kind === 'partition')!;
       assert.match(p.message, /a, b .*cannot reach c, d, e/);
-      const fromRight = await waitFor('the partition seen from d', async () => {
-        const st = await cluster('d');
-        return JSON.stringify(st.partitions) === JSON.stringify([right, left]) ? st : undefined;
-      }, 20_000);
+      const fromRight = await waitFor(
+        'the partition seen from d',
+        async () => {
+          const st = await cluster('d');
+          return JSON.stringify(st.partitions) === JSON.stringify([right, left]) ? st : undefined;
+        },
+        20_000,
+      );
       assert.deepEqual(fromRight.partitions, [right, left]);
       // the CLI below asks e, not d: wait until e's own answer shows the partition too
-      await waitFor('the partition seen from e', async () => {
-        const st = await cluster('e');
-        return JSON.stringify(st.partitions) === JSON.stringify([right, left]) ? st : undefined;
-      }, 20_000);
+      await waitFor(
+        'the partition seen from e',
+        async () => {
+          const st = await cluster('e');
+          return JSON.stringify(st.partitions) === JSON.stringify([right, left]) ? st : undefined;
+        },
+        20_000,
+      );
       const ns = topo!.hosts.find((h) => h.name === 'e')!.ns;
       const r = await runStatus('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'status', '--url', url('e')], 30_000);
       assert.equal(r.code, 1, r.stdout + r.stderr);
@@ -163,12 +202,19 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
     // an answer in which every agent was heard and every path seen up (a busy machine can make a
     // fan-out request or a ping miss its deadline)
     let last: ClusterStatus | undefined;
-    const s = await waitFor('every agent answering, every path up, during the outage', async () => {
-      last = await cluster('d');
-      return last.nodes.every((n) => n.answered) && last.verdict === 'healthy' && last.reachability.every((e) => e.up) ? last : undefined;
-    }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.causes)}`));
+    const s = await waitFor(
+      'every agent answering, every path up, during the outage',
+      async () => {
+        last = await cluster('d');
+        return last.nodes.every((n) => n.answered) && last.verdict === 'healthy' && last.reachability.every((e) => e.up) ? last : undefined;
+      },
+      30_000,
+    ).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.causes)}`));
     assert.equal(s.verdict, 'healthy', JSON.stringify(s.causes));
-    assert.deepEqual(s.nodes.map((n) => [n.name, n.answered]), NAMES.map((n) => [n, true]));
+    assert.deepEqual(
+      s.nodes.map((n) => [n.name, n.answered]),
+      NAMES.map((n) => [n, true]),
+    );
     assert.ok(s.reachability.every((e) => e.up));
   });
 
@@ -176,24 +222,36 @@ void describe('peer mesh across simulated hosts (network namespaces)', () => {
     await agents.get('c')!.kill('SIGKILL');
     const restarted = await startAgent('c');
     agents.set('c', restarted);
-    const local = await waitFor('c to ping its cached peers', async () => {
-      const st = await json<LocalStatusWithPeers>('c', '/api/v1/status/local');
-      return st.peers.filter((p) => p.up).length === (NAMES.length - 1) * 2 ? st : undefined;
-    }, 20_000);
-    assert.deepEqual([...new Set(local.peers.map((p) => p.peer))], NAMES.filter((n) => n !== 'c'));
+    const local = await waitFor(
+      'c to ping its cached peers',
+      async () => {
+        const st = await json<LocalStatusWithPeers>('c', '/api/v1/status/local');
+        return st.peers.filter((p) => p.up).length === (NAMES.length - 1) * 2 ? st : undefined;
+      },
+      20_000,
+    );
+    assert.deepEqual(
+      [...new Set(local.peers.map((p) => p.peer))],
+      NAMES.filter((n) => n !== 'c'),
+    );
     const metrics = (await topo!.get('c', `${url('c')}/metrics`)).body;
     assert.match(metrics, /^vigil_peers_known 4$/m);
     assert.match(restarted.output(), /starting from the cached peer list/);
     // the failed list is logged by the discovery, not by the pings waited for above
-    await waitFor('the failed discovery to be logged', () => Promise.resolve(/Kubernetes peer discovery failed|cannot list the agents' pods/.test(restarted.output()) ? true : undefined), 30_000)
-      .catch((err: Error) => assert.fail(`${err.message}:\n${restarted.output().slice(-3000)}`));
+    await waitFor('the failed discovery to be logged', () => Promise.resolve(/Kubernetes peer discovery failed|cannot list the agents' pods/.test(restarted.output()) ? true : undefined), 30_000).catch((err: Error) =>
+      assert.fail(`${err.message}:\n${restarted.output().slice(-3000)}`),
+    );
     assert.match(restarted.output(), /Kubernetes peer discovery failed|cannot list the agents' pods/);
     // c's own pings up say nothing of its peers' pings of c, which saw it down while it restarted
     let last: ClusterStatus | undefined;
-    const s = await waitFor('a healthy cluster seen from the restarted c', async () => {
-      last = await cluster('c');
-      return last.verdict === 'healthy' ? last : undefined;
-    }, 30_000).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.causes)}`));
+    const s = await waitFor(
+      'a healthy cluster seen from the restarted c',
+      async () => {
+        last = await cluster('c');
+        return last.verdict === 'healthy' ? last : undefined;
+      },
+      30_000,
+    ).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(last?.causes)}`));
     assert.equal(s.verdict, 'healthy', JSON.stringify(s.causes));
   });
 });

@@ -54,7 +54,10 @@ void describe('an agent among 200 peers', () => {
   void it('drops the series of peers it no longer pings', async () => {
     const before = agent.peers.mesh!.targets();
     const keep = names.filter((n) => n !== before[0]);
-    agent.peers.directory.set('static', keep.map((n) => ({ node: n, podIP: '127.0.0.1', podPort: sim.responders.get(n)!.port })));
+    agent.peers.directory.set(
+      'static',
+      keep.map((n) => ({ node: n, podIP: '127.0.0.1', podPort: sim.responders.get(n)!.port })),
+    );
     await agent.peers.mesh!.round(AbortSignal.timeout(30_000));
     const metrics = await (await fetch(`${agent.url}/metrics`)).text();
     assert.doesNotMatch(metrics, new RegExp(`peer_node="${before[0]}"`));

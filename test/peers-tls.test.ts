@@ -30,7 +30,10 @@ void describe('peer traffic over TLS', () => {
     agentCertFile = agentClient.cert;
     const c = makeCert(dir, 'prometheus', caPair, 'prometheus');
     client = { cert: readFileSync(c.cert), key: readFileSync(c.key) };
-    writeFileSync(path.join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${server.cert}\n  key_file: ${server.key}\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${caPair.cert}\nbasic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret', 4)}\n`);
+    writeFileSync(
+      path.join(dir, 'web.yml'),
+      `tls_server_config:\n  cert_file: ${server.cert}\n  key_file: ${server.key}\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${caPair.cert}\nbasic_auth_users:\n  prometheus: ${bcrypt.hashSync('s3cret', 4)}\n`,
+    );
     writeFileSync(path.join(dir, 'token'), 'a-shared-peer-token-of-some-length\n');
     const ports = [await freePort(), await freePort()];
     const names = ['tls-a', 'tls-b'];
@@ -52,10 +55,14 @@ void describe('peer traffic over TLS', () => {
   void test('each agent pings the other over TLS with its client certificate and the peer token', async () => {
     for (const [i, a] of agents.entries()) {
       const other = i === 0 ? 'tls-b' : 'tls-a';
-      await eventually(async () => {
-        const r = await httpsGet(`${a.url}/metrics`, { ca, ...client, auth: 'prometheus:s3cret' });
-        return new RegExp(`^vigil_peer_up\\{peer_node="${other}",network="pod"\\} 1$`, 'm').test(r.body) ? true : undefined;
-      }, 20_000, `${a.url} sees ${other} up`).catch(async (err: Error) => {
+      await eventually(
+        async () => {
+          const r = await httpsGet(`${a.url}/metrics`, { ca, ...client, auth: 'prometheus:s3cret' });
+          return new RegExp(`^vigil_peer_up\\{peer_node="${other}",network="pod"\\} 1$`, 'm').test(r.body) ? true : undefined;
+        },
+        20_000,
+        `${a.url} sees ${other} up`,
+      ).catch(async (err: Error) => {
         const r = await httpsGet(`${a.url}/api/v1/status/local`, { ca, ...client, headers: { authorization: 'Bearer a-shared-peer-token-of-some-length' } });
         throw new Error(`${err.message}: ${r.body}`);
       });
@@ -67,12 +74,22 @@ void describe('peer traffic over TLS', () => {
     // Seen up by a ping is not answered in a fan-out: on a busy machine a ping or a fan-out request
     // can miss its deadline, so the answer in which both nodes answered is waited for.
     let last: { status: number; body: string } | undefined;
-    const s = await eventually(async () => {
-      last = await httpsGet(`${agents[0]!.url}/api/v1/status`, { ca, ...client, headers: { authorization: 'Bearer a-shared-peer-token-of-some-length' } });
-      const st = last.status === 200 ? (JSON.parse(last.body) as { nodes: { name: string; answered: boolean; error: string | null }[] }) : undefined;
-      return st?.nodes.every((n) => n.answered) ? st : undefined;
-    }, 30_000, 'a cluster status in which both nodes answered').catch((err: Error) => assert.fail(`${err.message}: HTTP ${last?.status} ${last?.body}`));
-    assert.deepEqual(s.nodes.map((n) => [n.name, n.answered, n.error]), [['tls-a', true, null], ['tls-b', true, null]]);
+    const s = await eventually(
+      async () => {
+        last = await httpsGet(`${agents[0]!.url}/api/v1/status`, { ca, ...client, headers: { authorization: 'Bearer a-shared-peer-token-of-some-length' } });
+        const st = last.status === 200 ? (JSON.parse(last.body) as { nodes: { name: string; answered: boolean; error: string | null }[] }) : undefined;
+        return st?.nodes.every((n) => n.answered) ? st : undefined;
+      },
+      30_000,
+      'a cluster status in which both nodes answered',
+    ).catch((err: Error) => assert.fail(`${err.message}: HTTP ${last?.status} ${last?.body}`));
+    assert.deepEqual(
+      s.nodes.map((n) => [n.name, n.answered, n.error]),
+      [
+        ['tls-a', true, null],
+        ['tls-b', true, null],
+      ],
+    );
   });
 
   void test('a client certificate replaced by garbage: the reload fails and says so, peers are still reached with the previous one; a good one is taken again', async () => {
@@ -84,11 +101,15 @@ void describe('peer traffic over TLS', () => {
     assert.equal(logged.filter((l) => l.includes('the changed peer TLS files cannot be used')).length, 1, 'the failed reload logged once, not at every check');
     // pings after the failure still get through, on the previous files
     const failedAt = Date.now();
-    await eventually(async () => {
-      const r = await httpsGet(`${agents[0]!.url}/api/v1/status/local`, { ca, ...client, headers: { authorization: 'Bearer a-shared-peer-token-of-some-length' } });
-      const seen = (JSON.parse(r.body) as { peers: { peer: string; network: string; up: boolean; lastChecked: string }[] }).peers.find((p) => p.peer === 'tls-b' && p.network === 'pod');
-      return seen?.up && Date.parse(seen.lastChecked) > failedAt + 1000 ? true : undefined;
-    }, 20_000, 'tls-b answering pings after the failed reload');
+    await eventually(
+      async () => {
+        const r = await httpsGet(`${agents[0]!.url}/api/v1/status/local`, { ca, ...client, headers: { authorization: 'Bearer a-shared-peer-token-of-some-length' } });
+        const seen = (JSON.parse(r.body) as { peers: { peer: string; network: string; up: boolean; lastChecked: string }[] }).peers.find((p) => p.peer === 'tls-b' && p.network === 'pod');
+        return seen?.up && Date.parse(seen.lastChecked) > failedAt + 1000 ? true : undefined;
+      },
+      20_000,
+      'tls-b answering pings after the failed reload',
+    );
     writeFileSync(agentCertFile, good);
     await eventually(async () => (/^vigil_peer_tls_reload_successful 1$/m.test(await metrics()) ? true : undefined), 20_000, 'the good file taken again');
   });

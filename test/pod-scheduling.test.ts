@@ -85,13 +85,17 @@ void test('the pod is pinned to its node and labelled for reaping', async () => 
   assert.equal((await run).verdict, 'ok');
 });
 
-void test('unschedulable: the scheduler\'s own message, after the scheduling timeout; the pod is removed', async () => {
+void test("unschedulable: the scheduler's own message, after the scheduling timeout; the pod is removed", async () => {
   env.sim.behaviours.set({ unschedulable: 'node(s) had untolerated taint {dedicated: gpu}' }, 'n1');
   const { probe, metrics } = env.probe('n1', 'pod-scheduling', FAST);
   const r = await runProbe(probe);
   assert.equal(r.reason, 'unschedulable');
   assert.equal(r.verdict, 'critical');
-  assert.match(r.message, /^probe pod not scheduled in 1\.00 s: 0\/5 nodes are available: 1 node\(s\) had untolerated taint \{dedicated: gpu\}, 4 node\(s\) didn't satisfy plugin\(s\) \[NodeAffinity\]\./, 'pinned by metadata.name, the other nodes never reach the filters');
+  assert.match(
+    r.message,
+    /^probe pod not scheduled in 1\.00 s: 0\/5 nodes are available: 1 node\(s\) had untolerated taint \{dedicated: gpu\}, 4 node\(s\) didn't satisfy plugin\(s\) \[NodeAffinity\]\./,
+    'pinned by metadata.name, the other nodes never reach the filters',
+  );
   assert.equal(await sample(metrics, 'vigil_pod_scheduling_duration_seconds_count'), 0);
   assert.deepEqual(probePods(), []);
 });
@@ -105,7 +109,7 @@ void test('a taint the configured tolerations do not cover keeps the pod off the
   assert.equal(defaults.verdict, 'ok', 'the default tolerations cover NoSchedule taints');
 });
 
-void test('image pull and container creation failures are named with the runtime\'s message', async () => {
+void test("image pull and container creation failures are named with the runtime's message", async () => {
   env.sim.behaviours.set({ imagePullError: 'failed to pull and unpack image "registry.k8s.io/pause:3.10": 403 Forbidden' }, 'n1');
   env.sim.behaviours.set({ createContainerError: 'failed to create containerd task: OCI runtime create failed: cgroup not mounted' }, 'n2');
   const pull = await runProbe(env.probe('n1', 'pod-scheduling', FAST).probe);
@@ -164,21 +168,25 @@ void test('server errors are api-error with the Status message; a cordoned node 
   const c = await runProbe(env.probe('n2', 'pod-scheduling', FAST).probe);
   assert.equal(c.skipped, true);
   assert.equal(c.message, 'node n2 is cordoned (spec.unschedulable): no probe pod scheduled');
-  assert.deepEqual(env.sim.requests.map((q) => q.verb), ['get'], 'nothing created on a cordoned node');
+  assert.deepEqual(
+    env.sim.requests.map((q) => q.verb),
+    ['get'],
+    'nothing created on a cordoned node',
+  );
 
   const missing = await runProbe(env.probe('ghost', 'pod-scheduling', FAST).probe);
   assert.equal(missing.reason, 'api-error');
   assert.equal(missing.message, 'node ghost is not known to the API server: check node.name ($NODE_NAME)');
 });
 
-void test('a run aborted by the runner\'s timeout deletes its pod on the way out', async () => {
+void test("a run aborted by the runner's timeout deletes its pod on the way out", async () => {
   env.sim.behaviours.set({ startDelayMs: 10_000 });
   const { probe } = env.probe('n3', 'pod-scheduling', { ...FAST, startupTimeout: '20s' });
   await assert.rejects(runProbe(probe, 700), (err: Error) => err.name === 'TimeoutError');
   await until(() => probePods().length === 0, 'the aborted run to delete its pod', 5000);
 });
 
-void test('a run aborted while the API server stalls ends at its timeout, not after its pod\'s delete; close() waits for that delete', async () => {
+void test("a run aborted while the API server stalls ends at its timeout, not after its pod's delete; close() waits for that delete", async () => {
   env.sim.behaviours.set({ startDelayMs: 10_000 });
   const { probe, metrics } = env.probe('n4', 'pod-scheduling', { ...FAST, startupTimeout: '20s' });
   const timeout = new AbortController();
@@ -188,7 +196,11 @@ void test('a run aborted while the API server stalls ends at its timeout, not af
   env.sim.faults.set({ latencyMs: 3000 });
   timeout.abort(new DOMException('pod-scheduling probe timed out', 'TimeoutError'));
   await assert.rejects(run, (err: Error) => err.name === 'TimeoutError');
-  assert.deepEqual(probePods().map((p) => p.metadata.uid), [pod.metadata.uid], 'the run ended while the API server still held its pod\'s delete');
+  assert.deepEqual(
+    probePods().map((p) => p.metadata.uid),
+    [pod.metadata.uid],
+    "the run ended while the API server still held its pod's delete",
+  );
   await probe.close!();
   assert.deepEqual(probePods(), [], 'close() returned before the delete was served');
   assert.equal(await sample(metrics, 'vigil_pod_probe_reaped_total'), 0);
@@ -204,11 +216,11 @@ void test('shutting down right after aborting a run still waits for the delete o
   // As the runner stops: abort what is in flight, then close at once, before the run has ended.
   timeout.abort(new DOMException('agent shutting down', 'AbortError'));
   await probe.close!();
-  assert.deepEqual(probePods(), [], 'close() returned before the aborted run\'s pod was deleted');
+  assert.deepEqual(probePods(), [], "close() returned before the aborted run's pod was deleted");
   await assert.rejects(run, (err: Error) => err.name === 'AbortError');
 });
 
-void test('the run after an aborted one waits for that run\'s delete instead of reaping its pod as a leftover', async () => {
+void test("the run after an aborted one waits for that run's delete instead of reaping its pod as a leftover", async () => {
   env.sim.behaviours.set({ startDelayMs: 10_000 });
   const { probe, metrics } = env.probe('n5', 'pod-scheduling', { ...FAST, startupTimeout: '20s' });
   const timeout = new AbortController();
@@ -219,13 +231,13 @@ void test('the run after an aborted one waits for that run\'s delete instead of 
   timeout.abort(new DOMException('pod-scheduling probe timed out', 'TimeoutError'));
   await assert.rejects(first, (err: Error) => err.name === 'TimeoutError');
   // The next run is due while that delete is still held; the API answers at once again.
-  await until(() => env.sim.requests.some((q) => q.method === 'DELETE'), 'the aborted run\'s delete to reach the API server');
+  await until(() => env.sim.requests.some((q) => q.method === 'DELETE'), "the aborted run's delete to reach the API server");
   env.sim.faults.set({ latencyMs: 0 });
   env.sim.behaviours.set({ startDelayMs: 100 });
   const r = await runProbe(probe);
   assert.equal(r.verdict, 'ok', r.message);
   assert.doesNotMatch(r.message, /leftover/);
-  assert.equal(await sample(metrics, 'vigil_pod_probe_reaped_total'), 0, 'the aborted run\'s own pod counted as a leftover');
+  assert.equal(await sample(metrics, 'vigil_pod_probe_reaped_total'), 0, "the aborted run's own pod counted as a leftover");
   assert.deepEqual(probePods(), []);
 });
 
@@ -296,7 +308,7 @@ void test('a control-plane rolling restart during a run (429 while the watch cac
   assert.deepEqual(probePods(), []);
 });
 
-void test('a run that starts while a restarted API server\'s watch cache initialises waits out its 429s (Retry-After) and is ok', async () => {
+void test("a run that starts while a restarted API server's watch cache initialises waits out its 429s (Retry-After) and is ok", async () => {
   // The probe's list has a label selector and no limit: the cache must answer it, and answers 429
   // "storage is (re)initializing", Retry-After 1, until it is ready.
   env.sim.requests.length = 0;
@@ -380,7 +392,7 @@ void test('a just-started API server whose admission has not synced (403 "not ye
   assert.match(r.message, /the API server is still starting \(its admission has not synced yet\): pods "vigil-probe-n2" is forbidden: not yet ready to handle request$/);
 });
 
-void test('a kubelet that rejects the pod (OutOfcpu) fails the run at once with the kubelet\'s message', async () => {
+void test("a kubelet that rejects the pod (OutOfcpu) fails the run at once with the kubelet's message", async () => {
   env.sim.behaviours.set({ kubeletReject: 'OutOfcpu' }, 'n5');
   const r = await runProbe(env.probe('n5', 'pod-scheduling', { ...FAST, startupTimeout: '10s' }).probe);
   assert.equal(r.reason, 'kubelet-rejected');

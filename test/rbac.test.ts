@@ -16,7 +16,12 @@ after(async () => env.stop());
 const FAST = { schedulingTimeout: '2s', startupTimeout: '3s', deletionTimeout: '5s' };
 async function runAll() {
   const out: Record<string, { verdict: string; reason?: string; message: string }> = {};
-  for (const [name, opts] of [['pod-scheduling', FAST], ['apiserver', {}], ['control-plane', {}]] as const) out[name] = await runProbe(env.probe('n1', name, opts).probe);
+  for (const [name, opts] of [
+    ['pod-scheduling', FAST],
+    ['apiserver', {}],
+    ['control-plane', {}],
+  ] as const)
+    out[name] = await runProbe(env.probe('n1', name, opts).probe);
   return out;
 }
 

@@ -83,7 +83,12 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), { server: sim.url, token: sim.token });
     const [portA, portB] = [await freePort(), await freePort()];
     b = await spawnAgent({
-      config: stringify({ node: { name: NODE_B }, storage: { path: path.join(dir, 'data-b') }, probes: { node: { interval: '30s' } }, peers: { discovery: ['static'], static: [{ node: NODE_A, pod: `127.0.0.1:${portA}` }], interval: '1s', timeout: '500ms' } }),
+      config: stringify({
+        node: { name: NODE_B },
+        storage: { path: path.join(dir, 'data-b') },
+        probes: { node: { interval: '30s' } },
+        peers: { discovery: ['static'], static: [{ node: NODE_A, pod: `127.0.0.1:${portA}` }], interval: '1s', timeout: '500ms' },
+      }),
       args: ['--web.listen-address', `127.0.0.1:${portB}`],
     });
     a = await spawnAgent({ config: agentConfig({ etcd: member.endpoint, kubeconfig, dir, peerPort: portB }), args: ['--web.listen-address', `127.0.0.1:${portA}`], built: BUILT });
@@ -92,8 +97,7 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
 
     const status = async () => (await (await fetch(`${agent.url}/api/v1/status/local`)).json()) as Status;
     const verdict = async (probe: string) => (await status()).probes.find((p) => p.name === probe)?.verdict;
-    const waitVerdict = (probe: string, want: (v: string | undefined) => boolean, what: string) =>
-      eventually(async () => (want(await verdict(probe)) ? true : undefined), 60_000, `${probe} ${what}`);
+    const waitVerdict = (probe: string, want: (v: string | undefined) => boolean, what: string) => eventually(async () => (want(await verdict(probe)) ? true : undefined), 60_000, `${probe} ${what}`);
     const peerUp = async () => {
       const m = /^vigil_peer_up\{peer_node="soak-b",network="pod"\} (\d)$/m.exec(await (await fetch(`${agent.url}/metrics`)).text());
       return m ? Number(m[1]) : undefined;
@@ -176,7 +180,15 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const sample = async () => {
       const text = await (await fetch(`${agent.url}/metrics`)).text();
       const bytes = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
-      return { fds: handles(agent.pid).others, rssKiB: rssKiB(agent.pid), anonKiB: statusKiB(agent.pid, 'RssAnon'), fileKiB: statusKiB(agent.pid, 'RssFile'), heapBytes: bytes('nodejs_heap_size_used_bytes'), heapTotalBytes: bytes('nodejs_heap_size_total_bytes'), externalBytes: bytes('nodejs_external_memory_bytes') };
+      return {
+        fds: handles(agent.pid).others,
+        rssKiB: rssKiB(agent.pid),
+        anonKiB: statusKiB(agent.pid, 'RssAnon'),
+        fileKiB: statusKiB(agent.pid, 'RssFile'),
+        heapBytes: bytes('nodejs_heap_size_used_bytes'),
+        heapTotalBytes: bytes('nodejs_heap_size_total_bytes'),
+        externalBytes: bytes('nodejs_external_memory_bytes'),
+      };
     };
     const trend = [await sample()];
     while (Date.now() < deadline) {
@@ -198,7 +210,14 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     // the first cycle; at the end the last two cycles and a settled reading). The sockets to the
     // etcd member are left out of the floors and bounded on their own (ETCD_POOL_MAX).
     const startFloor = Math.min(start.fds, ...trend.slice(0, 2).map((x) => x.fds));
-    const endFds = await eventually(() => { const n = handles(agent.pid).others; return n <= startFloor + 5 ? n : undefined; }, 60_000, 'file handles back near their floor at the start').catch(() => handles(agent.pid).others);
+    const endFds = await eventually(
+      () => {
+        const n = handles(agent.pid).others;
+        return n <= startFloor + 5 ? n : undefined;
+      },
+      60_000,
+      'file handles back near their floor at the start',
+    ).catch(() => handles(agent.pid).others);
     const etcdSocketsAtEnd = handles(agent.pid).etcdSockets;
     const endFloor = Math.min(endFds, ...trend.slice(-2).map((x) => x.fds));
     const keysWhileRunning = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -231,13 +250,34 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     const pods = (sim.state() as { pods: { name: string }[] }).pods.filter((p) => p.name.startsWith('vigil-probe-'));
     const keys = execFileSync('etcdctl', ['--endpoints', member.endpoint, 'get', '--prefix', '--keys-only', PREFIX], { encoding: 'utf8' }).split('\n').filter(Boolean);
 
-    const report = { seconds: SECONDS, cycles, rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) }, fds: { start: start.fds, end: end.fds, startFloor, endFloor, etcdSocketsAtEnd, changed: fdChange }, transitions: events.length, probePodsLeft: pods.length, etcdKeysLeft: keys.length, etcdKeysWhileRunning: keysWhileRunning.length, built: BUILT, scrapes: scrapes.ok, scrapeErrors: scrapes.failed.length, runs: schedule.runs, rssEndOverStart: +(end.rssKiB / start.rssKiB).toFixed(3),
+    const report = {
+      seconds: SECONDS,
+      cycles,
+      rssMiB: { start: +(start.rssKiB / 1024).toFixed(1), end: +(end.rssKiB / 1024).toFixed(1) },
+      fds: { start: start.fds, end: end.fds, startFloor, endFloor, etcdSocketsAtEnd, changed: fdChange },
+      transitions: events.length,
+      probePodsLeft: pods.length,
+      etcdKeysLeft: keys.length,
+      etcdKeysWhileRunning: keysWhileRunning.length,
+      built: BUILT,
+      scrapes: scrapes.ok,
+      scrapeErrors: scrapes.failed.length,
+      runs: schedule.runs,
+      rssEndOverStart: +(end.rssKiB / start.rssKiB).toFixed(3),
       // by quarter of the run, after the cycle ending there (MiB): RSS; its anonymous and file-backed
       // parts; the JS heap in use and committed; V8's external memory (Buffers); open file handles
-      quarters: [0, 0.25, 0.5, 0.75, 1].map((q) => trend[Math.round(q * (trend.length - 1))]!).map((x) => ({
-        rssMiB: +(x.rssKiB / 1024).toFixed(1), anonMiB: +(x.anonKiB / 1024).toFixed(1), fileMiB: +(x.fileKiB / 1024).toFixed(1),
-        heapMiB: +(x.heapBytes / 1048576).toFixed(1), heapCommittedMiB: +(x.heapTotalBytes / 1048576).toFixed(1), externalMiB: +(x.externalBytes / 1048576).toFixed(1), fds: x.fds,
-      })) };
+      quarters: [0, 0.25, 0.5, 0.75, 1]
+        .map((q) => trend[Math.round(q * (trend.length - 1))]!)
+        .map((x) => ({
+          rssMiB: +(x.rssKiB / 1024).toFixed(1),
+          anonMiB: +(x.anonKiB / 1024).toFixed(1),
+          fileMiB: +(x.fileKiB / 1024).toFixed(1),
+          heapMiB: +(x.heapBytes / 1048576).toFixed(1),
+          heapCommittedMiB: +(x.heapTotalBytes / 1048576).toFixed(1),
+          externalMiB: +(x.externalBytes / 1048576).toFixed(1),
+          fds: x.fds,
+        })),
+    };
     t.diagnostic(`soak: ${JSON.stringify(report)}`);
     assert.ok(cycles >= 1, 'not one fault cycle completed');
     // A skipped tick is a fault only when the run in progress had outlived its timeout; the schedule
@@ -248,7 +288,10 @@ void test(`fault soak: etcd down/up, API 5xx bursts, a hung API and a peer parti
     assert.deepEqual(pods, [], 'probe pods left in the simulator');
     assert.deepEqual(keys, [], 'probe keys left in etcd');
     assert.ok(keysWhileRunning.length <= 1, `probe keys piled up in etcd: ${keysWhileRunning.join(', ')}`);
-    assert.ok(endFloor <= startFloor + 5, `the fewest file handles (besides the etcd client's) grew from ${startFloor} at the start to ${endFloor} at the end (after each quarter: ${report.quarters.map((q) => q.fds).join(', ')}); start to end: ${fdChange.join('; ')}`);
+    assert.ok(
+      endFloor <= startFloor + 5,
+      `the fewest file handles (besides the etcd client's) grew from ${startFloor} at the start to ${endFloor} at the end (after each quarter: ${report.quarters.map((q) => q.fds).join(', ')}); start to end: ${fdChange.join('; ')}`,
+    );
     assert.ok(etcdSocketsAtEnd <= ETCD_POOL_MAX, `${etcdSocketsAtEnd} sockets to the etcd member at the end, more than its client's pool holds after a restart (${ETCD_POOL_MAX}): ${fdChange.join('; ')}`);
     assert.ok(end.rssKiB <= start.rssKiB * 1.5, `RSS grew from ${start.rssKiB} KiB to ${end.rssKiB} KiB`);
   } finally {

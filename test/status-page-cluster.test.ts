@@ -86,9 +86,12 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
     await page.waitForFunction(() => document.querySelectorAll('table.reach td.r-up').length === 2 * 5 * 4, null, { timeout: 30_000 });
     const v = await readVerdict(page);
     assert.equal(v.background, COLOURS.healthyBanner);
-    assert.match(await page.textContent('#verdict') ?? '', /as seen from alpha .* 5 of 5 nodes answered/);
+    assert.match((await page.textContent('#verdict')) ?? '', /as seen from alpha .* 5 of 5 nodes answered/);
     const m = await readProbeMatrix(page);
-    assert.deepEqual(m.rows.map((r) => r.node), NAMES);
+    assert.deepEqual(
+      m.rows.map((r) => r.node),
+      NAMES,
+    );
     assert.deepEqual(m.columns, ['node', 'peer-mesh'], 'the node probe and the peer mesh, which runs as a probe');
     for (const r of m.rows) {
       assert.deepEqual([r.verdict.text, r.verdict.background], ['ok', COLOURS.ok], r.node);
@@ -101,14 +104,17 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
       assert.deepEqual(reach.groupStarts, []);
       for (const [i, row] of reach.cells.entries()) for (const [j, c] of row.entries()) if (i !== j) assert.equal(c.background, COLOURS.reachUp, `${network} ${NAMES[i]} → ${NAMES[j]}: ${c.text}`);
     }
-    assert.match(await page.textContent('#local') ?? '', /This node: alpha ok/);
-    assert.match(await page.textContent('#local') ?? '', /Peers as this node sees them/);
+    assert.match((await page.textContent('#local')) ?? '', /This node: alpha ok/);
+    assert.match((await page.textContent('#local')) ?? '', /Peers as this node sees them/);
     await screenshot(page, 'healthy');
     await page.close();
   });
 
   void it('partition: each side sees its own block reaching itself and the other side cut off', async () => {
-    const sides = [['alpha', 'bravo', 'charlie'], ['delta', 'echo']];
+    const sides = [
+      ['alpha', 'bravo', 'charlie'],
+      ['delta', 'echo'],
+    ];
     cluster.partition(sides);
     const pages = await Promise.all([open('bravo'), open('echo')]);
     try {
@@ -123,7 +129,11 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
         assert.match(cause, new RegExp(`sides: \\{${ours.join(', ')}\\} vs \\{${theirs.join(', ')}\\}$`));
 
         const m = await readProbeMatrix(page);
-        assert.deepEqual(m.rows.map((r) => r.node), [...ours, ...theirs], 'the answering side first');
+        assert.deepEqual(
+          m.rows.map((r) => r.node),
+          [...ours, ...theirs],
+          'the answering side first',
+        );
         for (const r of m.rows) {
           if (ours.includes(r.node)) assert.deepEqual([r.cells.node!.text, r.cells.node!.background], ['ok', COLOURS.ok], r.node);
           else assert.deepEqual([r.cells.node!.text, r.cells.node!.backgroundImage.startsWith('repeating-linear-gradient')], ['unreachable', true], r.node);
@@ -164,7 +174,10 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
     await waitForBanner(page, /node echo is down|agent on echo is not running/, 'echo named as down');
     const v = await readVerdict(page);
     assert.equal(v.heading, 'Cluster degraded');
-    assert.ok(v.causes.some((c) => /^critical (node echo is down|agent on echo is not running)/.test(c)), v.causes.join('\n'));
+    assert.ok(
+      v.causes.some((c) => /^critical (node echo is down|agent on echo is not running)/.test(c)),
+      v.causes.join('\n'),
+    );
     assert.ok(!v.causes.some((c) => /partition/.test(c)), v.causes.join('\n'));
     // since when: from the observers' own transitions, after the stop and not in the future
     const cause = v.causes.find((c) => /echo/.test(c))!;
@@ -172,7 +185,10 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
     const since = Date.parse((await page.getAttribute('li.cause:has-text("echo") .since', 'title')) ?? '');
     assert.ok(since >= healthyAt && since <= Date.now(), `since ${new Date(since).toISOString()}, every link up at ${new Date(healthyAt).toISOString()}`);
     // vigil status, asked of another agent, says the same with the same time; a degraded cluster exits 1
-    const cli = await execFileAsync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--url', cluster.url('bravo')], { cwd: REPO }).then(() => ({ code: 0, stdout: '' }), (e: { code: number; stdout: string }) => e);
+    const cli = await execFileAsync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'status', '--url', cluster.url('bravo')], { cwd: REPO }).then(
+      () => ({ code: 0, stdout: '' }),
+      (e: { code: number; stdout: string }) => e,
+    );
     assert.equal(cli.code, 1, cli.stdout);
     const line = cli.stdout.split('\n').find((l) => /critical +(node echo is down|agent on echo is not running)/.test(l));
     assert.ok(line, cli.stdout);
@@ -184,14 +200,17 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
     type Event = { node: string; from: string; to: string; reason: string | null; time: string };
     let events: Event[] = [];
     const downsOf = () => events.filter((e) => e.from === 'up' && e.to === 'down' && Date.parse(e.time) >= healthyAt);
-    await poll('every observer\'s down transition in the merged timeline', async () => {
+    await poll("every observer's down transition in the merged timeline", async () => {
       events = ((await (await fetch(`${cluster.url('bravo')}/api/v1/history?probe=peer/echo/pod`)).json()) as { events: Event[] }).events;
       return new Set(downsOf().map((e) => e.node)).size === 4;
     }).catch(() => assert.fail(JSON.stringify(events)));
     const downs = downsOf();
     assert.deepEqual([...new Set(downs.map((e) => e.node))].sort(), ['alpha', 'bravo', 'charlie', 'delta'], JSON.stringify(events));
     // through the test's relays a closed port reads as a reset connection
-    assert.ok(downs.every((e) => e.reason !== null), JSON.stringify(downs));
+    assert.ok(
+      downs.every((e) => e.reason !== null),
+      JSON.stringify(downs),
+    );
     const m = await readProbeMatrix(page);
     const echo = m.rows.find((r) => r.node === 'echo')!;
     assert.equal(echo.verdict.text, 'unreachable');
@@ -201,7 +220,11 @@ void describe('status page on a real loopback cluster', { timeout: 150_000 }, ()
     const reach = await readReachability(page, 'pod');
     const col = reach.order.indexOf('echo');
     for (const [i, row] of reach.cells.entries()) {
-      if (i === col) assert.ok(row.every((c) => c.text === '?' || c.text === '·'), 'the stopped agent reports nothing');
+      if (i === col)
+        assert.ok(
+          row.every((c) => c.text === '?' || c.text === '·'),
+          'the stopped agent reports nothing',
+        );
       else assert.deepEqual([row[col]!.text, row[col]!.background], ['down', COLOURS.reachDown], `${reach.order[i]} → echo`);
     }
     await screenshot(page, 'node-down');
@@ -216,7 +239,12 @@ void describe('status page on agents that require the peer token', { timeout: 60
   let tokenBrowser: Browser;
   before(async () => {
     writeFileSync(path.join(dir, 'token'), `${TOKEN}\n`);
-    pair = await startLoopbackCluster({ names: ['north', 'south'], intervalMs: 1000, tokenFile: path.join(dir, 'token'), configure: () => ({ probes: { node: { interval: '2s', timeout: '1s', filesystem: { warning: 0.98, critical: 0.99 }, memory: { warning: 0.98, critical: 0.99 } } } }) });
+    pair = await startLoopbackCluster({
+      names: ['north', 'south'],
+      intervalMs: 1000,
+      tokenFile: path.join(dir, 'token'),
+      configure: () => ({ probes: { node: { interval: '2s', timeout: '1s', filesystem: { warning: 0.98, critical: 0.99 }, memory: { warning: 0.98, critical: 0.99 } } } }),
+    });
     tokenBrowser = await launchBrowser({ allowOrigins: () => pair.names.map((n) => pair.url(n)) });
   });
   after(async () => {
@@ -242,13 +270,13 @@ void describe('status page on agents that require the peer token', { timeout: 60
     await waitForBanner(page, /HTTP 401/, 'the refusal');
     assert.equal(await authShown(page), true);
     assert.equal(await authHint(page), '', 'no token was sent, so none was refused');
-    assert.match(await page.textContent('#verdict') ?? '', /api\/v1\/status: HTTP 401: this endpoint needs the shared peer token/);
+    assert.match((await page.textContent('#verdict')) ?? '', /api\/v1\/status: HTTP 401: this endpoint needs the shared peer token/);
     await page.fill('#auth-token', TOKEN);
     await page.click('#auth button');
     await waitForBanner(page, /^Cluster healthy.*2 of 2 nodes answered/, 'the cluster behind the token');
     assert.equal(await authShown(page), false);
     assert.equal(await authHint(page), '');
-    assert.match(await page.textContent('#local') ?? '', /This node: north ok/);
+    assert.match((await page.textContent('#local')) ?? '', /This node: north ok/);
     await page.close();
   });
 
@@ -260,7 +288,7 @@ void describe('status page on agents that require the peer token', { timeout: 60
     await page.click('#auth button');
     await page.waitForFunction(() => document.getElementById('auth-hint')?.textContent === 'The token given was refused.', null, { timeout: 30_000, polling: 200 });
     assert.equal(await authShown(page), true);
-    assert.match(await page.textContent('#verdict') ?? '', /HTTP 401/);
+    assert.match((await page.textContent('#verdict')) ?? '', /HTTP 401/);
     await page.close();
   });
 
@@ -291,7 +319,7 @@ void describe('status page on agents that require the peer token', { timeout: 60
     assert.equal(await authShown(page), false);
     release();
     await page.waitForFunction(() => Number(document.body.dataset.superseded ?? 0) >= 1, null, { timeout: 30_000, polling: 100 });
-    assert.match(await page.textContent('#verdict') ?? '', /^Cluster healthy/, 'the answer asked without the token is not drawn');
+    assert.match((await page.textContent('#verdict')) ?? '', /^Cluster healthy/, 'the answer asked without the token is not drawn');
     assert.equal(await authShown(page), false);
     assert.equal(await authHint(page), '', 'the token was never refused');
     await page.close();

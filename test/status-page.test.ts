@@ -42,7 +42,10 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     assert.equal(v.background, COLOURS.healthyBanner);
     assert.deepEqual(v.causes, []);
     const m = await readProbeMatrix(page);
-    assert.deepEqual(m.rows.map((r) => r.node), ['node-1', 'node-2', 'node-3', 'node-10']);
+    assert.deepEqual(
+      m.rows.map((r) => r.node),
+      ['node-1', 'node-2', 'node-3', 'node-10'],
+    );
     assert.deepEqual(m.columns, ['node', 'etcd', 'pod-scheduling', 'dns']);
     for (const r of m.rows) {
       for (const c of Object.values(r.cells)) {
@@ -52,11 +55,16 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     }
     const pod = await readReachability(page, 'pod');
     assert.deepEqual(pod.groupStarts, []);
-    assert.ok(pod.cells.flat().filter((c) => c.text !== '·').every((c) => c.background === COLOURS.reachUp && c.text === '0.4 ms'));
+    assert.ok(
+      pod.cells
+        .flat()
+        .filter((c) => c.text !== '·')
+        .every((c) => c.background === COLOURS.reachUp && c.text === '0.4 ms'),
+    );
     // The landing page's links are still there, /metrics among them.
     const links = await page.$$eval('header nav a', (as) => as.map((a) => a.getAttribute('href')));
     assert.deepEqual(links, ['metrics', 'api/v1/status', 'api/v1/status/local', 'api/v1/history', 'api/v1/history/local', 'healthz', 'readyz']);
-    assert.match(await page.textContent('#local h2') ?? '', /This node: node-1/);
+    assert.match((await page.textContent('#local h2')) ?? '', /This node: node-1/);
     assert.deepEqual(browser.offOrigin, []);
     await page.close();
   });
@@ -81,7 +89,7 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     assert.equal(m.rows.find((r) => r.node === 'node-2')!.verdict.text, 'critical');
 
     await page.click('tr[data-node="node-2"] td[data-probe="etcd"] button');
-    const detail = await page.textContent('#probe-detail') ?? '';
+    const detail = (await page.textContent('#probe-detail')) ?? '';
     assert.match(detail, /node-2 \/ etcd: critical/);
     assert.match(detail, /put p50 412 ms > 100 ms/);
     assert.match(detail, /since12m 3\ds ago \(20\d\d-/);
@@ -93,7 +101,10 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     const page = await open();
     const v = await readVerdict(page);
     assert.equal(v.heading, 'Cluster degraded');
-    assert.ok(v.causes.some((c) => c.startsWith('critical node node-3 is down or isolated')), v.causes.join('\n'));
+    assert.ok(
+      v.causes.some((c) => c.startsWith('critical node node-3 is down or isolated')),
+      v.causes.join('\n'),
+    );
     const m = await readProbeMatrix(page);
     const row = m.rows.find((r) => r.node === 'node-3')!;
     assert.equal(row.verdict.text, 'unreachable');
@@ -105,14 +116,21 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     const pod = await readReachability(page, 'pod');
     const col = pod.order.indexOf('node-3');
     for (const [i, r] of pod.cells.entries()) {
-      if (i === col) assert.ok(r.every((c) => c.text === '?' || c.text === '·'), 'the down node reports nothing');
+      if (i === col)
+        assert.ok(
+          r.every((c) => c.text === '?' || c.text === '·'),
+          'the down node reports nothing',
+        );
       else assert.deepEqual([r[col]!.text, r[col]!.background], ['down', COLOURS.reachDown]);
     }
     await page.close();
   });
 
   void it('draws a partition as blocks: each side reaches itself and not the other', async () => {
-    const partitions = [['node-3', 'node-1', 'node-4'], ['node-10', 'node-2']];
+    const partitions = [
+      ['node-3', 'node-1', 'node-4'],
+      ['node-10', 'node-2'],
+    ];
     current = { status: fixtureCluster({ nodes: [...NODES, 'node-4'], partitions }), history: fixtureHistory(NODES) };
     const page = await open();
     const v = await readVerdict(page);
@@ -140,7 +158,10 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     assert.equal((await readProbeMatrix(page)).rows.length, 80, 'every node keeps its row of probes');
     const pod = await readReachability(page, 'pod');
     assert.deepEqual(pod.order, ['n37', 'n38', 'n39', 'n40'], 'the down node and the three that ping it');
-    assert.deepEqual(pod.cells.map((r) => r[3]!.text), ['down', 'down', 'down', '·']);
+    assert.deepEqual(
+      pod.cells.map((r) => r[3]!.text),
+      ['down', 'down', 'down', '·'],
+    );
     assert.equal(await page.textContent('#reach-note'), 'Showing the 4 nodes on a broken path or not answering, of 80; every other path tested is up.');
     await page.close();
   });
@@ -173,29 +194,38 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     assert.equal(await page.$$eval('main img, main script, main b', (els) => els.length), 0);
     const m = await readProbeMatrix(page);
     assert.ok(m.rows.some((r) => r.node === evil));
-    assert.match(await page.textContent('#verdict') ?? '', /<script>window.__pwned=2<\/script><b>bold<\/b>/);
-    assert.match(await page.textContent('#timeline-body') ?? '', /<img src=y onerror="window.__pwned=3">/);
+    assert.match((await page.textContent('#verdict')) ?? '', /<script>window.__pwned=2<\/script><b>bold<\/b>/);
+    assert.match((await page.textContent('#timeline-body')) ?? '', /<img src=y onerror="window.__pwned=3">/);
     await page.close();
   });
 
   void it('keeps keyboard focus and an opened <details> across refreshes', async () => {
-    const peer = (name: string, network: 'pod' | 'host', up: boolean) => ({ peer: name, network, up, rttSeconds: up ? 0.0004 : null, clockOffsetSeconds: up ? 0.001 : null, lastChecked: new Date().toISOString(), error: up ? null : 'timeout after 500 ms' });
+    const peer = (name: string, network: 'pod' | 'host', up: boolean) => ({
+      peer: name,
+      network,
+      up,
+      rttSeconds: up ? 0.0004 : null,
+      clockOffsetSeconds: up ? 0.001 : null,
+      lastChecked: new Date().toISOString(),
+      error: up ? null : 'timeout after 500 ms',
+    });
     current = { status: fixtureCluster({ nodes: NODES }), history: fixtureHistory(NODES), peers: [peer('node-2', 'pod', true), peer('node-3', 'pod', false)] };
     const page = await open('?refresh=1');
     const peers = '#local details[data-details="local-peers"]';
     assert.equal(await page.$eval(peers, (d) => (d as HTMLDetailsElement).open), false, 'closed until opened');
-    assert.match(await page.textContent(`${peers} summary`) ?? '', /^Peers as this node sees them: 2 links, 1 down$/);
+    assert.match((await page.textContent(`${peers} summary`)) ?? '', /^Peers as this node sees them: 2 links, 1 down$/);
     await page.click(`${peers} summary`);
     // A keyboard user on the etcd cell of node-2: Enter opens its detail, and focus stays on the cell.
     const cell = '#probe-matrix tr[data-node="node-2"] td[data-probe="etcd"] button';
     await page.focus(cell);
     await page.keyboard.press('Enter');
-    const focused = () => page.evaluate(() => {
-      const a = document.activeElement;
-      return a instanceof HTMLElement && a !== document.body ? `${a.tagName} ${a.closest('tr')?.dataset.node ?? ''} ${a.closest('td')?.dataset.probe ?? ''}`.trim() : 'nothing';
-    });
+    const focused = () =>
+      page.evaluate(() => {
+        const a = document.activeElement;
+        return a instanceof HTMLElement && a !== document.body ? `${a.tagName} ${a.closest('tr')?.dataset.node ?? ''} ${a.closest('td')?.dataset.probe ?? ''}`.trim() : 'nothing';
+      });
     assert.equal(await focused(), 'BUTTON node-2 etcd');
-    assert.match(await page.textContent('#probe-detail h3') ?? '', /^node-2 \/ etcd: ok$/);
+    assert.match((await page.textContent('#probe-detail h3')) ?? '', /^node-2 \/ etcd: ok$/);
 
     const before = Number(await page.getAttribute('body', 'data-refreshes'));
     await waitForRefresh(page, before + 2);
@@ -217,7 +247,7 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     current = { status: fixtureCluster({ nodes: NODES }), history: fixtureHistory(NODES), token: 'fixture-token-0123456789' };
     const page = await open();
     assert.equal(await page.isVisible('#auth'), true);
-    assert.match(await page.textContent('#verdict') ?? '', /HTTP 401: this endpoint needs the shared peer token/);
+    assert.match((await page.textContent('#verdict')) ?? '', /HTTP 401: this endpoint needs the shared peer token/);
     await page.fill('#auth-token', 'fixture-token-0123456789');
     await page.click('#auth button');
     // A refresh already under way when the token was given is dropped, not drawn; the banner and
@@ -235,9 +265,9 @@ void describe('status page (fixture cluster API)', { timeout: 120_000 }, () => {
     const page = await open();
     const v = await readVerdict(page);
     assert.equal(v.heading, 'Cluster status unavailable');
-    assert.match(await page.textContent('#verdict') ?? '', /api\/v1\/status: HTTP 500/);
-    assert.match(await page.textContent('#local') ?? '', /This node: node-1/);
-    assert.match(await page.textContent('#local') ?? '', /not run yet/);
+    assert.match((await page.textContent('#verdict')) ?? '', /api\/v1\/status: HTTP 500/);
+    assert.match((await page.textContent('#local')) ?? '', /This node: node-1/);
+    assert.match((await page.textContent('#local')) ?? '', /not run yet/);
     await page.close();
   });
 });

@@ -131,13 +131,21 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
   async function settled(t: Transient): Promise<void> {
     const runs = await firstRunsAfter(t.endedAt, `the end of ${t.phase}`);
     const bad = runs.filter((r) => r.verdict !== 'ok');
-    assert.deepEqual(bad.map((r) => `${r.node} ${r.probe} ${r.verdict}: ${r.message}`), [], `${t.phase}: the first run after the transient`);
+    assert.deepEqual(
+      bad.map((r) => `${r.node} ${r.probe} ${r.verdict}: ${r.message}`),
+      [],
+      `${t.phase}: the first run after the transient`,
+    );
     t.backAfterMs = runs.map((r) => r.seenAt - t.endedAt);
     // Every agent's peer-mesh run above pinged every peer after the end too: the status page and
     // `vigil status` read those pings and those probe runs.
     const status = await getJson<ClusterStatus>(`${url('cp-1')}/api/v1/status`);
     const probesNow = status.nodes.flatMap((n) => n.probes.map((p) => `${n.name} ${p.name} ${p.verdict} since ${p.since} last ${p.lastRun}`));
-    assert.deepEqual(status.causes.map((c) => `${c.kind}: ${c.message}`), [], `${t.phase}: a cause outlived its transient; first runs after ${new Date(t.endedAt).toISOString()}: ${JSON.stringify(runs)}; probes now: ${probesNow.join('; ')}`);
+    assert.deepEqual(
+      status.causes.map((c) => `${c.kind}: ${c.message}`),
+      [],
+      `${t.phase}: a cause outlived its transient; first runs after ${new Date(t.endedAt).toISOString()}: ${JSON.stringify(runs)}; probes now: ${probesNow.join('; ')}`,
+    );
     assert.equal(status.verdict, 'healthy');
     // From the transient's start until now, settling included: only what it really is was named.
     const wrong = [...t.causes].filter((c) => !t.allowed.includes(c.slice(0, c.indexOf(':'))));
@@ -230,7 +238,10 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
     }
     t.endedAt = Date.now();
     await settled(t);
-    assert.ok([...t.causes].some((c) => c.startsWith('etcd-member: ')), `a member down was named: ${[...t.causes].join('; ')}`);
+    assert.ok(
+      [...t.causes].some((c) => c.startsWith('etcd-member: ')),
+      `a member down was named: ${[...t.causes].join('; ')}`,
+    );
   });
 
   void it('the API server gone 30 s, then initialising with 429s and compacted history: no critical run once it answers', async () => {
@@ -251,7 +262,7 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
     await until(() => holders().every((h, i) => h !== before[i]), 'new kube-scheduler and kube-controller-manager leaders', 60_000);
   });
 
-  void it('scheduler and controller-manager upgraded (leases unrenewed 20 s) while one node\'s registry fails its first pull', async () => {
+  void it("scheduler and controller-manager upgraded (leases unrenewed 20 s) while one node's registry fails its first pull", async () => {
     const t = begin('control-plane components upgrade, registry hiccup on w-1', []);
     // Each pull on w-1 fails once and works at the kubelet's next try (a registry hiccup).
     env.sim.behaviours.set({ imagePullError: 'failed to pull and unpack image "vigil:test": 503 Service Unavailable', imagePullFailures: 1, imagePullBackOffMs: 3000 }, 'w-1');
@@ -260,17 +271,21 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
     for (const c of ['kube-scheduler', 'kube-controller-manager']) env.sim.controlPlane.set(c, { autoRenew: true });
     // w-1's next probe pod meets the failing pull; the run it belongs to is ok, the pull retried.
     const metAt = await until(() => pullFailedAt, 'a probe pod on w-1 to meet the failing pull', 60_000);
-    const run = await until(async () => {
-      const p = (await local('w-1').catch(() => undefined))?.probes.find((q) => q.name === 'pod-scheduling');
-      return p?.lastRun && Date.parse(p.lastRun) > metAt ? p : undefined;
-    }, 'w-1\'s pod-scheduling run that met the failing pull to end', 60_000);
+    const run = await until(
+      async () => {
+        const p = (await local('w-1').catch(() => undefined))?.probes.find((q) => q.name === 'pod-scheduling');
+        return p?.lastRun && Date.parse(p.lastRun) > metAt ? p : undefined;
+      },
+      "w-1's pod-scheduling run that met the failing pull to end",
+      60_000,
+    );
     assert.equal(run.verdict, 'ok', run.message);
     env.sim.behaviours.set({ imagePullError: undefined, imagePullFailures: undefined }, 'w-1');
     t.endedAt = Date.now();
     await settled(t);
   });
 
-  void it('the agents\' DaemonSet rolled one node at a time: old pod gone, new pod on the same node', async () => {
+  void it("the agents' DaemonSet rolled one node at a time: old pod gone, new pod on the same node", async () => {
     const t = begin('DaemonSet roll', ['agent-down', 'node-unknown']);
     for (const node of NODES) {
       const old = pods.get(node)!;
@@ -306,7 +321,10 @@ void describe('upgrade day', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(monitorErrors, []);
     assert.deepEqual([...new Set(conditionsTrue)], []);
     const warnings = env.sim.store.list('events').filter((e) => (e as { type?: string }).type === 'Warning');
-    assert.deepEqual(warnings.map((e) => `${String((e as { reason?: string }).reason)}: ${String((e as { message?: string }).message)}`), []);
+    assert.deepEqual(
+      warnings.map((e) => `${String((e as { reason?: string }).reason)}: ${String((e as { message?: string }).message)}`),
+      [],
+    );
     // The writers did write: each node carries its Vigil conditions, all False.
     for (const node of env.sim.store.list('nodes')) {
       const types = ((node.status?.conditions ?? []) as { type: string; status: string }[]).filter((c) => c.type.startsWith('Vigil'));

@@ -124,7 +124,10 @@ ${users}`;
 
   void test('the agent refuses to start on an invalid web config file, naming the problem (exit 2)', () => {
     writeFileSync(path.join(dir, 'bad.yml'), 'tls_server_config:\n  cert_file: server.crt\n');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'agent', '--web.config.file', path.join(dir, 'bad.yml'), '--storage.path', path.join(dir, 'data'), '--web.listen-address', '127.0.0.1:0'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'agent', '--web.config.file', path.join(dir, 'bad.yml'), '--storage.path', path.join(dir, 'data'), '--web.listen-address', '127.0.0.1:0'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 2);
     assert.equal(r.stderr, `${path.join(dir, 'bad.yml')}: tls_server_config.key_file: is required\n`);
   });

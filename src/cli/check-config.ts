@@ -15,7 +15,9 @@ export function checkConfigCommand(file: string, out: NodeJS.WritableStream = pr
         throw new ConfigError([`${file}: peers.tokenFile: ${(tokenError as Error).message}`]);
       }
     }
-    const enabled = Object.entries(config.probes).filter(([, p]) => p.enabled).map(([n]) => n);
+    const enabled = Object.entries(config.probes)
+      .filter(([, p]) => p.enabled)
+      .map(([n]) => n);
     out.write(`${file}: valid; probes enabled: ${enabled.join(', ') || 'none'}\n`);
     return 0;
   } catch (e) {

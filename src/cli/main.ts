@@ -24,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--storage.path <dir>', 'directory of the history database (default "./data")')
     .option('--storage.retention <duration>', 'how long history is kept (default "7d")')
     .option('--log.level <level>', 'trace, debug, info, warn, error or silent (default "info")')
-    .option('--node.name <name>', 'this node\'s name (default $NODE_NAME, else the hostname)')
+    .option('--node.name <name>', "this node's name (default $NODE_NAME, else the hostname)")
     .option('--kubernetes.node-conditions', 'set Vigil* conditions and events on this node (needs RBAC: deploy/components/node-conditions)')
     .action(async (opts: Record<string, string | undefined> & { 'kubernetes.nodeConditions'?: boolean }) => {
       code = await agentCommand(opts);
@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('print the cluster status as one agent sees it; exit 0 healthy, 1 degraded, 2 undetermined')
     .option('--url <url>', 'the agent to ask', 'http://127.0.0.1:10924')
     .option('--json', 'print the JSON answer instead of a table')
-    .option('--local', 'only that agent\'s own node (exit 0 ok, 1 warning or critical, 2 unknown)')
+    .option('--local', "only that agent's own node (exit 0 ok, 1 warning or critical, 2 unknown)")
     .option('--token-file <path>', 'file holding the shared peer token (default: /var/run/secrets/vigil/token when it exists, where the DaemonSet mounts it)')
     .action(async (opts: { url: string; json?: boolean; local?: boolean; tokenFile?: string }) => {
       code = await statusCommand(opts);

@@ -42,10 +42,18 @@ void describe('vigil status', () => {
     }
   });
 
-  void it('prints the local view with --local and exits by the node\'s verdict', async () => {
+  void it("prints the local view with --local and exits by the node's verdict", async () => {
     const s = await serve((req, res) => {
       assert.equal(req.url, '/api/v1/status/local');
-      res.end(JSON.stringify({ node: 'a', verdict: 'warning', time: 't', probes: [{ name: 'node', verdict: 'warning', since: 's', message: 'disk 85%' }], peers: [{ peer: 'b', network: 'pod', up: false, rttSeconds: null, clockOffsetSeconds: null, lastChecked: 't', error: 'timeout after 2000 ms' }] }));
+      res.end(
+        JSON.stringify({
+          node: 'a',
+          verdict: 'warning',
+          time: 't',
+          probes: [{ name: 'node', verdict: 'warning', since: 's', message: 'disk 85%' }],
+          peers: [{ peer: 'b', network: 'pod', up: false, rttSeconds: null, clockOffsetSeconds: null, lastChecked: 't', error: 'timeout after 2000 ms' }],
+        }),
+      );
     });
     try {
       const r = await run(s.url, { local: true });

@@ -43,9 +43,17 @@ function overlay(input: ConditionInput): DesiredCondition | undefined {
   for (const o of input.peers) byPeer.set(o.peer, { ...byPeer.get(o.peer), [o.network]: o });
   const hostUp = [...byPeer.entries()].filter(([, v]) => v.host?.up && v.pod);
   if (hostUp.length < 2) return undefined;
-  const broken = hostUp.filter(([, v]) => !v.pod!.up).map(([peer]) => peer).sort();
+  const broken = hostUp
+    .filter(([, v]) => !v.pod!.up)
+    .map(([peer]) => peer)
+    .sort();
   if (mostLinksBroken(broken.length, hostUp.length)) {
-    return { type: 'VigilOverlayNetwork', status: 'True', reason: 'PodNetworkUnreachable', message: `the pod network from ${input.self} does not reach ${broken.length} of ${hostUp.length} peers whose host path answers (${broken.slice(0, 5).join(', ')}${broken.length > 5 ? ', …' : ''})` };
+    return {
+      type: 'VigilOverlayNetwork',
+      status: 'True',
+      reason: 'PodNetworkUnreachable',
+      message: `the pod network from ${input.self} does not reach ${broken.length} of ${hostUp.length} peers whose host path answers (${broken.slice(0, 5).join(', ')}${broken.length > 5 ? ', …' : ''})`,
+    };
   }
   return { type: 'VigilOverlayNetwork', status: 'False', reason: 'PodNetworkReachable', message: `the pod network from ${input.self} reaches ${hostUp.length - broken.length} of ${hostUp.length} peers whose host path answers` };
 }
@@ -68,7 +76,12 @@ function clock(input: ConditionInput): DesiredCondition | undefined {
   // a peer's offset is its clock minus ours: peers ahead means this clock is behind
   const off = -reading.median;
   if (Math.abs(off) > t) {
-    return { type: 'VigilClock', status: 'True', reason: 'ClockOffset', message: `the clock of ${input.self} is ${Math.abs(off).toFixed(3)} s ${off > 0 ? 'ahead of' : 'behind'} ${reading.agreeing} of ${offsets.length} peers, which agree with each other (threshold ${t} s)` };
+    return {
+      type: 'VigilClock',
+      status: 'True',
+      reason: 'ClockOffset',
+      message: `the clock of ${input.self} is ${Math.abs(off).toFixed(3)} s ${off > 0 ? 'ahead of' : 'behind'} ${reading.agreeing} of ${offsets.length} peers, which agree with each other (threshold ${t} s)`,
+    };
   }
   return { type: 'VigilClock', status: 'False', reason: 'ClockInSync', message: `the clock of ${input.self} agrees with ${reading.agreeing} of ${offsets.length} peers within ${t} s` };
 }

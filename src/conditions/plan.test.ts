@@ -19,11 +19,14 @@ void test('due: a status change at once; a new message after the minimum interva
   assert.deepEqual(due(w(want('False')), on(had('False', 0)), T, opts), { dueNow: true, next: Infinity }, 'read from the Node, never written by this agent');
 });
 
-void test('planWrite: the transition time is the evidence\'s own on a change, kept otherwise; a first False is not a recovery', () => {
+void test("planWrite: the transition time is the evidence's own on a change, kept otherwise; a first False is not a recovery", () => {
   const changed = planWrite(new Map([['VigilClock', want('True', 'off', T - 20_000)]]), new Map([['VigilClock', had('False', T - 60_000)]]), T);
   assert.equal(changed.conditions[0]!.lastTransitionTime, '2026-01-01T11:59:40Z');
   assert.equal(changed.conditions[0]!.lastHeartbeatTime, '2026-01-01T12:00:00Z');
-  assert.deepEqual(changed.transitions.map((t) => t.status), ['True']);
+  assert.deepEqual(
+    changed.transitions.map((t) => t.status),
+    ['True'],
+  );
   assert.deepEqual(changed.updated.get('VigilClock'), { status: 'True', reason: 'ClockOffset', message: 'off', lastTransitionTime: '2026-01-01T11:59:40Z', at: T });
 
   const held = planWrite(new Map([['VigilClock', want('False', 'still fine')]]), new Map([['VigilClock', had('False', T - 60_000)]]), T);

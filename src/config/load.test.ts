@@ -3,8 +3,7 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from './load.ts';
 import { builtinProbes } from '../probes/index.ts';
 
-const load = (text: string, extra: Omit<Parameters<typeof loadConfig>[0], 'probes' | 'file'> = {}) =>
-  loadConfig({ probes: builtinProbes, file: { name: 'vigil.yaml', text }, ...extra });
+const load = (text: string, extra: Omit<Parameters<typeof loadConfig>[0], 'probes' | 'file'> = {}) => loadConfig({ probes: builtinProbes, file: { name: 'vigil.yaml', text }, ...extra });
 
 function problems(text: string): string[] {
   try {

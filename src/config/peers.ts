@@ -21,13 +21,14 @@ const parsedPeerAddress = () =>
 
 const port = z.number().int('must be a whole number').min(1, 'must be a port from 1 to 65535').max(65535, 'must be a port from 1 to 65535');
 
-const staticPeer = () => z.strictObject({
-  node: z.string().min(1, 'must not be empty'),
-  /** The peer's agent on the pod network. */
-  pod: parsedPeerAddress(),
-  /** The peer's agent through the host network (a hostPort); optional. */
-  host: parsedPeerAddress().optional(),
-});
+const staticPeer = () =>
+  z.strictObject({
+    node: z.string().min(1, 'must not be empty'),
+    /** The peer's agent on the pod network. */
+    pod: parsedPeerAddress(),
+    /** The peer's agent through the host network (a hostPort); optional. */
+    host: parsedPeerAddress().optional(),
+  });
 
 export const peersSchema = z
   .strictObject({
@@ -79,7 +80,11 @@ export const peersSchema = z
       .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { error: 'certFile and keyFile go together', path: ['keyFile'] })
       .prefault({}),
     /** Largest answer accepted from a peer. */
-    maxResponseBytes: z.number().int('must be a whole number').min(1024, 'must be at least 1024').default(4 * 1024 * 1024),
+    maxResponseBytes: z
+      .number()
+      .int('must be a whole number')
+      .min(1024, 'must be at least 1024')
+      .default(4 * 1024 * 1024),
   })
   .superRefine((p, ctx) => {
     const problem = timeoutProblem(p.interval, p.timeout);

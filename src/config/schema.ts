@@ -9,7 +9,10 @@ import { peersSchema, type PeersConfig } from './peers.ts';
 const ip = z.string().refine((s) => isIP(s) !== 0, { error: (iss) => `expected an IP address, got ${describe(iss.input)}` });
 
 const nodeSchema = z.strictObject({
-  name: z.string().min(1, 'must not be empty').default(() => os.hostname()),
+  name: z
+    .string()
+    .min(1, 'must not be empty')
+    .default(() => os.hostname()),
   podIP: ip.optional(),
   hostIP: ip.optional(),
 });
@@ -107,9 +110,7 @@ export function buildConfigSchema(probes: readonly ProbeSchemaSource[]) {
     shutdown: shutdownSchema.prefault({}),
     kubernetes: kubernetesSchema.prefault({}),
     peers: peersSchema.prefault({}),
-    probes: z
-      .strictObject(probeShape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown probe${iss.keys.length > 1 ? 's' : ''} ${quoteKeys(iss.keys)} (known probes: ${known})` : undefined) })
-      .prefault({}),
+    probes: z.strictObject(probeShape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown probe${iss.keys.length > 1 ? 's' : ''} ${quoteKeys(iss.keys)} (known probes: ${known})` : undefined) }).prefault({}),
   });
 }
 

@@ -18,7 +18,7 @@ test('a server certificate from another CA says so, without the resolution note'
   assert.deepEqual(classifyFailure(err, 2000), { kind: 'tls', text: 'TLS handshake failed: the server certificate is not signed by the configured CA (unable to verify the first certificate)' });
 });
 
-test('a client certificate etcd refuses says so, in OpenSSL\'s words too', () => {
+test("a client certificate etcd refuses says so, in OpenSSL's words too", () => {
   const err = new GRPCUnavailableError(
     '14 UNAVAILABLE: No connection established. Last error: 80FC4256BB7F0000:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 42',
   );

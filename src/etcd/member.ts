@@ -1,12 +1,4 @@
-import {
-  EtcdAuthenticationFailedError,
-  EtcdInvalidAuthTokenError,
-  EtcdPermissionDeniedError,
-  GRPCDeadlineExceededError,
-  GRPCUnauthenticatedError,
-  GRPCUnavailableError,
-  type Etcd3,
-} from 'etcd3';
+import { EtcdAuthenticationFailedError, EtcdInvalidAuthTokenError, EtcdPermissionDeniedError, GRPCDeadlineExceededError, GRPCUnauthenticatedError, GRPCUnavailableError, type Etcd3 } from 'etcd3';
 import type { MemberObservation, RequestFailure } from './verdict.ts';
 
 /** Turns what the client threw into the probe's vocabulary, with a message a person can act on. */

@@ -84,14 +84,16 @@ test('every failure kind of a member that answered starts at 0', async () => {
 });
 
 test('a member that answers but knows no leader reads 0; one that knows one reads 1; one that does not answer has none', async () => {
-  const { value } = await scrape([[answered('etcd-a', '11', { leader: '0', putMs: undefined, getMs: undefined }), answered('etcd-b', '12'), { endpoint: 'etcd-c.example:2379', member: 'etcd-c', down: { kind: 'unreachable', text: 'connection refused' } }]]);
+  const { value } = await scrape([
+    [answered('etcd-a', '11', { leader: '0', putMs: undefined, getMs: undefined }), answered('etcd-b', '12'), { endpoint: 'etcd-c.example:2379', member: 'etcd-c', down: { kind: 'unreachable', text: 'connection refused' } }],
+  ]);
   assert.equal(value('vigil_etcd_endpoint_has_leader', { member: 'etcd-a' }), 0);
   assert.equal(value('vigil_etcd_endpoint_has_leader', { member: 'etcd-b' }), 1);
   assert.equal(value('vigil_etcd_endpoint_has_leader', { member: 'etcd-c' }), undefined);
   assert.equal(value('vigil_etcd_endpoint_up', { member: 'etcd-c' }), 0);
 });
 
-test('a member that stops answering loses its has-leader series; one that refuses the probe\'s TLS loses it too', async () => {
+test("a member that stops answering loses its has-leader series; one that refuses the probe's TLS loses it too", async () => {
   const a = answered('etcd-a', '11');
   const down = { endpoint: a.endpoint, member: 'etcd-a', down: { kind: 'timeout' as const, text: 'no answer within 2000 ms' } };
   assert.equal((await scrape([[a], [down]])).value('vigil_etcd_endpoint_has_leader', { member: 'etcd-a' }), undefined);

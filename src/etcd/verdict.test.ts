@@ -62,11 +62,7 @@ test('one member down of three: that member is named, the leader is still there'
 
 test('two members down of three and no leader: quorum lost, naming the members down', () => {
   const j = judgeEtcd(
-    [
-      { endpoint: 'a:1', down: refused },
-      { endpoint: 'b:2', down: refused },
-      healthy('c:3', '13', { leader: '0', putMs: undefined, getMs: undefined, putFailure: { kind: 'timeout', text: 'x' }, getFailure: { kind: 'timeout', text: 'y' } }),
-    ],
+    [{ endpoint: 'a:1', down: refused }, { endpoint: 'b:2', down: refused }, healthy('c:3', '13', { leader: '0', putMs: undefined, getMs: undefined, putFailure: { kind: 'timeout', text: 'x' }, getFailure: { kind: 'timeout', text: 'y' } })],
     t,
   );
   assert.deepEqual([j.verdict, j.reason, j.hasLeader], ['critical', 'quorum-lost', false]);

@@ -157,8 +157,6 @@ export function judgeEtcd(members: readonly MemberObservation[], t: Thresholds):
     };
   }
   const verdict = worst(problems.map((p) => p.verdict));
-  const ranked = [...problems].sort(
-    (a, b) => VERDICT_RANK[b.verdict] - VERDICT_RANK[a.verdict] || PRIORITY.indexOf(a.reason) - PRIORITY.indexOf(b.reason) || Number(b.onLeader ?? false) - Number(a.onLeader ?? false),
-  );
+  const ranked = [...problems].sort((a, b) => VERDICT_RANK[b.verdict] - VERDICT_RANK[a.verdict] || PRIORITY.indexOf(a.reason) - PRIORITY.indexOf(b.reason) || Number(b.onLeader ?? false) - Number(a.onLeader ?? false));
   return { verdict, reason: ranked[0]!.reason, message: ranked.map((p) => p.text).join('; '), hasLeader, problems: ranked };
 }

@@ -34,9 +34,15 @@ describe('HistoryStore', () => {
     const store = new HistoryStore(path.join(dir, 'filter.db'));
     for (let i = 0; i < 10; i++) store.append(transition(i, i < 5 ? 'node' : 'etcd'));
     const etcd = store.query({ probe: 'etcd' }).events;
-    assert.deepEqual(etcd.map((e) => e.message), ['event 9', 'event 8', 'event 7', 'event 6', 'event 5']);
+    assert.deepEqual(
+      etcd.map((e) => e.message),
+      ['event 9', 'event 8', 'event 7', 'event 6', 'event 5'],
+    );
     const window = store.query({ since: t0 + 2 * 60_000, until: t0 + 4 * 60_000 }).events;
-    assert.deepEqual(window.map((e) => e.message), ['event 3', 'event 2']);
+    assert.deepEqual(
+      window.map((e) => e.message),
+      ['event 3', 'event 2'],
+    );
     assert.deepEqual(window[1], { id: window[1]!.id, time: new Date(t0 + 120_000).toISOString(), probe: 'node', from: 'ok', to: 'critical', reason: 'filesystem-full', message: 'event 2' });
     store.close();
   });
@@ -45,7 +51,10 @@ describe('HistoryStore', () => {
     const store = new HistoryStore(path.join(dir, 'purge.db'));
     for (let i = 0; i < 10; i++) store.append(transition(i));
     assert.equal(store.purge(t0 + 7 * 60_000), 7);
-    assert.deepEqual(store.query().events.map((e) => e.message), ['event 9', 'event 8', 'event 7']);
+    assert.deepEqual(
+      store.query().events.map((e) => e.message),
+      ['event 9', 'event 8', 'event 7'],
+    );
     store.close();
   });
 

@@ -16,7 +16,10 @@ void test('a 403 names the user, verb, resource and namespace that RBAC lacks', 
 
 void test('cluster-scoped and grouped resources are named as such', () => {
   assert.deepEqual(missingPermission('nodes "a" is forbidden: User "u" cannot get resource "nodes" in API group "" at the cluster scope'), { user: 'u', verb: 'get', resource: 'nodes', group: '' });
-  const f = describeApiError({ code: 403, body: status(403, 'Forbidden', 'leases.coordination.k8s.io "kube-scheduler" is forbidden: User "u" cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"') }, 'read lease');
+  const f = describeApiError(
+    { code: 403, body: status(403, 'Forbidden', 'leases.coordination.k8s.io "kube-scheduler" is forbidden: User "u" cannot get resource "leases" in API group "coordination.k8s.io" in the namespace "kube-system"') },
+    'read lease',
+  );
   assert.match(f.message, /u may not get leases\.coordination\.k8s\.io in namespace "kube-system"/);
 });
 
@@ -29,7 +32,7 @@ void test('a starting API server\'s "not yet ready" 403 is an API error, neither
   });
   assert.equal(admissionDenial(err), undefined);
   const podSecurity = { code: 403, body: status(403, 'Forbidden', 'pods "vigil-probe-a" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false') };
-  assert.match(admissionDenial(podSecurity) ?? '', /violates PodSecurity/, 'other 403s without the authorizer\'s phrase stay admission refusals');
+  assert.match(admissionDenial(podSecurity) ?? '', /violates PodSecurity/, "other 403s without the authorizer's phrase stay admission refusals");
 });
 
 void test('other statuses keep the code, the Status reason and its message', () => {

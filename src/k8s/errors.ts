@@ -22,11 +22,21 @@ function statusOf(body: unknown): StatusBody | undefined {
       return body.trim() ? { message: body.trim().slice(0, 300) } : undefined;
     }
   }
-  return body !== null && typeof body === 'object' ? (body) : undefined;
+  return body !== null && typeof body === 'object' ? body : undefined;
 }
 
 /** OpenSSL's verdicts on a certificate the client does not trust (Node's `err.code`). */
-const TLS_TRUST = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const TLS_TRUST = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /**
  * An admission plugin of a just-started API server whose caches have not synced
@@ -69,7 +79,7 @@ export function describeApiError(err: unknown, action: string, permission?: Perm
       return { reason: 'api-error', code: 403, message: `${action}: the API server is still starting (its admission has not synced yet): ${text}` };
     }
     if (httpCode === 403) {
-      const p = missingPermission(text) ?? (permission ? { user: 'vigil\'s service account', ...permission } : undefined);
+      const p = missingPermission(text) ?? (permission ? { user: "vigil's service account", ...permission } : undefined);
       if (p) {
         const where = p.namespace ? `in namespace "${p.namespace}"` : 'cluster-wide';
         const resource = p.group ? `${p.resource}.${p.group}` : p.resource;
@@ -85,7 +95,10 @@ export function describeApiError(err: unknown, action: string, permission?: Perm
   if (code && TLS_TRUST.has(code)) {
     // Node's own hint (--use-system-ca) is not the cure here: the cluster's CA is
     const detail = (e?.message ?? '').replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca/, '').replace(/^request to \S+ failed, reason: /, '');
-    return { reason: 'api-error', message: `${action}: the API server's certificate is not trusted (${code}${detail ? `: ${detail}` : ''}): check the cluster CA vigil is given (the service account's ca.crt, or the kubeconfig's certificate-authority)` };
+    return {
+      reason: 'api-error',
+      message: `${action}: the API server's certificate is not trusted (${code}${detail ? `: ${detail}` : ''}): check the cluster CA vigil is given (the service account's ca.crt, or the kubeconfig's certificate-authority)`,
+    };
   }
   const why = code ? `${code}${e?.message && !e.message.includes(code) ? ` (${e.message})` : e?.message ? `: ${e.message}` : ''}` : (e?.message ?? String(err));
   return { reason: 'api-error', message: `${action}: cannot reach the API server: ${why}` };

@@ -252,10 +252,13 @@ export class PodWatch {
         done();
         reject(signal.reason as Error);
       };
-      const timer = this.#clock.setTimeout(() => {
-        done();
-        resolve(check());
-      }, Math.max(0, ms));
+      const timer = this.#clock.setTimeout(
+        () => {
+          done();
+          resolve(check());
+        },
+        Math.max(0, ms),
+      );
       this.#waiters.add(test);
       signal.addEventListener('abort', onAbort, { once: true });
       test();

@@ -13,8 +13,7 @@ void test('the answers that ask to be retried: 429 and 5xx with Retry-After in s
   assert.equal(retryAfterMs(429, { 'retry-after': '600' }), 10_000, 'one wait is capped');
 });
 
-const answer = (status: number, body: string, headers: Record<string, string> = {}) =>
-  new ResponseContext(status, headers, { text: () => Promise.resolve(body), binary: () => Promise.resolve(Buffer.from(body)) });
+const answer = (status: number, body: string, headers: Record<string, string> = {}) => new ResponseContext(status, headers, { text: () => Promise.resolve(body), binary: () => Promise.resolve(Buffer.from(body)) });
 
 function library(answers: ResponseContext[]) {
   const sent: string[] = [];
@@ -55,7 +54,7 @@ void test('retries are bounded: after MAX_RETRIES the last 429 is returned, its 
   assert.equal(await res.body.text(), `busy ${MAX_RETRIES}`);
 });
 
-void test('the request\'s signal ends the wait: the caller gets the 429 it was waiting out, not an abort', async () => {
+void test("the request's signal ends the wait: the caller gets the 429 it was waiting out, not an abort", async () => {
   const ctl = new AbortController();
   const lib = new RetryingHttpLibrary({ send: () => Promise.resolve(answer(429, 'Too many requests, please try again later.', { 'retry-after': '5' })) });
   const req = new RequestContext('http://api/api/v1/nodes/a', HttpMethod.GET);

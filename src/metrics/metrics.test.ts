@@ -46,10 +46,23 @@ describe('probe metrics', () => {
     const names = await vigilNames(agentRegistry(all));
     const common = await vigilNames(agentRegistry('probes:\n  node:\n    enabled: false\n'));
     const own = [...names].filter((n) => !common.has(n));
-    for (const [probe, prefix] of [['node', 'vigil_node_'], ['etcd', 'vigil_etcd_'], ['pod-scheduling', 'vigil_pod_'], ['apiserver', 'vigil_apiserver_'], ['control-plane', 'vigil_control_plane_'], ['dns', 'vigil_dns_']]) {
-      assert.ok(own.some((n) => n.startsWith(prefix!)), `the ${probe} probe makes its metrics`);
+    for (const [probe, prefix] of [
+      ['node', 'vigil_node_'],
+      ['etcd', 'vigil_etcd_'],
+      ['pod-scheduling', 'vigil_pod_'],
+      ['apiserver', 'vigil_apiserver_'],
+      ['control-plane', 'vigil_control_plane_'],
+      ['dns', 'vigil_dns_'],
+    ]) {
+      assert.ok(
+        own.some((n) => n.startsWith(prefix!)),
+        `the ${probe} probe makes its metrics`,
+      );
     }
-    assert.deepEqual(own.filter((n) => !/^vigil_(node|etcd|pod|apiserver|control_plane|dns)_/.test(n)), []);
+    assert.deepEqual(
+      own.filter((n) => !/^vigil_(node|etcd|pod|apiserver|control_plane|dns)_/.test(n)),
+      [],
+    );
   });
 
   it('exports no label that a scrape sets on its target', () => {
@@ -74,7 +87,11 @@ void describe('docs/metrics.md', () => {
     peerTlsMetrics(registry);
     const live = [...(await vigilNames(registry))].sort();
     const rows = [...readFileSync(new URL('../../docs/metrics.md', import.meta.url), 'utf8').matchAll(/^\| (vigil_\w+) \|/gm)].map((m) => m[1]!);
-    assert.deepEqual(rows.filter((n, i) => rows.indexOf(n) !== i), [], 'listed twice');
+    assert.deepEqual(
+      rows.filter((n, i) => rows.indexOf(n) !== i),
+      [],
+      'listed twice',
+    );
     assert.deepEqual([...new Set(rows)].sort(), live);
   });
 });

@@ -81,13 +81,18 @@ export type NodeMetrics = ReturnType<typeof nodeMetrics>;
 export function etcdMetrics(registry: Registry) {
   const { g, c, h, measured } = makers(registry);
   return {
-    etcdRequestDuration: h('vigil_etcd_request_duration_seconds', 'Latency of the probe\'s requests to each etcd member; one that timed out counts the time it waited.', [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['member', 'operation']),
-    etcdRequestFailures: c('vigil_etcd_request_failures_total', 'The probe\'s requests to each etcd member that failed, by kind: unreachable, timeout, tls, auth, error.', ['member', 'operation', 'kind']),
-    etcdEndpointUp: g('vigil_etcd_endpoint_up', 'Whether the etcd member answered the last probe (absent while the probe\'s TLS or auth settings are refused).', ['member']),
+    etcdRequestDuration: h(
+      'vigil_etcd_request_duration_seconds',
+      "Latency of the probe's requests to each etcd member; one that timed out counts the time it waited.",
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      ['member', 'operation'],
+    ),
+    etcdRequestFailures: c('vigil_etcd_request_failures_total', "The probe's requests to each etcd member that failed, by kind: unreachable, timeout, tls, auth, error.", ['member', 'operation', 'kind']),
+    etcdEndpointUp: g('vigil_etcd_endpoint_up', "Whether the etcd member answered the last probe (absent while the probe's TLS or auth settings are refused).", ['member']),
     etcdEndpointIsLeader: g('vigil_etcd_endpoint_is_leader', 'Whether the etcd member is the raft leader.', ['member']),
     etcdEndpointHasLeader: g('vigil_etcd_endpoint_has_leader', 'Whether the etcd member knows a raft leader (absent while it does not answer).', ['member']),
     etcdHasLeader: measured('vigil_etcd_has_leader', 'Whether any reachable etcd member reports a leader.'),
-    etcdDbSize: g('vigil_etcd_db_size_bytes', 'Size of the etcd member\'s database.', ['member']),
+    etcdDbSize: g('vigil_etcd_db_size_bytes', "Size of the etcd member's database.", ['member']),
     etcdAlarm: g('vigil_etcd_alarm', 'Whether an alarm is raised on the etcd member.', ['member', 'alarm']),
   };
 }
@@ -99,7 +104,7 @@ export function podSchedulingMetrics(registry: Registry) {
   return {
     podSchedulingDuration: h('vigil_pod_scheduling_duration_seconds', 'Time from probe pod creation to its binding to the node.', [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
     podStartupDuration: h('vigil_pod_startup_duration_seconds', 'Time from probe pod creation to its containers running.', [0.5, 1, 2, 5, 10, 15, 30, 60, 120]),
-    podDeletionDuration: h('vigil_pod_deletion_duration_seconds', 'Time from the probe pod\'s deletion request to its disappearance.', [0.1, 0.5, 1, 2, 5, 10, 30, 60]),
+    podDeletionDuration: h('vigil_pod_deletion_duration_seconds', "Time from the probe pod's deletion request to its disappearance.", [0.1, 0.5, 1, 2, 5, 10, 30, 60]),
     podProbeReaped: c('vigil_pod_probe_reaped_total', 'Leftover probe pods of this node deleted before a run.'),
   };
 }
@@ -109,7 +114,7 @@ export type PodSchedulingMetrics = ReturnType<typeof podSchedulingMetrics>;
 export function apiserverMetrics(registry: Registry) {
   const { h } = makers(registry);
   return {
-    apiserverRequestDuration: h('vigil_apiserver_request_duration_seconds', 'Latency of the API server\'s health endpoints.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['path']),
+    apiserverRequestDuration: h('vigil_apiserver_request_duration_seconds', "Latency of the API server's health endpoints.", [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], ['path']),
   };
 }
 export type ApiserverMetrics = ReturnType<typeof apiserverMetrics>;
@@ -118,7 +123,7 @@ export type ApiserverMetrics = ReturnType<typeof apiserverMetrics>;
 export function controlPlaneMetrics(registry: Registry) {
   const { g } = makers(registry);
   return {
-    controlPlaneLeaseAge: g('vigil_control_plane_lease_age_seconds', 'Time since the component\'s leader lease was last renewed.', ['component']),
+    controlPlaneLeaseAge: g('vigil_control_plane_lease_age_seconds', "Time since the component's leader lease was last renewed.", ['component']),
   };
 }
 export type ControlPlaneMetrics = ReturnType<typeof controlPlaneMetrics>;
@@ -162,7 +167,9 @@ export function peerMeshMetrics(registry: Registry) {
     peerUp: g('vigil_peer_up', 'Whether the peer answered the last ping over the network.', ['peer_node', 'network']),
     peerRtt: h('vigil_peer_rtt_seconds', 'Round-trip time of pings to peers.', [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], ['network']),
     peerFailure: g('vigil_peer_failure', 'Present (1) while the last ping to the peer over the network failed, with how: refused (the host answered, no agent listens), timeout, unreachable, http, bad.', ['peer_node', 'network', 'kind']),
-    peerClockOffset: g('vigil_peer_clock_offset_seconds', 'Offset of the peer\'s clock from this node\'s (positive: the peer is ahead), the least the last ping allows: the midpoint estimate taken towards zero by half its round trip.', ['peer_node']),
+    peerClockOffset: g('vigil_peer_clock_offset_seconds', "Offset of the peer's clock from this node's (positive: the peer is ahead), the least the last ping allows: the midpoint estimate taken towards zero by half its round trip.", [
+      'peer_node',
+    ]),
     peersKnown: g('vigil_peers_known', 'Peers currently known from discovery.'),
     peersProbed: g('vigil_peers_probed', 'Peers this agent pings (its share of the bounded mesh).'),
   };

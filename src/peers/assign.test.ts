@@ -47,7 +47,12 @@ void describe('assignPeers', () => {
     const changedJoin = [...e0].filter((e) => !joined.has(e)).length;
     // one edge per ring moves to the newcomer (plus a rare knock-on from de-duplication)
     assert.ok(changedJoin <= 2 * k, `${changedJoin} of ${e0.size} edges moved when one node joined`);
-    const left = edges(assignAll(nodes.filter((n) => n !== 'node-7'), k));
+    const left = edges(
+      assignAll(
+        nodes.filter((n) => n !== 'node-7'),
+        k,
+      ),
+    );
     const lost = [...e0].filter((e) => !left.has(e) && !e.includes('node-7')).length;
     assert.ok(lost <= 2 * k, `${lost} edges between surviving nodes moved when one node left`);
   });

@@ -58,10 +58,7 @@ void describe('fanout', () => {
     const silent = await silentServers(6);
     const sim = await responders(['ok-0', 'ok-1', 'ok-2', 'ok-3']);
     // the silent peers come first and outnumber the slots
-    const peers: PeerRecord[] = [
-      ...silent.map((port, i) => ({ node: `silent-${i}`, podIP: '127.0.0.1', podPort: port })),
-      ...[...sim.responders.values()].map((r) => ({ node: r.node, podIP: '127.0.0.1', podPort: r.port })),
-    ];
+    const peers: PeerRecord[] = [...silent.map((port, i) => ({ node: `silent-${i}`, podIP: '127.0.0.1', podPort: port })), ...[...sim.responders.values()].map((r) => ({ node: r.node, podIP: '127.0.0.1', podPort: r.port }))];
     const got = await fanout(peers, '/x', answer, { client: client(), podPort: 1, concurrency: 2, timeoutMs: 4000, slowMs: 50 });
     for (const r of sim.responders.values()) assert.deepEqual(got.get(r.node), { ok: true, value: { node: r.node } }, r.node);
     for (let i = 0; i < 6; i++) assert.deepEqual(got.get(`silent-${i}`), { ok: false, failure: 'timeout', error: 'no answer within the 4000 ms deadline' });
@@ -150,10 +147,7 @@ void describe('fanout', () => {
   void it('reports the peers it had no time to ask as not asked', async () => {
     const silent = await silentServers(2);
     const sim = await responders(['late']);
-    const peers: PeerRecord[] = [
-      ...silent.map((port, i) => ({ node: `silent-${i}`, podIP: '127.0.0.1', podPort: port })),
-      { node: 'late', podIP: '127.0.0.1', podPort: sim.responders.get('late')!.port },
-    ];
+    const peers: PeerRecord[] = [...silent.map((port, i) => ({ node: `silent-${i}`, podIP: '127.0.0.1', podPort: port })), { node: 'late', podIP: '127.0.0.1', podPort: sim.responders.get('late')!.port }];
     // two slots, both held by silent peers until the deadline (they never count as slow)
     const got = await fanout(peers, '/x', answer, { client: client(), podPort: 1, concurrency: 2, timeoutMs: 300, slowMs: 60_000 });
     assert.deepEqual(got.get('late'), { ok: false, failure: 'timeout', error: 'not asked: the 300 ms deadline passed first', asked: false });

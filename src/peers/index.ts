@@ -95,9 +95,7 @@ export async function createPeers(deps: PeersDeps): Promise<Peers> {
         })
       : undefined;
   const dns = pc.discovery.includes('dns') && pc.dns.name ? new DnsDiscovery({ name: pc.dns.name, refresh: pc.dns.refresh, servers: pc.dns.servers, podPort, timeout: pc.timeout, client, directory, clock, logger: log }) : undefined;
-  const kube = pc.discovery.includes('kubernetes')
-    ? await KubernetesDiscovery.create({ clients: await deps.kubernetes(), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log })
-    : undefined;
+  const kube = pc.discovery.includes('kubernetes') ? await KubernetesDiscovery.create({ clients: await deps.kubernetes(), labelSelector: pc.kubernetes.labelSelector, directory, clock, logger: log }) : undefined;
   return {
     directory,
     client,

@@ -35,7 +35,16 @@ void describe('slimPod', () => {
     const whole: V1Pod = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'v-a', namespace: 'vigil', uid: 'u1', resourceVersion: '42', creationTimestamp: new Date('2026-01-01T00:00:00Z'), labels: { app: 'vigil' }, annotations: { big: 'x'.repeat(10_000) }, managedFields: [{ manager: 'kubelet' }] },
+      metadata: {
+        name: 'v-a',
+        namespace: 'vigil',
+        uid: 'u1',
+        resourceVersion: '42',
+        creationTimestamp: new Date('2026-01-01T00:00:00Z'),
+        labels: { app: 'vigil' },
+        annotations: { big: 'x'.repeat(10_000) },
+        managedFields: [{ manager: 'kubelet' }],
+      },
       spec: { nodeName: 'a', containers: [{ name: 'vigil', image: 'vigil', env: [{ name: 'A', value: 'b' }] }], volumes: [{ name: 'data' }] },
       status: { phase: 'Running', podIP: '198.18.1.1', hostIP: '198.18.0.1', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [] },
     };

@@ -19,9 +19,7 @@ export function podsToPeers(pods: readonly V1Pod[]): PeerRecord[] {
     const rank = (x: V1Pod) => `${x.status?.phase === 'Running' ? 1 : 0}${new Date(x.metadata?.creationTimestamp ?? 0).toISOString()}`;
     if (!cur || rank(p) > rank(cur)) byNode.set(node, p);
   }
-  return [...byNode]
-    .map(([node, p]) => ({ node, podIP: p.status!.podIP!, ...(p.status!.hostIP ? { hostIP: p.status!.hostIP } : {}) }))
-    .sort((a, b) => byCodeUnit(a.node, b.node));
+  return [...byNode].map(([node, p]) => ({ node, podIP: p.status!.podIP!, ...(p.status!.hostIP ? { hostIP: p.status!.hostIP } : {}) })).sort((a, b) => byCodeUnit(a.node, b.node));
 }
 
 /**
@@ -147,7 +145,7 @@ export class KubernetesDiscovery {
   start(): void {
     if (this.#stopped) return;
     this.#informer.start().catch((err: unknown) => {
-      if (!this.#failing) this.#opts.logger.warn({ err }, 'cannot list the agents\' pods; keeping the last known peers and retrying');
+      if (!this.#failing) this.#opts.logger.warn({ err }, "cannot list the agents' pods; keeping the last known peers and retrying");
       this.#failing = true;
       this.#retry();
     });

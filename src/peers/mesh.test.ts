@@ -33,11 +33,24 @@ function setup(peers: number, ignoreAbort = false) {
   const clock = new FakeClock();
   const store = new HistoryStore(':memory:');
   const directory = new PeerDirectory({ self: 'me', store, now: () => clock.now(), logger: silentLogger(), sources: ['static'] });
-  directory.set('static', Array.from({ length: peers }, (_, i) => ({ node: `n${i}`, podIP: '127.0.0.1', podPort: 20000 + i })));
+  directory.set(
+    'static',
+    Array.from({ length: peers }, (_, i) => ({ node: `n${i}`, podIP: '127.0.0.1', podPort: 20000 + i })),
+  );
   const held = heldTransport(clock, ignoreAbort);
   const registry = new Registry();
   const transitions: PeerTransition[] = [];
-  const mesh = new PeerMesh({ self: 'me', directory, client: new PeerClient({ transport: held.transport, maxBytes: 4096, clock }), clock, metrics: peerMeshMetrics(registry), k: 3, timeout: 500, podPort: 10924, onTransition: (t) => transitions.push(t) });
+  const mesh = new PeerMesh({
+    self: 'me',
+    directory,
+    client: new PeerClient({ transport: held.transport, maxBytes: 4096, clock }),
+    clock,
+    metrics: peerMeshMetrics(registry),
+    k: 3,
+    timeout: 500,
+    podPort: 10924,
+    onTransition: (t) => transitions.push(t),
+  });
   return { clock, store, mesh, held, registry, transitions };
 }
 
@@ -72,7 +85,7 @@ void describe('PeerMesh', () => {
     s.store.close();
   });
 
-  void it('a wedged connection costs one ping timeout, not the mesh; a peer down is not this node\'s failure', async () => {
+  void it("a wedged connection costs one ping timeout, not the mesh; a peer down is not this node's failure", async () => {
     const s = setup(20, true); // a transport that ignores aborts
     const { runner, runs } = scheduled(s);
     runner.start();
@@ -125,10 +138,13 @@ void describe('PeerMesh', () => {
     const round = mesh.round(new AbortController().signal);
     await clock.advance(500);
     await round;
-    assert.deepEqual(mesh.observations().map((o) => [o.peer, o.up, o.failure, o.error]), [
-      ['n0', false, 'timeout', 'timeout after 500 ms'],
-      ['n1', false, 'timeout', 'timeout after 500 ms'],
-    ]);
+    assert.deepEqual(
+      mesh.observations().map((o) => [o.peer, o.up, o.failure, o.error]),
+      [
+        ['n0', false, 'timeout', 'timeout after 500 ms'],
+        ['n1', false, 'timeout', 'timeout after 500 ms'],
+      ],
+    );
     assert.match(await registry.getSingleMetricAsString('vigil_peer_up'), /vigil_peer_up\{peer_node="n0",network="pod"\} 0/);
     assert.match(await registry.getSingleMetricAsString('vigil_peer_failure'), /vigil_peer_failure\{peer_node="n0",network="pod",kind="timeout"\} 1/);
     const since = mesh.observations()[0]!.since;

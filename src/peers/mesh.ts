@@ -82,7 +82,11 @@ export class PeerMesh {
   targets(): string[] {
     const d = this.#opts.directory;
     if (this.#targetsFor !== d.version) {
-      this.#targets = assignPeers(this.#opts.self, d.list().map((p) => p.node), this.#opts.k);
+      this.#targets = assignPeers(
+        this.#opts.self,
+        d.list().map((p) => p.node),
+        this.#opts.k,
+      );
       this.#targetsFor = d.version;
     }
     return this.#targets;

@@ -4,7 +4,15 @@ import type { PeerObservation } from '../status/cluster-types.ts';
 import { clockOffSince, peerTransition } from './transitions.ts';
 
 const obs = (up: boolean, o: Partial<PeerObservation> = {}): PeerObservation => ({
-  peer: 'bravo', network: 'host', up, rttSeconds: up ? 0.001 : null, clockOffsetSeconds: up ? 0 : null, lastChecked: '', error: up ? null : 'connection refused', failure: up ? null : 'refused', ...o,
+  peer: 'bravo',
+  network: 'host',
+  up,
+  rttSeconds: up ? 0.001 : null,
+  clockOffsetSeconds: up ? 0 : null,
+  lastChecked: '',
+  error: up ? null : 'connection refused',
+  failure: up ? null : 'refused',
+  ...o,
 });
 
 void describe('peer transitions', () => {

@@ -44,7 +44,7 @@ describe('ProbeRunner', () => {
       onResult: (r) => runs.push(r),
     });
 
-  it('exports each probe\'s interval and timeout before its first run, so staleness can be judged against them', async () => {
+  it("exports each probe's interval and timeout before its first run, so staleness can be judged against them", async () => {
     const r = runner({ name: 'p', run: () => Promise.resolve(ok) }, { interval: 15_000, timeout: 2_500 });
     assert.equal(await value(metrics, 'vigil_probe_interval_seconds', { probe: 'p' }), 15);
     assert.equal(await value(metrics, 'vigil_probe_timeout_seconds', { probe: 'p' }), 2.5);
@@ -54,12 +54,22 @@ describe('ProbeRunner', () => {
   it('keeps to its schedule when its timers fire late on a busy event loop', async () => {
     // Every timer fires 2 s after it was due, as on a starved event loop.
     const lagging = { now: () => clock.now(), setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, ms + 2000), clearTimeout: (h: Parameters<FakeClock['clearTimeout']>[0]) => clock.clearTimeout(h) };
-    const r = new ProbeRunner({ probes: [{ probe: { name: 'p', run: () => Promise.resolve(ok) }, interval: 10_000, timeout: 5_000, reasons: [] }], clock: lagging, metrics, logger: silentLogger(), random: () => 0.5, onResult: (x) => runs.push(x) });
+    const r = new ProbeRunner({
+      probes: [{ probe: { name: 'p', run: () => Promise.resolve(ok) }, interval: 10_000, timeout: 5_000, reasons: [] }],
+      clock: lagging,
+      metrics,
+      logger: silentLogger(),
+      random: () => 0.5,
+      onResult: (x) => runs.push(x),
+    });
     r.start();
     await clock.advance(100_000);
     // Due at 0.5 s, 10.5 s, … 90.5 s, each fired 2 s late: ten runs, not the nine of a schedule that drifts by the lag.
     assert.equal(runs.length, 10);
-    assert.deepEqual(runs.map((x) => x.startedAt - runs[0]!.startedAt), [0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000]);
+    assert.deepEqual(
+      runs.map((x) => x.startedAt - runs[0]!.startedAt),
+      [0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000],
+    );
     assert.equal(await value(metrics, 'vigil_probe_skipped_runs_total', { probe: 'p' }), 0);
     await stop(r);
   });
@@ -68,7 +78,14 @@ describe('ProbeRunner', () => {
     let stalled = true;
     const held: (() => void)[] = [];
     const stalling = { now: () => clock.now(), setTimeout: (fn: () => void, ms: number) => clock.setTimeout(() => (stalled ? held.push(fn) : fn()), ms), clearTimeout: (h: Parameters<FakeClock['clearTimeout']>[0]) => clock.clearTimeout(h) };
-    const r = new ProbeRunner({ probes: [{ probe: { name: 'p', run: () => Promise.resolve(ok) }, interval: 10_000, timeout: 5_000, reasons: [] }], clock: stalling, metrics, logger: silentLogger(), random: () => 0.5, onResult: (x) => runs.push(x) });
+    const r = new ProbeRunner({
+      probes: [{ probe: { name: 'p', run: () => Promise.resolve(ok) }, interval: 10_000, timeout: 5_000, reasons: [] }],
+      clock: stalling,
+      metrics,
+      logger: silentLogger(),
+      random: () => 0.5,
+      onResult: (x) => runs.push(x),
+    });
     r.start();
     await clock.advance(35_000); // the first tick is held for 35 s
     stalled = false;
@@ -76,7 +93,10 @@ describe('ProbeRunner', () => {
     await clock.advance(0);
     await clock.advance(25_000);
     // One run at the end of the stall, then at +10 s and +20 s: no catch-up burst, nothing skipped.
-    assert.deepEqual(runs.map((x) => x.startedAt), [35_000, 45_000, 55_000].map((ms) => runs[0]!.startedAt + ms - 35_000));
+    assert.deepEqual(
+      runs.map((x) => x.startedAt),
+      [35_000, 45_000, 55_000].map((ms) => runs[0]!.startedAt + ms - 35_000),
+    );
     assert.equal(await value(metrics, 'vigil_probe_skipped_runs_total', { probe: 'p' }), 0);
     await stop(r);
   });
@@ -90,7 +110,10 @@ describe('ProbeRunner', () => {
     await clock.advance(10_000);
     await clock.advance(10_000);
     assert.equal(runs.length, 3);
-    assert.deepEqual(runs.map((x) => x.result.verdict), ['ok', 'warning', 'ok']);
+    assert.deepEqual(
+      runs.map((x) => x.result.verdict),
+      ['ok', 'warning', 'ok'],
+    );
     assert.equal(await value(metrics, 'vigil_probe_runs_total', { probe: 'p' }), 3);
     assert.equal(await value(metrics, 'vigil_probe_failures_total', { probe: 'p', reason: 'slow' }), 1);
     assert.equal(await value(metrics, 'vigil_probe_failures_total', { probe: 'p', reason: 'timeout' }), 0, 'reasons are initialised at zero');

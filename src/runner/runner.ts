@@ -203,5 +203,4 @@ export class ProbeRunner {
   get names(): string[] {
     return this.#tasks.map((t) => t.probe.name);
   }
-
 }

@@ -47,7 +47,10 @@ export function createApp(opts: AppOptions): express.Express {
   });
   app.get('/readyz', (_req, res) => {
     const ready = opts.ready();
-    res.status(ready ? 200 : 503).type('text/plain').send(ready ? 'ready\n' : 'not ready\n');
+    res
+      .status(ready ? 200 : 503)
+      .type('text/plain')
+      .send(ready ? 'ready\n' : 'not ready\n');
   });
   if (opts.peerAuth) app.use(PEER_PATHS, opts.peerAuth);
   app.use(statusPageRouter({ node: opts.node }));

@@ -16,7 +16,10 @@ export function concurrencyLimit(opts: { max: number; exempt: ReadonlySet<string
     }
     if (inFlight >= opts.max) {
       opts.onRejected?.();
-      res.status(503).set('Retry-After', '1').json({ error: `too many requests in progress (limit ${opts.max}); retry shortly` });
+      res
+        .status(503)
+        .set('Retry-After', '1')
+        .json({ error: `too many requests in progress (limit ${opts.max}); retry shortly` });
       return;
     }
     inFlight++;
@@ -38,7 +41,10 @@ export function bodyLimit(opts: { maxBytes: number; onRejected?: () => void }): 
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > opts.maxBytes) {
       opts.onRejected?.();
-      res.status(413).set('Connection', 'close').json({ error: `request body too large: ${declared} bytes, limit ${opts.maxBytes}` });
+      res
+        .status(413)
+        .set('Connection', 'close')
+        .json({ error: `request body too large: ${declared} bytes, limit ${opts.maxBytes}` });
       return;
     }
     next();

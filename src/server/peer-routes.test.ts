@@ -18,11 +18,7 @@ const obs = (peer: string, network: 'pod' | 'host', up: boolean, agoMs = 1000, s
 
 void describe('knownDownFrom', () => {
   void it('names the peers down on every network it pings them over, with since when', () => {
-    const down = knownDownFrom(
-      [obs('a', 'pod', false), obs('a', 'host', false, 1000, '2026-01-01T11:30:00.000Z'), obs('b', 'pod', false), obs('b', 'host', true), obs('c', 'pod', false)],
-      NOW,
-      30_000,
-    );
+    const down = knownDownFrom([obs('a', 'pod', false), obs('a', 'host', false, 1000, '2026-01-01T11:30:00.000Z'), obs('b', 'pod', false), obs('b', 'host', true), obs('c', 'pod', false)], NOW, 30_000);
     assert.deepEqual([...down.keys()], ['a', 'c']);
     // down on both networks since the later of the two
     assert.deepEqual(down.get('a'), { failure: 'timeout', error: 'timeout after 2000 ms', since: '2026-01-01T11:30:00.000Z' });

@@ -35,7 +35,13 @@ void describe('status page route', () => {
       const page = await fetch(`${url}/`);
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
-      for (const [file, type] of [['app.js', 'text/javascript'], ['api.js', 'text/javascript'], ['dom.js', 'text/javascript'], ['model.js', 'text/javascript'], ['style.css', 'text/css']]) {
+      for (const [file, type] of [
+        ['app.js', 'text/javascript'],
+        ['api.js', 'text/javascript'],
+        ['dom.js', 'text/javascript'],
+        ['model.js', 'text/javascript'],
+        ['style.css', 'text/css'],
+      ]) {
         const r = await fetch(`${url}/ui/${file}`);
         assert.equal(r.status, 200, file);
         assert.match(r.headers.get('content-type') ?? '', new RegExp(`^${type}`), file);

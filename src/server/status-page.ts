@@ -59,7 +59,10 @@ export function statusPageRouter(opts: { node: string; assetDir?: URL }): expres
   router.get('/', (_req, res) => {
     // A build that left the page's files out must not take the agent down: the API still works.
     if (missing.length > 0) {
-      res.status(500).type('text/plain').send(`the status page's files are missing (${missing.join(', ')}); the build copies them from src/server/page (npm run build)\n`);
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`the status page's files are missing (${missing.join(', ')}); the build copies them from src/server/page (npm run build)\n`);
       return;
     }
     res.set({ 'content-security-policy': CSP, 'cache-control': 'no-cache' }).type('html').send(statusPageHtml(opts.node));

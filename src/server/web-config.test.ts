@@ -77,17 +77,39 @@ basic_auth_users:
   const bad: [string, string, string[]][] = [
     ['unknown top-level key', 'tls_config: {}\n', ['<dir>/web.yml: unknown key "tls_config"']],
     ['missing key file', 'tls_server_config:\n  cert_file: tls.crt\n', ['<dir>/web.yml: tls_server_config.key_file: is required']],
-    ['unknown client auth type', 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  client_auth_type: Always\n', ['<dir>/web.yml: tls_server_config.client_auth_type: expected one of NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert, got "Always"']],
-    ['verification without a CA', 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  client_auth_type: RequireAndVerifyClientCert\n', ['<dir>/web.yml: tls_server_config.client_ca_file: is required when client_auth_type is RequireAndVerifyClientCert']],
-    ['a CA without a policy', 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  client_ca_file: ca.crt\n', ['<dir>/web.yml: tls_server_config.client_auth_type: client_ca_file is set but client_auth_type is NoClientCert; set VerifyClientCertIfGiven or RequireAndVerifyClientCert']],
+    [
+      'unknown client auth type',
+      'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  client_auth_type: Always\n',
+      ['<dir>/web.yml: tls_server_config.client_auth_type: expected one of NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert, got "Always"'],
+    ],
+    [
+      'verification without a CA',
+      'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  client_auth_type: RequireAndVerifyClientCert\n',
+      ['<dir>/web.yml: tls_server_config.client_ca_file: is required when client_auth_type is RequireAndVerifyClientCert'],
+    ],
+    [
+      'a CA without a policy',
+      'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  client_ca_file: ca.crt\n',
+      ['<dir>/web.yml: tls_server_config.client_auth_type: client_ca_file is set but client_auth_type is NoClientCert; set VerifyClientCertIfGiven or RequireAndVerifyClientCert'],
+    ],
     ['min above max', 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  min_version: TLS13\n  max_version: TLS12\n', ['<dir>/web.yml: tls_server_config.min_version: must not be above max_version (TLS12), got TLS13']],
-    ['unknown cipher', 'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  cipher_suites: [RC4]\n', [`<dir>/web.yml: tls_server_config.cipher_suites[0]: expected one of TLS_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_256_CBC_SHA, TLS_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, got "RC4"`]],
+    [
+      'unknown cipher',
+      'tls_server_config:\n  cert_file: tls.crt\n  key_file: tls.key\n  cipher_suites: [RC4]\n',
+      [
+        `<dir>/web.yml: tls_server_config.cipher_suites[0]: expected one of TLS_RSA_WITH_AES_128_CBC_SHA, TLS_RSA_WITH_AES_256_CBC_SHA, TLS_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, got "RC4"`,
+      ],
+    ],
     ['missing certificate file', 'tls_server_config:\n  cert_file: nope.crt\n  key_file: tls.key\n', ['<dir>/web.yml: tls_server_config.cert_file: cannot read <dir>/nope.crt: no such file']],
     ['not a certificate', 'tls_server_config:\n  cert_file: garbage.pem\n  key_file: tls.key\n', ['<dir>/web.yml: tls_server_config.cert_file: not a PEM certificate']],
     ['a key of another certificate', 'tls_server_config:\n  cert_file: tls.crt\n  key_file: other.key\n', ['<dir>/web.yml: tls_server_config.key_file: the key does not belong to the certificate in cert_file']],
     ['a plain password instead of a hash (not echoed)', 'basic_auth_users:\n  alice: hunter2\n', ['<dir>/web.yml: basic_auth_users.alice: expected a bcrypt hash ($2a$, $2b$ or $2y$ with cost 4-31), got a string of 7 characters']],
     ['a user name with a colon', `basic_auth_users:\n  "a:b": ${HASH}\n`, ['<dir>/web.yml: basic_auth_users.a:b: a user name must be non-empty and contain no ":"']],
-    ['a header that cannot be set', 'http_server_config:\n  headers:\n    Set-Cookie: x=1\n', ['<dir>/web.yml: http_server_config.headers.Set-Cookie: this header cannot be configured (allowed: Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy)']],
+    [
+      'a header that cannot be set',
+      'http_server_config:\n  headers:\n    Set-Cookie: x=1\n',
+      ['<dir>/web.yml: http_server_config.headers.Set-Cookie: this header cannot be configured (allowed: Strict-Transport-Security, X-Content-Type-Options, X-Frame-Options, X-XSS-Protection, Content-Security-Policy)'],
+    ],
     ['a header value outside its set', 'http_server_config:\n  headers:\n    X-Frame-Options: allow\n', ['<dir>/web.yml: http_server_config.headers.X-Frame-Options: expected one of deny, sameorigin, got "allow"']],
     ['users as a list', 'basic_auth_users: [alice]\n', ['<dir>/web.yml: basic_auth_users: expected a record, got a list']],
     ['invalid YAML', 'tls_server_config: [\n', ['<dir>/web.yml:2:1: invalid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']],
@@ -99,7 +121,10 @@ basic_auth_users:
   }
 
   void test('a missing web config file is named', () => {
-    assert.throws(() => loadWebConfig(path.join(dir, 'absent.yml')), (err: unknown) => err instanceof ConfigError && err.message === `${path.join(dir, 'absent.yml')}: cannot read the web config file: no such file`);
+    assert.throws(
+      () => loadWebConfig(path.join(dir, 'absent.yml')),
+      (err: unknown) => err instanceof ConfigError && err.message === `${path.join(dir, 'absent.yml')}: cannot read the web config file: no such file`,
+    );
   });
 
   void test('its metrics exist only with a file, and the certificate expiry only when serving TLS', async () => {

@@ -42,9 +42,15 @@ const tlsSchema = z
     client_ca_file: file.optional(),
     min_version: tlsVersion.default('TLS12'),
     max_version: tlsVersion.default('TLS13'),
-    cipher_suites: z.array(enumOf(Object.keys(CIPHER_SUITES))).min(1).optional(),
+    cipher_suites: z
+      .array(enumOf(Object.keys(CIPHER_SUITES)))
+      .min(1)
+      .optional(),
     prefer_server_cipher_suites: z.boolean().default(true),
-    curve_preferences: z.array(enumOf(Object.keys(CURVES))).min(1).optional(),
+    curve_preferences: z
+      .array(enumOf(Object.keys(CURVES)))
+      .min(1)
+      .optional(),
   })
   .superRefine((t, ctx) => {
     const verifies = t.client_auth_type === 'VerifyClientCertIfGiven' || t.client_auth_type === 'RequireAndVerifyClientCert';

@@ -13,10 +13,13 @@ function edge(observer: string, peer: string, network: Network, up: boolean, fai
 /** Every node pings every other over both networks; `down(o, p, net)` says which pings fail. */
 function mesh(nodes: string[], down: (o: string, p: string, n: Network) => FailureKind | null): Edge[] {
   const out: Edge[] = [];
-  for (const o of nodes) for (const p of nodes) if (o !== p) for (const n of ['pod', 'host'] as const) {
-    const f = down(o, p, n);
-    out.push(edge(o, p, n, f === null, f));
-  }
+  for (const o of nodes)
+    for (const p of nodes)
+      if (o !== p)
+        for (const n of ['pod', 'host'] as const) {
+          const f = down(o, p, n);
+          out.push(edge(o, p, n, f === null, f));
+        }
   return out;
 }
 
@@ -58,34 +61,69 @@ void describe('nameCauses', () => {
     const cut = (o: string, p: string) => (o === 'a' && p === 'b') || (o === 'b' && p === 'a');
     const edges = mesh(N, (o, p, n) => (n === 'pod' && cut(o, p) ? 'timeout' : null));
     const { causes } = nameCauses(input(N, Object.fromEntries(N.map((n) => [n, ok])), edges));
-    assert.deepEqual(causes.map((c) => [c.kind, c.nodes]), [['overlay-broken', ['a', 'b']]]);
+    assert.deepEqual(
+      causes.map((c) => [c.kind, c.nodes]),
+      [['overlay-broken', ['a', 'b']]],
+    );
     assert.match(causes[0]!.message, /overlay \(pod network\) broken between a and b/);
   });
 
   void it('a node whose overlay is broken towards every peer is named once', () => {
     const edges = mesh(N, (o, p, n) => (n === 'pod' && (o === 'c' || p === 'c') ? 'timeout' : null));
     const { causes } = nameCauses(input(N, Object.fromEntries(N.map((n) => [n, ok])), edges));
-    assert.deepEqual(causes.map((c) => [c.kind, c.nodes]), [['overlay-broken', ['c']]]);
+    assert.deepEqual(
+      causes.map((c) => [c.kind, c.nodes]),
+      [['overlay-broken', ['c']]],
+    );
     assert.match(causes[0]!.message, /overlay \(pod network\) broken on c: pod path down with 4 of 4 peers \(a, b, d, e\), host path up/);
   });
 
   void it('host path down with pod path up is named as the host network', () => {
     const edges = mesh(N, (o, p, n) => (n === 'host' && o === 'd' && p === 'e' ? 'timeout' : null));
     const { causes } = nameCauses(input(N, Object.fromEntries(N.map((n) => [n, ok])), edges));
-    assert.deepEqual(causes.map((c) => [c.kind, c.nodes]), [['host-network-broken', ['d', 'e']]]);
+    assert.deepEqual(
+      causes.map((c) => [c.kind, c.nodes]),
+      [['host-network-broken', ['d', 'e']]],
+    );
   });
 
   void it('a split reachability graph is a partition with both sides, seen from either side', () => {
     const A = ['a', 'b'];
     const side = (n: string) => A.includes(n);
     const edges = mesh(N, (o, p) => (side(o) !== side(p) ? 'timeout' : null));
-    const fromA = nameCauses(input(N, { a: ok, b: ok, c: gone(), d: gone(), e: gone() }, edges.filter((e) => side(e.observer)), 'a'));
-    assert.deepEqual(fromA.partitions, [['a', 'b'], ['c', 'd', 'e']]);
-    assert.deepEqual(fromA.causes.map((c) => c.kind), ['partition']);
-    assert.deepEqual(fromA.causes[0]!.sides, [['a', 'b'], ['c', 'd', 'e']]);
+    const fromA = nameCauses(
+      input(
+        N,
+        { a: ok, b: ok, c: gone(), d: gone(), e: gone() },
+        edges.filter((e) => side(e.observer)),
+        'a',
+      ),
+    );
+    assert.deepEqual(fromA.partitions, [
+      ['a', 'b'],
+      ['c', 'd', 'e'],
+    ]);
+    assert.deepEqual(
+      fromA.causes.map((c) => c.kind),
+      ['partition'],
+    );
+    assert.deepEqual(fromA.causes[0]!.sides, [
+      ['a', 'b'],
+      ['c', 'd', 'e'],
+    ]);
     assert.match(fromA.causes[0]!.message, /a, b .*cannot reach c, d, e/);
-    const fromD = nameCauses(input(N, { a: gone(), b: gone(), c: ok, d: ok, e: ok }, edges.filter((e) => !side(e.observer)), 'd'));
-    assert.deepEqual(fromD.partitions, [['c', 'd', 'e'], ['a', 'b']]);
+    const fromD = nameCauses(
+      input(
+        N,
+        { a: gone(), b: gone(), c: ok, d: ok, e: ok },
+        edges.filter((e) => !side(e.observer)),
+        'd',
+      ),
+    );
+    assert.deepEqual(fromD.partitions, [
+      ['c', 'd', 'e'],
+      ['a', 'b'],
+    ]);
     assert.match(fromD.causes[0]!.message, /c, d, e .*cannot reach a, b/);
   });
 
@@ -101,20 +139,29 @@ void describe('nameCauses', () => {
       ],
     };
     const { causes } = nameCauses(input(N, { a: ok, b: sick, c: ok, d: ok, e: ok }, edges));
-    assert.deepEqual(causes.map((c) => [c.kind, c.severity, c.nodes, c.probes]), [['probe-failing', 'critical', ['b'], ['etcd', 'node']]]);
+    assert.deepEqual(
+      causes.map((c) => [c.kind, c.severity, c.nodes, c.probes]),
+      [['probe-failing', 'critical', ['b'], ['etcd', 'node']]],
+    );
   });
 
   void it('names a peer whose clock most observers find off', () => {
     const edges = mesh(N, () => null).map((e) => (e.peer === 'e' ? { ...e, clockOffsetSeconds: 0.45 } : e));
     const { causes } = nameCauses(input(N, Object.fromEntries(N.map((n) => [n, ok])), edges));
-    assert.deepEqual(causes.map((c) => [c.kind, c.nodes]), [['clock-offset', ['e']]]);
+    assert.deepEqual(
+      causes.map((c) => [c.kind, c.nodes]),
+      [['clock-offset', ['e']]],
+    );
     assert.match(causes[0]!.message, /clock of e is 0\.450 s ahead/);
   });
 
   void it('a node that gave a malformed answer is unknown, not down', () => {
     const edges = mesh(N, (_o, p) => (p === 'e' ? 'bad' : null));
     const { causes } = nameCauses(input(N, { a: ok, b: ok, c: ok, d: ok, e: { ok: false, failure: 'bad', error: 'malformed answer: node: expected string' } }, edges));
-    assert.deepEqual(causes.map((c) => [c.kind, c.nodes]), [['node-unknown', ['e']]]);
+    assert.deepEqual(
+      causes.map((c) => [c.kind, c.nodes]),
+      [['node-unknown', ['e']]],
+    );
     assert.match(causes[0]!.message, /malformed answer/);
   });
 });

@@ -46,7 +46,11 @@ export function nameCauses(input: CauseInput): { causes: Cause[]; partitions: st
     ['host', 'host-network-broken', 'warning', { what: 'host network', down: 'host path down', up: 'pod path up' }],
   ] as const) {
     const broken = brokenLinks(input.edges, network);
-    const g = groupByNode(broken.pairs.filter(([a, b]) => !lostSet.has(a) && !lostSet.has(b)), input.edges, network);
+    const g = groupByNode(
+      broken.pairs.filter(([a, b]) => !lostSet.has(a) && !lostSet.has(b)),
+      input.edges,
+      network,
+    );
     for (const n of g.nodes) {
       const since = iso(earliest(n.partners.map((p) => broken.since.get(pairKey(n.node, p)))));
       causes.push({ kind, severity, nodes: [n.node], since, message: `${words.what} broken on ${n.node}: ${words.down} with ${n.partners.length} of ${n.of} peers (${list(n.partners)}), ${words.up}` });
@@ -80,7 +84,7 @@ export function nameCauses(input: CauseInput): { causes: Cause[]; partitions: st
     const a = input.answers.get(node);
     if (lostSet.has(node) || (a?.ok && (a.verdict !== 'unknown' || a.probes.length === 0))) continue;
     if (farSet.has(node)) continue;
-    const why = !a ? 'no answer' : a.ok ? 'no probe has reported yet' : a.asked === false ? 'known only from its peers\' pings, not asked' : `its agent did not answer usefully (${a.error})`;
+    const why = !a ? 'no answer' : a.ok ? 'no probe has reported yet' : a.asked === false ? "known only from its peers' pings, not asked" : `its agent did not answer usefully (${a.error})`;
     const since = a && !a.ok ? iso(earliest((byPeer.get(node) ?? []).filter((e) => !e.up).map((e) => e.since))) : null;
     causes.push({ kind: 'node-unknown', severity: 'warning', nodes: [node], since, message: `state of ${node} unknown: ${why}` });
   }
@@ -88,4 +92,3 @@ export function nameCauses(input: CauseInput): { causes: Cause[]; partitions: st
   causes.sort((x, y) => rank(x) - rank(y));
   return { causes, partitions };
 }
-

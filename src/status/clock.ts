@@ -22,7 +22,10 @@ export function clockCauses(input: CauseInput, byPeer: EdgeIndex): Cause[] {
     }
     const seen = [...perObserver.values()];
     if (seen.length === 0) continue;
-    const reading = clockReading(seen.map((e) => e.clockOffsetSeconds!), t);
+    const reading = clockReading(
+      seen.map((e) => e.clockOffsetSeconds!),
+      t,
+    );
     const m = reading.median;
     if (Math.abs(m) <= t) continue;
     const agreeing = seen.filter((e) => reading.agrees(e.clockOffsetSeconds!));
@@ -37,7 +40,13 @@ export function clockCauses(input: CauseInput, byPeer: EdgeIndex): Cause[] {
       });
     } else if (input.nodes.length === 2 && seen.length === 1 && peer < seen[0]!.observer) {
       const other = seen[0]!.observer;
-      out.push({ kind: 'clock-offset', severity: 'warning', nodes: [peer, other], since, message: `clocks of ${peer} and ${other} differ by ${Math.abs(m).toFixed(3)} s (threshold ${t} s); with two nodes there is no third to say which is off` });
+      out.push({
+        kind: 'clock-offset',
+        severity: 'warning',
+        nodes: [peer, other],
+        since,
+        message: `clocks of ${peer} and ${other} differ by ${Math.abs(m).toFixed(3)} s (threshold ${t} s); with two nodes there is no third to say which is off`,
+      });
     }
   }
   return out;

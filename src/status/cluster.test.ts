@@ -25,11 +25,14 @@ void describe('mergeCluster', () => {
     const s = mergeCluster({ asker: 'a', time: Date.UTC(2026, 0, 1), nodes: ['a', 'b', 'c'], results, clockOffsetThresholdSeconds: 0.3 });
     assert.equal(s.observer, 'a');
     assert.equal(s.time, '2026-01-01T00:00:00.000Z');
-    assert.deepEqual(s.nodes.map((n) => [n.name, n.verdict, n.answered, n.error]), [
-      ['a', 'ok', true, null],
-      ['b', 'ok', true, null],
-      ['c', 'unreachable', false, 'timeout after 1000 ms'],
-    ]);
+    assert.deepEqual(
+      s.nodes.map((n) => [n.name, n.verdict, n.answered, n.error]),
+      [
+        ['a', 'ok', true, null],
+        ['b', 'ok', true, null],
+        ['c', 'unreachable', false, 'timeout after 1000 ms'],
+      ],
+    );
     assert.deepEqual(s.nodes[2]!.unreachableFrom, { pod: ['a', 'b'], host: ['a'] });
     assert.equal(s.reachability.length, 6);
     assert.deepEqual(s.reachability[0], { observer: 'a', peer: 'b', network: 'pod', up: true, rttSeconds: 0.002 });
@@ -39,9 +42,19 @@ void describe('mergeCluster', () => {
   void it('adds nodes only peers know of, and is unknown when a node cannot be judged', () => {
     const results = new Map<string, FanoutResult>([['a', local('a', [obs('z', 'pod', true)])]]);
     const s = mergeCluster({ asker: 'a', time: 0, nodes: ['a', 'b'], results, clockOffsetThresholdSeconds: 0.3 });
-    assert.deepEqual(s.nodes.map((n) => [n.name, n.error]), [['a', null], ['b', 'not asked'], ['z', 'not asked']]);
+    assert.deepEqual(
+      s.nodes.map((n) => [n.name, n.error]),
+      [
+        ['a', null],
+        ['b', 'not asked'],
+        ['z', 'not asked'],
+      ],
+    );
     assert.equal(s.verdict, 'unknown');
-    assert.deepEqual(s.causes.map((c) => c.kind), ['node-unknown', 'node-unknown']);
+    assert.deepEqual(
+      s.causes.map((c) => c.kind),
+      ['node-unknown', 'node-unknown'],
+    );
   });
 
   void it('is healthy when every node answers ok and every ping got through', () => {
@@ -64,7 +77,7 @@ void describe('mergeCluster at scale', () => {
       if (i === 0) return; // n0000 is silent
       results.set(name, local(name, [obs(names[(i + 1) % n]!, 'pod', i !== n - 1), obs(names[(i + 2) % n]!, 'pod', true)]));
     });
-    results.set('n0000', { ok: false, failure: 'timeout', error: 'not asked: down in this agent\'s pings since 2026-01-01T00:00:00.000Z (timeout after 2000 ms)', asked: false, downSince: '2026-01-01T00:00:00.000Z' });
+    results.set('n0000', { ok: false, failure: 'timeout', error: "not asked: down in this agent's pings since 2026-01-01T00:00:00.000Z (timeout after 2000 ms)", asked: false, downSince: '2026-01-01T00:00:00.000Z' });
     return { names, results };
   };
 
@@ -72,7 +85,10 @@ void describe('mergeCluster at scale', () => {
     const { names, results } = big(150);
     const s = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3 });
     assert.equal(s.reachabilityShown, 'down');
-    assert.deepEqual(s.reachability.map((e) => [e.observer, e.peer, e.up]), [['n0149', 'n0000', false]]);
+    assert.deepEqual(
+      s.reachability.map((e) => [e.observer, e.peer, e.up]),
+      [['n0149', 'n0000', false]],
+    );
     const all = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3, allEdges: true });
     assert.equal(all.reachabilityShown, 'all');
     assert.equal(all.reachability.length, 149 * 2);
@@ -85,7 +101,7 @@ void describe('mergeCluster at scale', () => {
     assert.equal(s.reachability.length, 19 * 2);
   });
 
-  void it('marks a node answered for from the asking agent\'s own pings', () => {
+  void it("marks a node answered for from the asking agent's own pings", () => {
     const { names, results } = big(20);
     const s = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3 });
     const n0 = s.nodes.find((n) => n.name === 'n0000')!;
@@ -97,7 +113,17 @@ void describe('mergeCluster at scale', () => {
 });
 
 void describe('mergeCluster probe detail', () => {
-  const probe = (name: string, verdict: 'ok' | 'critical') => ({ name, verdict, reason: verdict === 'ok' ? null : 'error', message: `${name} says so`, since: 'S', lastRun: 'L', durationSeconds: 0.1, skipped: false, observations: { ms: 1 } });
+  const probe = (name: string, verdict: 'ok' | 'critical') => ({
+    name,
+    verdict,
+    reason: verdict === 'ok' ? null : 'error',
+    message: `${name} says so`,
+    since: 'S',
+    lastRun: 'L',
+    durationSeconds: 0.1,
+    skipped: false,
+    observations: { ms: 1 },
+  });
   const withProbes = (n: number) => {
     const names = Array.from({ length: n }, (_, i) => `n${String(i).padStart(4, '0')}`);
     const results = new Map<string, FanoutResult>(names.map((name) => [name, { ok: true, status: { node: name, verdict: 'critical', time: '', probes: [probe('etcd', 'ok'), probe('dns', 'critical')], peers: [] } }]));

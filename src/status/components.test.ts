@@ -44,10 +44,13 @@ void describe('component causes', () => {
 
   void it('a member reached by different addresses is still one member, by its name', () => {
     const causes = causesOf({ alpha: answer(etcdSeeing(650, 'critical', 0, '127.0.0.1:2379')), bravo: answer(etcdSeeing(600, 'critical', 0)) });
-    assert.deepEqual(causes.map((c) => c.message), ['etcd member etcd-b: writes slow (600–650 ms), seen by 2 of 2 agents']);
+    assert.deepEqual(
+      causes.map((c) => c.message),
+      ['etcd member etcd-b: writes slow (600–650 ms), seen by 2 of 2 agents'],
+    );
   });
 
-  void it('etcd quorum lost is one cause besides the members down, and TLS trouble stays the agent\'s', () => {
+  void it("etcd quorum lost is one cause besides the members down, and TLS trouble stays the agent's", () => {
     const lost = (node: string) =>
       probe('etcd', 'critical', {
         reason: 'quorum-lost',
@@ -61,7 +64,11 @@ void describe('component causes', () => {
         }),
         message: `${node} sees quorum lost`,
       });
-    const tls = probe('etcd', 'critical', { reason: 'tls', ...etcdFacts({ members: [member('10.0.0.1:2379', { up: false, putMs: null, problem: { verdict: 'critical', reason: 'tls' } })], clusterProblem: null }), message: 'etcd 10.0.0.1:2379: TLS handshake failed' });
+    const tls = probe('etcd', 'critical', {
+      reason: 'tls',
+      ...etcdFacts({ members: [member('10.0.0.1:2379', { up: false, putMs: null, problem: { verdict: 'critical', reason: 'tls' } })], clusterProblem: null }),
+      message: 'etcd 10.0.0.1:2379: TLS handshake failed',
+    });
     const causes = causesOf({ alpha: answer(lost('alpha')), bravo: answer(lost('bravo')), charlie: answer(tls) });
     assert.deepEqual(causes.map((c) => c.message).sort(), [
       'charlie: etcd critical: etcd 10.0.0.1:2379: TLS handshake failed',
@@ -75,15 +82,21 @@ void describe('component causes', () => {
     const api = probe('apiserver', 'critical', { reason: 'api-error', message: 'GET https://10.96.0.1/livez: connect ECONNREFUSED' });
     const pods = probe('pod-scheduling', 'critical', { reason: 'api-error', message: 'creating the probe pod: connect ECONNREFUSED' });
     const causes = causesOf({ alpha: answer(api, pods), bravo: answer(api, pods), charlie: answer(api, pods) });
-    assert.deepEqual(causes.map((c) => [c.kind, c.message]), [['apiserver-down', 'API server failing from every agent (3 of 3): GET https://10.96.0.1/livez: connect ECONNREFUSED']]);
+    assert.deepEqual(
+      causes.map((c) => [c.kind, c.message]),
+      [['apiserver-down', 'API server failing from every agent (3 of 3): GET https://10.96.0.1/livez: connect ECONNREFUSED']],
+    );
   });
 
-  void it('the API server failing from one agent is that node\'s path, with the failing checks', () => {
+  void it("the API server failing from one agent is that node's path, with the failing checks", () => {
     const bad = probe('apiserver', 'critical', { reason: 'api-error', message: 'GET https://10.96.0.1/livez: timeout' });
     const pods = probe('pod-scheduling', 'critical', { reason: 'api-error', message: 'creating the probe pod: timeout' });
     const readyz = probe('apiserver', 'critical', { reason: 'readyz-failed', ...apiserverFacts({ failingChecks: { readyz: ['etcd', 'informer-sync'] } }) });
     const one = causesOf({ alpha: answer(probe('apiserver', 'ok'), probe('pod-scheduling', 'ok')), bravo: answer(bad, pods), charlie: answer(probe('apiserver', 'ok')) });
-    assert.deepEqual(one.map((c) => [c.kind, c.nodes]), [['apiserver-path', ['bravo']]]);
+    assert.deepEqual(
+      one.map((c) => [c.kind, c.nodes]),
+      [['apiserver-path', ['bravo']]],
+    );
     assert.match(one[0]!.message, /^API server failing from bravo only \(1 of 3 agents; the others reach it\): the path from that node — bravo: api-error: GET https:\/\/10\.96\.0\.1\/livez: timeout$/);
     const checks = causesOf({ alpha: answer(probe('apiserver', 'ok')), bravo: answer(readyz), charlie: answer(probe('apiserver', 'ok')) });
     assert.match(checks[0]!.message, /bravo: \/readyz failing: etcd,informer-sync/);
@@ -92,21 +105,36 @@ void describe('component causes', () => {
   void it('DNS failing everywhere is cluster DNS; on one node, that node', () => {
     const bad = probe('dns', 'critical', { reason: 'timeout', message: 'kubernetes.default.svc (A): no answer in time' });
     const all = causesOf({ alpha: answer(bad), bravo: answer(bad), charlie: answer(bad) });
-    assert.deepEqual(all.map((c) => [c.kind, c.message]), [['dns-down', 'cluster DNS failing from every agent (3 of 3): kubernetes.default.svc (A): no answer in time']]);
+    assert.deepEqual(
+      all.map((c) => [c.kind, c.message]),
+      [['dns-down', 'cluster DNS failing from every agent (3 of 3): kubernetes.default.svc (A): no answer in time']],
+    );
     const one = causesOf({ alpha: answer(probe('dns', 'ok')), bravo: answer(probe('dns', 'ok')), charlie: answer(bad) });
-    assert.deepEqual(one.map((c) => [c.kind, c.nodes, c.message]), [['dns-node', ['charlie'], 'DNS failing on charlie only (1 of 3 agents; the others resolve): charlie: kubernetes.default.svc (A): no answer in time']]);
+    assert.deepEqual(
+      one.map((c) => [c.kind, c.nodes, c.message]),
+      [['dns-node', ['charlie'], 'DNS failing on charlie only (1 of 3 agents; the others resolve): charlie: kubernetes.default.svc (A): no answer in time']],
+    );
   });
 
-  void it('no probe pod scheduled anywhere is the scheduler; one node\'s pods failing is its kubelet or runtime', () => {
+  void it("no probe pod scheduled anywhere is the scheduler; one node's pods failing is its kubelet or runtime", () => {
     const unscheduled = probe('pod-scheduling', 'critical', { reason: 'unschedulable', message: 'probe pod not scheduled within 30.0 s', ...podFacts({ scheduled: false }) });
     const all = causesOf({ alpha: answer(unscheduled), bravo: answer(unscheduled), charlie: answer(unscheduled) });
-    assert.deepEqual(all.map((c) => [c.kind, c.message]), [['scheduler', 'scheduler: no probe pod gets scheduled on any node (3 of 3): probe pod not scheduled within 30.0 s']]);
+    assert.deepEqual(
+      all.map((c) => [c.kind, c.message]),
+      [['scheduler', 'scheduler: no probe pod gets scheduled on any node (3 of 3): probe pod not scheduled within 30.0 s']],
+    );
     const runtime = probe('pod-scheduling', 'critical', { reason: 'container-create', message: 'on node charlie: failed to create containerd task', ...podFacts({ scheduled: true }) });
     const one = causesOf({ alpha: answer(probe('pod-scheduling', 'ok')), bravo: answer(probe('pod-scheduling', 'ok')), charlie: answer(runtime) });
-    assert.deepEqual(one.map((c) => [c.kind, c.nodes, c.message]), [['pod-startup', ['charlie'], 'kubelet or container runtime on charlie: probe pod container-create (on node charlie: failed to create containerd task); 2 of 3 nodes start theirs']]);
+    assert.deepEqual(
+      one.map((c) => [c.kind, c.nodes, c.message]),
+      [['pod-startup', ['charlie'], 'kubelet or container runtime on charlie: probe pod container-create (on node charlie: failed to create containerd task); 2 of 3 nodes start theirs']],
+    );
     const rejected = probe('pod-scheduling', 'critical', { reason: 'kubelet-rejected', message: "on node charlie: the kubelet rejected the pod (OutOfcpu): Node didn't have enough resource: cpu", ...podFacts({ scheduled: true }) });
     const full = causesOf({ alpha: answer(probe('pod-scheduling', 'ok')), bravo: answer(probe('pod-scheduling', 'ok')), charlie: answer(rejected) });
-    assert.deepEqual(full.map((c) => [c.kind, c.nodes, c.message]), [['pod-startup', ['charlie'], "kubelet on charlie: probe pod kubelet-rejected (on node charlie: the kubelet rejected the pod (OutOfcpu): Node didn't have enough resource: cpu); 2 of 3 nodes start theirs"]]);
+    assert.deepEqual(
+      full.map((c) => [c.kind, c.nodes, c.message]),
+      [['pod-startup', ['charlie'], "kubelet on charlie: probe pod kubelet-rejected (on node charlie: the kubelet rejected the pod (OutOfcpu): Node didn't have enough resource: cpu); 2 of 3 nodes start theirs"]],
+    );
   });
 
   void it('a Kubernetes probe the API server did not answer is never blamed on the kubelet or named a probe failure: the API server from that node, or nothing once it has answered since', () => {
@@ -115,22 +143,38 @@ void describe('component causes', () => {
     const healthy = answer(apiOk(60), probe('pod-scheduling', 'ok'), probe('control-plane', 'ok'));
     // The pod run failed during an outage that has ended: charlie's apiserver probe has had an answer since.
     const after = causesOf({ alpha: healthy, bravo: healthy, charlie: answer(apiOk(60), refused('pod-scheduling', 30), refused('control-plane', 50)) });
-    assert.deepEqual(after.map((c) => [c.kind, c.message]), []);
+    assert.deepEqual(
+      after.map((c) => [c.kind, c.message]),
+      [],
+    );
     // No answer since (the apiserver probe last ran before): the API server failing for charlie's requests.
     const now = causesOf({ alpha: healthy, bravo: healthy, charlie: answer(apiOk(20), refused('pod-scheduling', 30), refused('control-plane', 50)) });
-    assert.deepEqual(now.map((c) => [c.kind, c.nodes, c.message]), [
-      ['apiserver-path', ['charlie'], 'API server failing from charlie only (no answer to that node since): pod-scheduling: read node charlie: cannot reach the API server: ECONNREFUSED; control-plane: read node charlie: cannot reach the API server: ECONNREFUSED'],
-    ]);
+    assert.deepEqual(
+      now.map((c) => [c.kind, c.nodes, c.message]),
+      [
+        [
+          'apiserver-path',
+          ['charlie'],
+          'API server failing from charlie only (no answer to that node since): pod-scheduling: read node charlie: cannot reach the API server: ECONNREFUSED; control-plane: read node charlie: cannot reach the API server: ECONNREFUSED',
+        ],
+      ],
+    );
     // Every node's pod run unanswered, no answer since: the API server, once.
     const down = answer(apiOk(20), refused('pod-scheduling', 30));
     const all = causesOf({ alpha: down, bravo: down, charlie: down });
-    assert.deepEqual(all.map((c) => [c.kind, c.message]), [['apiserver-down', "API server failing every agent's requests (3 of 3; no answer since): pod-scheduling: read node charlie: cannot reach the API server: ECONNREFUSED"]]);
+    assert.deepEqual(
+      all.map((c) => [c.kind, c.message]),
+      [['apiserver-down', "API server failing every agent's requests (3 of 3; no answer since): pod-scheduling: read node charlie: cannot reach the API server: ECONNREFUSED"]],
+    );
   });
 
-  void it('a node-local failure stays that node\'s, with since', () => {
+  void it("a node-local failure stays that node's, with since", () => {
     const disk = probe('node', 'warning', { reason: 'filesystem-full', message: '/var 91% used', since: at(42) });
     const causes = causesOf({ alpha: answer(probe('node', 'ok')), bravo: answer(disk), charlie: answer(probe('node', 'ok')) });
-    assert.deepEqual(causes.map((c) => [c.kind, c.nodes, c.message, c.since]), [['probe-failing', ['bravo'], 'bravo: node warning: /var 91% used', at(42)]]);
+    assert.deepEqual(
+      causes.map((c) => [c.kind, c.nodes, c.message, c.since]),
+      [['probe-failing', ['bravo'], 'bravo: node warning: /var 91% used', at(42)]],
+    );
   });
 });
 
@@ -140,7 +184,10 @@ void describe('since on network causes', () => {
       .filter((e) => e.observer !== 'charlie')
       .map((e) => (e.peer === 'charlie' ? { ...e, up: false, failure: 'timeout' as const, clockOffsetSeconds: null, since: e.observer === 'alpha' ? T0 + 5000 : T0 + 3000 } : e));
     const causes = causesOf({ alpha: answer(), bravo: answer(), charlie: { ok: false, failure: 'timeout', error: 'timeout' } }, edges);
-    assert.deepEqual(causes.map((c) => [c.kind, c.since]), [['node-down', at(3)]]);
+    assert.deepEqual(
+      causes.map((c) => [c.kind, c.since]),
+      [['node-down', at(3)]],
+    );
   });
 });
 
@@ -161,12 +208,18 @@ void describe('clock consensus', () => {
 
   void it('the skewed node is named once two observers agree, and nobody else', () => {
     const causes = causesOf({ alpha: ok, bravo: ok, charlie: ok }, skewed({ alpha: { bravo: -2, charlie: -2 }, bravo: { alpha: 2.004, charlie: 0 }, charlie: { alpha: 2.008, bravo: 0 } }));
-    assert.deepEqual(causes.map((c) => [c.kind, c.nodes, c.since]), [['clock-offset', ['alpha'], at(0)]]);
+    assert.deepEqual(
+      causes.map((c) => [c.kind, c.nodes, c.since]),
+      [['clock-offset', ['alpha'], at(0)]],
+    );
     assert.match(causes[0]!.message, /^clock of alpha is 2\.006 s ahead of 2 of 2 observers/);
   });
 
   void it('two nodes alone are named together', () => {
     const causes = causesOf({ alpha: ok, bravo: ok }, skewed({ alpha: { bravo: -2 }, bravo: { alpha: 2 } }, ['alpha', 'bravo']));
-    assert.deepEqual(causes.map((c) => c.nodes), [['alpha', 'bravo']]);
+    assert.deepEqual(
+      causes.map((c) => c.nodes),
+      [['alpha', 'bravo']],
+    );
   });
 });

@@ -95,8 +95,17 @@ function unansweredRequests(input: ComponentInput, c: Collector, api: ApiView, c
   const nodes = [...new Set(uncovered.map((r) => r.node))].sort(byCodeUnit);
   const first = nodes.map((n) => uncovered.find((r) => r.node === n)!);
   const of = input.probes.size;
-  if (nodes.length === of && of >= 2) c.shared('apiserver-down', 'API server', first, of, `API server failing every agent's requests (${of} of ${of}; no answer since): ${distinct(uncovered.map((r) => `${r.probe.name}: ${r.probe.message}`))}`);
-  else c.shared('apiserver-path', 'API server', first, of, `API server failing from ${list(nodes)} only (no answer to ${nodes.length === 1 ? 'that node' : 'those nodes'} since): ${uncovered.map((r) => `${nodes.length === 1 ? '' : `${r.node} `}${r.probe.name}: ${r.probe.message}`).join('; ')}`, nodes);
+  if (nodes.length === of && of >= 2)
+    c.shared('apiserver-down', 'API server', first, of, `API server failing every agent's requests (${of} of ${of}; no answer since): ${distinct(uncovered.map((r) => `${r.probe.name}: ${r.probe.message}`))}`);
+  else
+    c.shared(
+      'apiserver-path',
+      'API server',
+      first,
+      of,
+      `API server failing from ${list(nodes)} only (no answer to ${nodes.length === 1 ? 'that node' : 'those nodes'} since): ${uncovered.map((r) => `${nodes.length === 1 ? '' : `${r.node} `}${r.probe.name}: ${r.probe.message}`).join('; ')}`,
+      nodes,
+    );
   for (const r of uncovered) c.explain(r.node, r.probe.name);
   for (const n of nodes) api.cutOff.add(n);
 }
@@ -118,7 +127,13 @@ export function componentCauses(input: ComponentInput, probes: readonly ProbeDef
   const checkers = read(probes.filter((d) => d.checksApi));
   correlate(checkers);
   const users = read(probes.filter(usesApi));
-  unansweredRequests(input, c, api, checkers.map((s) => s.runs), users);
+  unansweredRequests(
+    input,
+    c,
+    api,
+    checkers.map((s) => s.runs),
+    users,
+  );
   correlate(users);
   return { causes: c.causes, explained: c.explained };
 }

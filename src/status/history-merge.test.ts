@@ -12,13 +12,26 @@ void describe('mergeHistory', () => {
       ['b', { events: [ev(4, 40), ev(3, 20)], next: null }],
     ]);
     const page = mergeHistory(pages, 3, {});
-    assert.deepEqual(page.events.map((e) => `${e.node}${e.id}`), ['a9', 'b4', 'a8']);
+    assert.deepEqual(
+      page.events.map((e) => `${e.node}${e.id}`),
+      ['a9', 'b4', 'a8'],
+    );
     assert.deepEqual(decodeCursor(page.next!), { a: 8, b: 4 });
   });
 
   void it('marks a node done once all its events are delivered, and ends when every node is', () => {
-    const page = mergeHistory(new Map([['a', { events: [ev(2, 5)], next: null }], ['b', { events: [], next: null }]]), 10, { a: 3 });
-    assert.deepEqual(page.events.map((e) => e.id), [2]);
+    const page = mergeHistory(
+      new Map([
+        ['a', { events: [ev(2, 5)], next: null }],
+        ['b', { events: [], next: null }],
+      ]),
+      10,
+      { a: 3 },
+    );
+    assert.deepEqual(
+      page.events.map((e) => e.id),
+      [2],
+    );
     assert.equal(page.next, null);
   });
 

@@ -135,7 +135,7 @@ class CountHeap {
   push(v: [number, string]): void {
     const a = this.#a;
     a.push(v);
-    for (let i = a.length - 1; i > 0; ) {
+    for (let i = a.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (!this.#before(a[i]!, a[p]!)) break;
       [a[i], a[p]] = [a[p]!, a[i]!];
@@ -148,7 +148,7 @@ class CountHeap {
     const last = a.pop();
     if (a.length > 0 && last) {
       a[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
@@ -172,7 +172,10 @@ export function groupByNode(pairs: readonly [string, string][], edges: readonly 
   if (pairs.length === 0) return { nodes: [], pairs: [] };
   const partnersOf = new Map<string, Set<string>>();
   for (const [a, b] of pairs) {
-    for (const [x, y] of [[a, b], [b, a]] as const) {
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       const s = partnersOf.get(x);
       if (s) s.add(y);
       else partnersOf.set(x, new Set([y]));
@@ -239,4 +242,3 @@ export function reachComponents(input: CauseInput): string[][] {
 }
 
 export const pairKey = (a: string, b: string) => [a, b].sort().join('\0');
-

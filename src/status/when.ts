@@ -12,4 +12,3 @@ export const earliestIso = (xs: Iterable<string | null | undefined>): string | n
   for (const x of xs) if (typeof x === 'string' && (m === null || x < m)) m = x;
   return m;
 };
-

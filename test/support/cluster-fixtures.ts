@@ -31,7 +31,15 @@ export interface FixtureOptions {
 }
 
 const probe = (name: string, verdict: ProbeStatus['verdict'], message: string, since: string): ProbeStatus => ({
-  name, verdict, reason: verdict === 'ok' ? null : 'error', message, since, lastRun: since, durationSeconds: 0.012, skipped: false, observations: null,
+  name,
+  verdict,
+  reason: verdict === 'ok' ? null : 'error',
+  message,
+  since,
+  lastRun: since,
+  durationSeconds: 0.012,
+  skipped: false,
+  observations: null,
 });
 
 export function fixtureCluster(o: FixtureOptions): ClusterStatus {
@@ -52,21 +60,39 @@ export function fixtureCluster(o: FixtureOptions): ClusterStatus {
   }
   const observer = o.observer ?? o.nodes.find((n) => !down.has(n))!;
   const nodes: ClusterNode[] = o.nodes.map((name) => {
-    const answered = !down.has(name) && reaches(observer, name) || name === observer;
-    const probes = answered ? names.map((p) => {
-      const f = o.failing?.[name]?.[p];
-      return probe(p, f?.[0] ?? 'ok', f?.[1] ?? `${p} fine`, since);
-    }) : [];
+    const answered = (!down.has(name) && reaches(observer, name)) || name === observer;
+    const probes = answered
+      ? names.map((p) => {
+          const f = o.failing?.[name]?.[p];
+          return probe(p, f?.[0] ?? 'ok', f?.[1] ?? `${p} fine`, since);
+        })
+      : [];
     const unreachableFrom = { pod: [] as string[], host: [] as string[] };
     for (const a of o.nodes) if (a !== name && !down.has(a) && !reaches(a, name)) for (const k of ['pod', 'host'] as Network[]) unreachableFrom[k].push(a);
     const worst = probes.some((p) => p.verdict === 'critical') ? 'critical' : probes.some((p) => p.verdict === 'warning') ? 'warning' : 'ok';
     return { name, verdict: answered ? worst : 'unreachable', answered, error: answered ? null : 'timeout after 2000 ms', probes, unreachableFrom };
   });
   const causes: Cause[] = [];
-  for (const n of down) causes.push({ kind: 'node-down', severity: 'critical', nodes: [n], since: new Date(Date.parse(time) - 240_000).toISOString(), message: `node ${n} is down or isolated: unreachable from ${o.nodes.length - down.size} of ${o.nodes.length - down.size} observers on both networks` });
-  if (o.partitions?.length) causes.push({ kind: 'partition', severity: 'critical', nodes: o.partitions.flat(), sides: o.partitions, since: null, message: `the network is partitioned: ${o.partitions.map((g) => `{${g.join(', ')}}`).join(' and ')} do not reach each other` });
+  for (const n of down)
+    causes.push({
+      kind: 'node-down',
+      severity: 'critical',
+      nodes: [n],
+      since: new Date(Date.parse(time) - 240_000).toISOString(),
+      message: `node ${n} is down or isolated: unreachable from ${o.nodes.length - down.size} of ${o.nodes.length - down.size} observers on both networks`,
+    });
+  if (o.partitions?.length)
+    causes.push({
+      kind: 'partition',
+      severity: 'critical',
+      nodes: o.partitions.flat(),
+      sides: o.partitions,
+      since: null,
+      message: `the network is partitioned: ${o.partitions.map((g) => `{${g.join(', ')}}`).join(' and ')} do not reach each other`,
+    });
   for (const [node, probes] of Object.entries(o.failing ?? {})) {
-    for (const [p, [verdict, message]] of Object.entries(probes)) causes.push({ kind: 'probe-failing', severity: verdict === 'critical' ? 'critical' : 'warning', nodes: [node], probes: [p], since, message: `${p} is ${verdict} on ${node}: ${message}` });
+    for (const [p, [verdict, message]] of Object.entries(probes))
+      causes.push({ kind: 'probe-failing', severity: verdict === 'critical' ? 'critical' : 'warning', nodes: [node], probes: [p], since, message: `${p} is ${verdict} on ${node}: ${message}` });
   }
   return { observer, time, verdict: causes.length ? 'degraded' : 'healthy', causes, nodes, reachability, reachabilityShown: 'all', partitions: o.partitions ?? [] };
 }
@@ -99,7 +125,10 @@ export function fixtureRouter(current: () => { status: ClusterStatus; history: (
 }
 
 /** A real agent HTTP app (local status, local history, the page) plus the fixture cluster API, on loopback port 0. */
-export async function startFixtureServer(current: () => { status: ClusterStatus; history: (HistoryEvent & { node: string })[]; token?: string; peers?: PeerObservation[] }, node = current().status.observer): Promise<{ url: string; close(): Promise<void> }> {
+export async function startFixtureServer(
+  current: () => { status: ClusterStatus; history: (HistoryEvent & { node: string })[]; token?: string; peers?: PeerObservation[] },
+  node = current().status.observer,
+): Promise<{ url: string; close(): Promise<void> }> {
   const registry = new Registry();
   const status = new LocalStatus({ node, probes: ['node', 'etcd'], now: () => Date.now() });
   const history = new HistoryStore(':memory:');

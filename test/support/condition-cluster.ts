@@ -6,8 +6,17 @@ import path from 'node:path';
 import { ApiSim, writeKubeconfig } from './apisim/index.ts';
 import { freePort, loopbackAddresses, removeDir, type PeerAgent } from './peer-agents.ts';
 
-export interface Condition { type: string; status: string; reason: string; message: string }
-export interface ClusterEvent { type: string; reason: string; involvedObject: { name: string } }
+export interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+export interface ClusterEvent {
+  type: string;
+  reason: string;
+  involvedObject: { name: string };
+}
 
 export interface ConditionCluster {
   sim: ApiSim;

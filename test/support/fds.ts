@@ -57,5 +57,8 @@ export function fdKinds(pid: number, names: Record<string, string> = {}): Map<st
 
 /** The kinds whose count differs between two readings, as "kind: a -> b". */
 export function fdDiff(before: Map<string, number>, after: Map<string, number>): string[] {
-  return [...new Set([...before.keys(), ...after.keys()])].filter((k) => (before.get(k) ?? 0) !== (after.get(k) ?? 0)).sort().map((k) => `${k}: ${before.get(k) ?? 0} -> ${after.get(k) ?? 0}`);
+  return [...new Set([...before.keys(), ...after.keys()])]
+    .filter((k) => (before.get(k) ?? 0) !== (after.get(k) ?? 0))
+    .sort()
+    .map((k) => `${k}: ${before.get(k) ?? 0} -> ${after.get(k) ?? 0}`);
 }

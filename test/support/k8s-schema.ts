@@ -4,7 +4,10 @@
 // the attribute maps of @kubernetes/client-node's generated models.
 import * as k8s from '@kubernetes/client-node';
 
-interface Attribute { baseName: string; type: string }
+interface Attribute {
+  baseName: string;
+  type: string;
+}
 type ModelClass = { getAttributeTypeMap(): Attribute[] };
 
 const models = k8s as unknown as Record<string, ModelClass | undefined>;

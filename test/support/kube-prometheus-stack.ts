@@ -7,7 +7,11 @@ import { EXAMPLE_ALERTMANAGER_CONFIG } from './monitoring.ts';
 
 const STACK_DEFAULT = path.resolve(import.meta.dirname, 'kube-prometheus-stack/alertmanager.yml');
 
-interface InhibitRule { source_matchers?: string[]; target_matchers?: string[]; equal?: string[] }
+interface InhibitRule {
+  source_matchers?: string[];
+  target_matchers?: string[];
+  equal?: string[];
+}
 interface Config {
   route: { routes?: unknown[] };
   receivers: unknown[];
@@ -27,9 +31,7 @@ export function mergedIntoKubePrometheusStack(opts: { scoped: boolean }): string
   if (!vigilRoute) throw new Error(`${EXAMPLE_ALERTMANAGER_CONFIG}: no vigil route under the root route`);
   stack.route.routes = [vigilRoute, ...(stack.route.routes ?? [])];
   stack.receivers = [...stack.receivers, ...vigil.receivers];
-  const own = (stack.inhibit_rules ?? []).map((r) =>
-    opts.scoped && r.target_matchers?.some((m) => /^severity\b/.test(m)) ? { ...r, target_matchers: [...r.target_matchers, 'alertname !~ "Vigil.*"'] } : r,
-  );
+  const own = (stack.inhibit_rules ?? []).map((r) => (opts.scoped && r.target_matchers?.some((m) => /^severity\b/.test(m)) ? { ...r, target_matchers: [...r.target_matchers, 'alertname !~ "Vigil.*"'] } : r));
   stack.inhibit_rules = [...own, ...(vigil.inhibit_rules ?? [])];
   return stringify(stack);
 }

@@ -87,30 +87,32 @@ export async function startLoopbackCluster(opts: { names: string[]; intervalMs?:
     const ports = new Map<string, number>();
     for (const [k, l] of links) ports.set(k, await l.listen());
     const registry = new ProbeRegistry(builtinProbes);
-    await Promise.all(opts.names.map(async (name) => {
-      const text = stringify({
-        node: { name },
-        web: { listenAddress: '127.0.0.1:0' },
-        storage: { path: path.join(dir, name) },
-        log: { level: 'silent' },
-        shutdown: { gracePeriod: '1s' },
-        // thresholds above any host's levels: these clusters test the mesh, not this machine's disk
-        probes: { node: { interval: '2s', timeout: '1800ms', filesystem: { warning: 0.98, critical: 0.99 }, memory: { warning: 0.98, critical: 0.99 } } },
-        peers: {
-          discovery: ['static'],
-          static: opts.names.filter((p) => p !== name).map((p) => ({ node: p, pod: `127.0.0.1:${ports.get(key(name, p, 'pod'))}`, host: `127.0.0.1:${ports.get(key(name, p, 'host'))}` })),
-          hostPort: 1, // every static peer names its own host port; this only switches the host path on
-          interval: `${interval}ms`,
-          // most of an interval: several agents share this process, and a busy machine delays them all
-          timeout: `${Math.round(interval * 0.8)}ms`,
-          fanout: { timeout: `${Math.round(interval * 0.8)}ms` },
-          ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
-        },
-        ...opts.configure?.(name),
-      });
-      const config = loadConfig({ probes: builtinProbes, file: { name: `${name}.yaml`, text }, env: {}, flags: {} });
-      agents.set(name, await startAgent(config, { registry, logger: silentLogger() }));
-    }));
+    await Promise.all(
+      opts.names.map(async (name) => {
+        const text = stringify({
+          node: { name },
+          web: { listenAddress: '127.0.0.1:0' },
+          storage: { path: path.join(dir, name) },
+          log: { level: 'silent' },
+          shutdown: { gracePeriod: '1s' },
+          // thresholds above any host's levels: these clusters test the mesh, not this machine's disk
+          probes: { node: { interval: '2s', timeout: '1800ms', filesystem: { warning: 0.98, critical: 0.99 }, memory: { warning: 0.98, critical: 0.99 } } },
+          peers: {
+            discovery: ['static'],
+            static: opts.names.filter((p) => p !== name).map((p) => ({ node: p, pod: `127.0.0.1:${ports.get(key(name, p, 'pod'))}`, host: `127.0.0.1:${ports.get(key(name, p, 'host'))}` })),
+            hostPort: 1, // every static peer names its own host port; this only switches the host path on
+            interval: `${interval}ms`,
+            // most of an interval: several agents share this process, and a busy machine delays them all
+            timeout: `${Math.round(interval * 0.8)}ms`,
+            fanout: { timeout: `${Math.round(interval * 0.8)}ms` },
+            ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
+          },
+          ...opts.configure?.(name),
+        });
+        const config = loadConfig({ probes: builtinProbes, file: { name: `${name}.yaml`, text }, env: {}, flags: {} });
+        agents.set(name, await startAgent(config, { registry, logger: silentLogger() }));
+      }),
+    );
     for (const [o, p, n] of pairs) links.get(key(o, p, n))!.target = agents.get(p)!.port;
   } catch (err) {
     await close();

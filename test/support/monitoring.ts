@@ -32,7 +32,10 @@ export function serviceMonitorLabels(t: ScrapeTarget): Record<string, string> {
  * simulated hosts, where it listens on the namespace's own loopback and is reached from the test
  * through a relay (`dir` holds the relay's socket).
  */
-export interface InNamespace { ns: string; dir: string }
+export interface InNamespace {
+  ns: string;
+  dir: string;
+}
 
 /** A Prometheus-family server: `url` as the test reaches it, `innerUrl` as its own namespace does. */
 export interface MonitoringServer {
@@ -63,22 +66,28 @@ export async function startPrometheus(opts: {
     rule_files: [opts.rulesFile],
     alerting: { alertmanagers: [{ static_configs: [{ targets: [new URL(opts.alertmanagerUrl).host] }] }] },
     // As the operator renders the ServiceMonitor: target labels set by Prometheus, honor_labels false.
-    scrape_configs: [{
-      job_name: 'vigil',
-      honor_labels: false,
-      ...(Array.isArray(opts.targets)
-        ? { static_configs: opts.targets.map((t) => ({ targets: [t.address], labels: serviceMonitorLabels(t) })) }
-        : { file_sd_configs: [{ files: [opts.targets.file], refresh_interval: '5s' }] }),
-    }],
+    scrape_configs: [
+      {
+        job_name: 'vigil',
+        honor_labels: false,
+        ...(Array.isArray(opts.targets) ? { static_configs: opts.targets.map((t) => ({ targets: [t.address], labels: serviceMonitorLabels(t) })) } : { file_sd_configs: [{ files: [opts.targets.file], refresh_interval: '5s' }] }),
+      },
+    ],
   };
   const file = path.join(opts.dir, 'prometheus.yml');
   writeFileSync(file, stringify(config));
-  return startServer('prometheus', '/usr/bin/prometheus', opts.port, [
-    `--config.file=${file}`,
-    `--storage.tsdb.path=${path.join(opts.dir, 'data')}`,
-    // Resend firing alerts quickly, so Alertmanager hears of them within the evaluation interval.
-    '--rules.alert.resend-delay=1s',
-  ], opts.netns);
+  return startServer(
+    'prometheus',
+    '/usr/bin/prometheus',
+    opts.port,
+    [
+      `--config.file=${file}`,
+      `--storage.tsdb.path=${path.join(opts.dir, 'data')}`,
+      // Resend firing alerts quickly, so Alertmanager hears of them within the evaluation interval.
+      '--rules.alert.resend-delay=1s',
+    ],
+    opts.netns,
+  );
 }
 
 /**
@@ -129,15 +138,26 @@ export async function startAlertmanager(opts: {
   mkdirSync(path.join(opts.dir, 'data'), { recursive: true });
   const file = path.join(opts.dir, 'alertmanager.yml');
   writeFileSync(file, alertmanagerConfig(opts));
-  return startServer('alertmanager', '/usr/bin/prometheus-alertmanager', opts.port, [
-    `--config.file=${file}`,
-    `--storage.path=${path.join(opts.dir, 'data')}`,
-    // No gossip port: a single instance needs no cluster.
-    '--cluster.listen-address=',
-  ], opts.netns);
+  return startServer(
+    'alertmanager',
+    '/usr/bin/prometheus-alertmanager',
+    opts.port,
+    [
+      `--config.file=${file}`,
+      `--storage.path=${path.join(opts.dir, 'data')}`,
+      // No gossip port: a single instance needs no cluster.
+      '--cluster.listen-address=',
+    ],
+    opts.netns,
+  );
 }
 
-interface Route { group_wait?: string; group_interval?: string; repeat_interval?: string; routes?: Route[] }
+interface Route {
+  group_wait?: string;
+  group_interval?: string;
+  repeat_interval?: string;
+  routes?: Route[];
+}
 
 /**
  * The example configuration (or `config`) with the receivers pointed at `webhookUrl` (or nowhere)
@@ -183,7 +203,12 @@ export interface NotifiedAlert {
   endsAt: string;
 }
 
-export interface Notification { receivedAt: number; receiver: string; status: string; alerts: NotifiedAlert[] }
+export interface Notification {
+  receivedAt: number;
+  receiver: string;
+  status: string;
+  alerts: NotifiedAlert[];
+}
 
 /** A webhook receiver on loopback that records every notification Alertmanager sends it. */
 export class WebhookReceiver {
@@ -243,7 +268,7 @@ export class WebhookReceiver {
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
 const seconds = (d: string) => [...d.matchAll(/(\d+)([smhd])/g)].reduce((sum, m) => sum + Number(m[1]) * UNIT_SECONDS[m[2]!]!, 0);
-const scaled = (d: string, factor: number) => (seconds(d) === 0 ? "0s" : `${Math.max(1, Math.round(seconds(d) * factor))}s`);
+const scaled = (d: string, factor: number) => (seconds(d) === 0 ? '0s' : `${Math.max(1, Math.round(seconds(d) * factor))}s`);
 
 /**
  * A time-compressed copy of the rules for tests that cannot wait minutes: every range window (and

@@ -98,7 +98,10 @@ export async function createTopology(names: readonly string[]): Promise<Topology
       await ip('netns', 'add', h.ns);
       created.push(h.ns);
       await ip('-n', h.ns, 'link', 'set', 'lo', 'up');
-      for (const [net, addr] of [['host', h.hostIP], ['pod', h.podIP]] as const) {
+      for (const [net, addr] of [
+        ['host', h.hostIP],
+        ['pod', h.podIP],
+      ] as const) {
         const outer = `${net[0]}${i}-${suffix}`;
         await ip('-n', h.ns, 'link', 'add', `${net}0`, 'type', 'veth', 'peer', 'name', outer, 'netns', fabric);
         await ip('-n', h.ns, 'addr', 'add', `${addr}/24`, 'dev', `${net}0`);

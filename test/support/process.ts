@@ -42,11 +42,15 @@ export function startProcess(opts: { name: string; command: string; args: string
 
 /** Waits until GET url answers 2xx while the process runs. */
 export async function waitReady(proc: ManagedProcess, url: string, timeoutMs = 30_000): Promise<void> {
-  await eventually(async () => {
-    if (!proc.running()) throw new Error(`${proc.name} exited:\n${proc.output()}`);
-    const r = await fetch(url).catch(() => undefined);
-    return r?.ok ? true : undefined;
-  }, timeoutMs, `${proc.name} answering ${url}`).catch((err: Error) => {
+  await eventually(
+    async () => {
+      if (!proc.running()) throw new Error(`${proc.name} exited:\n${proc.output()}`);
+      const r = await fetch(url).catch(() => undefined);
+      return r?.ok ? true : undefined;
+    },
+    timeoutMs,
+    `${proc.name} answering ${url}`,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}\n${proc.output().slice(-3000)}`, { cause: err });
   });
 }

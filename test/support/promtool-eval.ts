@@ -37,11 +37,13 @@ export function promtoolEval(opts: EvalOptions): { ok: boolean; output: string }
     const doc = {
       rule_files: opts.ruleFiles,
       evaluation_interval: interval,
-      tests: [{
-        interval,
-        input_series: opts.input,
-        promql_expr_test: opts.checks.map((c) => ({ expr: c.expr, eval_time: c.at, exp_samples: c.samples })),
-      }],
+      tests: [
+        {
+          interval,
+          input_series: opts.input,
+          promql_expr_test: opts.checks.map((c) => ({ expr: c.expr, eval_time: c.at, exp_samples: c.samples })),
+        },
+      ],
     };
     // YAML is a superset of JSON: no quoting rules to get wrong.
     const file = path.join(dir, 'test.yml');

@@ -12,10 +12,7 @@ export interface Responder {
  * Many lightweight stand-in agents in one process: one HTTP server per simulated node on
  * 127.0.0.1, all sharing a handler. `answer` decides what each one says.
  */
-export async function startResponders(
-  names: readonly string[],
-  answer: (node: string, req: http.IncomingMessage, res: http.ServerResponse) => void = defaultAnswer,
-): Promise<{ responders: Map<string, Responder>; close(): Promise<void> }> {
+export async function startResponders(names: readonly string[], answer: (node: string, req: http.IncomingMessage, res: http.ServerResponse) => void = defaultAnswer): Promise<{ responders: Map<string, Responder>; close(): Promise<void> }> {
   const servers: http.Server[] = [];
   const responders = new Map<string, Responder>();
   for (const node of names) {

@@ -90,7 +90,15 @@ async function scrape(load: ScrapeLoad): Promise<ScrapeTally> {
       req.on('error', (err) => {
         fail(err.message);
         const h = req.socket ? history.get(req.socket) : undefined;
-        tally.socketErrors.push({ message: err.message, reused: req.reusedSocket, connectionAgeMs: h ? Date.now() - h.openedAt : 0, idleBeforeMs: seen?.idleBeforeMs ?? null, requestsBefore: seen?.requestsBefore ?? 0, waitedMs: Date.now() - startedAt, responseStarted });
+        tally.socketErrors.push({
+          message: err.message,
+          reused: req.reusedSocket,
+          connectionAgeMs: h ? Date.now() - h.openedAt : 0,
+          idleBeforeMs: seen?.idleBeforeMs ?? null,
+          requestsBefore: seen?.requestsBefore ?? 0,
+          waitedMs: Date.now() - startedAt,
+          responseStarted,
+        });
         resolve();
       });
     });

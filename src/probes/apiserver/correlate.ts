@@ -21,6 +21,13 @@ export function correlateApiserver(runs: readonly ProbeRun<ApiserverFacts>[], ct
     return `${r.node}: ${named.length ? named.join(', ') : `${r.probe.reason ?? 'error'}: ${r.probe.message}`}`;
   };
   const nodes = bad.map((r) => r.node);
-  ctx.shared('apiserver-path', 'API server', bad, runs.length, `API server failing from ${list(nodes)} only (${bad.length} of ${runs.length} agents; the others reach it): the path from ${nodes.length === 1 ? 'that node' : 'those nodes'} — ${bad.map(checks).join('; ')}`, nodes);
+  ctx.shared(
+    'apiserver-path',
+    'API server',
+    bad,
+    runs.length,
+    `API server failing from ${list(nodes)} only (${bad.length} of ${runs.length} agents; the others reach it): the path from ${nodes.length === 1 ? 'that node' : 'those nodes'} — ${bad.map(checks).join('; ')}`,
+    nodes,
+  );
   for (const n of nodes) ctx.api.cutOff.add(n);
 }

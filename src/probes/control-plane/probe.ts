@@ -34,48 +34,49 @@ export const controlPlaneProbe = defineProbe({
   create({ kubernetes, clock, registry }, opts) {
     const metrics = controlPlaneMetrics(registry);
     return {
-      run: (signal) => withKubeClients(kubernetes, async (k): Promise<ProbeResult> => {
-        const problems: Problem[] = [];
-        const observations: Record<string, number | string> = {};
-        for (const component of opts.components) {
-          const where = `${opts.leaseNamespace}/${component}`;
-          let lease;
-          try {
-            lease = await abortable(k.coordination.readNamespacedLease({ namespace: opts.leaseNamespace, name: component }), signal);
-          } catch (err) {
-            if (signal.aborted) throw err;
-            const f = describeApiError(err, `read lease ${where}`);
-            if (f.reason === 'not-found') {
+      run: (signal) =>
+        withKubeClients(kubernetes, async (k): Promise<ProbeResult> => {
+          const problems: Problem[] = [];
+          const observations: Record<string, number | string> = {};
+          for (const component of opts.components) {
+            const where = `${opts.leaseNamespace}/${component}`;
+            let lease;
+            try {
+              lease = await abortable(k.coordination.readNamespacedLease({ namespace: opts.leaseNamespace, name: component }), signal);
+            } catch (err) {
+              if (signal.aborted) throw err;
+              const f = describeApiError(err, `read lease ${where}`);
+              if (f.reason === 'not-found') {
+                metrics.controlPlaneLeaseAge.remove({ component });
+                problems.push({ verdict: 'warning', reason: 'lease-missing', text: `no leader lease ${where}: ${component} has never held leadership here, or runs without --leader-elect, so its health cannot be judged` });
+                continue;
+              }
+              // An age read before the API failed would go on looking fresh: unknown is the truth now.
+              for (const c of opts.components) metrics.controlPlaneLeaseAge.remove({ component: c });
+              return { verdict: 'critical', reason: f.reason, message: f.message, observations };
+            }
+            const renew = lease.spec?.renewTime as Date | string | undefined;
+            const renewedAt = renew === undefined || renew === null ? NaN : new Date(renew).getTime();
+            const holder = lease.spec?.holderIdentity ?? 'nobody';
+            if (Number.isNaN(renewedAt)) {
               metrics.controlPlaneLeaseAge.remove({ component });
-              problems.push({ verdict: 'warning', reason: 'lease-missing', text: `no leader lease ${where}: ${component} has never held leadership here, or runs without --leader-elect, so its health cannot be judged` });
+              problems.push({ verdict: 'critical', reason: 'lease-stale', text: `${component} is down: its leader lease ${where} has never been renewed (holder ${holder})` });
               continue;
             }
-            // An age read before the API failed would go on looking fresh: unknown is the truth now.
-            for (const c of opts.components) metrics.controlPlaneLeaseAge.remove({ component: c });
-            return { verdict: 'critical', reason: f.reason, message: f.message, observations };
+            // A renewTime slightly ahead of this node's clock is skew, not a future renewal.
+            const now = clock.now();
+            const age = Math.max(0, now - renewedAt);
+            metrics.controlPlaneLeaseAge.set({ component }, age / 1000);
+            observations[`${component} lease age seconds`] = Number((age / 1000).toFixed(3));
+            // No leader renews while the API server is down, and one that gave up waits a lease
+            // duration before taking over again: its lease is judged from when the server answered again.
+            const back = k.contact.answeringAgainSince();
+            if (age > opts.maxLeaseAge && !(back !== undefined && renewedAt < back && now - back <= opts.maxLeaseAge)) {
+              problems.push({ verdict: 'critical', reason: 'lease-stale', text: `${component} is down: its leader lease ${where} was last renewed ${secs(age)} ago by ${holder} (limit ${secs(opts.maxLeaseAge)})` });
+            }
           }
-          const renew = lease.spec?.renewTime as Date | string | undefined;
-          const renewedAt = renew === undefined || renew === null ? NaN : new Date(renew).getTime();
-          const holder = lease.spec?.holderIdentity ?? 'nobody';
-          if (Number.isNaN(renewedAt)) {
-            metrics.controlPlaneLeaseAge.remove({ component });
-            problems.push({ verdict: 'critical', reason: 'lease-stale', text: `${component} is down: its leader lease ${where} has never been renewed (holder ${holder})` });
-            continue;
-          }
-          // A renewTime slightly ahead of this node's clock is skew, not a future renewal.
-          const now = clock.now();
-          const age = Math.max(0, now - renewedAt);
-          metrics.controlPlaneLeaseAge.set({ component }, age / 1000);
-          observations[`${component} lease age seconds`] = Number((age / 1000).toFixed(3));
-          // No leader renews while the API server is down, and one that gave up waits a lease
-          // duration before taking over again: its lease is judged from when the server answered again.
-          const back = k.contact.answeringAgainSince();
-          if (age > opts.maxLeaseAge && !(back !== undefined && renewedAt < back && now - back <= opts.maxLeaseAge)) {
-            problems.push({ verdict: 'critical', reason: 'lease-stale', text: `${component} is down: its leader lease ${where} was last renewed ${secs(age)} ago by ${holder} (limit ${secs(opts.maxLeaseAge)})` });
-          }
-        }
-        return resultOf(problems, () => opts.components.map((c) => `${c} lease renewed ${secs((observations[`${c} lease age seconds`] as number) * 1000)} ago`).join(', '), observations);
-      }),
+          return resultOf(problems, () => opts.components.map((c) => `${c} lease renewed ${secs((observations[`${c} lease age seconds`] as number) * 1000)} ago`).join(', '), observations);
+        }),
     };
   },
 });

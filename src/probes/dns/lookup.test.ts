@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { classifyDnsError } from './lookup.ts';
 
-void test('node:dns error codes map onto the probe\'s reasons', () => {
+void test("node:dns error codes map onto the probe's reasons", () => {
   const table: [string | undefined, string][] = [
     ['ENOTFOUND', 'nxdomain'],
     ['ENODATA', 'no-answer'],

@@ -22,7 +22,7 @@ export function classifyDnsError(code: string | undefined): { reason: DnsReason;
     case 'EREFUSED':
       return { reason: 'refused', text: 'the server refused the query (REFUSED)' };
     case 'ECONNREFUSED':
-      return { reason: 'refused', text: 'nothing listens on the DNS server\'s port (connection refused)' };
+      return { reason: 'refused', text: "nothing listens on the DNS server's port (connection refused)" };
     case 'ETIMEOUT':
     case 'ECANCELLED':
       return { reason: 'timeout', text: 'no answer in time' };

@@ -18,7 +18,10 @@ export const dnsProbe = defineProbe({
   reasons: DNS_REASONS,
   options: z.object({
     /** Fully qualified names to resolve; the API server's Service exists in every cluster. */
-    names: z.array(z.string().regex(/^[A-Za-z0-9_]([-A-Za-z0-9_.]*[A-Za-z0-9.])?$/, 'expected a DNS name')).min(1).default(['kubernetes.default.svc.cluster.local']),
+    names: z
+      .array(z.string().regex(/^[A-Za-z0-9_]([-A-Za-z0-9_.]*[A-Za-z0-9.])?$/, 'expected a DNS name'))
+      .min(1)
+      .default(['kubernetes.default.svc.cluster.local']),
     type: z.enum(['A', 'AAAA']).default('A'),
     /** DNS servers to ask instead of the node's resolv.conf (the cluster DNS Service IP, say). */
     servers: z.array(server).optional(),

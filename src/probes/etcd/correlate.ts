@@ -56,7 +56,13 @@ export function correlateEtcd(runs: readonly ProbeRun<EtcdFacts>[], ctx: Correla
   const clusterWide = cluster.filter((x) => x.reason === 'quorum-lost' || x.reason === 'no-leader');
   if (clusterWide.length > 0) {
     const lost = clusterWide.some((x) => x.reason === 'quorum-lost');
-    ctx.shared('etcd-cluster', 'etcd', clusterWide.map((x) => x.run), runs.length, `etcd ${lost ? 'has lost quorum' : 'has no leader'}: seen by ${clusterWide.length} of ${runs.length} agents`);
+    ctx.shared(
+      'etcd-cluster',
+      'etcd',
+      clusterWide.map((x) => x.run),
+      runs.length,
+      `etcd ${lost ? 'has lost quorum' : 'has no leader'}: seen by ${clusterWide.length} of ${runs.length} agents`,
+    );
   }
   for (const [name, seen] of [...members].sort(([a], [b]) => byCodeUnit(a, b))) {
     if (seen.problems.length === 0) continue;

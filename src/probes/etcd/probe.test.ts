@@ -49,6 +49,10 @@ test('bad etcd sections: each message names the key and what was expected', () =
     [{ endpoint: 'a:1' }, 'vigil.yaml: probes.etcd: unknown key "endpoint"'],
   ];
   for (const [section, message] of cases) {
-    assert.throws(() => load({ enabled: true, ...section }), (e: unknown) => e instanceof ConfigError && e.problems.length === 1 && e.problems[0] === message, `${JSON.stringify(section)} → ${message}`);
+    assert.throws(
+      () => load({ enabled: true, ...section }),
+      (e: unknown) => e instanceof ConfigError && e.problems.length === 1 && e.problems[0] === message,
+      `${JSON.stringify(section)} → ${message}`,
+    );
   }
 });

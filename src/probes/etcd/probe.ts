@@ -35,7 +35,10 @@ export const etcdProbe = defineProbe({
       .refine((a) => new Set(a).size === a.length, 'must not repeat an endpoint')
       .default(['127.0.0.1:2379']),
     /** Keys are written under this prefix only; default /vigil/probe/<node name>/. */
-    prefix: z.string().regex(/^\/.+\/$/, 'must start and end with "/" and not be "/" alone').optional(),
+    prefix: z
+      .string()
+      .regex(/^\/.+\/$/, 'must start and end with "/" and not be "/" alone')
+      .optional(),
     tls: z
       .strictObject({ caFile: file.optional(), certFile: file.optional(), keyFile: file.optional() })
       .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { error: 'certFile and keyFile go together', path: ['keyFile'] })

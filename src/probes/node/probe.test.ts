@@ -71,7 +71,10 @@ describe('node probe', () => {
     const ok = probe(yaml('{warning: 0.999, critical: 1}'));
     const r = await ok.probe.run(AbortSignal.timeout(5000));
     assert.equal(r.message, '1 filesystem(s) and memory within thresholds');
-    assert.deepEqual((await ok.metrics.nodeFilesystemUsedRatio.get()).values.map((v) => v.labels), [{ path: '/' }]);
+    assert.deepEqual(
+      (await ok.metrics.nodeFilesystemUsedRatio.get()).values.map((v) => v.labels),
+      [{ path: '/' }],
+    );
     assert.deepEqual(Object.keys(r.observations!), ['filesystem / used', 'memory available']);
 
     const full = probe(yaml('{warning: 0.00001, critical: 0.00002}'));

@@ -57,12 +57,28 @@ describe('sameFilesystems', () => {
       { path: '/var/lib/containerd', device: 2049 },
       { path: '/var/lib/kubelet', device: 65024 },
     ]);
-    assert.deepEqual(got.map((g) => [g.path, g.alsoAt]), [['/', ['/var/lib/etcd', '/var/lib/kubelet']], ['/var/lib/containerd', []]]);
+    assert.deepEqual(
+      got.map((g) => [g.path, g.alsoAt]),
+      [
+        ['/', ['/var/lib/etcd', '/var/lib/kubelet']],
+        ['/var/lib/containerd', []],
+      ],
+    );
   });
 
   it('tells bigint devices apart by value', () => {
-    const got = sameFilesystems([{ path: '/a', device: 2n ** 60n }, { path: '/b', device: 2n ** 60n + 1n }, { path: '/c', device: 2n ** 60n }]);
-    assert.deepEqual(got.map((g) => [g.path, g.alsoAt]), [['/a', ['/c']], ['/b', []]]);
+    const got = sameFilesystems([
+      { path: '/a', device: 2n ** 60n },
+      { path: '/b', device: 2n ** 60n + 1n },
+      { path: '/c', device: 2n ** 60n },
+    ]);
+    assert.deepEqual(
+      got.map((g) => [g.path, g.alsoAt]),
+      [
+        ['/a', ['/c']],
+        ['/b', []],
+      ],
+    );
   });
 });
 
@@ -81,7 +97,7 @@ describe('hostIo', () => {
     await assert.rejects(io.filesystem('/var/lib/docker'), { code: 'ENOENT' });
   });
 
-  it('reads this machine\'s memory', async () => {
+  it("reads this machine's memory", async () => {
     const m = await hostIo('/').memory();
     assert.ok(m.totalBytes > 0 && m.availableBytes > 0 && m.availableBytes <= m.totalBytes);
   });

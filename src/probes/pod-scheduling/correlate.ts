@@ -29,11 +29,24 @@ export function correlatePodScheduling(runs: readonly ProbeRun<PodSchedulingFact
       // the same failure on every node reads the same without the node's name
       ctx.shared('scheduler', 'scheduler', own, runs.length, `scheduler: no probe pod gets scheduled on any node (${own.length} of ${runs.length}): ${distinct(own.map((r) => r.probe.message.replace(/ on node \S+| onto \S+/g, '')))}`);
     } else {
-      ctx.shared('pod-startup-all', 'pod startup', own, runs.length, `probe pods fail on every node (${own.length} of ${runs.length}) after being scheduled: ${distinct(own.map((r) => `${r.probe.reason ?? 'error'}`))} — ${own[0]!.probe.message}`);
+      ctx.shared(
+        'pod-startup-all',
+        'pod startup',
+        own,
+        runs.length,
+        `probe pods fail on every node (${own.length} of ${runs.length}) after being scheduled: ${distinct(own.map((r) => `${r.probe.reason ?? 'error'}`))} — ${own[0]!.probe.message}`,
+      );
     }
     return;
   }
   for (const r of own) {
-    ctx.shared('pod-startup', `kubelet/runtime on ${r.node}`, [r], runs.length, `${r.probe.reason === 'kubelet-rejected' ? 'kubelet' : 'kubelet or container runtime'} on ${r.node}: probe pod ${r.probe.reason ?? 'failed'} (${r.probe.message}); ${runs.length - bad.length} of ${runs.length} nodes start theirs`, [r.node]);
+    ctx.shared(
+      'pod-startup',
+      `kubelet/runtime on ${r.node}`,
+      [r],
+      runs.length,
+      `${r.probe.reason === 'kubelet-rejected' ? 'kubelet' : 'kubelet or container runtime'} on ${r.node}: probe pod ${r.probe.reason ?? 'failed'} (${r.probe.message}); ${runs.length - bad.length} of ${runs.length} nodes start theirs`,
+      [r.node],
+    );
   }
 }

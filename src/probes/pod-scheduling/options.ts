@@ -53,4 +53,3 @@ export const options = z.object({
   activeDeadline: duration({ min: 1000 }).prefault('5m'),
 });
 export type Options = z.output<typeof options>;
-

@@ -9,7 +9,11 @@ void test('the probe pod is pinned to its node by name, tiny, and carries the la
   assert.deepEqual(pod.spec!.affinity!.nodeAffinity!.requiredDuringSchedulingIgnoredDuringExecution!.nodeSelectorTerms[0]!.matchFields, [{ key: 'metadata.name', operator: 'In', values: ['worker-1'] }]);
   assert.equal(pod.spec!.terminationGracePeriodSeconds, 0);
   assert.equal(pod.spec!.activeDeadlineSeconds, 180);
-  assert.deepEqual(pod.spec!.containers[0]!.resources, { requests: { cpu: '1m', memory: '4Mi' }, limits: { cpu: '250m', memory: '32Mi' } }, 'limits too (a limits.cpu quota refuses pods without), the CPU limit high enough not to throttle the runtime starting it');
+  assert.deepEqual(
+    pod.spec!.containers[0]!.resources,
+    { requests: { cpu: '1m', memory: '4Mi' }, limits: { cpu: '250m', memory: '32Mi' } },
+    'limits too (a limits.cpu quota refuses pods without), the CPU limit high enough not to throttle the runtime starting it',
+  );
   // PodSecurity "restricted": non-root, no escalation, no capabilities, RuntimeDefault seccomp.
   assert.deepEqual(pod.spec!.securityContext, { runAsNonRoot: true, runAsUser: 65535, runAsGroup: 65535, seccompProfile: { type: 'RuntimeDefault' } });
   assert.deepEqual(pod.spec!.containers[0]!.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
@@ -59,7 +63,7 @@ void test('progress: image pull and container creation failures are recognised w
   assert.deepEqual(podProgress(exited).failure, { reason: 'container-create', message: 'container exited (StartError, code 128): exec format error' });
 });
 
-void test('progress: a pod the kubelet refused at admission is its own failure, with the kubelet\'s reason and message', () => {
+void test("progress: a pod the kubelet refused at admission is its own failure, with the kubelet's reason and message", () => {
   const rejected = (status: object) => podProgress(pod({ phase: 'Failed', ...status }, 'a')).failure;
   assert.deepEqual(rejected({ reason: 'OutOfcpu', message: "Pod was rejected: Node didn't have enough resource: cpu, requested: 1000, used: 3950, capacity: 4000" }), {
     reason: 'kubelet-rejected',

@@ -198,7 +198,10 @@ async function probeNode(deps: ProbeState, opts: Options, k: KubeClients, node: 
       const now = latest() && podProgress(latest()!.pod);
       if (now?.failure) {
         // The back-off's own text hides the cause; the last pull error names it.
-        const cause = ours().map((e) => podProgress(e.pod).failure).findLast((f) => f && !/ImagePullBackOff/.test(f.message)) ?? now.failure;
+        const cause =
+          ours()
+            .map((e) => podProgress(e.pod).failure)
+            .findLast((f) => f && !/ImagePullBackOff/.test(f.message)) ?? now.failure;
         return critical(now.failure.reason, `on node ${node}: ${cause.message}; still failing after ${secs(opts.startupTimeout)}`, observations);
       }
       const w = now?.waiting;
@@ -221,7 +224,11 @@ async function probeNode(deps: ProbeState, opts: Options, k: KubeClients, node: 
     if (!deleted) {
       const b = blind(`probe pod on ${node} not seen gone ${secs(opts.deletionTimeout)} after its deletion`);
       if (b) return { ...b, observations: all };
-      return critical('deletion-timeout', `probe pod ran on ${node} (scheduled ${schedText.replace(/^in /, '')}, running ${startText}) but is still terminating ${secs(opts.deletionTimeout)} after its deletion: the kubelet on ${node} has not confirmed it stopped`, all);
+      return critical(
+        'deletion-timeout',
+        `probe pod ran on ${node} (scheduled ${schedText.replace(/^in /, '')}, running ${startText}) but is still terminating ${secs(opts.deletionTimeout)} after its deletion: the kubelet on ${node} has not confirmed it stopped`,
+        all,
+      );
     }
     gone = true;
     const del = phases(d0).deletion!;

@@ -71,22 +71,27 @@ function renderVerdict(cluster, error) {
   box.className = `verdict v-${cluster.verdict}`;
   box.dataset.verdict = cluster.verdict;
   const answered = cluster.nodes.filter((n) => n.answered).length;
-  box.append(
-    el('h2', { text: CLUSTER_TEXT[cluster.verdict] }),
-    el('p', { class: 'meta', text: `as seen from ${cluster.observer} at ${cluster.time} · ${answered} of ${cluster.nodes.length} nodes answered` }),
-  );
+  box.append(el('h2', { text: CLUSTER_TEXT[cluster.verdict] }), el('p', { class: 'meta', text: `as seen from ${cluster.observer} at ${cluster.time} · ${answered} of ${cluster.nodes.length} nodes answered` }));
   if (cluster.causes.length === 0) {
     box.append(el('p', { class: 'no-causes', text: cluster.verdict === 'healthy' ? 'No problems found.' : 'No cause named.' }));
     return;
   }
   box.append(
-    el('ul', { class: 'causes' }, ...cluster.causes.map((c) =>
-      el('li', { class: `cause sev-${c.severity}`, 'data-kind': c.kind },
-        el('span', { class: 'sev', text: c.severity }), ' ',
-        el('span', { class: 'msg', text: c.message }),
-        el('span', { class: 'since', title: c.since ?? '', text: ` — ${sinceText(c.since)}` }),
-        c.sides && c.sides.length ? el('span', { class: 'sides', text: ` — sides: ${c.sides.map((s) => `{${s.join(', ')}}`).join(' vs ')}` }) : null,
-      ))),
+    el(
+      'ul',
+      { class: 'causes' },
+      ...cluster.causes.map((c) =>
+        el(
+          'li',
+          { class: `cause sev-${c.severity}`, 'data-kind': c.kind },
+          el('span', { class: 'sev', text: c.severity }),
+          ' ',
+          el('span', { class: 'msg', text: c.message }),
+          el('span', { class: 'since', title: c.since ?? '', text: ` — ${sinceText(c.since)}` }),
+          c.sides && c.sides.length ? el('span', { class: 'sides', text: ` — sides: ${c.sides.map((s) => `{${s.join(', ')}}`).join(' vs ')}` }) : null,
+        ),
+      ),
+    ),
   );
 }
 
@@ -114,17 +119,23 @@ function renderProbes() {
   const { columns, rows } = probeRows(cluster, order);
   const head = el('tr', null, el('th', { scope: 'col', text: 'node' }), el('th', { scope: 'col', class: 'overall', text: 'overall' }), ...columns.map((c) => el('th', { scope: 'col', text: c })));
   const body = rows.map((r) =>
-    el('tr', { 'data-node': r.node },
+    el(
+      'tr',
+      { 'data-node': r.node },
       el('th', { scope: 'row', class: 'node', text: r.node }),
       el('td', { class: `cell overall v-${r.verdict}`, title: r.error ? `${r.node}: ${r.verdict} (${r.error})` : `${r.node}: ${r.verdict}`, text: VERDICT_TEXT[r.verdict] }),
       ...r.cells.map((c) => {
         const key = cellKey(r, c);
         const title = `${r.node} / ${c.probe}: ${VERDICT_TEXT[c.verdict]} — ${c.message}${c.since ? ` (since ${c.since})` : ''}`;
         const on = state.selected === key;
-        return el('td', { class: `cell v-${c.verdict}${on ? ' selected' : ''}`, 'data-probe': c.probe },
-          el('button', { type: 'button', title, 'aria-pressed': on ? 'true' : 'false', 'data-key': key, onclick: () => select(key), text: VERDICT_TEXT[c.verdict] }));
+        return el(
+          'td',
+          { class: `cell v-${c.verdict}${on ? ' selected' : ''}`, 'data-probe': c.probe },
+          el('button', { type: 'button', title, 'aria-pressed': on ? 'true' : 'false', 'data-key': key, onclick: () => select(key), text: VERDICT_TEXT[c.verdict] }),
+        );
       }),
-    ));
+    ),
+  );
   box.append(el('table', { class: 'matrix probes' }, el('thead', null, head), el('tbody', null, ...body)));
   const chosen = state.selected === null ? undefined : rows.flatMap((row) => row.cells.filter((cell) => cellKey(row, cell) === state.selected).map((cell) => ({ row, cell })))[0];
   if (chosen) {
@@ -132,10 +143,7 @@ function renderProbes() {
     detail.append(
       el('h3', null, `${row.node} / ${cell.probe}: `, el('span', { class: `badge v-${cell.verdict}`, text: VERDICT_TEXT[cell.verdict] })),
       el('p', { class: 'message', text: cell.message }),
-      el('dl', null,
-        el('dt', { text: 'since' }), el('dd', { text: when(cell.since) }),
-        el('dt', { text: 'last run' }), el('dd', { text: when(cell.lastRun) }),
-        el('dt', { text: 'reason' }), el('dd', { text: cell.reason ?? '—' })),
+      el('dl', null, el('dt', { text: 'since' }), el('dd', { text: when(cell.since) }), el('dt', { text: 'last run' }), el('dd', { text: when(cell.lastRun) }), el('dt', { text: 'reason' }), el('dd', { text: cell.reason ?? '—' })),
     );
   }
 }
@@ -145,9 +153,12 @@ function renderReachability() {
   const all = cluster ? orderNodes(nodeNames(cluster), cluster.partitions) : [];
   const { nodes: order, troubled } = cluster ? matrixNodes(cluster, all, MATRIX_MAX) : { nodes: [], troubled: null };
   const note = $('reach-note');
-  note.textContent = troubled === null ? ''
-    : troubled === 0 ? `All ${all.length} nodes reach every peer they test; the matrices are left out above ${MATRIX_MAX} nodes.`
-    : `Showing ${order.length === troubled ? 'the' : `${order.length} of the`} ${troubled} nodes on a broken path or not answering, of ${all.length}; every other path tested is up.`;
+  note.textContent =
+    troubled === null
+      ? ''
+      : troubled === 0
+        ? `All ${all.length} nodes reach every peer they test; the matrices are left out above ${MATRIX_MAX} nodes.`
+        : `Showing ${order.length === troubled ? 'the' : `${order.length} of the`} ${troubled} nodes on a broken path or not answering, of ${all.length}; every other path tested is up.`;
   for (const network of NETWORKS) {
     const box = $(`reach-${network}`);
     box.replaceChildren();
@@ -162,26 +173,37 @@ function renderReachability() {
     // A thick rule where a new partition group starts makes the blocks visible at a glance.
     /** @param {number} i */
     const starts = (i) => i > 0 && groups.get(order[i] ?? '') !== groups.get(order[i - 1] ?? '');
-    const head = el('tr', null, el('th', { class: 'corner', text: 'observer ↓ peer →' }),
-      ...order.map((n, i) => el('th', { scope: 'col', class: starts(i) ? 'group-start' : null, 'data-group': groups.get(n), text: n })));
+    const head = el('tr', null, el('th', { class: 'corner', text: 'observer ↓ peer →' }), ...order.map((n, i) => el('th', { scope: 'col', class: starts(i) ? 'group-start' : null, 'data-group': groups.get(n), text: n })));
     const body = grid.map((row, i) =>
-      el('tr', { class: starts(i) ? 'group-start' : null, 'data-observer': row.observer },
+      el(
+        'tr',
+        { class: starts(i) ? 'group-start' : null, 'data-observer': row.observer },
         el('th', { scope: 'row', class: row.answered ? null : 'silent', 'data-group': groups.get(row.observer), title: row.answered ? null : `${row.observer} did not answer`, text: row.observer }),
-        ...row.cells.map((c, j) => el('td', {
-          class: `cell r-${c.state}${starts(j) ? ' group-start' : ''}`,
-          'data-peer': c.peer,
-          title: `${row.observer} → ${c.peer} (${network}): ${REACH_TITLE[c.state]}${c.rttSeconds !== null ? `, rtt ${formatSeconds(c.rttSeconds)}` : ''}`,
-          text: c.state === 'up' && c.rttSeconds !== null ? formatSeconds(c.rttSeconds) : REACH_TEXT[c.state],
-        })),
-      ));
+        ...row.cells.map((c, j) =>
+          el('td', {
+            class: `cell r-${c.state}${starts(j) ? ' group-start' : ''}`,
+            'data-peer': c.peer,
+            title: `${row.observer} → ${c.peer} (${network}): ${REACH_TITLE[c.state]}${c.rttSeconds !== null ? `, rtt ${formatSeconds(c.rttSeconds)}` : ''}`,
+            text: c.state === 'up' && c.rttSeconds !== null ? formatSeconds(c.rttSeconds) : REACH_TEXT[c.state],
+          }),
+        ),
+      ),
+    );
     box.append(el('h3', { text: `${network} network` }), el('table', { class: 'matrix reach', 'data-network': network }, el('thead', null, head), el('tbody', null, ...body)));
   }
   const legend = $('reach-legend');
   legend.replaceChildren();
   if (cluster) {
-    legend.append('Each row is what one node sees of the others. ', el('span', { class: 'badge r-up', text: '12 ms' }), ' reached, round trip · ',
-      el('span', { class: 'badge r-down', text: 'down' }), ' not reached · ', el('span', { class: 'badge r-unknown', text: '?' }), ' no report (that node did not answer)',
-      cluster.partitions.length ? ' · heavy rules separate the sides of the partition' : '');
+    legend.append(
+      'Each row is what one node sees of the others. ',
+      el('span', { class: 'badge r-up', text: '12 ms' }),
+      ' reached, round trip · ',
+      el('span', { class: 'badge r-down', text: 'down' }),
+      ' not reached · ',
+      el('span', { class: 'badge r-unknown', text: '?' }),
+      ' no report (that node did not answer)',
+      cluster.partitions.length ? ' · heavy rules separate the sides of the partition' : '',
+    );
   }
 }
 
@@ -242,13 +264,19 @@ function renderTimeline(result, error) {
     box.append(el('tr', null, el('td', { colspan: 5, class: 'empty', text: 'No verdict changes recorded.' })));
     return;
   }
-  box.append(...rows.map((e) => el('tr', null,
-    el('td', { class: 'time', title: e.time, text: `${new Date(e.time).toLocaleString()} · ${formatAgo(e.time, Date.now())}` }),
-    el('td', { text: e.node }),
-    el('td', { text: e.probe }),
-    el('td', null, el('span', { class: `badge v-${e.from}`, text: e.from }), ' → ', el('span', { class: `badge v-${e.to}`, text: e.to })),
-    el('td', { class: 'message', text: e.message }),
-  )));
+  box.append(
+    ...rows.map((e) =>
+      el(
+        'tr',
+        null,
+        el('td', { class: 'time', title: e.time, text: `${new Date(e.time).toLocaleString()} · ${formatAgo(e.time, Date.now())}` }),
+        el('td', { text: e.node }),
+        el('td', { text: e.probe }),
+        el('td', null, el('span', { class: `badge v-${e.from}`, text: e.from }), ' → ', el('span', { class: `badge v-${e.to}`, text: e.to })),
+        el('td', { class: 'message', text: e.message }),
+      ),
+    ),
+  );
 }
 
 /**
@@ -262,33 +290,68 @@ function renderLocal(local, error) {
     box.append(el('p', { class: 'error', text: error ?? 'loading…' }));
     return;
   }
-  box.append(el('table', { class: 'list' },
-    el('thead', null, el('tr', null, ...['probe', 'verdict', 'message', 'since', 'last run', 'took', 'observations'].map((h) => el('th', { scope: 'col', text: h })))),
-    el('tbody', null, ...local.probes.map((p) => el('tr', null,
-      el('td', { text: p.name }),
-      el('td', null, el('span', { class: `badge v-${p.verdict}`, text: p.verdict })),
-      el('td', { class: 'message', text: p.message }),
-      el('td', { title: p.since ?? '', text: formatAgo(p.since, Date.now()) }),
-      el('td', { title: p.lastRun ?? '', text: formatAgo(p.lastRun, Date.now()) }),
-      el('td', { text: formatSeconds(p.durationSeconds) }),
-      el('td', { class: 'obs', text: p.observations ? Object.entries(p.observations).map(([k, v]) => `${k}: ${v}`).join(' · ') : '' }),
-    ))),
-  ));
+  box.append(
+    el(
+      'table',
+      { class: 'list' },
+      el('thead', null, el('tr', null, ...['probe', 'verdict', 'message', 'since', 'last run', 'took', 'observations'].map((h) => el('th', { scope: 'col', text: h })))),
+      el(
+        'tbody',
+        null,
+        ...local.probes.map((p) =>
+          el(
+            'tr',
+            null,
+            el('td', { text: p.name }),
+            el('td', null, el('span', { class: `badge v-${p.verdict}`, text: p.verdict })),
+            el('td', { class: 'message', text: p.message }),
+            el('td', { title: p.since ?? '', text: formatAgo(p.since, Date.now()) }),
+            el('td', { title: p.lastRun ?? '', text: formatAgo(p.lastRun, Date.now()) }),
+            el('td', { text: formatSeconds(p.durationSeconds) }),
+            el('td', {
+              class: 'obs',
+              text: p.observations
+                ? Object.entries(p.observations)
+                    .map(([k, v]) => `${k}: ${v}`)
+                    .join(' · ')
+                : '',
+            }),
+          ),
+        ),
+      ),
+    ),
+  );
   const peers = local.peers ?? [];
   if (peers.length > 0) {
     const down = peers.filter((p) => !p.up).length;
-    box.append(details('local-peers', el('h3', { text: `Peers as this node sees them: ${peers.length} links, ${down} down` }), el('table', { class: 'list peers' },
-      el('thead', null, el('tr', null, ...['peer', 'network', 'state', 'rtt', 'clock offset', 'last checked', 'error'].map((h) => el('th', { scope: 'col', text: h })))),
-      el('tbody', null, ...peers.map((p) => el('tr', null,
-        el('td', { text: p.peer }),
-        el('td', { text: p.network }),
-        el('td', null, el('span', { class: `badge r-${p.up ? 'up' : 'down'}`, text: p.up ? 'up' : 'down' })),
-        el('td', { text: formatSeconds(p.rttSeconds) }),
-        el('td', { text: formatSeconds(p.clockOffsetSeconds) }),
-        el('td', { title: p.lastChecked, text: formatAgo(p.lastChecked, Date.now()) }),
-        el('td', { class: 'message', text: p.error ?? '' }),
-      ))),
-    )));
+    box.append(
+      details(
+        'local-peers',
+        el('h3', { text: `Peers as this node sees them: ${peers.length} links, ${down} down` }),
+        el(
+          'table',
+          { class: 'list peers' },
+          el('thead', null, el('tr', null, ...['peer', 'network', 'state', 'rtt', 'clock offset', 'last checked', 'error'].map((h) => el('th', { scope: 'col', text: h })))),
+          el(
+            'tbody',
+            null,
+            ...peers.map((p) =>
+              el(
+                'tr',
+                null,
+                el('td', { text: p.peer }),
+                el('td', { text: p.network }),
+                el('td', null, el('span', { class: `badge r-${p.up ? 'up' : 'down'}`, text: p.up ? 'up' : 'down' })),
+                el('td', { text: formatSeconds(p.rttSeconds) }),
+                el('td', { text: formatSeconds(p.clockOffsetSeconds) }),
+                el('td', { title: p.lastChecked, text: formatAgo(p.lastChecked, Date.now()) }),
+                el('td', { class: 'message', text: p.error ?? '' }),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
   }
 }
 
@@ -337,7 +400,10 @@ async function refresh({ now = false } = {}) {
     });
     performance.measure('vigil-render', { start: renderStart });
     /** @type {[Timeline | null, string | null]} */
-    const [timeline, error] = await loadTimeline(auth).then((t) => [t, null], (err) => [null, `timeline unavailable: ${errorText(err)}`]);
+    const [timeline, error] = await loadTimeline(auth).then(
+      (t) => [t, null],
+      (err) => [null, `timeline unavailable: ${errorText(err)}`],
+    );
     if (!current()) return;
     renderTimeline(timeline, error);
     renderAuth(auth);

@@ -133,7 +133,13 @@ export function probeColumns(nodes) {
  */
 export function probeRows(status, order) {
   const byName = new Map(status.nodes.map((n) => [n.name, n]));
-  const nodes = (order ?? orderNodes(status.nodes.map((n) => n.name), status.partitions)).flatMap((n) => byName.get(n) ?? []);
+  const nodes = (
+    order ??
+    orderNodes(
+      status.nodes.map((n) => n.name),
+      status.partitions,
+    )
+  ).flatMap((n) => byName.get(n) ?? []);
   const columns = probeColumns(nodes);
   const rows = nodes.map((node) => {
     const probes = new Map(node.probes.map((p) => [p.name, p]));
@@ -165,12 +171,14 @@ export function reachabilityGrid(status, network, order) {
   return order.map((observer) => ({
     observer,
     answered: answered.get(observer) ?? false,
-    cells: order.map(/** @returns {ReachCell} */ (peer) => {
-      if (peer === observer) return { peer, state: 'self', rttSeconds: null };
-      const e = edges.get(`${observer}\u0000${peer}`);
-      if (!e) return { peer, state: 'unknown', rttSeconds: null };
-      return { peer, state: e.up ? 'up' : 'down', rttSeconds: e.rttSeconds };
-    }),
+    cells: order.map(
+      /** @returns {ReachCell} */ (peer) => {
+        if (peer === observer) return { peer, state: 'self', rttSeconds: null };
+        const e = edges.get(`${observer}\u0000${peer}`);
+        if (!e) return { peer, state: 'unknown', rttSeconds: null };
+        return { peer, state: e.up ? 'up' : 'down', rttSeconds: e.rttSeconds };
+      },
+    ),
   }));
 }
 
@@ -181,9 +189,7 @@ export function reachabilityGrid(status, network, order) {
  * @returns {(TimelineEvent & { node: string })[]}
  */
 export function timelineRows(events, fallbackNode) {
-  return events
-    .map((e) => ({ ...e, node: e.node ?? fallbackNode ?? '' }))
-    .sort((a, b) => Date.parse(b.time) - Date.parse(a.time) || compareNames(a.node, b.node) || compareNames(a.probe, b.probe));
+  return events.map((e) => ({ ...e, node: e.node ?? fallbackNode ?? '' })).sort((a, b) => Date.parse(b.time) - Date.parse(a.time) || compareNames(a.node, b.node) || compareNames(a.probe, b.probe));
 }
 
 /**
@@ -201,7 +207,12 @@ export function formatAgo(iso, nowMs) {
   if (s < 2) return 'just now';
   /** @type {string[]} */
   const parts = [];
-  for (const [unit, size] of /** @type {const} */ ([['d', 86400], ['h', 3600], ['m', 60], ['s', 1]])) {
+  for (const [unit, size] of /** @type {const} */ ([
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ])) {
     if (s >= size || (parts.length === 0 && unit === 's')) {
       parts.push(`${Math.floor(s / size)}${unit}`);
       s %= size;

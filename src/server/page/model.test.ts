@@ -4,10 +4,23 @@ import type { ClusterNode, ClusterStatus, ReachabilityEdge } from '../../status/
 import { formatAgo, formatSeconds, groupOf, matrixNodes, nodeNames, orderNodes, probeColumns, probeRows, reachabilityGrid, timelineRows } from './model.js';
 
 const probe = (name: string, verdict: 'ok' | 'warning' | 'critical' | 'unknown', message = `${name} ${verdict}`) => ({
-  name, verdict, reason: verdict === 'ok' ? null : 'error', message, since: '2026-01-01T00:00:00.000Z', lastRun: '2026-01-01T00:01:00.000Z', durationSeconds: 0.01, skipped: false, observations: null,
+  name,
+  verdict,
+  reason: verdict === 'ok' ? null : 'error',
+  message,
+  since: '2026-01-01T00:00:00.000Z',
+  lastRun: '2026-01-01T00:01:00.000Z',
+  durationSeconds: 0.01,
+  skipped: false,
+  observations: null,
 });
 const node = (name: string, probes: ReturnType<typeof probe>[], answered = true): ClusterNode => ({
-  name, verdict: answered ? 'ok' : 'unreachable', answered, error: answered ? null : 'timeout after 2000 ms', probes: answered ? probes : [], unreachableFrom: { pod: [], host: [] },
+  name,
+  verdict: answered ? 'ok' : 'unreachable',
+  answered,
+  error: answered ? null : 'timeout after 2000 ms',
+  probes: answered ? probes : [],
+  unreachableFrom: { pod: [], host: [] },
 });
 const edge = (observer: string, peer: string, up: boolean, network: 'pod' | 'host' = 'pod'): ReachabilityEdge => ({ observer, peer, network, up, rttSeconds: up ? 0.001 : null });
 
@@ -17,16 +30,52 @@ void describe('orderNodes', () => {
   });
 
   void it('puts each partition group together, in the order given, so the matrix shows blocks', () => {
-    assert.deepEqual(orderNodes(['a', 'b', 'c', 'd', 'e'], [['e', 'b'], ['d', 'a', 'c']]), ['b', 'e', 'a', 'c', 'd']);
-    assert.deepEqual(orderNodes(['a', 'b', 'c', 'd', 'e'], [['d', 'a', 'c'], ['e', 'b']]), ['a', 'c', 'd', 'b', 'e']);
+    assert.deepEqual(
+      orderNodes(
+        ['a', 'b', 'c', 'd', 'e'],
+        [
+          ['e', 'b'],
+          ['d', 'a', 'c'],
+        ],
+      ),
+      ['b', 'e', 'a', 'c', 'd'],
+    );
+    assert.deepEqual(
+      orderNodes(
+        ['a', 'b', 'c', 'd', 'e'],
+        [
+          ['d', 'a', 'c'],
+          ['e', 'b'],
+        ],
+      ),
+      ['a', 'c', 'd', 'b', 'e'],
+    );
   });
 
   void it('puts nodes in no group last, by name', () => {
-    assert.deepEqual(orderNodes(['z', 'y', 'c', 'd', 'a', 'b'], [['d', 'c'], ['b', 'a']]), ['c', 'd', 'a', 'b', 'y', 'z']);
+    assert.deepEqual(
+      orderNodes(
+        ['z', 'y', 'c', 'd', 'a', 'b'],
+        [
+          ['d', 'c'],
+          ['b', 'a'],
+        ],
+      ),
+      ['c', 'd', 'a', 'b', 'y', 'z'],
+    );
   });
 
   void it('lists a node named in two groups once, in the first', () => {
-    assert.deepEqual(orderNodes(['a', 'b', 'c'], [['a', 'b'], ['b', 'c']]), ['a', 'b', 'c']);
+    assert.deepEqual(
+      orderNodes(
+        ['a', 'b', 'c'],
+        [
+          ['a', 'b'],
+          ['b', 'c'],
+        ],
+      ),
+      ['a', 'b', 'c'],
+    );
   });
 
   void it('keeps nodes that only the partitions name', () => {
@@ -36,9 +85,22 @@ void describe('orderNodes', () => {
 
 void describe('groupOf', () => {
   void it('numbers groups in display order and gives -1 to nodes in none', () => {
-    const partitions = [['e', 'b'], ['d', 'a', 'c']];
+    const partitions = [
+      ['e', 'b'],
+      ['d', 'a', 'c'],
+    ];
     const order = orderNodes(['a', 'b', 'c', 'd', 'e', 'f'], partitions);
-    assert.deepEqual([...groupOf(order, partitions)], [['b', 0], ['e', 0], ['a', 1], ['c', 1], ['d', 1], ['f', -1]]);
+    assert.deepEqual(
+      [...groupOf(order, partitions)],
+      [
+        ['b', 0],
+        ['e', 0],
+        ['a', 1],
+        ['c', 1],
+        ['d', 1],
+        ['f', -1],
+      ],
+    );
   });
 });
 
@@ -48,17 +110,23 @@ void describe('probeRows', () => {
     partitions: [],
   };
 
-  void it('merges every node\'s probes into one set of columns, in the order they first appear', () => {
+  void it("merges every node's probes into one set of columns, in the order they first appear", () => {
     assert.deepEqual(probeColumns(status.nodes), ['node', 'etcd', 'dns']);
     const { columns, rows } = probeRows(status);
     assert.deepEqual(columns, ['node', 'dns', 'etcd']); // rows ordered a, b, c; a reports node and dns first
-    assert.deepEqual(rows.map((r) => r.node), ['a', 'b', 'c']);
+    assert.deepEqual(
+      rows.map((r) => r.node),
+      ['a', 'b', 'c'],
+    );
   });
 
   void it('marks probes a node does not run as absent and keeps the message and since of the others', () => {
     const { rows } = probeRows(status);
     const a = rows[0]!;
-    assert.deepEqual(a.cells.map((c) => c.verdict), ['warning', 'ok', 'absent']);
+    assert.deepEqual(
+      a.cells.map((c) => c.verdict),
+      ['warning', 'ok', 'absent'],
+    );
     const etcd = rows[1]!.cells[2]!;
     assert.equal(etcd.verdict, 'critical');
     assert.equal(etcd.message, 'put p50 412 ms > 100 ms');
@@ -68,12 +136,18 @@ void describe('probeRows', () => {
   void it('gives a node that did not answer a full row of unreachable cells saying why', () => {
     const c = probeRows(status).rows[2]!;
     assert.equal(c.verdict, 'unreachable');
-    assert.deepEqual(c.cells.map((x) => x.verdict), ['unreachable', 'unreachable', 'unreachable']);
+    assert.deepEqual(
+      c.cells.map((x) => x.verdict),
+      ['unreachable', 'unreachable', 'unreachable'],
+    );
     assert.equal(c.cells[0]!.message, 'no answer: timeout after 2000 ms');
   });
 
   void it('follows the order it is given', () => {
-    assert.deepEqual(probeRows(status, ['c', 'b', 'a', 'x']).rows.map((r) => r.node), ['c', 'b', 'a']);
+    assert.deepEqual(
+      probeRows(status, ['c', 'b', 'a', 'x']).rows.map((r) => r.node),
+      ['c', 'b', 'a'],
+    );
   });
 });
 
@@ -89,17 +163,26 @@ void describe('reachabilityGrid', () => {
 
   void it('fills observer × peer for one network, with self on the diagonal and unknown for a silent observer', () => {
     const grid = reachabilityGrid(status, 'pod', ['a', 'b', 'c']);
-    assert.deepEqual(grid.map((r) => [r.observer, r.answered, r.cells.map((c) => c.state)]), [
-      ['a', true, ['self', 'up', 'down']],
-      ['b', true, ['up', 'self', 'down']],
-      ['c', false, ['unknown', 'unknown', 'self']],
-    ]);
+    assert.deepEqual(
+      grid.map((r) => [r.observer, r.answered, r.cells.map((c) => c.state)]),
+      [
+        ['a', true, ['self', 'up', 'down']],
+        ['b', true, ['up', 'self', 'down']],
+        ['c', false, ['unknown', 'unknown', 'self']],
+      ],
+    );
     assert.equal(grid[0]!.cells[1]!.rttSeconds, 0.001);
   });
 
   void it('keeps the networks apart', () => {
     const grid = reachabilityGrid(status, 'host', ['a', 'b']);
-    assert.deepEqual(grid.map((r) => r.cells.map((c) => c.state)), [['self', 'down'], ['unknown', 'self']]);
+    assert.deepEqual(
+      grid.map((r) => r.cells.map((c) => c.state)),
+      [
+        ['self', 'down'],
+        ['unknown', 'self'],
+      ],
+    );
   });
 });
 
@@ -126,7 +209,10 @@ void describe('timelineRows', () => {
   void it('sorts newest first, ties by node then probe, and names the node of a local page', () => {
     const ev = (id: number, time: string, probeName: string, n?: string) => ({ id, time, probe: probeName, from: 'ok', to: 'critical', reason: 'error', message: '', ...(n ? { node: n } : {}) });
     const rows = timelineRows([ev(1, '2026-01-01T00:00:00Z', 'etcd', 'b'), ev(2, '2026-01-01T00:05:00Z', 'node', 'a'), ev(3, '2026-01-01T00:00:00Z', 'dns', 'a'), ev(4, '2026-01-01T00:00:00Z', 'node')], 'here');
-    assert.deepEqual(rows.map((r) => `${r.node}/${r.probe}`), ['a/node', 'a/dns', 'b/etcd', 'here/node']);
+    assert.deepEqual(
+      rows.map((r) => `${r.node}/${r.probe}`),
+      ['a/node', 'a/dns', 'b/etcd', 'here/node'],
+    );
   });
 });
 

@@ -11,7 +11,22 @@ const bad = (message: string): AdminReply => ({ code: 400, body: { error: messag
 const ok = (body: unknown = { ok: true }): AdminReply => ({ code: 200, body });
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-const BEHAVIOUR_KEYS = new Set(['node', 'schedulingDelayMs', 'startDelayMs', 'terminationDelayMs', 'unschedulable', 'imagePullError', 'imagePullFailures', 'imagePullBackOffMs', 'kubeletReject', 'createContainerError', 'createContainerFailures', 'createContainerRetryMs', 'stuckTerminating', 'pullInProgress']);
+const BEHAVIOUR_KEYS = new Set([
+  'node',
+  'schedulingDelayMs',
+  'startDelayMs',
+  'terminationDelayMs',
+  'unschedulable',
+  'imagePullError',
+  'imagePullFailures',
+  'imagePullBackOffMs',
+  'kubeletReject',
+  'createContainerError',
+  'createContainerFailures',
+  'createContainerRetryMs',
+  'stuckTerminating',
+  'pullInProgress',
+]);
 
 /**
  * The test and demo control surface under /_sim/: faults, node behaviour, cordons, leases,

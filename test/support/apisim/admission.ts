@@ -61,7 +61,11 @@ export function restrictedViolations(pod: KObject): string[] {
   const podSc = (spec.securityContext as Spec | undefined) ?? {};
   const cs = containersOf(pod);
   const out: string[] = [];
-  for (const [flag, field] of [['hostNetwork', 'hostNetwork'], ['hostPID', 'hostPID'], ['hostIPC', 'hostIPC']] as const) {
+  for (const [flag, field] of [
+    ['hostNetwork', 'hostNetwork'],
+    ['hostPID', 'hostPID'],
+    ['hostIPC', 'hostIPC'],
+  ] as const) {
     if (spec[flag] === true) out.push(`host namespaces (${field}=true)`);
   }
   const privileged = cs.filter((c) => c.securityContext?.privileged === true).map((c) => c.name);

@@ -136,7 +136,16 @@ export class ControlPlaneSim {
 }
 
 /** The API server's own health checks, with the names real servers report. */
-const LIVEZ = ['ping', 'log', 'etcd', 'poststarthook/start-apiserver-admission-initializer', 'poststarthook/generic-apiserver-start-informers', 'poststarthook/start-kube-apiserver-admission-initializer', 'poststarthook/bootstrap-controller', 'poststarthook/scheduling/bootstrap-system-priority-classes'];
+const LIVEZ = [
+  'ping',
+  'log',
+  'etcd',
+  'poststarthook/start-apiserver-admission-initializer',
+  'poststarthook/generic-apiserver-start-informers',
+  'poststarthook/start-kube-apiserver-admission-initializer',
+  'poststarthook/bootstrap-controller',
+  'poststarthook/scheduling/bootstrap-system-priority-classes',
+];
 const READYZ = ['ping', 'log', 'etcd', 'etcd-readiness', 'informer-sync', 'poststarthook/start-apiserver-admission-initializer', 'poststarthook/generic-apiserver-start-informers', 'poststarthook/bootstrap-controller', 'shutdown'];
 
 export type HealthEndpoint = 'livez' | 'readyz' | 'healthz';
@@ -172,7 +181,13 @@ export class HealthSim {
         lines.push(`[-]${c} failed: reason withheld`);
       } else lines.push(`[+]${c} ok`);
     }
-    if (excluded.size > 0) lines.push(`warn: some health checks cannot be excluded: no matches for ${[...excluded].sort().map((c) => JSON.stringify(c)).join(',')}`);
+    if (excluded.size > 0)
+      lines.push(
+        `warn: some health checks cannot be excluded: no matches for ${[...excluded]
+          .sort()
+          .map((c) => JSON.stringify(c))
+          .join(',')}`,
+      );
     // http.Error ends the failure body with a newline.
     if (bad > 0) return { code: 500, body: `${lines.join('\n')}\n${endpoint} check failed\n` };
     if (!verbose) return { code: 200, body: 'ok' };

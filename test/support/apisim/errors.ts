@@ -46,8 +46,7 @@ export const notFound = (r: ResourceRef) => failure(404, 'NotFound', `${r.resour
 
 export const alreadyExists = (r: ResourceRef) => failure(409, 'AlreadyExists', `${r.resource}${r.group ? `.${r.group}` : ''} "${r.name}" already exists`, groupDetails(r));
 
-export const conflict = (r: ResourceRef, why: string) =>
-  failure(409, 'Conflict', `Operation cannot be fulfilled on ${r.resource}${r.group ? `.${r.group}` : ''} "${r.name}": ${why}`, groupDetails(r));
+export const conflict = (r: ResourceRef, why: string) => failure(409, 'Conflict', `Operation cannot be fulfilled on ${r.resource}${r.group ? `.${r.group}` : ''} "${r.name}": ${why}`, groupDetails(r));
 
 /** The RBAC denial, word for word as the authorizer phrases it. */
 export function forbidden(r: ResourceRef, user: string, verb: string, namespace: string | undefined): StatusError {
@@ -61,8 +60,7 @@ export function forbidden(r: ResourceRef, user: string, verb: string, namespace:
  * to 10 s, then refuses with admission.NewForbidden (apiserver/pkg/admission/handler.go
  * WaitForReady; plugin/pkg/admission/namespace/lifecycle/admission.go).
  */
-export const notYetReady = (r: ResourceRef) =>
-  failure(403, 'Forbidden', `${r.resource}${r.group ? `.${r.group}` : ''} "${r.name ?? ''}" is forbidden: not yet ready to handle request`, groupDetails(r));
+export const notYetReady = (r: ResourceRef) => failure(403, 'Forbidden', `${r.resource}${r.group ? `.${r.group}` : ''} "${r.name ?? ''}" is forbidden: not yet ready to handle request`, groupDetails(r));
 
 export function invalid(kind: string, name: string, causes: { field: string; message: string; reason?: string }[]): StatusError {
   const text = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
@@ -93,7 +91,11 @@ export const badRequest = (message: string) => failure(400, 'BadRequest', messag
 
 /** handlers/patch.go: a patch whose Content-Type is none of the patch types (415). */
 export const unsupportedPatchType = () =>
-  failure(415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json');
+  failure(
+    415,
+    'UnsupportedMediaType',
+    'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json',
+  );
 
 export const methodNotAllowed = () => failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
 

@@ -39,7 +39,8 @@ export function prepareEvent(body: unknown, namespace: string): KObject {
     if (involvedNs === '' && namespace !== 'default' && namespace !== 'kube-system') errs.push(mismatch);
     const rc = e.reportingComponent ?? '';
     if (rc === '') errs.push({ field: 'reportingController', message: 'Required value' });
-    else if (!QUALIFIED_NAME.test(rc)) errs.push({ field: 'reportingController', reason: 'FieldValueInvalid', message: `Invalid value: ${q(rc)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
+    else if (!QUALIFIED_NAME.test(rc))
+      errs.push({ field: 'reportingController', reason: 'FieldValueInvalid', message: `Invalid value: ${q(rc)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
     if (!e.reportingInstance) errs.push({ field: 'reportingInstance', message: 'Required value' });
     else if (e.reportingInstance.length > 128) errs.push({ field: 'reportingInstance', reason: 'FieldValueInvalid', message: 'Invalid value: "": can have at most 128 characters' });
     if (!e.action) errs.push({ field: 'action', message: 'Required value' });

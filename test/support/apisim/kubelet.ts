@@ -72,8 +72,7 @@ export class KubeletSim {
   #start(pod: KObject, node: string): void {
     const b = this.#behaviours.of(node);
     const containers = ((pod.spec as Spec).containers as { name: string; image: string }[] | undefined) ?? [];
-    const statuses = (state: Record<string, unknown>, ready = false) =>
-      containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready, restartCount: 0, started: ready, state }));
+    const statuses = (state: Record<string, unknown>, ready = false) => containers.map((c) => ({ name: c.name, image: c.image, imageID: '', ready, restartCount: 0, started: ready, state }));
     if (b.kubeletReject) {
       // kubelet.go rejectPod: the pod fails at the kubelet's admission, its containers never created.
       this.#update(pod, (p) => {
@@ -85,7 +84,7 @@ export class KubeletSim {
       p.status = {
         ...p.status,
         phase: 'Pending',
-        hostIP: (p.status?.hostIP) || nodeIP(this.#store, node),
+        hostIP: p.status?.hostIP || nodeIP(this.#store, node),
         startTime: stamp(),
         conditions: [...conditions(p, false)],
         containerStatuses: statuses({ waiting: { reason: 'ContainerCreating' } }),
@@ -145,7 +144,7 @@ export class KubeletSim {
         return;
       }
       this.#update(pod, (p) => {
-        p.status = { ...p.status, phase: 'Running', podIP: (p.status?.podIP) || podIP(p), conditions: conditions(p, true), containerStatuses: statuses({ running: { startedAt: stamp() } }, true) };
+        p.status = { ...p.status, phase: 'Running', podIP: p.status?.podIP || podIP(p), conditions: conditions(p, true), containerStatuses: statuses({ running: { startedAt: stamp() } }, true) };
       });
     };
     this.#later(b.startDelayMs, pull);

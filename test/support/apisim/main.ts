@@ -18,7 +18,10 @@ try {
 }
 const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(args.listen);
 if (!m || Number(m[3]) > 65535) usage(`--listen: expected HOST:PORT, got ${JSON.stringify(args.listen)}`);
-const nodes = args.nodes.split(',').map((s) => s.trim()).filter(Boolean);
+const nodes = args.nodes
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const bad = nodes.find((n) => !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(n));
 if (bad) usage(`--nodes: "${bad}" is not a valid node name`);
 

@@ -27,11 +27,18 @@ function validateTolerations(tols: Spec[], errs: FieldError[]): void {
     const op = (t.operator as string | undefined) ?? '';
     const value = (t.value as string | undefined) ?? '';
     const effect = (t.effect as string | undefined) ?? '';
-    if (key && (!QUALIFIED_NAME.test(key) || key.split('/').at(-1)!.length > 63)) errs.push({ field: `${f}.key`, reason: 'FieldValueInvalid', message: `Invalid value: ${q(key)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
+    if (key && (!QUALIFIED_NAME.test(key) || key.split('/').at(-1)!.length > 63))
+      errs.push({ field: `${f}.key`, reason: 'FieldValueInvalid', message: `Invalid value: ${q(key)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
     if (!key && op !== 'Exists') errs.push({ field: `${f}.operator`, reason: 'FieldValueInvalid', message: `Invalid value: ${q(op)}: operator must be Exists when \`key\` is empty, which means "match all values and all keys"` });
-    if (t.tolerationSeconds !== undefined && t.tolerationSeconds !== null && effect !== 'NoExecute') errs.push({ field: `${f}.effect`, reason: 'FieldValueInvalid', message: `Invalid value: ${q(effect)}: effect must be 'NoExecute' when \`tolerationSeconds\` is set` });
+    if (t.tolerationSeconds !== undefined && t.tolerationSeconds !== null && effect !== 'NoExecute')
+      errs.push({ field: `${f}.effect`, reason: 'FieldValueInvalid', message: `Invalid value: ${q(effect)}: effect must be 'NoExecute' when \`tolerationSeconds\` is set` });
     if (op === 'Equal' || op === '') {
-      if (!LABEL_VALUE.test(value) || value.length > 63) errs.push({ field: `${f}.operator`, reason: 'FieldValueInvalid', message: `Invalid value: ${q(value)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
+      if (!LABEL_VALUE.test(value) || value.length > 63)
+        errs.push({
+          field: `${f}.operator`,
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${q(value)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+        });
     } else if (op === 'Exists') {
       if (value) errs.push({ field: `${f}.operator`, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(t)}: value must be empty when \`operator\` is 'Exists'` });
     } else errs.push({ field: `${f}.operator`, reason: 'FieldValueNotSupported', message: `Unsupported value: ${q(op)}: supported values: "Equal", "Exists"` });
@@ -62,7 +69,8 @@ function validateResources(c: Spec, i: number, errs: FieldError[]): void {
   const f = `spec.containers[${i}].resources`;
   for (const kind of ['limits', 'requests'] as const) {
     for (const [name, v] of Object.entries(r[kind] ?? {})) {
-      if (typeof v !== 'string' || !QUANTITY.test(v)) errs.push({ field: `${f}.${kind}[${name}]`, reason: 'FieldValueInvalid', message: `Invalid value: ${q(v)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` });
+      if (typeof v !== 'string' || !QUANTITY.test(v))
+        errs.push({ field: `${f}.${kind}[${name}]`, reason: 'FieldValueInvalid', message: `Invalid value: ${q(v)}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'` });
     }
   }
   for (const [name, v] of Object.entries(r.requests ?? {})) {
@@ -78,11 +86,21 @@ export function validatePod(pod: KObject): FieldError[] {
   const errs: FieldError[] = [];
   const name = pod.metadata.name;
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name) || name.length > 253) {
-    errs.push({ field: 'metadata.name', reason: 'FieldValueInvalid', message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character` });
+    errs.push({
+      field: 'metadata.name',
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+    });
   }
   for (const [k, v] of Object.entries(pod.metadata.labels ?? {})) {
-    if (typeof v !== 'string' || !LABEL_VALUE.test(v) || v.length > 63) errs.push({ field: 'metadata.labels', reason: 'FieldValueInvalid', message: `Invalid value: ${q(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
-    if (!QUALIFIED_NAME.test(k)) errs.push({ field: 'metadata.labels', reason: 'FieldValueInvalid', message: `Invalid value: ${q(k)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
+    if (typeof v !== 'string' || !LABEL_VALUE.test(v) || v.length > 63)
+      errs.push({
+        field: 'metadata.labels',
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${q(v)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+      });
+    if (!QUALIFIED_NAME.test(k))
+      errs.push({ field: 'metadata.labels', reason: 'FieldValueInvalid', message: `Invalid value: ${q(k)}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character` });
   }
   const spec = pod.spec ?? {};
   const containers = (spec.containers as Spec[] | undefined) ?? [];

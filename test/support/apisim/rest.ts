@@ -120,7 +120,11 @@ export function handleResource(store: Store, verb: string, path: ResourcePath, q
         // handlers/create.go: mutating admission, then validation, then validating admission.
         admitPodMutating(admission, namespace!, obj);
         const pod = preparePod(obj, namespace!);
-        admitPod(admission, pod, store.list('pods').filter((p) => p.metadata.namespace === namespace));
+        admitPod(
+          admission,
+          pod,
+          store.list('pods').filter((p) => p.metadata.namespace === namespace),
+        );
         return { code: 201, body: store.create('pods', pod) };
       }
       if (resource === 'events') return { code: 201, body: store.create('events', prepareEvent(obj, namespace!)) };
@@ -186,7 +190,10 @@ function goValue(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    return `map[${Object.keys(o).sort().map((k) => `${k}:${goValue(o[k])}`).join(' ')}]`;
+    return `map[${Object.keys(o)
+      .sort()
+      .map((k) => `${k}:${goValue(o[k])}`)
+      .join(' ')}]`;
   }
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
@@ -231,6 +238,5 @@ export function deleteOptions(body: unknown, query: URLSearchParams): DeleteOpti
   if (!/^-?\d+$/.test(g)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(g)}: invalid syntax`);
   return { gracePeriodSeconds: Number(g) };
 }
-
 
 export type { StatusError, WatchEvent };

@@ -18,8 +18,8 @@ type Spec = Record<string, unknown>;
 /** The node names a pod's required node affinity or nodeSelector allows; undefined: any node. */
 export function allowedNodes(pod: KObject): string[] | undefined {
   const spec = pod.spec as Spec;
-  const terms = (((spec.affinity as Spec | undefined)?.nodeAffinity as Spec | undefined)?.requiredDuringSchedulingIgnoredDuringExecution as Spec | undefined)
-    ?.nodeSelectorTerms as { matchFields?: Req[]; matchExpressions?: Req[] }[] | undefined;
+  const terms = (((spec.affinity as Spec | undefined)?.nodeAffinity as Spec | undefined)?.requiredDuringSchedulingIgnoredDuringExecution as Spec | undefined)?.nodeSelectorTerms as
+    { matchFields?: Req[]; matchExpressions?: Req[] }[] | undefined;
   let names: string[] | undefined;
   for (const t of terms ?? []) {
     for (const r of [...(t.matchFields ?? []).filter((r) => r.key === 'metadata.name'), ...(t.matchExpressions ?? []).filter((r) => r.key === 'kubernetes.io/hostname')]) {
@@ -36,20 +36,14 @@ interface Req {
   values?: string[];
 }
 
-const tolerates = (tols: Toleration[], t: Taint) =>
-  tols.some(
-    (x) =>
-      (!x.effect || x.effect === t.effect) &&
-      (x.operator === 'Exists' ? !x.key || x.key === t.key : x.key === t.key && (x.value ?? '') === (t.value ?? '')),
-  );
+const tolerates = (tols: Toleration[], t: Taint) => tols.some((x) => (!x.effect || x.effect === t.effect) && (x.operator === 'Exists' ? !x.key || x.key === t.key : x.key === t.key && (x.value ?? '') === (t.value ?? '')));
 
 /**
  * The node names NodeAffinity's PreFilter narrows the pod to: those of `metadata.name` matchFields
  * terms (plugins/nodeaffinity/node_affinity.go PreFilter); undefined: it does not narrow.
  */
 function preFilteredNodes(pod: KObject): string[] | undefined {
-  const terms = ((((pod.spec as Spec).affinity as Spec | undefined)?.nodeAffinity as Spec | undefined)?.requiredDuringSchedulingIgnoredDuringExecution as Spec | undefined)
-    ?.nodeSelectorTerms as { matchFields?: Req[] }[] | undefined;
+  const terms = ((((pod.spec as Spec).affinity as Spec | undefined)?.nodeAffinity as Spec | undefined)?.requiredDuringSchedulingIgnoredDuringExecution as Spec | undefined)?.nodeSelectorTerms as { matchFields?: Req[] }[] | undefined;
   const names = (terms ?? []).flatMap((t) => (t.matchFields ?? []).filter((r) => r.key === 'metadata.name' && r.operator === 'In').flatMap((r) => r.values ?? []));
   return names.length > 0 ? names : undefined;
 }
@@ -65,8 +59,8 @@ function misfit(pod: KObject, node: KObject, allowed: string[] | undefined): str
   if (narrowed && !narrowed.includes(node.metadata.name)) return "node(s) didn't satisfy plugin(s) [NodeAffinity]";
   if (allowed && !allowed.includes(node.metadata.name)) return "node(s) didn't match Pod's node affinity/selector";
   const tols = ((pod.spec as Spec).tolerations as Toleration[] | undefined) ?? [];
-  const taints: Taint[] = [...(((node.spec)?.taints as Taint[] | undefined) ?? [])];
-  if ((node.spec)?.unschedulable) taints.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' });
+  const taints: Taint[] = [...((node.spec?.taints as Taint[] | undefined) ?? [])];
+  if (node.spec?.unschedulable) taints.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' });
   const blocking = taints.filter((t) => (t.effect === 'NoSchedule' || t.effect === 'NoExecute') && !tolerates(tols, t));
   if (blocking.length === 0) return undefined;
   const t = blocking[0]!;

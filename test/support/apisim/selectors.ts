@@ -110,13 +110,16 @@ function str(o: Record<string, unknown>, a: string, b: string): string {
 export function parseFieldSelector(s: string | undefined, resource: string): FieldRequirement[] {
   if (!s) return [];
   const fields = SELECTABLE_FIELDS[resource] ?? {};
-  return s.split(',').filter((t) => t.trim() !== '').map((term) => {
-    const m = /^([^=!]+)(==|!=|=)(.*)$/.exec(term.trim());
-    if (!m) throw new SelectorError(`invalid selector: '${s}'; can't understand '${term}'`);
-    const field = m[1]!.trim();
-    if (!(field in fields)) throw new SelectorError(`field label not supported: ${field}`);
-    return { field, equal: m[2] !== '!=', value: m[3]! };
-  });
+  return s
+    .split(',')
+    .filter((t) => t.trim() !== '')
+    .map((term) => {
+      const m = /^([^=!]+)(==|!=|=)(.*)$/.exec(term.trim());
+      if (!m) throw new SelectorError(`invalid selector: '${s}'; can't understand '${term}'`);
+      const field = m[1]!.trim();
+      if (!(field in fields)) throw new SelectorError(`field label not supported: ${field}`);
+      return { field, equal: m[2] !== '!=', value: m[3]! };
+    });
 }
 
 export function matchFields(reqs: readonly FieldRequirement[], resource: string, obj: Record<string, unknown>): boolean {

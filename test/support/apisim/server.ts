@@ -99,7 +99,17 @@ export class ApiSim {
   #admissionWaitMs = ADMISSION_READY_WAIT_MS;
 
   private constructor(opts: ApiSimOptions) {
-    this.#opts = { host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, token: opts.token ?? DEFAULT_TOKEN, user: opts.user ?? DEFAULT_USER, leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000, minRequestTimeoutMs: opts.minRequestTimeoutMs ?? 1_800_000, watchHistoryMs: opts.watchHistoryMs ?? 75_000, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 1000, bookmarkBeforeDeadlineMs: opts.bookmarkBeforeDeadlineMs ?? 2000 };
+    this.#opts = {
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port ?? 0,
+      token: opts.token ?? DEFAULT_TOKEN,
+      user: opts.user ?? DEFAULT_USER,
+      leaseRenewIntervalMs: opts.leaseRenewIntervalMs ?? 2000,
+      minRequestTimeoutMs: opts.minRequestTimeoutMs ?? 1_800_000,
+      watchHistoryMs: opts.watchHistoryMs ?? 75_000,
+      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 1000,
+      bookmarkBeforeDeadlineMs: opts.bookmarkBeforeDeadlineMs ?? 2000,
+    };
     this.#tokens.add(this.#opts.token);
     this.#tls = opts.tls ? { cert: readFileSync(opts.tls.certFile), key: readFileSync(opts.tls.keyFile) } : undefined;
     this.store = new Store({ historyMs: this.#opts.watchHistoryMs });
@@ -146,7 +156,13 @@ export class ApiSim {
       kind: 'Node',
       metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
       spec: {},
-      status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }], addresses: [{ type: 'InternalIP', address: `198.18.0.${i}` }, { type: 'Hostname', address: name }] },
+      status: {
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }],
+        addresses: [
+          { type: 'InternalIP', address: `198.18.0.${i}` },
+          { type: 'Hostname', address: name },
+        ],
+      },
     });
   }
 
@@ -297,7 +313,17 @@ export class ApiSim {
         return;
       }
       if (url.pathname === '/version') {
-        write(200, { major: '1', minor: '31', gitVersion: 'v1.31.4', gitCommit: '0000000000000000000000000000000000000000', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.22.10', compiler: 'gc', platform: 'linux/amd64' });
+        write(200, {
+          major: '1',
+          minor: '31',
+          gitVersion: 'v1.31.4',
+          gitCommit: '0000000000000000000000000000000000000000',
+          gitTreeState: 'clean',
+          buildDate: '2026-01-01T00:00:00Z',
+          goVersion: 'go1.22.10',
+          compiler: 'gc',
+          platform: 'linux/amd64',
+        });
         return;
       }
       const path = parseResourcePath(url.pathname);
@@ -384,8 +410,7 @@ export class ApiSim {
       if (!res.headersSent) {
         if (e.plain !== undefined) write(e.status.code, e.plain, 'text/plain; charset=utf-8', e.headers);
         else write(e.status.code, e.status, 'application/json', e.headers);
-      }
-      else res.end();
+      } else res.end();
     }
   }
 }

@@ -35,6 +35,11 @@ export const registryProbe = defineProbe({
   correlate,
   condition,
   create: (_deps, opts) => ({
-    run: () => Promise.resolve(opts.reachable ? { verdict: 'ok' as const, message: `${opts.mirror} answered`, facts: { mirror: opts.mirror } } : { verdict: 'critical' as const, reason: 'unreachable', message: `${opts.mirror}: connect ETIMEDOUT`, facts: { mirror: opts.mirror } }),
+    run: () =>
+      Promise.resolve(
+        opts.reachable
+          ? { verdict: 'ok' as const, message: `${opts.mirror} answered`, facts: { mirror: opts.mirror } }
+          : { verdict: 'critical' as const, reason: 'unreachable', message: `${opts.mirror}: connect ETIMEDOUT`, facts: { mirror: opts.mirror } },
+      ),
   }),
 });

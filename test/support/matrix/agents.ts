@@ -9,16 +9,7 @@ import { PEER_MESH_PROBE } from '../../../src/peers/mesh-probe.ts';
 import { ETCD_ALARMS } from '../../../src/etcd/metrics.ts';
 import { MEMBER_FAILURE_KINDS } from '../../../src/etcd/verdict.ts';
 import type { Registry } from '../../../src/metrics/prom.ts';
-import {
-  apiserverMetrics,
-  controlPlaneMetrics,
-  createMetrics,
-  dnsMetrics,
-  etcdMetrics,
-  nodeMetrics,
-  peerMeshMetrics,
-  podSchedulingMetrics,
-} from '../../../src/metrics/metrics.ts';
+import { apiserverMetrics, controlPlaneMetrics, createMetrics, dnsMetrics, etcdMetrics, nodeMetrics, peerMeshMetrics, podSchedulingMetrics } from '../../../src/metrics/metrics.ts';
 import { Exposition, type Family } from './exposition.ts';
 import { ping, reachesControlPlane, seeded, type ClusterNode, type Faults } from './world.ts';
 
@@ -204,10 +195,12 @@ export function mainAgentProbes(view: ClusterView, node: string) {
         reasons: [],
         run(at) {
           const f = view.faults(at);
-          const peers = view.nodes.filter((n) => n.name !== node).flatMap((n) => {
-            const a = view.agentAt(n.name, at);
-            return a ? [{ peer: n.name, running: a.running }] : [];
-          });
+          const peers = view.nodes
+            .filter((n) => n.name !== node)
+            .flatMap((n) => {
+              const a = view.agentAt(n.name, at);
+              return a ? [{ peer: n.name, running: a.running }] : [];
+            });
           // Peers that left discovery: their series go.
           for (const peer of [...known]) {
             if (peers.some((p) => p.peer === peer)) continue;
@@ -263,8 +256,17 @@ export function etcdAgentProbes(view: ClusterView, node: string) {
     const m = x.adopt(factories.etcdMetrics);
     const extra = m as Partial<Record<string, Family>>;
     // Metrics being added to the etcd probe: exported here whether or not src/ has them yet.
-    const hasLeaderOf = extra.etcdEndpointHasLeader ?? x.family({ name: 'vigil_etcd_endpoint_has_leader', help: 'Whether the etcd member knows a raft leader (absent while it does not answer).', type: 'gauge', labelNames: ['member'], buckets: [] });
-    const failures = extra.etcdRequestFailures ?? x.family({ name: 'vigil_etcd_request_failures_total', help: 'The probe\'s requests to each etcd member that failed, by kind: unreachable, timeout, tls, auth, error.', type: 'counter', labelNames: ['member', 'operation', 'kind'], buckets: [] });
+    const hasLeaderOf =
+      extra.etcdEndpointHasLeader ?? x.family({ name: 'vigil_etcd_endpoint_has_leader', help: 'Whether the etcd member knows a raft leader (absent while it does not answer).', type: 'gauge', labelNames: ['member'], buckets: [] });
+    const failures =
+      extra.etcdRequestFailures ??
+      x.family({
+        name: 'vigil_etcd_request_failures_total',
+        help: "The probe's requests to each etcd member that failed, by kind: unreachable, timeout, tls, auth, error.",
+        type: 'counter',
+        labelNames: ['member', 'operation', 'kind'],
+        buckets: [],
+      });
     const member = node;
     const d = definition('etcd');
     return [

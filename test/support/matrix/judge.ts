@@ -48,7 +48,10 @@ export function collect(notifications: readonly Notification[]): Map<string, { f
       const alert: NotifiedAlert = {
         receiver: n.receiver,
         alertname: a.labels.alertname ?? '',
-        names: Object.entries(a.labels).filter(([k]) => !NOT_NAMING.has(k)).map(([, v]) => v).sort(),
+        names: Object.entries(a.labels)
+          .filter(([k]) => !NOT_NAMING.has(k))
+          .map(([, v]) => v)
+          .sort(),
         labels: a.labels,
         startsAt: a.startsAt,
         receivedAt: n.receivedAt,
@@ -118,7 +121,7 @@ export function judge(opts: { want: readonly Expect[]; tolerate?: readonly Toler
   }
   opts.firing.forEach((a, ai) => {
     if (taken.has(ai) || opts.tolerate?.some((t) => matches(t, a))) return;
-    problems.push(`unwanted: ${a.receiver}: ${describeAlert(a)} ${(((a.receivedAt - opts.faultAtMs) / 1000) * FACTOR / 60).toFixed(1)} min after the fault`);
+    problems.push(`unwanted: ${a.receiver}: ${describeAlert(a)} ${((((a.receivedAt - opts.faultAtMs) / 1000) * FACTOR) / 60).toFixed(1)} min after the fault`);
   });
   for (const r of opts.resolved) {
     if (!opts.firing.some((f) => f.receiver === r.receiver && f.startsAt === r.startsAt && identity(f.labels) === identity(r.labels))) problems.push(`resolved without having fired: ${r.receiver}: ${describeAlert(r)}`);

@@ -40,7 +40,7 @@ const ROLL_STEP = 75;
 const BURN_ARTEFACT: Tolerated = {
   receiver: 'tickets',
   alertname: 'VigilEtcdWriteLatencyBudgetBurn',
-  why: 'the 6-hour window holds only the compressed run\'s hour of history',
+  why: "the 6-hour window holds only the compressed run's hour of history",
 };
 
 function row(s: Omit<Scenario, 'nodes' | 'end'> & { nodes?: number; end?: number }): Scenario {
@@ -62,7 +62,7 @@ export const SCENARIOS: readonly Scenario[] = [
   row({
     row: '2',
     id: 'overlay-node',
-    title: 'a node\'s pod network dead, its host network fine, 10 min',
+    title: "a node's pod network dead, its host network fine, 10 min",
     faultAt: F,
     recoverAt: F + minutes(10),
     faults: during(F, F + minutes(10), { podNetworkDown: ['w-4'] }),
@@ -112,7 +112,7 @@ export const SCENARIOS: readonly Scenario[] = [
   row({
     row: '7',
     id: 'etcd-put-hang',
-    title: 'an etcd member\'s puts hang (2 s request timeout) for 10 min; status still answers',
+    title: "an etcd member's puts hang (2 s request timeout) for 10 min; status still answers",
     faultAt: F,
     recoverAt: F + minutes(10),
     faults: during(F, F + minutes(10), { etcd: { putHangs: ['cp-2'] } }),
@@ -141,7 +141,7 @@ export const SCENARIOS: readonly Scenario[] = [
   row({
     row: '10',
     id: 'disk-filling',
-    title: 'a node\'s disk fills past 85 % then 90 % and stays there 36 min, then is cleaned up',
+    title: "a node's disk fills past 85 % then 90 % and stays there 36 min, then is cleaned up",
     faultAt: F,
     recoverAt: F + minutes(40),
     faults: (v) => {
@@ -155,7 +155,7 @@ export const SCENARIOS: readonly Scenario[] = [
   row({
     row: '11',
     id: 'clock-skew',
-    title: 'a node\'s clock 150 s behind for 15 min',
+    title: "a node's clock 150 s behind for 15 min",
     faultAt: F,
     recoverAt: F + minutes(15),
     faults: during(F, F + minutes(15), { clockOffset: { 'w-2': -150 } }),
@@ -164,7 +164,7 @@ export const SCENARIOS: readonly Scenario[] = [
   row({
     row: '11b',
     id: 'clock-skew-3',
-    title: 'a node\'s clock 150 s behind for 15 min, 3-node cluster',
+    title: "a node's clock 150 s behind for 15 min, 3-node cluster",
     nodes: 3,
     faultAt: F,
     recoverAt: F + minutes(15),
@@ -200,7 +200,7 @@ export const SCENARIOS: readonly Scenario[] = [
   row({
     row: '14a',
     id: 'etcd-slow-blip',
-    title: 'one etcd member\'s disk slow (puts 400 ms) for 2.5 min',
+    title: "one etcd member's disk slow (puts 400 ms) for 2.5 min",
     faultAt: F,
     recoverAt: F + 150,
     faults: during(F, F + 150, { etcd: { putSeconds: { 'cp-2': 0.4 } } }),
@@ -209,7 +209,7 @@ export const SCENARIOS: readonly Scenario[] = [
   row({
     row: '14b',
     id: 'etcd-slow-sustained',
-    title: 'one etcd member\'s disk slow (puts 400 ms) for 10 min',
+    title: "one etcd member's disk slow (puts 400 ms) for 10 min",
     faultAt: F,
     recoverAt: F + minutes(10),
     faults: during(F, F + minutes(10), { etcd: { putSeconds: { 'cp-2': 0.4 } } }),
@@ -260,7 +260,10 @@ export const SCENARIOS: readonly Scenario[] = [
 /** The rows named in `list` (comma-separated ids or row numbers), or all. */
 export function selectScenarios(list: string | undefined): Scenario[] {
   if (!list?.trim()) return [...SCENARIOS];
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.id === n || s.row === n));
   if (unknown.length > 0) throw new Error(`VIGIL_MATRIX_ROWS names no row ${unknown.join(', ')}; rows: ${SCENARIOS.map((s) => `${s.row}=${s.id}`).join(' ')}`);
   return SCENARIOS.filter((s) => names.includes(s.id) || names.includes(s.row));

@@ -85,7 +85,7 @@ export function podSuffix(seed: string): string {
   let out = '';
   for (let i = 0; i < 5; i++) {
     out += letters[h % letters.length];
-    h = Math.floor(h / letters.length) + Math.imul(h, 31 + i) >>> 0;
+    h = (Math.floor(h / letters.length) + Math.imul(h, 31 + i)) >>> 0;
   }
   return out;
 }
