@@ -197,7 +197,7 @@ void describe('deploy/base', () => {
     const cm = find<V1ConfigMap>('ConfigMap', 'vigil-config');
     const text = cm.data!['config.yaml']!;
     const config = loadConfig({ probes: builtinProbes, file: { name: 'config.yaml', text }, env: { NODE_NAME: 'node-a', POD_IP: '198.18.0.2', HOST_IP: '198.18.1.2', POD_NAMESPACE: 'vigil' } });
-    assert.equal(config.web.listenAddress, ':10924');
+    assert.equal(config.web.listenAddress.text, ':10924');
     assert.equal(config.node.name, 'node-a');
   });
 
@@ -356,7 +356,7 @@ void describe('deploy/components/etcd (in deploy/overlays/kubeadm-etcd)', () => 
       assert.equal(path.posix.relative(m.mountPath, file), path.basename(file));
     }
     // Its own listen port (the agent holds 10924 on the node) and data directory.
-    assert.equal(config.web.listenAddress, ':10925');
+    assert.equal(config.web.listenAddress.text, ':10925');
     assert.equal(c.ports![0]!.containerPort, 10925);
     assert.equal(volume(mountOf(path.join(config.storage.path, 'history.db'))!.name).hostPath?.path, '/var/lib/vigil-etcd');
   });
