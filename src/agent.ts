@@ -90,7 +90,7 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
     let tlsMetrics: ReturnType<typeof peerTlsMetrics> | undefined;
     const onReload = (err: unknown) => {
       tlsMetrics?.peerTlsReloadSuccessful.set(err === undefined ? 1 : 0);
-      // once per failure, not once a second while the file stays bad
+      // once per failure: the files are tried again only once they change again
       if (err !== undefined && !reloadFailed) logger.error({ err, files: config.peers.tls }, 'the changed peer TLS files cannot be used; peers are reached with the previous ones');
       else if (err === undefined && reloadFailed) logger.info('the peer TLS files were reloaded');
       reloadFailed = err !== undefined;

@@ -1,6 +1,6 @@
 import type { DesiredCondition } from '../diagnosis.ts';
 import { builtinProbes } from '../probes/index.ts';
-import type { ProbeDefinition } from '../probes/probe.ts';
+import { runOf, type ProbeDefinition } from '../probes/probe.ts';
 import type { PeerObservation } from '../status/cluster-types.ts';
 import { clockReading, mostLinksBroken } from '../status/consensus.ts';
 import type { ProbeStatus } from '../status/local.ts';
@@ -27,9 +27,8 @@ export interface ConditionInput {
 export function desiredConditions(input: ConditionInput, probes: readonly ProbeDefinition[] = builtinProbes): DesiredCondition[] {
   const fromProbes = probes.map((def) => {
     const p = def.condition && input.probes.find((x) => x.name === def.name);
-    if (!def.condition || !p || p.verdict === 'unknown' || p.skipped) return undefined;
-    const parsed = def.facts && p.facts != null ? def.facts.safeParse(p.facts) : undefined;
-    return def.condition.desired(input.self, { node: input.self, probe: p, facts: parsed?.success ? parsed.data : undefined });
+    const run = p && runOf(def, input.self, p);
+    return run && def.condition?.desired(input.self, run);
   });
   return [...fromProbes, overlay(input), clock(input)].filter((c): c is DesiredCondition => c !== undefined);
 }

@@ -54,12 +54,13 @@ export function httpsTransport(opts: PeerTlsFiles & { now?: () => number; onRelo
       const next = build();
       agent.destroy();
       agent = next;
-      signature = sig;
       opts.onReload?.(undefined);
     } catch (err) {
-      // A half-written or wrong file: keep the agent in use; the next check tries again.
+      // A half-written or wrong file: keep the agent in use. The files are read again when they
+      // change again (the rest of a write, a fixed file), not every second while they stay bad.
       opts.onReload?.(err);
     }
+    signature = sig;
     return agent;
   };
   return httpTransport({ agent: current, tls: true });

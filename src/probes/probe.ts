@@ -79,3 +79,13 @@ export function defineProbe<S extends z.ZodRawShape, C extends ClientName = neve
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- erases the options type on purpose
   return def as unknown as ProbeDefinition;
 }
+
+/**
+ * A node's run of the probe as its correlate and condition read it: undefined when it did not run
+ * (skipped, or no verdict yet); its facts as the probe's schema reads them, dropped if they do not fit.
+ */
+export function runOf(def: ProbeDefinition, node: string, status: ProbeStatus): ProbeRun | undefined {
+  if (status.skipped || status.verdict === 'unknown') return undefined;
+  const parsed = def.facts && status.facts != null ? def.facts.safeParse(status.facts) : undefined;
+  return { node, probe: status, facts: parsed?.success ? parsed.data : undefined };
+}

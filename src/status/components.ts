@@ -2,7 +2,7 @@ import type { Cause, CauseKind } from '../diagnosis.ts';
 import { byCodeUnit } from '../compare.ts';
 import { builtinProbes } from '../probes/index.ts';
 import { distinct, earliest, failing, list, worstOf, type ApiView, type CorrelateContext, type ProbeRun } from '../probes/correlate.ts';
-import type { ProbeDefinition } from '../probes/probe.ts';
+import { runOf, type ProbeDefinition } from '../probes/probe.ts';
 import type { ProbeStatus } from './local.ts';
 
 /**
@@ -28,9 +28,8 @@ function runsOf(input: ComponentInput, def: ProbeDefinition): ProbeRun[] {
   const out: ProbeRun[] = [];
   for (const [node, probes] of input.probes) {
     const p = probes.find((x) => x.name === def.name);
-    if (!p || p.skipped || p.verdict === 'unknown') continue;
-    const parsed = def.facts && p.facts != null ? def.facts.safeParse(p.facts) : undefined;
-    out.push({ node, probe: p, facts: parsed?.success ? parsed.data : undefined });
+    const run = p && runOf(def, node, p);
+    if (run) out.push(run);
   }
   return out.sort((a, b) => byCodeUnit(a.node, b.node));
 }
