@@ -148,6 +148,7 @@ export async function startAgent(config: Config, deps: AgentDeps): Promise<Agent
       now: () => clock.now(),
       logger: logger.child({ component: 'peers' }),
       fanout: peers.fanout,
+      relays: { above: config.peers.fanout.relayAbove, groupSize: config.peers.fanout.groupSize },
       clockOffsetThresholdSeconds: config.peers.clockOffsetThreshold / 1000,
       // a round of pings is at most an interval apart, plus its own timeout
       knownDownMaxAgeMs: 2 * config.peers.interval + config.peers.timeout,

@@ -9,6 +9,7 @@ const status: ClusterStatus = {
   observer: 'a',
   time: '2026-01-01T00:00:00.000Z',
   verdict: 'degraded',
+  completeness: { nodes: 3, answered: 2, unanswered: 1, oldestAnswerSeconds: 0.2, gathered: 'direct' },
   causes: [
     { kind: 'node-down', severity: 'critical', nodes: ['c'], since: '2025-12-31T23:55:49.600Z', message: 'node c is down or isolated: unreachable from 2 of 2 observers on both networks' },
     { kind: 'probe-failing', severity: 'warning', nodes: ['b'], probes: ['dns'], since: null, message: 'b: dns warning: slow' },
@@ -24,10 +25,11 @@ const status: ClusterStatus = {
 };
 
 void describe('formatCluster', () => {
-  void it('prints one row per node with verdict, failing probes and reachability, then the causes', () => {
+  void it('prints how complete the answer is, one row per node with verdict, failing probes and reachability, then the causes', () => {
     assert.equal(
       formatCluster(status),
       `cluster degraded (asked a at 2026-01-01T00:00:00.000Z)
+partial: 2 of 3 nodes answered; the oldest answer is 0.2 s old
 
 NODE  VERDICT      FAILING PROBES  REACHABILITY
 a     ok           -               reachable

@@ -46,7 +46,14 @@ export function formatCluster(s: ClusterStatus): string {
     const failing = n.probes.filter((p) => !p.skipped && (p.verdict === 'warning' || p.verdict === 'critical')).map((p) => `${p.name} (${p.verdict})`);
     rows.push([n.name, n.verdict, failing.join(', ') || '-', unreachable(n.unreachableFrom) + (n.answered ? '' : `; no answer: ${n.error ?? 'unknown'}`)]);
   }
-  const out = [`cluster ${s.verdict} (asked ${s.observer} at ${s.time})`, '', table(rows)];
+  const out = [`cluster ${s.verdict} (asked ${s.observer} at ${s.time})`];
+  // an agent of an earlier version sends no completeness
+  const c = s.completeness as ClusterStatus['completeness'] | undefined;
+  if (c) {
+    const through = c.relays ? `, through ${c.relays.answered} relays for ${c.relays.groups} groups${c.relays.askedDirectly ? `, ${c.relays.askedDirectly} asked directly` : ''}` : '';
+    out.push(`${c.unanswered === 0 ? 'complete' : 'partial'}: ${c.answered} of ${c.nodes} nodes answered${through}; the oldest answer is ${c.oldestAnswerSeconds === null ? 'unknown' : `${c.oldestAnswerSeconds.toFixed(1)} s`} old`);
+  }
+  out.push('', table(rows));
   if (s.causes.length) {
     out.push('', 'causes:');
     for (const c of s.causes) out.push(`  ${c.severity.padEnd(8)}  ${c.message} — ${formatSince(c.since, s.time)}`);

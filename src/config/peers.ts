@@ -67,6 +67,12 @@ export const peersSchema = z
       .strictObject({
         timeout: duration({ min: 50 }).prefault('1s'),
         concurrency: z.number().int('must be a whole number').min(1, 'must be at least 1').max(256, 'must be at most 256').default(32),
+        /**
+         * Above this many nodes (this agent included) the cluster status is gathered through relays,
+         * one per group of about `groupSize` nodes, instead of asking every peer from here.
+         */
+        relayAbove: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(250),
+        groupSize: z.number().int('must be a whole number').min(2, 'must be at least 2').max(256, 'must be at most 256').default(50),
       })
       .prefault({}),
     /** How peers are reached when the web config serves TLS (every agent runs the same web config). */

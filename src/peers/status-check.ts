@@ -9,8 +9,8 @@ import type { LocalStatusAnswer, WireSchema } from './wire.ts';
  * generated and mutated answers). The zod schema stays the declaration; change both together.
  */
 
-type Path = readonly (string | number)[];
-class Bad extends Error {
+export type Path = readonly (string | number)[];
+export class Bad extends Error {
   readonly path: Path;
   constructor(path: Path, message: string) {
     super(message);
@@ -18,41 +18,41 @@ class Bad extends Error {
   }
 }
 
-const VERDICTS: ReadonlySet<unknown> = new Set(['ok', 'warning', 'critical', 'unknown']);
+export const VERDICTS: ReadonlySet<unknown> = new Set(['ok', 'warning', 'critical', 'unknown']);
 const NETWORKS: ReadonlySet<unknown> = new Set(['pod', 'host']);
-const FAILURES: ReadonlySet<unknown> = new Set(['refused', 'timeout', 'unreachable', 'http', 'bad']);
+export const FAILURES: ReadonlySet<unknown> = new Set(['refused', 'timeout', 'unreachable', 'http', 'bad']);
 
 const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 // Every check takes the parent's path and its key: the path is built only for an error.
-const bad = (at: Path, key: string | number | undefined, message: string) => new Bad(key === undefined ? at : [...at, key], message);
+export const bad = (at: Path, key: string | number | undefined, message: string) => new Bad(key === undefined ? at : [...at, key], message);
 
-function obj(v: unknown, at: Path, key?: string | number): Record<string, unknown> {
+export function obj(v: unknown, at: Path, key?: string | number): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad(at, key, `expected object, got ${typeName(v)}`);
   return v as Record<string, unknown>;
 }
 /** Lengths count code points, as zod's do (a surrogate pair is one; the count is needed only near a limit). */
 const codePoints = (v: string) => [...v].length;
-function str(v: unknown, at: Path, key: string, max: number, min = 0): string {
+export function str(v: unknown, at: Path, key: string, max: number, min = 0): string {
   if (typeof v !== 'string') throw bad(at, key, `expected string, got ${typeName(v)}`);
   if (v.length > max && codePoints(v) > max) throw bad(at, key, `too long: more than ${max} characters`);
   if (v.length < 2 * min && codePoints(v) < min) throw bad(at, key, `too short: fewer than ${min} characters`);
   return v;
 }
-const strOrNull = (v: unknown, at: Path, key: string, max: number): string | null => (v === null ? null : str(v, at, key, max));
-function num(v: unknown, at: Path, key: string): number {
+export const strOrNull = (v: unknown, at: Path, key: string, max: number): string | null => (v === null ? null : str(v, at, key, max));
+export function num(v: unknown, at: Path, key: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(at, key, `expected number, got ${typeName(v)}`);
   return v;
 }
-const numOrNull = (v: unknown, at: Path, key: string): number | null => (v === null ? null : num(v, at, key));
-function bool(v: unknown, at: Path, key: string): boolean {
+export const numOrNull = (v: unknown, at: Path, key: string): number | null => (v === null ? null : num(v, at, key));
+export function bool(v: unknown, at: Path, key: string): boolean {
   if (typeof v !== 'boolean') throw bad(at, key, `expected boolean, got ${typeName(v)}`);
   return v;
 }
-function oneOf<T>(v: unknown, set: ReadonlySet<unknown>, at: Path, key: string): T {
+export function oneOf<T>(v: unknown, set: ReadonlySet<unknown>, at: Path, key: string): T {
   if (!set.has(v)) throw bad(at, key, `expected one of ${[...set].map((x) => JSON.stringify(x)).join(', ')}`);
   return v as T;
 }
-function arr(v: unknown, at: Path, key: string, max: number): unknown[] {
+export function arr(v: unknown, at: Path, key: string, max: number): unknown[] {
   if (!Array.isArray(v)) throw bad(at, key, `expected array, got ${typeName(v)}`);
   if (v.length > max) throw bad(at, key, `too many: more than ${max} items`);
   return v;
@@ -98,8 +98,9 @@ function factRecord(v: object, at: Path, depth: number): Record<string, unknown>
 }
 
 type ProbeOut = LocalStatusAnswer['probes'][number];
-function probeOf(v: unknown, i: number): ProbeOut {
-  const at = ['probes', i];
+/** One probe's record; `base` is where the probes list sits, for the error's path. */
+export function probeOf(v: unknown, i: number, base: Path = []): ProbeOut {
+  const at = [...base, 'probes', i];
   const p = obj(v, at);
   const out: ProbeOut = {
     name: str(p.name, at, 'name', 63),
@@ -144,18 +145,23 @@ function statusOf(v: unknown): LocalStatusAnswer {
     node: str(s.node, [], 'node', 253, 1),
     verdict: oneOf<LocalStatusAnswer['verdict']>(s.verdict, VERDICTS, [], 'verdict'),
     time: str(s.time, [], 'time', 40),
-    probes: arr(s.probes, [], 'probes', 200).map(probeOf),
+    probes: arr(s.probes, [], 'probes', 200).map((p, i) => probeOf(p, i)),
     peers: s.peers === undefined ? [] : arr(s.peers, [], 'peers', 2000).map(observationOf),
   };
 }
 
-export const localStatusCheck: WireSchema<LocalStatusAnswer> = {
-  safeParse(input) {
-    try {
-      return { success: true, data: statusOf(input) };
-    } catch (err) {
-      if (!(err instanceof Bad)) throw err;
-      return { success: false, error: { issues: [{ path: err.path, message: err.message }] } };
-    }
-  },
-};
+/** A hand-written check as a WireSchema: a `Bad` thrown anywhere in it is the answer's one issue. */
+export function handCheck<T>(check: (input: unknown) => T): WireSchema<T> {
+  return {
+    safeParse(input) {
+      try {
+        return { success: true, data: check(input) };
+      } catch (err) {
+        if (!(err instanceof Bad)) throw err;
+        return { success: false, error: { issues: [{ path: err.path, message: err.message }] } };
+      }
+    },
+  };
+}
+
+export const localStatusCheck: WireSchema<LocalStatusAnswer> = handCheck(statusOf);

@@ -35,6 +35,6 @@ void describe('parseStatusQuery', () => {
     assert.deepEqual(parseStatusQuery({ detail: 'reachability,probes' }), { reachability: true, probes: true });
     assert.throws(() => parseStatusQuery({ detail: 'everything' }), { message: 'detail: unknown "everything" (known: reachability, probes)' });
     assert.throws(() => parseStatusQuery({ detail: ['a', 'b'] }), { message: 'detail: give it once, as a comma-separated list' });
-    assert.throws(() => parseStatusQuery({ verbose: '1' }), { message: 'unknown parameter "verbose" (known: detail)' });
+    assert.throws(() => parseStatusQuery({ verbose: '1' }), { message: 'unknown parameter "verbose" (known: detail, gather)' });
   });
 });

@@ -60,6 +60,32 @@ export interface ClusterNode {
   unreachableFrom: Record<Network, string[]>;
   /** Set when the node was not asked because the answering agent's own pings find it down: since when. */
   downSince?: string;
+  /** The relay this node's status (or the failure to get it) came through; absent when asked directly. */
+  via?: string;
+}
+
+/** How complete and how fresh a cluster status is: a partial answer says so. */
+export interface Completeness {
+  /** Every node known, the answering agent included. */
+  nodes: number;
+  /** Nodes whose local status is in the answer. */
+  answered: number;
+  unanswered: number;
+  /** Age of the oldest local status in the answer, in seconds, at the answer's time. */
+  oldestAnswerSeconds: number | null;
+  /** Whether the peers were asked from the answering agent (`direct`) or through relays, one per group of nodes. */
+  gathered: 'direct' | 'relays';
+  relays?: {
+    groups: number;
+    /** Relays that answered (a group whose first relay was replaced counts each that answered). */
+    answered: number;
+    /** Groups whose first relay failed or was slow and was replaced by the next. */
+    replaced: number;
+    /** Nodes asked directly because no relay answered for them. */
+    askedDirectly: number;
+    /** Entries relays sent for nodes they were not asked about, dropped. */
+    foreignDropped: number;
+  };
 }
 
 export interface ReachabilityEdge {
@@ -75,6 +101,7 @@ export interface ClusterStatus {
   observer: string;
   time: string;
   verdict: ClusterVerdict;
+  completeness: Completeness;
   causes: Cause[];
   nodes: ClusterNode[];
   /**

@@ -1,9 +1,13 @@
+import { byCodeUnit } from '../compare.ts';
 import { indexByPeer, nameCauses, type Answer, type Edge } from './causes.ts';
 import type { ProbeStatus } from './local.ts';
-import type { ClusterNode, ClusterProbe, ClusterStatus, ClusterVerdict, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
+import type { ClusterNode, ClusterProbe, ClusterStatus, ClusterVerdict, Completeness, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
 
 /** What the fan-out got from one node: its local status, or why not (`asked: false`: never sent; `downSince`: this agent's pings find it down). */
-export type FanoutResult = { ok: true; status: LocalStatusWithPeers } | { ok: false; failure: FailureKind; error: string; asked?: false; downSince?: string };
+export type FanoutResult = ({ ok: true; status: LocalStatusWithPeers } | { ok: false; failure: FailureKind; error: string; asked?: false; downSince?: string }) & {
+  /** The relay it came through, when it came through one: its words as the relay passed them on. */
+  via?: string;
+};
 
 /** Up to this many nodes the answer carries every reachability edge and every probe's message; beyond, the edges that are down and the messages of probes not ok, unless asked for all. */
 export const FULL_REACHABILITY_NODES = 100;
@@ -19,6 +23,17 @@ export interface MergeInput {
   allEdges?: boolean;
   /** Each probe's whole record, its figures included when the results carry them (`?detail=probes`). */
   fullProbes?: boolean;
+  /** How the relays did, when the statuses were gathered through relays. */
+  relays?: GatherReport;
+}
+
+/** What the relays did for one request (peers/relays.ts fills it in). */
+export interface GatherReport {
+  groups: number;
+  answered: number;
+  replaced: number;
+  direct: number;
+  foreign: readonly unknown[];
 }
 
 const millis = (t: string | null | undefined) => {
@@ -31,7 +46,9 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
   const names = new Set(input.nodes);
   names.add(input.asker);
   const edges: Edge[] = [];
-  for (const [node, r] of input.results) {
+  // in name order, not in the order the answers arrived: the same observations give the same answer
+  for (const node of [...input.results.keys()].sort(byCodeUnit)) {
+    const r = input.results.get(node)!;
     if (!r.ok) continue;
     for (const o of r.status.peers) {
       if (o.peer === node) continue;
@@ -81,8 +98,23 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
       probes: r?.ok ? r.status.probes.map(probeView) : [],
       unreachableFrom: from,
       ...(r && !r.ok && r.downSince ? { downSince: r.downSince } : {}),
+      ...(r?.via ? { via: r.via } : {}),
     };
   });
+  let oldest: number | null = null;
+  for (const r of input.results.values()) {
+    const t = r.ok ? millis(r.status.time) : null;
+    if (t !== null && (oldest === null || t < oldest)) oldest = t;
+  }
+  const answered = clusterNodes.filter((n) => n.answered).length;
+  const completeness: Completeness = {
+    nodes: clusterNodes.length,
+    answered,
+    unanswered: clusterNodes.length - answered,
+    oldestAnswerSeconds: oldest === null ? null : Math.max(0, (input.time - oldest) / 1000),
+    gathered: input.relays ? 'relays' : 'direct',
+    ...(input.relays ? { relays: { groups: input.relays.groups, answered: input.relays.answered, replaced: input.relays.replaced, askedDirectly: input.relays.direct, foreignDropped: input.relays.foreign.length } } : {}),
+  };
 
   let verdict: ClusterVerdict = 'healthy';
   if (causes.some((c) => c.kind !== 'node-unknown')) verdict = 'degraded';
@@ -92,6 +124,7 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
     observer: input.asker,
     time: new Date(input.time).toISOString(),
     verdict,
+    completeness,
     causes,
     nodes: clusterNodes,
     reachability: (allEdges ? edges : edges.filter((e) => !e.up)).map((e) => ({ observer: e.observer, peer: e.peer, network: e.network, up: e.up, rttSeconds: e.rttSeconds })),

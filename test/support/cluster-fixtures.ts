@@ -94,7 +94,9 @@ export function fixtureCluster(o: FixtureOptions): ClusterStatus {
     for (const [p, [verdict, message]] of Object.entries(probes))
       causes.push({ kind: 'probe-failing', severity: verdict === 'critical' ? 'critical' : 'warning', nodes: [node], probes: [p], since, message: `${p} is ${verdict} on ${node}: ${message}` });
   }
-  return { observer, time, verdict: causes.length ? 'degraded' : 'healthy', causes, nodes, reachability, reachabilityShown: 'all', partitions: o.partitions ?? [] };
+  const answered = nodes.filter((n) => n.answered).length;
+  const completeness = { nodes: nodes.length, answered, unanswered: nodes.length - answered, oldestAnswerSeconds: 0, gathered: 'direct' as const };
+  return { observer, time, verdict: causes.length ? 'degraded' : 'healthy', causes, completeness, nodes, reachability, reachabilityShown: 'all', partitions: o.partitions ?? [] };
 }
 
 export function fixtureHistory(nodes: string[], now = Date.now()): (HistoryEvent & { node: string })[] {
