@@ -14,11 +14,15 @@ import { ProbeRegistry } from '../../src/probes/registry.ts';
  * the peer's agent; blocked, it accepts connections and never answers, as a cut network does
  * (pings and fan-out requests time out instead of being refused).
  */
-class Link {
+export class Link {
   readonly server = net.createServer((s) => this.#accept(s));
   readonly #sockets = new Set<net.Socket>();
+  /** Inbound connections whose last bytes went toward the agent (a request sent and not yet answered), with the request's first line. */
+  readonly #awaiting = new Map<net.Socket, string>();
   target = 0;
   blocked = false;
+  /** Holds every byte toward the agent this long: a slow path (answers come back at once). */
+  delayMs = 0;
 
   async listen(): Promise<number> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -37,14 +41,34 @@ class Link {
     const outbound = net.connect(this.target, '127.0.0.1');
     this.#track(outbound);
     outbound.on('close', () => inbound.destroy());
-    inbound.on('close', () => outbound.destroy());
-    inbound.pipe(outbound).pipe(inbound);
+    inbound.on('close', () => {
+      this.#awaiting.delete(inbound);
+      outbound.destroy();
+    });
+    // forwarded by hand, not piped: a delay set later applies to connections already open (kept alive)
+    inbound.on('data', (chunk: Buffer) => {
+      const line = /^[A-Z]+ \S+ HTTP\/1\.1/.exec(chunk.subarray(0, 2048).toString('latin1'))?.[0];
+      if (line || !this.#awaiting.has(inbound)) this.#awaiting.set(inbound, line ?? '');
+      const delay = this.delayMs;
+      if (delay > 0) setTimeout(() => outbound.destroyed || outbound.write(chunk), delay);
+      else outbound.write(chunk);
+    });
+    inbound.on('end', () => outbound.end());
+    outbound.on('data', () => this.#awaiting.delete(inbound));
+    outbound.pipe(inbound);
   }
 
-  /** Cuts the path: connections already through it break, new ones hang. */
-  block(on: boolean): void {
+  /** The first lines of the requests through this path still waiting on their answer ("GET /api/v1/ping HTTP/1.1"). */
+  get awaiting(): string[] {
+    return [...this.#awaiting.values()];
+  }
+
+  /** Cuts the path: connections already through it break, new ones hang. Returns the requests it cut before their answer. */
+  block(on: boolean): string[] {
     this.blocked = on;
+    const cut = on ? this.awaiting : [];
     if (on) for (const s of this.#sockets) s.destroy();
+    return cut;
   }
 
   async close(): Promise<void> {
@@ -59,6 +83,8 @@ export interface LoopbackCluster {
   url(name: string): string;
   /** Cuts (or restores) every path between the groups, both ways; paths inside a group stay up. */
   partition(groups: string[][] | null): void;
+  /** The path from one agent to another on one network, to slow it, cut it, or see requests waiting on it. */
+  link(observer: string, peer: string, network: 'pod' | 'host'): Link;
   /** Stops one agent: its port closes, so peers are refused. */
   stopAgent(name: string): Promise<void>;
   close(): Promise<void>;
@@ -69,7 +95,7 @@ export interface LoopbackCluster {
  * and the host network. Every observer → peer path on each network goes through its own relay,
  * so a test can cut the network between groups of nodes.
  */
-export async function startLoopbackCluster(opts: { names: string[]; intervalMs?: number; tokenFile?: string; configure?: (name: string) => Record<string, unknown> }): Promise<LoopbackCluster> {
+export async function startLoopbackCluster(opts: { names: string[]; intervalMs?: number; tokenFile?: string; fanout?: Record<string, unknown>; configure?: (name: string) => Record<string, unknown> }): Promise<LoopbackCluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vigil-page-cluster-'));
   const links = new Map<string, Link>();
   const agents = new Map<string, Agent>();
@@ -104,7 +130,7 @@ export async function startLoopbackCluster(opts: { names: string[]; intervalMs?:
             interval: `${interval}ms`,
             // most of an interval: several agents share this process, and a busy machine delays them all
             timeout: `${Math.round(interval * 0.8)}ms`,
-            fanout: { timeout: `${Math.round(interval * 0.8)}ms` },
+            fanout: { timeout: `${Math.round(interval * 0.8)}ms`, ...opts.fanout },
             ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
           },
           ...opts.configure?.(name),
@@ -126,6 +152,7 @@ export async function startLoopbackCluster(opts: { names: string[]; intervalMs?:
       const side = (n: string) => (groups ?? []).findIndex((g) => g.includes(n));
       for (const [o, p, n] of pairs) links.get(key(o, p, n))!.block(groups !== null && side(o) !== side(p));
     },
+    link: (observer, peer, network) => links.get(key(observer, peer, network))!,
     async stopAgent(name) {
       await agents.get(name)!.stop();
     },
