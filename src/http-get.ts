@@ -22,6 +22,8 @@ export interface HttpGetOptions {
    * once says nothing about whether the path still carries traffic.
    */
   connected?: () => void;
+  /** Called once the response's status line has arrived, before its body: the server is answering. */
+  responded?: () => void;
 }
 
 /**
@@ -45,6 +47,7 @@ function getOnce(target: URL, opts: HttpGetOptions, mayRetry: boolean): Promise<
     const agent = mayRetry ? (opts.agent ?? opts.tls?.agent) : false;
     const req = get(target, { ...opts.tls, agent, headers: opts.headers, signal: opts.signal }, (res) => {
       answered = true;
+      opts.responded?.();
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

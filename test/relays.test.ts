@@ -57,9 +57,11 @@ void describe('cluster status through relays (real agents on loopback)', () => {
   before(async () => {
     // a deadline long enough that no relay is replaced for being slow on a busy machine (half of it: 2 s) unless a test makes it so
     cluster = await startLoopbackCluster({ names: NAMES, intervalMs: 1500, fanout: { groupSize: 2, timeout: '4s' } });
-    await waitFor('every node answering and healthy, asked directly', async () => {
+    // and every agent has pinged every other on both networks: no edge is still to appear between two answers
+    await waitFor('every node answering and healthy, every edge up, asked directly', async () => {
       const s = await status(cluster, ASKER, 'direct');
-      return s.verdict === 'healthy' && s.nodes.every((n) => n.answered) ? s : undefined;
+      const edges = NAMES.length * (NAMES.length - 1) * 2;
+      return s.verdict === 'healthy' && s.nodes.every((n) => n.answered) && s.reachability.length === edges && s.reachability.every((e) => e.up) ? s : undefined;
     });
   });
   after(async () => {

@@ -8,7 +8,7 @@ import type { WireSchema } from './wire.ts';
 /** One HTTP exchange with a peer; swapped for a TLS one (or a test double) without touching callers. */
 export interface PeerTransport {
   /** `connected` is called once a new connection to the peer is up (never for a reused one). */
-  get(url: string, opts: { headers: Record<string, string>; signal: AbortSignal; maxBytes: number; connected?: () => void }): Promise<{ status: number; body: string }>;
+  get(url: string, opts: { headers: Record<string, string>; signal: AbortSignal; maxBytes: number; connected?: () => void; responded?: () => void }): Promise<{ status: number; body: string }>;
   close?(): void;
 }
 
@@ -32,7 +32,7 @@ export function httpTransport(opts: { agent?: http.Agent | (() => http.Agent); t
   const given = opts.agent ?? new http.Agent({ keepAlive: true, maxSockets: 4, maxFreeSockets: 2, timeout: 30_000 });
   const agent = typeof given === 'function' ? given : () => given;
   return {
-    get: (url, { headers, signal, maxBytes, connected }) => httpGet(opts.tls ? url.replace(/^http:/, 'https:') : url, { agent: agent(), headers, signal, maxBytes, connected }),
+    get: (url, { headers, signal, maxBytes, connected, responded }) => httpGet(opts.tls ? url.replace(/^http:/, 'https:') : url, { agent: agent(), headers, signal, maxBytes, connected, responded }),
     close: () => agent().destroy(),
   };
 }
@@ -75,7 +75,7 @@ export class PeerClient {
     this.#opts = opts;
   }
 
-  async get<T>(base: string, path: string, schema: WireSchema<T>, opts: { timeoutMs: number; signal?: AbortSignal; connected?: () => void }): Promise<T> {
+  async get<T>(base: string, path: string, schema: WireSchema<T>, opts: { timeoutMs: number; signal?: AbortSignal; connected?: () => void; responded?: () => void }): Promise<T> {
     const clock = this.#opts.clock ?? systemClock;
     const timeout = new AbortController();
     const timer = clock.setTimeout(() => timeout.abort(new DOMException(`timeout after ${opts.timeoutMs} ms`, 'TimeoutError')), opts.timeoutMs);
@@ -85,7 +85,7 @@ export class PeerClient {
     let res;
     try {
       // raced with the signal: a transport that ignores aborts (a wedged socket) cannot hold us
-      res = await abortable(this.#opts.transport.get(`${base}${path}`, { headers, signal, maxBytes: this.#opts.maxBytes, connected: opts.connected }), signal);
+      res = await abortable(this.#opts.transport.get(`${base}${path}`, { headers, signal, maxBytes: this.#opts.maxBytes, connected: opts.connected, responded: opts.responded }), signal);
     } catch (err) {
       throw classify(err, opts.timeoutMs, opts.signal);
     } finally {

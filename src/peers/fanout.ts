@@ -37,6 +37,8 @@ export interface FanoutOptions {
   slowMs?: number;
   /** How long the pod path may take to connect before the host path is tried as well. Default: a fifth of the deadline, at most 200 ms. */
   hostDelayMs?: number;
+  /** Called when a peer's answer has begun to arrive (its status line), before it is read and checked. */
+  responded?: (node: string) => void;
 }
 
 /** Runs fn over items with at most `limit` in flight; results in input order. */
@@ -77,7 +79,7 @@ export async function fanout<T>(peers: readonly PeerRecord[], path: string | ((p
     const eps = endpoints(p, opts);
     const own = new AbortController();
     const mine = AbortSignal.any([signal, own.signal]);
-    const get = (url: string, connected?: () => void) => opts.client.get(url, typeof path === 'string' ? path : path(p), schema, { timeoutMs: opts.timeoutMs, signal: mine, connected });
+    const get = (url: string, connected?: () => void) => opts.client.get(url, typeof path === 'string' ? path : path(p), schema, { timeoutMs: opts.timeoutMs, signal: mine, connected, responded: () => opts.responded?.(p.node) });
     return new Promise((resolve) => {
       let settled = false;
       let podError: PeerError | undefined;

@@ -23,11 +23,16 @@ export interface RelayDetail {
   reachability: boolean;
 }
 
-/** [peer, network (0 pod, 1 host), up (0 or 1), failure, clock offset s, round trip s, since ms, clock off since ms] */
+/** A probe as relayed: whole with `detail=probes`; otherwise without its figures and run time, and without the fields that hold their default (no reason, no message, not skipped, no facts). */
+export type RelayedProbe = Pick<ProbeStatus, 'name' | 'verdict' | 'since' | 'lastRun'> & Partial<ProbeStatus>;
+
+const PROBE_DEFAULTS = { reason: null, message: '', durationSeconds: null, skipped: false, observations: null } as const;
+
+/** [peer, network (0 pod, 1 host), up (0 or 1), failure, clock offset s, round trip s, since ms, clock off since ms]; trailing nulls may be left out (the first three may not). */
 export type EdgeTuple = [peer: string, network: 0 | 1, up: 0 | 1, failure: FailureKind | null, clockOffsetSeconds: number | null, rttSeconds: number | null, since: number | null, clockOffSince: number | null];
 
 export type RelayedMember =
-  { node: string; ok: true; verdict: LocalStatusWithPeers['verdict']; time: string; probes: ProbeStatus[]; edges: EdgeTuple[] } | { node: string; ok: false; failure: FailureKind; error: string; asked?: false; downSince?: string };
+  { node: string; ok: true; verdict: LocalStatusWithPeers['verdict']; time: string; probes: RelayedProbe[]; edges: EdgeTuple[] } | { node: string; ok: false; failure: FailureKind; error: string; asked?: false; downSince?: string };
 
 export interface RelayAnswer {
   relay: string;
@@ -43,11 +48,23 @@ const millis = (t: string | null | undefined) => {
 export function compactMember(node: string, r: FanoutResult, detail: RelayDetail): RelayedMember {
   if (!r.ok) return { node, ok: false, failure: r.failure, error: r.error, ...(r.asked === false ? { asked: false as const } : {}), ...(r.downSince ? { downSince: r.downSince } : {}) };
   const s = r.status;
-  const probes = s.probes.map((p): ProbeStatus => {
+  const probes = s.probes.map((p): RelayedProbe => {
     if (detail.probes) return p;
-    return { ...p, message: detail.messages || p.verdict !== 'ok' ? p.message : '', durationSeconds: null, observations: null };
+    // what the merge reads and the answer shows; the rest left out when it holds the default
+    const out: RelayedProbe = { name: p.name, verdict: p.verdict, since: p.since, lastRun: p.lastRun };
+    if (p.reason !== null) out.reason = p.reason;
+    if ((detail.messages || p.verdict !== 'ok') && p.message !== '') out.message = p.message;
+    if (p.skipped) out.skipped = true;
+    if (p.facts != null) out.facts = p.facts;
+    return out;
   });
-  const edges = s.peers.map((o): EdgeTuple => [o.peer, o.network === 'pod' ? 0 : 1, o.up ? 1 : 0, o.failure ?? null, o.clockOffsetSeconds, detail.reachability || !o.up ? o.rttSeconds : null, millis(o.since), millis(o.clockOffSince)]);
+  const edges = s.peers.map((o): EdgeTuple => {
+    // an up edge's since is read by nothing (the merge dates what is down); trailing nulls are left out
+    const e: EdgeTuple = [o.peer, o.network === 'pod' ? 0 : 1, o.up ? 1 : 0, o.failure ?? null, o.clockOffsetSeconds, detail.reachability || !o.up ? o.rttSeconds : null, o.up ? null : millis(o.since), millis(o.clockOffSince)];
+    let n = e.length;
+    while (n > 3 && e[n - 1] === null) n--;
+    return e.slice(0, n) as EdgeTuple;
+  });
   return { node, ok: true, verdict: s.verdict, time: s.time, probes, edges };
 }
 
@@ -56,13 +73,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** A relayed member back into the shape the merge takes. */
 export function expandMember(m: RelayedMember): FanoutResult {
   if (!m.ok) return { ok: false, failure: m.failure, error: m.error, ...(m.asked === false ? { asked: false as const } : {}), ...(m.downSince ? { downSince: m.downSince } : {}) };
-  const peers = m.edges.map(([peer, net, up, failure, clockOffsetSeconds, rttSeconds, since, clockOffSince]): PeerObservation => {
+  const peers = m.edges.map(([peer, net, up, failure = null, clockOffsetSeconds = null, rttSeconds = null, since = null, clockOffSince = null]): PeerObservation => {
     const o: PeerObservation = { peer, network: net === 0 ? 'pod' : 'host', up: up === 1, rttSeconds, clockOffsetSeconds, lastChecked: m.time, error: null, failure };
     if (since !== null) o.since = iso(since);
     if (clockOffSince !== null) o.clockOffSince = iso(clockOffSince);
     return o;
   });
-  return { ok: true, status: { node: m.node, verdict: m.verdict, time: m.time, probes: m.probes, peers } };
+  const probes = m.probes.map((p): ProbeStatus => ({ ...PROBE_DEFAULTS, ...p }));
+  return { ok: true, status: { node: m.node, verdict: m.verdict, time: m.time, probes, peers } };
 }
 
 /** The range of times a Date holds, in ms from the epoch. */
@@ -80,10 +98,29 @@ function bit(v: unknown, at: Path, key: number): 0 | 1 {
 
 function edgeOf(v: unknown, at: Path): EdgeTuple {
   const e = arr(v, at.slice(0, -1), String(at[at.length - 1]), 8);
-  if (e.length !== 8) throw bad(at, undefined, 'expected 8 items');
-  const rtt = numOrNull(e[5], at, '5');
+  if (e.length < 3) throw bad(at, undefined, 'expected 3 to 8 items');
+  const rtt = numOrNull(e[5] ?? null, at, '5');
   if (rtt !== null && rtt < 0) throw bad(at, 5, 'must be 0 or more');
-  return [str(e[0], at, '0', 253, 1), bit(e[1], at, 1), bit(e[2], at, 2), e[3] === null ? null : oneOf<FailureKind>(e[3], FAILURES, at, '3'), numOrNull(e[4], at, '4'), rtt, timeOrNull(e[6], at, 6), timeOrNull(e[7], at, 7)];
+  const f = e[3] ?? null;
+  return [
+    str(e[0], at, '0', 253, 1),
+    bit(e[1], at, 1),
+    bit(e[2], at, 2),
+    f === null ? null : oneOf<FailureKind>(f, FAILURES, at, '3'),
+    numOrNull(e[4] ?? null, at, '4'),
+    rtt,
+    timeOrNull(e[6] ?? null, at, 6),
+    timeOrNull(e[7] ?? null, at, 7),
+  ];
+}
+
+/** A relayed probe: the fields left out are checked as their defaults, and stay left out. */
+function relayedProbeOf(v: unknown, j: number, at: Path): RelayedProbe {
+  const p = obj(v, [...at, 'probes'], j);
+  const checked = probeOf({ ...PROBE_DEFAULTS, ...p }, j, at);
+  const out: RelayedProbe = { name: checked.name, verdict: checked.verdict, since: checked.since, lastRun: checked.lastRun };
+  for (const key of ['reason', 'message', 'durationSeconds', 'skipped', 'observations', 'facts'] as const) if (p[key] !== undefined) (out as Record<string, unknown>)[key] = checked[key];
+  return out;
 }
 
 function memberOf(v: unknown, i: number): RelayedMember {
@@ -96,7 +133,7 @@ function memberOf(v: unknown, i: number): RelayedMember {
       ok: true,
       verdict: oneOf<LocalStatusWithPeers['verdict']>(m.verdict, VERDICTS, at, 'verdict'),
       time: str(m.time, at, 'time', 40),
-      probes: arr(m.probes, at, 'probes', 200).map((p, j) => probeOf(p, j, at)),
+      probes: arr(m.probes, at, 'probes', 200).map((p, j) => relayedProbeOf(p, j, at)),
       edges: arr(m.edges, at, 'edges', 2000).map((e, j) => edgeOf(e, [...at, 'edges', j])),
     };
   }

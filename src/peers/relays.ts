@@ -86,22 +86,26 @@ export async function relayedFanout(peers: readonly PeerRecord[], opts: RelayOpt
   const groups = relayGroups(asked, opts.groupSize);
   report.groups = groups.length;
   const deadline = opts.timeoutMs;
-  // a relay's own fan-out gets 40 % of the deadline, and its answer is awaited until half of it; a
-  // replacement gets the same from then on, so both fit in the deadline with room for the merge
-  const relayMs = Math.max(50, Math.floor(deadline * 0.4));
-  const replaceAt = deadline / 2;
+  // a relay's own fan-out gets 35 % of the deadline (its members' answers come in milliseconds: it
+  // waits that long only on members that do not answer) and has until 45 % to answer before it is
+  // replaced; a replacement gets the same from then on and answers by about 80 %, which leaves a
+  // fifth of the deadline for members asked directly and the merge
+  const relayMs = Math.max(50, Math.floor(deadline * 0.35));
+  const replaceAt = deadline * 0.45;
   const detail = Object.entries(opts.detail)
     .filter(([, on]) => on)
     .map(([d]) => d)
     .join(',');
   const left = () => deadline - (clock.now() - start);
-  const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, Math.max(0, ms)));
 
+  /** Relays whose answer has begun to arrive: busy reading it, this agent does not replace them. */
+  const answering = new Set<string>();
   const viaRelay = async (relay: string, members: readonly string[], heard: Map<string, Relayed>): Promise<boolean> => {
     const record = byNode.get(relay)!;
     const path = `/api/v1/status/relay?members=${members.map(encodeURIComponent).join(',')}&timeout=${relayMs}${detail ? `&detail=${detail}` : ''}`;
-    // the relay's own deadline, plus time for its answer to travel and be read
-    const got = (await fanout([record], path, relayAnswerCheck, { ...opts, concurrency: 1, timeoutMs: Math.min(left(), relayMs + Math.floor(deadline * 0.1)), slowMs: deadline, knownDown: undefined })).get(relay)!;
+    // a relay slower than its own deadline is still heard until the end: a replacement asked
+    // meanwhile runs beside it, and each member is taken from whichever answers first
+    const got = (await fanout([record], path, relayAnswerCheck, { ...opts, concurrency: 1, timeoutMs: Math.max(1, left()), slowMs: deadline, knownDown: undefined, responded: (n) => answering.add(n) })).get(relay)!;
     if (!got.ok) return false;
     const answer: RelayAnswer = got.value;
     if (answer.relay !== relay) return false;
@@ -121,25 +125,42 @@ export async function relayedFanout(peers: readonly PeerRecord[], opts: RelayOpt
 
   const group = async (members: string[]) => {
     const heard = new Map<string, Relayed>();
+    const unheard = () => members.filter((m) => !heard.has(m));
+    const running: Promise<boolean>[] = [];
+    /** Resolves once every member is heard, or `p` has settled, or at `ms` from now. */
+    const until = (p: Promise<unknown>, ms = left()) =>
+      new Promise<void>((resolve) => {
+        const timer = clock.setTimeout(resolve, Math.max(0, ms));
+        const done = () => (clock.clearTimeout(timer), resolve());
+        void p.then(done, done);
+        // a relay still running (the first, beside its replacement) ends the wait when it has heard everyone
+        for (const q of running) void q.then(() => unheard().length === 0 && done());
+      });
     const first = viaRelay(members[0]!, members, heard);
-    const settled = await Promise.race([first.then(() => true), sleep(replaceAt - (clock.now() - start)).then(() => false)]);
-    let unheard = members.filter((m) => !heard.has(m));
-    if ((!settled || unheard.length > 0) && members.length > 1 && left() > relayMs) {
+    running.push(first);
+    await until(first, replaceAt - (clock.now() - start));
+    // an answer that has begun to arrive is waited for: on a busy agent, reading a hundred answers takes a while
+    if (answering.has(members[0]!)) await until(first);
+    if (unheard().length > 0 && members.length > 1 && left() > relayMs / 2) {
       report.replaced++;
-      // the replacement asks for every member not yet heard, the first relay included
-      await Promise.all([first, viaRelay(members[1]!, unheard, heard)]);
-    } else await first;
-    unheard = members.filter((m) => !heard.has(m));
-    if (unheard.length > 0 && left() > 0) {
-      report.direct += unheard.length;
+      // the replacement asks for every member not yet heard, the first relay included; the first
+      // may still answer meanwhile, and each member is taken from whichever answers first
+      const second = viaRelay(members[1]!, unheard(), heard);
+      running.push(second);
+      await until(second);
+    } else if (unheard().length > 0) await until(first);
+    const rest = unheard();
+    if (rest.length > 0 && left() > 0) {
+      report.direct += rest.length;
       const direct = await fanout(
-        unheard.map((n) => byNode.get(n)!),
+        rest.map((n) => byNode.get(n)!),
         '/api/v1/status/local',
         localStatusCheck,
         { ...opts, timeoutMs: left(), knownDown: undefined },
       );
       for (const [node, r] of direct) if (!heard.has(node)) heard.set(node, resultOf(node, r));
     }
+    // a relay still waiting (silent) is left to its timeout; what it sends later is not read
     for (const m of members) results.set(m, heard.get(m) ?? { ok: false, failure: 'timeout', error: `not heard: relays ${members.slice(0, 2).join(', ')} did not answer for it within the ${deadline} ms deadline`, asked: false });
   };
   await Promise.all(groups.map(group));

@@ -108,7 +108,7 @@ export function parseRelayQuery(q: Record<string, unknown>, maxTimeoutMs: number
 }
 
 /** This agent as a relay: the local statuses of the members it knows, asked within the asker's deadline. Members it does not know are left out, for the asker to ask another way. */
-export async function relayStatus(o: PeerApiOptions, q: RelayQuery): Promise<RelayAnswer> {
+export async function relayStatus(o: Pick<PeerApiOptions, 'self' | 'client' | 'localStatus' | 'now' | 'fanout' | 'knownDownMaxAgeMs'> & { directory: Pick<PeerDirectory, 'get'> }, q: RelayQuery): Promise<RelayAnswer> {
   const own = o.localStatus();
   const down = knownDownFrom(own.peers, o.now(), o.knownDownMaxAgeMs ?? 0);
   const records = q.members.flatMap((m) => o.directory.get(m) ?? []);
