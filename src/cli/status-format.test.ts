@@ -20,6 +20,7 @@ const status: ClusterStatus = {
     { name: 'c', verdict: 'unreachable', answered: false, error: 'timeout after 1000 ms', probes: [], unreachableFrom: { pod: ['a', 'b'], host: ['a', 'b'] } },
   ],
   reachability: [],
+  probesShown: 'all',
   reachabilityShown: 'all',
   partitions: [],
 };

@@ -2,7 +2,7 @@ import type { Cause } from './cluster-types.ts';
 import type { ProbeStatus } from './local.ts';
 import { componentCauses } from './components.ts';
 import { clockCauses } from './clock.ts';
-import { brokenLinks, groupByNode, indexByPeer, lostNode, pairKey, reachComponents, type CauseInput, type Lost } from './reachability.ts';
+import { brokenLinks, groupByNode, indexByPeer, lostNode, pairKey, reachComponents, type CauseInput, type EdgeIndex, type Lost } from './reachability.ts';
 import { earliest, earliestIso, iso } from './when.ts';
 
 export { indexByPeer, type Answer, type CauseInput, type Edge } from './reachability.ts';
@@ -10,9 +10,8 @@ export { indexByPeer, type Answer, type CauseInput, type Edge } from './reachabi
 const list = (xs: readonly string[]) => xs.join(', ');
 
 /** Names what is wrong, worst first. Pure: the same input always gives the same causes. Linear in the edges. */
-export function nameCauses(input: CauseInput): { causes: Cause[]; partitions: string[][] } {
+export function nameCauses(input: CauseInput, byPeer: EdgeIndex = indexByPeer(input.edges)): { causes: Cause[]; partitions: string[][] } {
   const causes: Cause[] = [];
-  const byPeer = indexByPeer(input.edges);
   const lost = input.nodes.map((n) => lostNode(n, input, byPeer)).filter((l): l is Lost => l !== undefined);
   const cutOff = lost.filter((l) => l.how === 'path').map((l) => l.node);
   const ours = reachComponents(input).find((c) => c.includes(input.asker)) ?? [input.asker];

@@ -104,12 +104,15 @@ export interface ClusterStatus {
   completeness: Completeness;
   causes: Cause[];
   nodes: ClusterNode[];
+  /** Whether every node lists its probes (`all`), or above 1,000 nodes only the nodes whose verdict is not ok do (`not-ok`) unless `?detail=probes` asks for all. */
+  probesShown: 'all' | 'not-ok';
   /**
-   * The edges of the reachability graph: every edge (`all`), or only those that are down (`down`),
-   * which is what a large cluster's answer carries unless `?detail=reachability` asks for all.
+   * The edges of the reachability graph: every edge (`all`), only those that are down (`down`, above
+   * 100 nodes), or none (`none`, above 1,000 nodes: each node's `unreachableFrom` names who cannot
+   * reach it), unless `?detail=reachability` asks for all.
    */
   reachability: ReachabilityEdge[];
-  reachabilityShown: 'all' | 'down';
+  reachabilityShown: 'all' | 'down' | 'none';
   /** Groups of nodes that reach each other and not the rest; empty when there is no partition. */
   partitions: string[][];
 }

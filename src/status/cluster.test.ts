@@ -94,6 +94,38 @@ void describe('mergeCluster at scale', () => {
     assert.equal(all.reachability.length, 149 * 2);
   });
 
+  void it('above 1,000 nodes lists no edges and no probes of ok nodes, unless asked for, and stays under 1 MB at 5,000', () => {
+    const { names, results } = big(5000);
+    const probe = (verdict: 'ok' | 'critical') => ({
+      name: 'etcd',
+      verdict,
+      reason: verdict === 'ok' ? null : 'error',
+      message: `etcd ${verdict}`,
+      since: '2026-01-01T00:00:00.000Z',
+      lastRun: '2026-01-01T00:00:00.000Z',
+      durationSeconds: null,
+      skipped: false,
+      observations: null,
+    });
+    for (const [name, r] of results) if (r.ok) r.status.probes = [probe(name === 'n0007' ? 'critical' : 'ok')];
+    (results.get('n0007') as { status: LocalStatusWithPeers }).status.verdict = 'critical';
+    const s = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3 });
+    assert.equal(s.reachabilityShown, 'none');
+    assert.deepEqual(s.reachability, []);
+    assert.equal(s.probesShown, 'not-ok');
+    // who cannot reach the silent node is still said, on the node
+    assert.deepEqual(s.nodes[0]!.unreachableFrom, { pod: ['n4999'], host: [] });
+    assert.deepEqual(
+      s.nodes.filter((n) => n.probes.length > 0).map((n) => [n.name, n.probes[0]!.verdict]),
+      [['n0007', 'critical']],
+    );
+    assert.ok(JSON.stringify(s).length < 1_000_000, `${JSON.stringify(s).length} bytes`);
+    const all = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3, allEdges: true, fullProbes: true });
+    assert.equal(all.probesShown, 'all');
+    assert.equal(all.nodes.filter((n) => n.probes.length > 0).length, 4999);
+    assert.equal(all.reachability.length, 4999 * 2);
+  });
+
   void it('carries every edge in a small cluster', () => {
     const { names, results } = big(20);
     const s = mergeCluster({ asker: 'n0001', time: 0, nodes: names, results, clockOffsetThresholdSeconds: 0.3 });

@@ -12,6 +12,13 @@ export type FanoutResult = ({ ok: true; status: LocalStatusWithPeers } | { ok: f
 /** Up to this many nodes the answer carries every reachability edge and every probe's message; beyond, the edges that are down and the messages of probes not ok, unless asked for all. */
 export const FULL_REACHABILITY_NODES = 100;
 
+/**
+ * Above this many nodes the answer lists no probes of a node whose verdict is ok, and no reachability
+ * edges (each node's `unreachableFrom` names who cannot reach it), unless asked for: 5,000 nodes fit
+ * in well under 1 MB.
+ */
+export const COMPACT_ANSWER_NODES = 1000;
+
 export interface MergeInput {
   asker: string;
   time: number;
@@ -74,16 +81,17 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
     else if (r.ok) answers.set(n, { ok: true, verdict: r.status.verdict, probes: r.status.probes });
     else answers.set(n, { ok: false, failure: r.failure, error: r.error, ...(r.asked === false ? { asked: false } : {}) });
   }
-  const { causes, partitions } = nameCauses({ asker: input.asker, nodes, answers, edges, clockOffsetThresholdSeconds: input.clockOffsetThresholdSeconds });
+  const byPeer = indexByPeer(edges);
+  const { causes, partitions } = nameCauses({ asker: input.asker, nodes, answers, edges, clockOffsetThresholdSeconds: input.clockOffsetThresholdSeconds }, byPeer);
 
   const small = nodes.length <= FULL_REACHABILITY_NODES;
+  const compact = nodes.length > COMPACT_ANSWER_NODES;
   const allEdges = input.allEdges === true || small;
   const probeView = (p: ProbeStatus): ClusterProbe => {
     if (input.fullProbes) return p;
     const { name, verdict, since, lastRun, skipped } = p;
     return small || verdict !== 'ok' ? { name, verdict, reason: p.reason, message: p.message, since, lastRun, skipped } : { name, verdict, since, lastRun, skipped };
   };
-  const byPeer = indexByPeer(edges);
   const clusterNodes: ClusterNode[] = nodes.map((name) => {
     const r = input.results.get(name);
     const from: Record<Network, string[]> = { pod: [], host: [] };
@@ -95,7 +103,7 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
       verdict: r?.ok ? r.status.verdict : 'unreachable',
       answered: r?.ok ?? false,
       error: r === undefined ? 'not asked' : r.ok ? null : r.error,
-      probes: r?.ok ? r.status.probes.map(probeView) : [],
+      probes: r?.ok && !(compact && !input.fullProbes && r.status.verdict === 'ok') ? r.status.probes.map(probeView) : [],
       unreachableFrom: from,
       ...(r && !r.ok && r.downSince ? { downSince: r.downSince } : {}),
       ...(r?.via ? { via: r.via } : {}),
@@ -127,8 +135,9 @@ export function mergeCluster(input: MergeInput): ClusterStatus {
     completeness,
     causes,
     nodes: clusterNodes,
-    reachability: (allEdges ? edges : edges.filter((e) => !e.up)).map((e) => ({ observer: e.observer, peer: e.peer, network: e.network, up: e.up, rttSeconds: e.rttSeconds })),
-    reachabilityShown: allEdges ? 'all' : 'down',
+    probesShown: compact && !input.fullProbes ? 'not-ok' : 'all',
+    reachability: compact && !allEdges ? [] : (allEdges ? edges : edges.filter((e) => !e.up)).map((e) => ({ observer: e.observer, peer: e.peer, network: e.network, up: e.up, rttSeconds: e.rttSeconds })),
+    reachabilityShown: allEdges ? 'all' : compact ? 'none' : 'down',
     partitions,
   };
 }

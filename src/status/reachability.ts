@@ -105,10 +105,14 @@ export function lostNode(node: string, input: CauseInput, byPeer: EdgeIndex = in
 /** Pairs whose pod path is down while the host path is up (overlay), or the reverse; with since when, per pair. */
 export function brokenLinks(edges: readonly Edge[], broken: Network): { pairs: [string, string][]; since: Map<string, number | null> } {
   const other: Network = broken === 'pod' ? 'host' : 'pod';
-  // the common case, nothing down on this network, costs one pass and no allocation
-  if (!edges.some((e) => e.network === broken && !e.up)) return { pairs: [], since: new Map() };
+  // only an (observer, peer) with an edge down on this network can be a broken pair: the pairs are
+  // keyed for those alone (the common case, nothing down, costs one pass and no allocation)
+  const downTo = new Map<string, Set<string>>();
+  for (const e of edges) if (e.network === broken && !e.up) (downTo.get(e.observer) ?? downTo.set(e.observer, new Set()).get(e.observer)!).add(e.peer);
+  if (downTo.size === 0) return { pairs: [], since: new Map() };
   const byPair = new Map<string, Partial<Record<Network, Edge>>>();
   for (const e of edges) {
+    if (!downTo.get(e.observer)?.has(e.peer)) continue;
     const key = `${e.observer}\0${e.peer}`;
     const nets = byPair.get(key);
     if (nets) nets[e.network] = e;

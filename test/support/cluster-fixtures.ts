@@ -96,7 +96,7 @@ export function fixtureCluster(o: FixtureOptions): ClusterStatus {
   }
   const answered = nodes.filter((n) => n.answered).length;
   const completeness = { nodes: nodes.length, answered, unanswered: nodes.length - answered, oldestAnswerSeconds: 0, gathered: 'direct' as const };
-  return { observer, time, verdict: causes.length ? 'degraded' : 'healthy', causes, completeness, nodes, reachability, reachabilityShown: 'all', partitions: o.partitions ?? [] };
+  return { observer, time, verdict: causes.length ? 'degraded' : 'healthy', causes, completeness, nodes, probesShown: 'all', reachability, reachabilityShown: 'all', partitions: o.partitions ?? [] };
 }
 
 export function fixtureHistory(nodes: string[], now = Date.now()): (HistoryEvent & { node: string })[] {

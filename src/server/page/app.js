@@ -71,7 +71,12 @@ function renderVerdict(cluster, error) {
   box.className = `verdict v-${cluster.verdict}`;
   box.dataset.verdict = cluster.verdict;
   const answered = cluster.nodes.filter((n) => n.answered).length;
-  box.append(el('h2', { text: CLUSTER_TEXT[cluster.verdict] }), el('p', { class: 'meta', text: `as seen from ${cluster.observer} at ${cluster.time} · ${answered} of ${cluster.nodes.length} nodes answered` }));
+  // an agent of an earlier version sends no completeness
+  const c = cluster.completeness;
+  const through = c?.relays ? ` through ${c.relays.answered} relays` : '';
+  const age = typeof c?.oldestAnswerSeconds === 'number' ? ` · the oldest answer ${c.oldestAnswerSeconds.toFixed(1)} s old` : '';
+  const partial = answered < cluster.nodes.length ? ' (partial)' : '';
+  box.append(el('h2', { text: CLUSTER_TEXT[cluster.verdict] }), el('p', { class: 'meta', text: `as seen from ${cluster.observer} at ${cluster.time} · ${answered} of ${cluster.nodes.length} nodes answered${through}${partial}${age}` }));
   if (cluster.causes.length === 0) {
     box.append(el('p', { class: 'no-causes', text: cluster.verdict === 'healthy' ? 'No problems found.' : 'No cause named.' }));
     return;

@@ -127,7 +127,9 @@ export function probeColumns(nodes) {
 /**
  * The node × probe matrix. A node that did not answer keeps its row, every cell "unreachable";
  * a probe a node does not run is "absent".
- * @param {Pick<ClusterStatus, 'nodes' | 'partitions'>} status
+ * Above 1,000 nodes (`probesShown: "not-ok"`) a node whose verdict is ok lists no probes: its cells
+ * read ok, for its verdict says every probe it ran is.
+ * @param {Pick<ClusterStatus, 'nodes' | 'partitions'> & Partial<Pick<ClusterStatus, 'probesShown'>>} status
  * @param {readonly string[]} [order]
  * @returns {{ columns: string[]; rows: ProbeRow[] }}
  */
@@ -147,6 +149,8 @@ export function probeRows(status, order) {
     const cells = columns.map((probe) => {
       const p = probes.get(probe);
       if (!node.answered) return { probe, verdict: 'unreachable', message: node.error ? `no answer: ${node.error}` : 'no answer', since: null, lastRun: null, reason: null };
+      if (!p && status.probesShown === 'not-ok' && node.verdict === 'ok')
+        return { probe, verdict: 'ok', message: 'ok: the node is ok (its probes are listed only when it is not, above 1,000 nodes)', since: null, lastRun: null, reason: null };
       if (!p) return { probe, verdict: 'absent', message: 'not run on this node', since: null, lastRun: null, reason: null };
       return { probe, verdict: p.verdict, message: p.message ?? '', since: p.since, lastRun: p.lastRun, reason: p.reason ?? null };
     });

@@ -133,6 +133,18 @@ void describe('probeRows', () => {
     assert.equal(etcd.since, '2026-01-01T00:00:00.000Z');
   });
 
+  void it('above 1,000 nodes, reads a node that is ok and lists no probes as ok in every column, and one that is not as it says', () => {
+    const big = { nodes: [node('a', [], true), { ...node('b', [probe('etcd', 'critical')]), verdict: 'critical' as const }, node('c', [], false)], partitions: [], probesShown: 'not-ok' as const };
+    const { columns, rows } = probeRows(big);
+    assert.deepEqual(columns, ['etcd']);
+    assert.deepEqual(
+      rows.map((r) => r.cells.map((c) => c.verdict)),
+      [['ok'], ['critical'], ['unreachable']],
+    );
+    // listed in full, the same node without a probe is "absent"
+    assert.equal(probeRows({ ...big, probesShown: 'all' }).rows[0]!.cells[0]!.verdict, 'absent');
+  });
+
   void it('gives a node that did not answer a full row of unreachable cells saying why', () => {
     const c = probeRows(status).rows[2]!;
     assert.equal(c.verdict, 'unreachable');
