@@ -21,6 +21,7 @@ void describe('the peers config section', () => {
     assert.equal(c.peers.interval, 10_000);
     assert.equal(c.peers.clockOffsetThreshold, 300);
     assert.equal(c.peers.fanout.timeout, 1000);
+    assert.deepEqual([c.peers.fanout.relayAbove, c.peers.fanout.groupSize], [250, 50]);
   });
 
   const cases: [string, string][] = [
@@ -36,6 +37,9 @@ void describe('the peers config section', () => {
     ['peers: {hostPort: 0}', 'vigil.yaml: peers.hostPort: must be a port from 1 to 65535'],
     ['peers: {clockOffsetThreshold: soon}', 'vigil.yaml: peers.clockOffsetThreshold: expected a duration such as "30s" or "5m", got "soon"'],
     ['peers: {fanout: {concurrency: 1000}}', 'vigil.yaml: peers.fanout.concurrency: must be at most 256'],
+    ['peers: {fanout: {groupSize: 1}}', 'vigil.yaml: peers.fanout.groupSize: must be at least 2'],
+    ['peers: {fanout: {groupSize: 300}}', 'vigil.yaml: peers.fanout.groupSize: must be at most 256'],
+    ['peers: {fanout: {relayAbove: -1}}', 'vigil.yaml: peers.fanout.relayAbove: must be 0 or more'],
     ['peers: {tokenfile: /x}', 'vigil.yaml: peers: unknown key "tokenfile"'],
   ];
   for (const [yaml, message] of cases) {
