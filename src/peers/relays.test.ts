@@ -5,7 +5,8 @@ import type { ClusterStatus, LocalStatusWithPeers, PeerObservation } from '../st
 import type { ProbeStatus } from '../status/local.ts';
 import { assignAll } from './assign.ts';
 import { compactMember, expandMember, MAX_RELAY_MEMBERS, relayAnswerCheck, type RelayDetail } from './relay-wire.ts';
-import { relayGroups } from './relays.ts';
+import { PeerClient, type PeerTransport } from './client.ts';
+import { RelayMemory, relayedFanout, relayGroups } from './relays.ts';
 
 const T0 = Date.UTC(2026, 11, 8, 3, 0, 0);
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -172,5 +173,57 @@ void describe('relayGroups', () => {
     // the order of the names given does not matter
     assert.deepEqual(relayGroups([...names].reverse(), 50), groups);
     assert.deepEqual(relayGroups(['a'], 50), [['a']]);
+  });
+});
+
+void describe('relayedFanout', () => {
+  // six peers in two groups of three; one group's first-ranked node is silent (takes the request, never answers)
+  const nodes = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
+  // the group with at least two nodes (rendezvous hashing does not even out six names)
+  const group = relayGroups(nodes, 3).find((g) => g.length >= 2)!;
+  const silent = group[0]!;
+  const status = (node: string) => ({ node, verdict: 'ok' as const, time: at(0), probes: [], peers: [] });
+  const asked: string[] = [];
+  const transport: PeerTransport = {
+    get: (url, { signal }) =>
+      new Promise((resolve, reject) => {
+        const u = new URL(url);
+        const node = nodes[Number(u.hostname.split('.')[3]) - 1]!;
+        asked.push(`${node} ${u.pathname}`);
+        const answer = (body: unknown) => resolve({ status: 200, body: JSON.stringify(body) });
+        if (node === silent) return void signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        if (u.pathname === '/api/v1/status/local') return void answer(status(node));
+        const members = u.searchParams.get('members')!.split(',');
+        // a relay reports the silent member as a relay would: it did not answer within its deadline
+        answer({
+          relay: node,
+          members: members.map((m) =>
+            compactMember(m, m === silent ? { ok: false, failure: 'timeout', error: 'no answer within the 210 ms deadline' } : { ok: true, status: status(m) }, { messages: false, probes: false, reachability: false }),
+          ),
+        });
+      }),
+  };
+  const peers = nodes.map((node, i) => ({ node, podIP: `198.18.0.${i + 1}`, podPort: 1 }));
+  const opts = { client: new PeerClient({ transport, maxBytes: 1 << 20 }), podPort: 1, concurrency: 8, timeoutMs: 600, groupSize: 3, detail: { messages: false, probes: false, reachability: false } };
+
+  void it("replaces a silent relay by its group's next node, and asks for a node that failed last only after the others", async () => {
+    const memory = new RelayMemory();
+    const first = await relayedFanout(peers, { ...opts, avoid: memory.avoid(Date.now()) });
+    assert.equal(first.report.replaced, 1);
+    for (const m of group) assert.equal(first.results.get(m)!.via, group[1], m);
+    assert.equal(first.results.get(silent)!.ok, false);
+    assert.deepEqual([...new Set(first.report.failed)], [silent]);
+    memory.remember(first.report.failed, Date.now());
+    asked.length = 0;
+    const second = await relayedFanout(peers, { ...opts, avoid: memory.avoid(Date.now()) });
+    // the silent node is asked about, through the group's next node, and never asked to relay
+    assert.equal(second.report.replaced, 0);
+    assert.equal(second.results.get(silent)!.via, group[1]);
+    assert.ok(!asked.includes(`${silent} /api/v1/status/relay`), asked.join('; '));
+    // forgotten after its time
+    assert.equal(new RelayMemory(1000).avoid(Date.now()).size, 0);
+    const old = new RelayMemory(1000);
+    old.remember([silent], Date.now() - 2000);
+    assert.equal(old.avoid(Date.now()).size, 0);
   });
 });

@@ -41,6 +41,30 @@ export function relayGroups(nodes: readonly string[], groupSize: number): string
   return groups.filter((g) => g.length > 0).map((g) => g.sort((a, b) => (a.s > b.s ? -1 : a.s < b.s ? 1 : byCodeUnit(a.node, b.node))).map((x) => x.node));
 }
 
+/**
+ * Nodes that lately failed as relays or did not answer at all: for a while they are asked last in
+ * their group, so a dead node does not cost its group a replacement on every request. Bounded by
+ * the nodes it is told of, each forgotten after `forMs`.
+ */
+export class RelayMemory {
+  readonly #failed = new Map<string, number>();
+  readonly #forMs: number;
+
+  constructor(forMs = 60_000) {
+    this.#forMs = forMs;
+  }
+
+  /** The nodes to pass over as relays now. */
+  avoid(now: number): ReadonlySet<string> {
+    for (const [node, at] of this.#failed) if (now - at > this.#forMs) this.#failed.delete(node);
+    return new Set(this.#failed.keys());
+  }
+
+  remember(nodes: Iterable<string>, now: number): void {
+    for (const n of nodes) this.#failed.set(n, now);
+  }
+}
+
 /** One node's result, and the relay it came through when it came through one. */
 export type Relayed = FanoutResult & { via?: string };
 
@@ -55,6 +79,8 @@ export interface RelayReport {
   direct: number;
   /** Entries a relay sent for nodes it was not asked about, dropped. */
   foreign: { relay: string; node: string }[];
+  /** Relays that failed or were replaced, and members not heard at all: poor relays for a while. */
+  failed: string[];
 }
 
 export interface RelayOptions extends Omit<FanoutOptions, 'knownDown'> {
@@ -62,6 +88,8 @@ export interface RelayOptions extends Omit<FanoutOptions, 'knownDown'> {
   detail: RelayDetail;
   /** Peers this agent's own pings find down: answered from that, not relayed. */
   knownDown?: FanoutOptions['knownDown'];
+  /** Nodes asked last in their group (they failed lately); still asked about as members. */
+  avoid?: ReadonlySet<string>;
 }
 
 /** Whether an answer for `node` is about `node`: an agent answering as another node is marked bad. */
@@ -76,14 +104,16 @@ export async function relayedFanout(peers: readonly PeerRecord[], opts: RelayOpt
   const start = clock.now();
   const results = new Map<string, Relayed>();
   const byNode = new Map(peers.map((p) => [p.node, p]));
-  const report: RelayReport = { groups: 0, answered: 0, replaced: 0, direct: 0, foreign: [] };
+  const report: RelayReport = { groups: 0, answered: 0, replaced: 0, direct: 0, foreign: [], failed: [] };
   const asked: string[] = [];
   for (const p of peers) {
     const down = opts.knownDown?.(p.node);
     if (down) results.set(p.node, { ok: false, failure: down.failure, error: `not asked: down in this agent's pings since ${down.since} (${down.error})`, asked: false, downSince: down.since });
     else asked.push(p.node);
   }
-  const groups = relayGroups(asked, opts.groupSize);
+  const avoid = opts.avoid ?? new Set<string>();
+  // within a group the rendezvous order, nodes that failed lately last
+  const groups = relayGroups(asked, opts.groupSize).map((g) => [...g.filter((n) => !avoid.has(n)), ...g.filter((n) => avoid.has(n))]);
   report.groups = groups.length;
   const deadline = opts.timeoutMs;
   // a relay's own fan-out gets 35 % of the deadline (its members' answers come in milliseconds: it
@@ -136,7 +166,7 @@ export async function relayedFanout(peers: readonly PeerRecord[], opts: RelayOpt
         // a relay still running (the first, beside its replacement) ends the wait when it has heard everyone
         for (const q of running) void q.then(() => unheard().length === 0 && done());
       });
-    const first = viaRelay(members[0]!, members, heard);
+    const first = viaRelay(members[0]!, members, heard).then((ok) => (ok || report.failed.push(members[0]!), ok));
     running.push(first);
     await until(first, replaceAt - (clock.now() - start));
     // a busy agent (at its CPU limit, reading other relays' answers) sees its timer late and the
@@ -149,9 +179,10 @@ export async function relayedFanout(peers: readonly PeerRecord[], opts: RelayOpt
     if (answering.has(members[0]!)) await until(first);
     if (unheard().length > 0 && members.length > 1 && left() > relayMs / 2) {
       report.replaced++;
+      if (!answering.has(members[0]!)) report.failed.push(members[0]!);
       // the replacement asks for every member not yet heard, the first relay included; the first
       // may still answer meanwhile, and each member is taken from whichever answers first
-      const second = viaRelay(members[1]!, unheard(), heard);
+      const second = viaRelay(members[1]!, unheard(), heard).then((ok) => (ok || report.failed.push(members[1]!), ok));
       running.push(second);
       // a replacement that has not begun to answer by 80 % of the deadline is not waited for either:
       // the members still unheard are asked directly with the fifth that is left
@@ -170,7 +201,11 @@ export async function relayedFanout(peers: readonly PeerRecord[], opts: RelayOpt
       for (const [node, r] of direct) if (!heard.has(node)) heard.set(node, resultOf(node, r));
     }
     // a relay still waiting (silent) is left to its timeout; what it sends later is not read
-    for (const m of members) results.set(m, heard.get(m) ?? { ok: false, failure: 'timeout', error: `not heard: relays ${members.slice(0, 2).join(', ')} did not answer for it within the ${deadline} ms deadline`, asked: false });
+    for (const m of members) {
+      const r = heard.get(m) ?? { ok: false, failure: 'timeout', error: `not heard: relays ${members.slice(0, 2).join(', ')} did not answer for it within the ${deadline} ms deadline`, asked: false };
+      if (!r.ok) report.failed.push(m);
+      results.set(m, r);
+    }
   };
   await Promise.all(groups.map(group));
   return { results, report };

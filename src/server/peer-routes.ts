@@ -10,7 +10,7 @@ import type { PeerClient } from '../peers/client.ts';
 import type { PeerDirectory } from '../peers/directory.ts';
 import { fanout, type FanoutOptions, type KnownDown } from '../peers/fanout.ts';
 import { compactMember, MAX_RELAY_MEMBERS, type RelayAnswer, type RelayDetail } from '../peers/relay-wire.ts';
-import { relayedFanout, resultOf, type RelayReport } from '../peers/relays.ts';
+import { RelayMemory, relayedFanout, resultOf, type RelayReport } from '../peers/relays.ts';
 import { historyAnswer } from '../peers/wire.ts';
 import { localStatusCheck } from '../peers/status-check.ts';
 
@@ -122,7 +122,7 @@ export async function relayStatus(o: Pick<PeerApiOptions, 'self' | 'client' | 'l
 }
 
 /** Asks every known peer for its local status, directly or through relays, and merges the answers with this node's own. */
-export async function clusterStatus(o: PeerApiOptions, detail: StatusDetail = { reachability: false, probes: false }): Promise<ClusterStatus> {
+export async function clusterStatus(o: PeerApiOptions, detail: StatusDetail = { reachability: false, probes: false }, memory = new RelayMemory()): Promise<ClusterStatus> {
   const peers = o.directory.list();
   const own = o.localStatus();
   const started = o.now();
@@ -138,9 +138,11 @@ export async function clusterStatus(o: PeerApiOptions, detail: StatusDetail = { 
       client: o.client,
       knownDown: (n) => down.get(n),
       groupSize: o.relays?.groupSize ?? 50,
+      avoid: memory.avoid(started),
       detail: { messages: small || detail.probes, probes: detail.probes, reachability: small || detail.reachability },
     });
     relays = got.report;
+    memory.remember(relays.failed, o.now());
     if (relays.foreign.length > 0) o.logger.warn({ foreign: relays.foreign.slice(0, 10), count: relays.foreign.length }, 'relays answered for nodes they were not asked about; those entries were dropped');
     for (const [node, r] of got.results) results.set(node, r);
   } else {
@@ -159,12 +161,13 @@ export function peerRouter(o: PeerApiOptions): express.Router {
   });
   // Requests that arrive while a fan-out is under way share it: N open status pages cost one round of N peers, not N rounds.
   const inFlight = new Map<string, Promise<ClusterStatus>>();
+  const relayMemory = new RelayMemory();
   r.get('/api/v1/status', async (req, res) => {
     const detail = parseStatusQuery(req.query);
     const key = `${detail.reachability}/${detail.probes}/${detail.gather}`;
     let pending = inFlight.get(key);
     if (!pending) {
-      pending = clusterStatus(o, detail).finally(() => inFlight.delete(key));
+      pending = clusterStatus(o, detail, relayMemory).finally(() => inFlight.delete(key));
       inFlight.set(key, pending);
     }
     res.json(await pending);
