@@ -157,6 +157,7 @@ export async function relayedFanout(peers: readonly PeerRecord[], opts: RelayOpt
     const heard = new Map<string, Relayed>();
     const unheard = () => members.filter((m) => !heard.has(m));
     const running: Promise<boolean>[] = [];
+    const relays = [members[0]!];
     /** Resolves once every member is heard, or `p` has settled, or at `ms` from now. */
     const until = (p: Promise<unknown>, ms = left()) =>
       new Promise<void>((resolve) => {
@@ -182,6 +183,7 @@ export async function relayedFanout(peers: readonly PeerRecord[], opts: RelayOpt
       if (!answering.has(members[0]!)) report.failed.push(members[0]!);
       // the replacement asks for every member not yet heard, the first relay included; the first
       // may still answer meanwhile, and each member is taken from whichever answers first
+      relays.push(members[1]!);
       const second = viaRelay(members[1]!, unheard(), heard).then((ok) => (ok || report.failed.push(members[1]!), ok));
       running.push(second);
       // a replacement that has not begun to answer by 80 % of the deadline is not waited for either:
@@ -202,7 +204,7 @@ export async function relayedFanout(peers: readonly PeerRecord[], opts: RelayOpt
     }
     // a relay still waiting (silent) is left to its timeout; what it sends later is not read
     for (const m of members) {
-      const r = heard.get(m) ?? { ok: false, failure: 'timeout', error: `not heard: relays ${members.slice(0, 2).join(', ')} did not answer for it within the ${deadline} ms deadline`, asked: false };
+      const r = heard.get(m) ?? { ok: false, failure: 'timeout', error: `not heard: ${relays.length > 1 ? 'relays' : 'relay'} ${relays.join(', ')} did not answer for it within the ${deadline} ms deadline`, asked: false };
       if (!r.ok) report.failed.push(m);
       results.set(m, r);
     }
