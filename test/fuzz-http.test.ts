@@ -14,8 +14,8 @@ const CASES = 3000;
 const AUTH = `Basic ${Buffer.from('prometheus:s3cret').toString('base64')}`;
 
 /** The endpoints an agent serves; every one is fuzzed, with the parameters it knows and others. */
-const ENDPOINTS = ['/metrics', '/healthz', '/readyz', '/', '/api/v1/status/local', '/api/v1/history/local', '/api/v1/status', '/api/v1/history', '/api/v1/ping'];
-const PARAMS = ['since', 'until', 'probe', 'limit', 'cursor', 'node', 'network'];
+const ENDPOINTS = ['/metrics', '/healthz', '/readyz', '/', '/api/v1/status/local', '/api/v1/history/local', '/api/v1/status', '/api/v1/status/relay', '/api/v1/history', '/api/v1/ping'];
+const PARAMS = ['since', 'until', 'probe', 'limit', 'cursor', 'node', 'network', 'members', 'timeout', 'detail', 'gather'];
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'TRACE', 'PROPFIND'];
 
 interface Case {
