@@ -137,12 +137,18 @@ async function standIns(n: number) {
       cache.set(i, body);
     } else if (req.url?.startsWith('/api/v1/status/relay')) {
       const q = Object.fromEntries(new URL(req.url, 'http://x').searchParams);
-      const replayed = REPLAY_MS > 0 ? replays.get(`${i} ${req.url}`) : undefined;
-      if (replayed) return void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(replayed), REPLAY_MS);
+      // keyed by the set of members (the asker orders a group by what failed lately, and may ask
+      // another of its nodes to relay); the answer is the members' statuses, sent as this relay's
+      const key = `${[...q.members!.split(',')].sort().join(',')} ${q.timeout} ${q.detail}`;
+      const replayed = REPLAY_MS > 0 ? replays.get(key) : undefined;
+      if (replayed) {
+        const body = `{"relay":${JSON.stringify(node)},${replayed.slice(replayed.indexOf('"members":'))}`;
+        return void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(body), REPLAY_MS);
+      }
       void relayStatus(relayOf(i), parseRelayQuery(q, TIMEOUT_MS)).then(
         (answer) => {
           const text = JSON.stringify(answer);
-          if (REPLAY_MS > 0) replays.set(`${i} ${req.url}`, text);
+          if (REPLAY_MS > 0) replays.set(key, text);
           res.writeHead(200, { 'content-type': 'application/json' }).end(text);
         },
         (err: unknown) => res.writeHead(500).end(String(err)),
