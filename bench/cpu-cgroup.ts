@@ -1,7 +1,8 @@
 // A CPU cgroup with a quota, as a pod's CPU limit gives one: cgroup v1 (cpu.cfs_quota_us over
 // cpu.cfs_period_us) or v2 (cpu.max) where that is what the machine has. Needs root.
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { enterPrefix, removeCgroup } from '../test/support/memory-cgroup.ts';
 
 export interface CpuCgroup {
   dir: string;
@@ -31,19 +32,8 @@ export function createCpuCgroup(name: string, millicores: number): CpuCgroup {
   const stat = () => readFileSync(path.join(dir, 'cpu.stat'), 'utf8');
   return {
     dir,
-    prefix: ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir],
+    prefix: enterPrefix(dir),
     throttled: () => Number(/^nr_throttled (\d+)$/m.exec(stat())?.[1] ?? NaN),
-    remove: async () => {
-      for (let i = 0; ; i++) {
-        try {
-          rmdirSync(dir);
-          return;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-          if (i >= 50) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    },
+    remove: () => removeCgroup(dir),
   };
 }

@@ -1,4 +1,5 @@
 import type { FanoutResult } from '../status/cluster.ts';
+import { iso, millis } from '../status/when.ts';
 import type { FailureKind, LocalStatusWithPeers, PeerObservation } from '../status/cluster-types.ts';
 import type { ProbeStatus } from '../status/local.ts';
 import { arr, bad, FAILURES, handCheck, num, numOrNull, obj, oneOf, probeOf, str, VERDICTS, type Path } from './status-check.ts';
@@ -39,11 +40,6 @@ export interface RelayAnswer {
   members: RelayedMember[];
 }
 
-const millis = (t: string | null | undefined) => {
-  const ms = t ? Date.parse(t) : NaN;
-  return Number.isNaN(ms) ? null : ms;
-};
-
 /** One member's result, as a relay sends it. */
 export function compactMember(node: string, r: FanoutResult, detail: RelayDetail): RelayedMember {
   if (!r.ok) return { node, ok: false, failure: r.failure, error: r.error, ...(r.asked === false ? { asked: false as const } : {}), ...(r.downSince ? { downSince: r.downSince } : {}) };
@@ -68,14 +64,12 @@ export function compactMember(node: string, r: FanoutResult, detail: RelayDetail
   return { node, ok: true, verdict: s.verdict, time: s.time, probes, edges };
 }
 
-const iso = (ms: number) => new Date(ms).toISOString();
-
 /** A relayed member back into the shape the merge takes. */
 export function expandMember(m: RelayedMember): FanoutResult {
   if (!m.ok) return { ok: false, failure: m.failure, error: m.error, ...(m.asked === false ? { asked: false as const } : {}), ...(m.downSince ? { downSince: m.downSince } : {}) };
   const peers = m.edges.map(([peer, net, up, failure = null, clockOffsetSeconds = null, rttSeconds = null, since = null, clockOffSince = null]): PeerObservation => {
     const o: PeerObservation = { peer, network: net === 0 ? 'pod' : 'host', up: up === 1, rttSeconds, clockOffsetSeconds, lastChecked: m.time, error: null, failure };
-    if (since !== null) o.since = iso(since);
+    if (since !== null) o.since = iso(since)!;
     if (clockOffSince !== null) o.clockOffSince = iso(clockOffSince);
     return o;
   });

@@ -1,6 +1,6 @@
 import { systemClock } from '../clock.ts';
 import { byCodeUnit } from '../compare.ts';
-import type { FanoutResult } from '../status/cluster.ts';
+import type { FanoutResult, GatherReport } from '../status/cluster.ts';
 import { score } from './assign.ts';
 import type { PeerRecord } from './directory.ts';
 import { fanout, type FanoutOptions, type Fetched } from './fanout.ts';
@@ -69,15 +69,7 @@ export class RelayMemory {
 export type Relayed = FanoutResult & { via?: string };
 
 /** How the relays did for one request. */
-export interface RelayReport {
-  groups: number;
-  /** Relays that answered. */
-  answered: number;
-  /** Groups whose first relay was replaced by the next. */
-  replaced: number;
-  /** Members asked directly because no relay answered for them. */
-  direct: number;
-  /** Entries a relay sent for nodes it was not asked about, dropped. */
+export interface RelayReport extends GatherReport {
   foreign: { relay: string; node: string }[];
   /** Relays that failed or were replaced, and members not heard at all: poor relays for a while. */
   failed: string[];

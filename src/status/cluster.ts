@@ -1,6 +1,7 @@
 import { byCodeUnit } from '../compare.ts';
 import { indexByPeer, nameCauses, type Answer, type Edge } from './causes.ts';
 import type { ProbeStatus } from './local.ts';
+import { millis } from './when.ts';
 import type { ClusterNode, ClusterProbe, ClusterStatus, ClusterVerdict, Completeness, FailureKind, LocalStatusWithPeers, Network } from './cluster-types.ts';
 
 /** What the fan-out got from one node: its local status, or why not (`asked: false`: never sent; `downSince`: this agent's pings find it down). */
@@ -37,16 +38,15 @@ export interface MergeInput {
 /** What the relays did for one request (peers/relays.ts fills it in). */
 export interface GatherReport {
   groups: number;
+  /** Relays that answered. */
   answered: number;
+  /** Groups whose first relay was replaced by the next. */
   replaced: number;
+  /** Members asked directly because no relay answered for them. */
   direct: number;
+  /** Entries a relay sent for nodes it was not asked about, dropped. */
   foreign: readonly unknown[];
 }
-
-const millis = (t: string | null | undefined) => {
-  const ms = t ? Date.parse(t) : NaN;
-  return Number.isNaN(ms) ? null : ms;
-};
 
 /** Merges the nodes' local statuses into the cluster's: verdicts, reachability, causes. Pure. */
 export function mergeCluster(input: MergeInput): ClusterStatus {

@@ -2,6 +2,12 @@
 
 export const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
+/** An RFC 3339 time as milliseconds since the epoch; null when absent or unreadable. */
+export const millis = (t: string | null | undefined): number | null => {
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isNaN(ms) ? null : ms;
+};
+
 export const earliest = (xs: Iterable<number | null | undefined>): number | null => {
   let m: number | null = null;
   for (const x of xs) if (typeof x === 'number' && (m === null || x < m)) m = x;

@@ -56,7 +56,22 @@ function write(file: string, value: string): void {
   }
 }
 
-const enterPrefix = (dir: string) => ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir];
+/** A command prefix that moves itself into the cgroup at `dir`, then execs the rest (so the PID stays the same). */
+export const enterPrefix = (dir: string) => ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir];
+
+/** Removes a cgroup once its processes are gone: one whose last process has just exited can stay busy for a moment. */
+export async function removeCgroup(dir: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (i >= 50) throw new Error(`cannot remove the cgroup ${dir}: ${(err as Error).message}`, { cause: err });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
 
 function base(version: 1 | 2, dir: string, limitBytes: number, more: Pick<MemoryCgroup, 'oomKills' | 'limitHits' | 'peakBytes' | 'anonBytes'>): MemoryCgroup {
   // The kernel names the cgroup by its path below the hierarchy's mount in /proc/<pid>/cgroup.
@@ -75,19 +90,7 @@ function base(version: 1 | 2, dir: string, limitBytes: number, more: Pick<Memory
           const [, controllers, p] = l.split(':');
           return p === rel && (version === 2 ? controllers === '' : controllers!.split(',').includes('memory'));
         }),
-    remove: async () => {
-      // A cgroup whose last process has just exited can stay busy for a moment.
-      for (let i = 0; ; i++) {
-        try {
-          rmdirSync(dir);
-          return;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-          if (i >= 50) throw new Error(`cannot remove the cgroup ${dir}: ${(err as Error).message}`, { cause: err });
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    },
+    remove: () => removeCgroup(dir),
   };
 }
 
