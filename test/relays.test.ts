@@ -57,11 +57,13 @@ void describe('cluster status through relays (real agents on loopback)', () => {
   before(async () => {
     // a deadline long enough that no relay is replaced for being slow on a busy machine (half of it: 2 s) unless a test makes it so
     cluster = await startLoopbackCluster({ names: NAMES, intervalMs: 1500, fanout: { groupSize: 2, timeout: '4s' } });
-    // and every agent has pinged every other on both networks: no edge is still to appear between two answers
-    await waitFor('every node answering and healthy, every edge up, asked directly', async () => {
+    // and every agent has pinged every other on both networks and run every probe once: no edge is
+    // still to appear and no probe still to leave "unknown" between two answers
+    await waitFor('every node answering and healthy, every probe run, every edge up, asked directly', async () => {
       const s = await status(cluster, ASKER, 'direct');
       const edges = NAMES.length * (NAMES.length - 1) * 2;
-      return s.verdict === 'healthy' && s.nodes.every((n) => n.answered) && s.reachability.length === edges && s.reachability.every((e) => e.up) ? s : undefined;
+      const allRun = s.nodes.every((n) => n.probes.every((p) => p.verdict !== 'unknown'));
+      return s.verdict === 'healthy' && s.nodes.every((n) => n.answered) && allRun && s.reachability.length === edges && s.reachability.every((e) => e.up) ? s : undefined;
     });
   });
   after(async () => {
